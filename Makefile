@@ -1,0 +1,39 @@
+# Vigía: the two commands of the README, and a few helpers.
+#   make run   -> set everything up and serve Lanco (with demo data) on http://127.0.0.1:8000
+#   make test  -> set everything up and run linters and the whole test suite
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv/bin
+TERRITORY ?= data/barrios.geojson
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test setup lint typecheck pytest clean-db
+
+run:
+	export VIGIA_DATABASE_URL="$$(scripts/bootstrap.sh vigia)"
+	$(VENV)/vigia db upgrade
+	$(VENV)/vigia territory load $(TERRITORY)
+	scripts/demo-data.sh
+	echo
+	echo "Vigía en http://$(HOST):$(PORT)/  ·  API: http://$(HOST):$(PORT)/docs"
+	echo "Crear una clave:  $(VENV)/vigia apikey create --name 'Sgto. Pérez' --role police --institution carabineros"
+	echo
+	exec $(VENV)/vigia serve --host $(HOST) --port $(PORT)
+
+test:
+	export VIGIA_DATABASE_URL="$$(scripts/bootstrap.sh vigia)"
+	$(MAKE) --no-print-directory lint typecheck
+	$(VENV)/pytest $(PYTEST_ARGS)
+
+lint:
+	$(VENV)/ruff check app tests migrations bench scripts
+	$(VENV)/ruff format --check app tests
+
+typecheck:
+	$(VENV)/mypy app
+
+setup:
+	scripts/bootstrap.sh vigia

@@ -1,0 +1,9 @@
+"""HTTP layer: thin routes that parse, call a service and return."""
+
+from fastapi import APIRouter
+
+from app.api import access, territory
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(access.router)
+api_router.include_router(territory.router)

@@ -1,0 +1,175 @@
+"""Every error leaves Vigía as RFC 9457 application/problem+json, in Spanish."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import FieldProblem, InvalidInput, ServiceUnavailable, VigiaError
+
+log = logging.getLogger("vigia")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+_HTTP_CODES = {
+    400: ("solicitud_invalida", "Solicitud inválida"),
+    401: ("no_autenticado", "Se requiere una clave de acceso"),
+    403: ("sin_permiso", "Sin permiso"),
+    404: ("no_encontrado", "No encontrado"),
+    405: ("metodo_no_permitido", "Método no permitido"),
+    406: ("no_aceptable", "Formato de respuesta no disponible"),
+    413: ("contenido_demasiado_grande", "Contenido demasiado grande"),
+    415: ("tipo_de_contenido_no_soportado", "Tipo de contenido no soportado"),
+    429: ("demasiadas_solicitudes", "Demasiadas solicitudes"),
+}
+
+# pydantic error types -> Spanish reasons ({ctx} keys are filled from the error context)
+_REASONS = {
+    "missing": "campo obligatorio",
+    "extra_forbidden": "campo no permitido",
+    "float_parsing": "debe ser un número",
+    "float_type": "debe ser un número",
+    "int_parsing": "debe ser un número entero",
+    "int_type": "debe ser un número entero",
+    "int_from_float": "debe ser un número entero",
+    "bool_parsing": "debe ser verdadero o falso",
+    "bool_type": "debe ser verdadero o falso",
+    "string_type": "debe ser texto",
+    "string_too_short": "debe tener al menos {min_length} caracteres",
+    "string_too_long": "debe tener como máximo {max_length} caracteres",
+    "string_pattern_mismatch": "no tiene el formato esperado",
+    "greater_than": "debe ser mayor que {gt}",
+    "greater_than_equal": "debe ser mayor o igual que {ge}",
+    "less_than": "debe ser menor que {lt}",
+    "less_than_equal": "debe ser menor o igual que {le}",
+    "finite_number": "debe ser un número finito (no NaN ni infinito)",
+    "enum": "valor no permitido; se espera uno de: {expected}",
+    "literal_error": "valor no permitido; se espera uno de: {expected}",
+    "datetime_parsing": (
+        "fecha y hora no válida (formato ISO 8601, p. ej. 2025-06-01T21:30:00-04:00)"
+    ),
+    "datetime_from_date_parsing": "fecha y hora no válida (formato ISO 8601)",
+    "datetime_type": "fecha y hora no válida (formato ISO 8601)",
+    "date_parsing": "fecha no válida (formato AAAA-MM-DD)",
+    "date_from_datetime_parsing": "fecha no válida (formato AAAA-MM-DD)",
+    "uuid_parsing": "identificador UUID no válido",
+    "uuid_type": "identificador UUID no válido",
+    "json_invalid": "JSON mal formado",
+    "json_type": "se esperaba JSON",
+    "model_attributes_type": "se esperaba un objeto JSON",
+    "dict_type": "se esperaba un objeto JSON",
+    "list_type": "se esperaba una lista",
+    "too_short": "debe tener al menos {min_length} elementos",
+    "too_long": "debe tener como máximo {max_length} elementos",
+    "union_tag_invalid": "tipo no reconocido; se espera uno de: {expected_tags}",
+    "value_error": "{error}",
+}
+
+
+def _spanish_reason(error: dict[str, Any]) -> str:
+    template = _REASONS.get(error.get("type", ""))
+    if template is None:
+        return str(error.get("msg", "valor no válido"))
+    ctx = dict((error.get("ctx") or {}).items())
+    try:
+        reason = template.format(**ctx)
+    except (KeyError, IndexError):
+        reason = str(error.get("msg", "valor no válido"))
+    # value errors raised by our own validators already carry a Spanish message
+    return reason.removeprefix("Value error, ")
+
+
+def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        location = (
+            loc[0] if loc and loc[0] in {"body", "query", "path", "header", "cookie"} else None
+        )
+        path = loc[1:] if location else loc
+        problem: FieldProblem = {
+            "field": ".".join(path) or (location or "cuerpo"),
+            "reason": _spanish_reason(error),
+        }
+        if location:
+            problem["location"] = location
+        problems.append(problem)
+    return problems
+
+
+def request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+def problem_response(request: Request, error: VigiaError) -> JSONResponse:
+    body = error.to_problem()
+    if rid := request_id(request):
+        body["request_id"] = rid
+    return JSONResponse(
+        body, status_code=error.status, headers=error.headers, media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(VigiaError)
+    async def _vigia(request: Request, exc: VigiaError) -> JSONResponse:
+        return problem_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = _field_problems(exc)
+        fields = ", ".join(p["field"] for p in problems)
+        return problem_response(
+            request,
+            InvalidInput(f"La solicitud tiene datos inválidos en: {fields}.", errors=problems),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, title = _HTTP_CODES.get(exc.status_code, ("error_http", "Error"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"No existe la ruta {request.url.path}."
+        elif exc.status_code == 405:
+            detail = f"La ruta {request.url.path} no acepta {request.method}."
+        body = {
+            "type": f"urn:vigia:problema:{code}",
+            "title": title,
+            "status": exc.status_code,
+            "detail": detail,
+            "code": code,
+        }
+        if rid := request_id(request):
+            body["request_id"] = rid
+        return JSONResponse(
+            body,
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+            media_type=PROBLEM_MEDIA_TYPE,
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("base de datos no disponible (request %s): %s", request_id(request), exc.orig)
+        return problem_response(
+            request, ServiceUnavailable("La base de datos no está disponible. Intente más tarde.")
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return await _db_down(request, exc)  # type: ignore[arg-type]
+        log.exception("error inesperado (request %s)", request_id(request))
+        return problem_response(
+            request,
+            VigiaError(
+                "Ocurrió un error inesperado. Si se repite, informe el identificador de la "
+                "solicitud (request_id) al administrador."
+            ),
+        )

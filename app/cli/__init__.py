@@ -1,0 +1,19 @@
+"""`vigia`: the operator's command line (database, territory, keys, server, data)."""
+
+import typer
+
+from app.cli import apikey, db, serve, territory
+
+cli = typer.Typer(
+    help="Vigía: sistema de información territorial para la seguridad pública comunal.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+cli.add_typer(db.app, name="db")
+cli.add_typer(territory.app, name="territory")
+cli.add_typer(apikey.app, name="apikey")
+cli.command("serve")(serve.serve)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,49 @@
+"""Engine and session factories. Nothing here connects at import time."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.settings import DatabaseSettings
+
+
+def make_engine(settings: DatabaseSettings) -> Engine:
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.pool_size,
+        pool_pre_ping=True,
+        connect_args={
+            "connect_timeout": 5,
+            "application_name": "vigia",
+            "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+        },
+    )
+
+    @event.listens_for(engine, "connect")
+    def _utc(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Timestamps travel as UTC; presentation converts to America/Santiago.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.commit()
+
+    return engine
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction for a CLI operation: commit on success, roll back on any error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,1 @@
+"""Pure geometry code: no FastAPI, no database. Reused by every layer that reads GeoJSON."""

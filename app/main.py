@@ -1,0 +1,70 @@
+"""Application factory: `uvicorn app.main:app` or `vigia serve`."""
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from app import __version__
+from app.api import api_router, health
+from app.api.openapi import install_openapi
+from app.api.problems import install_problem_handlers
+from app.db import make_engine, make_sessionmaker
+from app.settings import DatabaseSettings, get_database_settings
+
+DESCRIPTION = """
+Vigía es el sistema de información territorial del eje **Informaciones** del Plan Comunal
+de Seguridad Pública (Ley 20.965): denuncias georreferenciadas, factores de riesgo urbano
+informados por las policías, priorización de barrios y micro-barrios, y estadísticas
+públicas que protegen la privacidad.
+
+**Acceso**: sin clave se ve solo lo público. Las policías, unidades municipales,
+planificadores y administradores usan una clave: `Authorization: Bearer vga_...`
+(`vigia apikey create`).
+
+**Errores**: todas las respuestas de error son `application/problem+json` (RFC 9457)
+con un `code` estable y, para datos inválidos, la lista `errors` de campos y motivos.
+"""
+
+
+def create_app(database: DatabaseSettings | None = None) -> FastAPI:
+    settings = database or get_database_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Vigía",
+        version=__version__,
+        summary="Información territorial para la seguridad pública comunal",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+
+    @app.middleware("http")
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        incoming = request.headers.get("x-request-id", "")
+        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        request.state.request_id = rid
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(api_router)
+    install_openapi(app)
+    return app
+
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+app = create_app()

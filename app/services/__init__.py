@@ -1,0 +1,1 @@
+"""Domain services: query building and writes. They flush, never commit."""

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Prepares everything Vigía needs on a fresh Debian machine, idempotently:
+#   1. a Python virtual environment (.venv) with the project installed;
+#   2. a PostgreSQL server with PostGIS it can use;
+#   3. the database named by the first argument (default "vigia"), with migrations at head.
+# Prints the database URL on the last line of stdout.
+# VIGIA_DATABASE_URL pointing at an existing PostGIS database skips steps 2-3's provisioning
+# (migrations still run).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+DB_NAME="${1:-vigia}"
+PGHOST_DEFAULT="${VIGIA_PGHOST:-127.0.0.1}"
+PGPORT_DEFAULT="${VIGIA_PGPORT:-5432}"
+PGUSER_DEFAULT="${VIGIA_PGUSER:-postgres}"
+
+log() { printf '\033[1;34m[vigía]\033[0m %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then
+    log "apt-get update"
+    as_root apt-get update -qq >/tmp/vigia-apt.log 2>&1 || { tail -20 /tmp/vigia-apt.log >&2; exit 1; }
+    apt_updated=1
+  fi
+  log "apt-get install $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >>/tmp/vigia-apt.log 2>&1 ||
+    { tail -20 /tmp/vigia-apt.log >&2; exit 1; }
+}
+
+# --- 1. Python ---------------------------------------------------------------------------
+PYTHON="${PYTHON:-}"
+if [ -z "$PYTHON" ]; then
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+      PYTHON="$candidate"; break
+    fi
+  done
+fi
+[ -n "$PYTHON" ] || { log "Se necesita Python 3.11 o superior"; exit 1; }
+
+stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+if [ ! -f "$stamp" ]; then
+  if [ ! -x .venv/bin/python ]; then
+    log "creando entorno virtual .venv con $PYTHON"
+    "$PYTHON" -m venv .venv
+  fi
+  log "instalando dependencias (pip install -e '.[dev]')"
+  .venv/bin/python -m pip install -q --upgrade pip >&2
+  .venv/bin/python -m pip install -q -e '.[dev]' >&2
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
+
+# --- 2. PostgreSQL + PostGIS -------------------------------------------------------------
+if [ -n "${VIGIA_DATABASE_URL:-}" ]; then
+  log "VIGIA_DATABASE_URL definido: se usa esa base de datos sin aprovisionar"
+  DB_URL="$VIGIA_DATABASE_URL"
+else
+  PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "$PGHOST_DEFAULT" -p "$PGPORT_DEFAULT" -U "$PGUSER_DEFAULT")
+  if ! command -v psql >/dev/null 2>&1; then
+    apt_install postgresql-client
+  fi
+  if ! pg_isready -q -h "$PGHOST_DEFAULT" -p "$PGPORT_DEFAULT"; then
+    # Maybe a local cluster is installed but stopped.
+    if command -v pg_ctlcluster >/dev/null 2>&1 && [ -n "$(ls /etc/postgresql 2>/dev/null)" ]; then
+      log "iniciando el clúster PostgreSQL local"
+      for v in /etc/postgresql/*; do
+        as_root pg_ctlcluster --skip-systemctl-redirect "$(basename "$v")" main start >&2 || true
+      done
+    else
+      log "no hay PostgreSQL en $PGHOST_DEFAULT:$PGPORT_DEFAULT: instalando uno"
+      apt_install postgresql postgresql-postgis
+      v=$(ls /etc/postgresql | sort -n | tail -1)
+      # trust on loopback, as on the development machines
+      hba=/etc/postgresql/$v/main/pg_hba.conf
+      as_root sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
+      as_root sed -i -E 's/^(local\s+all\s+postgres\s+)\S+/\1trust/' "$hba"
+      as_root pg_ctlcluster --skip-systemctl-redirect "$v" main restart >&2 || \
+        as_root pg_ctlcluster --skip-systemctl-redirect "$v" main start >&2
+    fi
+    for _ in $(seq 1 30); do pg_isready -q -h "$PGHOST_DEFAULT" -p "$PGPORT_DEFAULT" && break; sleep 1; done
+  fi
+  pg_isready -q -h "$PGHOST_DEFAULT" -p "$PGPORT_DEFAULT" || { log "PostgreSQL no responde"; exit 1; }
+
+  has_postgis=$("${PSQL[@]}" -d postgres -tAc "select count(*) from pg_available_extensions where name = 'postgis'")
+  if [ "$has_postgis" = "0" ]; then
+    major=$("${PSQL[@]}" -d postgres -tAc "show server_version_num" | cut -c1-2)
+    log "el servidor PostgreSQL $major no tiene PostGIS: instalando postgresql-$major-postgis-3"
+    apt_install "postgresql-$major-postgis-3"
+  fi
+
+  exists=$("${PSQL[@]}" -d postgres -tAc "select 1 from pg_database where datname = '$DB_NAME'")
+  if [ "$exists" != "1" ]; then
+    log "creando la base de datos $DB_NAME"
+    "${PSQL[@]}" -d postgres -c "create database \"$DB_NAME\"" >&2
+  fi
+  DB_URL="postgresql+psycopg://$PGUSER_DEFAULT@$PGHOST_DEFAULT:$PGPORT_DEFAULT/$DB_NAME"
+fi
+
+echo "$DB_URL"

@@ -1,0 +1,152 @@
+"""Test harness: a real PostGIS database built by the Alembic migrations.
+
+The database (`vigia_test`, or VIGIA_TEST_DATABASE_URL) is dropped and re-created once per
+run, migrated to head and loaded with the Lanco territory. Each test runs inside a
+transaction that is rolled back, so tests never see each other's writes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
+from sqlalchemy.orm import Session
+
+from app import schema
+from app.api.deps import get_session
+from app.main import create_app
+from app.models import Role
+from app.services import api_keys, territory
+from app.settings import DatabaseSettings, TerritorySettings
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+LANCO_FILE = REPO / "data" / "barrios.geojson"
+
+
+def _test_database_url() -> str:
+    explicit = os.environ.get("VIGIA_TEST_DATABASE_URL")
+    if explicit:
+        return explicit
+    base = os.environ.get(
+        "VIGIA_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/vigia"
+    )
+    url = make_url(base)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return url.set(database=f"vigia_test{('_' + worker) if worker else ''}").render_as_string(
+        hide_password=False
+    )
+
+
+def _recreate_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = _test_database_url()
+    _recreate_database(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = create_engine(database_url)
+    schema.upgrade(eng)
+    with Session(eng) as session:
+        lanco = territory.parse_territory(load_json(LANCO_FILE), TerritorySettings())
+        territory.load_territory(session, lanco)
+        session.commit()
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def db(connection: Connection) -> Iterator[Session]:
+    """A session whose commits become savepoints inside the test's rolled-back transaction."""
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def app(database_url: str, db: Session) -> Any:
+    application = create_app(DatabaseSettings(database_url=database_url))
+
+    def _session() -> Iterator[Session]:
+        try:
+            yield db
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+
+    application.dependency_overrides[get_session] = _session
+    return application
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def openapi(engine: Engine, database_url: str) -> dict[str, Any]:
+    with TestClient(create_app(DatabaseSettings(database_url=database_url))) as c:
+        return c.get("/openapi.json").json()
+
+
+# --- factories ---------------------------------------------------------------------------
+
+
+def load_json(path: Path) -> Any:
+    return orjson.loads(path.read_bytes())
+
+
+def make_key(
+    session: Session,
+    *,
+    role: Role = Role.PLANNER,
+    institution: str = "municipalidad",
+    unit: str | None = None,
+    expires_at: datetime | None = None,
+    revoked: bool = False,
+) -> str:
+    key, secret = api_keys.create_key(
+        session,
+        name=f"prueba {role.value}",
+        role=role,
+        institution=institution,
+        unit=unit,
+        expires_at=expires_at,
+    )
+    if revoked:
+        api_keys.revoke_key(session, key.prefix)
+    # commit = release the savepoint: the key survives a request that rolls back
+    session.commit()
+    return secret
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
