@@ -30,7 +30,7 @@ test:
 
 lint:
 	$(VENV)/ruff check app tests migrations bench scripts
-	$(VENV)/ruff format --check app tests
+	$(VENV)/ruff format --check app tests bench
 
 typecheck:
 	$(VENV)/mypy app

@@ -48,8 +48,9 @@ if [ ! -f "$stamp" ]; then
     "$PYTHON" -m venv .venv
   fi
   log "instalando dependencias (pip install -e '.[dev]')"
-  .venv/bin/python -m pip install -q --upgrade pip >&2
-  .venv/bin/python -m pip install -q -e '.[dev]' >&2
+  .venv/bin/python -m pip install -q --upgrade pip >/tmp/vigia-pip.log 2>&1
+  .venv/bin/python -m pip install -q -e '.[dev]' >>/tmp/vigia-pip.log 2>&1 ||
+    { tail -30 /tmp/vigia-pip.log >&2; log "falló pip install (ver /tmp/vigia-pip.log)"; exit 1; }
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
