@@ -2,8 +2,10 @@
 
 from fastapi import APIRouter
 
-from app.api import access, territory
+from app.api import access, ogc, territory
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(access.router)
 api_router.include_router(territory.router)
+
+ogc_router = ogc.router
