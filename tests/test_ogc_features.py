@@ -27,7 +27,8 @@ def test_public_collections_have_extent_and_links(client: TestClient) -> None:
     collections = {c["id"]: c for c in client.get("/ogc/collections").json()["collections"]}
     assert {"barrios", "micro-barrios"} <= set(collections)
     minx, miny, maxx, maxy = collections["barrios"]["extent"]["spatial"]["bbox"][0]
-    assert -73 < minx < maxx < -72 and -40 < miny < maxy < -39
+    assert -73 < minx < maxx < -72
+    assert -40 < miny < maxy < -39
     assert any(link["rel"] == "items" for link in collections["barrios"]["links"])
 
 

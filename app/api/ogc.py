@@ -40,12 +40,17 @@ _RESERVED = {"limit", "offset", "bbox", "bbox-crs", "datetime", "filter", "filte
 CollectionId = Annotated[str, Path(description="Identificador de la colección.", max_length=64)]
 Limit = Annotated[
     int,
-    Query(ge=1, le=items.MAX_LIMIT, description=f"Elementos por página (máximo {items.MAX_LIMIT})."),
+    Query(
+        ge=1, le=items.MAX_LIMIT, description=f"Elementos por página (máximo {items.MAX_LIMIT})."
+    ),
 ]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Elementos a saltar (paginación).")]
 Bbox = Annotated[
     str | None,
-    Query(description="minlon,minlat,maxlon,maxlat en WGS 84 (CRS84).", examples=["-72.8,-39.47,-72.75,-39.44"]),
+    Query(
+        description="minlon,minlat,maxlon,maxlat en WGS 84 (CRS84).",
+        examples=["-72.8,-39.47,-72.75,-39.44"],
+    ),
 ]
 Datetime = Annotated[
     str | None, Query(description="Instante o intervalo RFC 3339 (`2024-01-01T00:00:00Z/..`).")
@@ -82,7 +87,9 @@ def _collection(collection_id: str, caller: Caller) -> Collection:
     return collection
 
 
-def _collection_doc(base: str, collection: Collection, extent: list[float] | None) -> dict[str, Any]:
+def _collection_doc(
+    base: str, collection: Collection, extent: list[float] | None
+) -> dict[str, Any]:
     url = f"{base}/collections/{collection.id}"
     doc: dict[str, Any] = {
         "id": collection.id,
@@ -94,7 +101,12 @@ def _collection_doc(base: str, collection: Collection, extent: list[float] | Non
         "storageCrs": CRS84,
         "links": [
             {"rel": "self", "type": "application/json", "href": url},
-            {"rel": "items", "type": GEOJSON_MEDIA_TYPE, "href": f"{url}/items", "title": "Elementos"},
+            {
+                "rel": "items",
+                "type": GEOJSON_MEDIA_TYPE,
+                "href": f"{url}/items",
+                "title": "Elementos",
+            },
             {
                 "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                 "type": "application/schema+json",
@@ -255,7 +267,11 @@ def list_items(
         ]
         if more:
             links.append(
-                {"rel": "next", "type": GEOJSON_MEDIA_TYPE, "href": _link(request, offset + limit, limit)}
+                {
+                    "rel": "next",
+                    "type": GEOJSON_MEDIA_TYPE,
+                    "href": _link(request, offset + limit, limit),
+                }
             )
         if offset > 0:
             links.append(

@@ -44,7 +44,9 @@ class Collection:
     force_ccw: bool = False
 
     def readable_by(self, role: Role | None) -> bool:
-        return self.roles is None or (role is not None and (role in self.roles or role == Role.ADMIN))
+        return self.roles is None or (
+            role is not None and (role in self.roles or role == Role.ADMIN)
+        )
 
 
 def _barrios() -> Select[Any]:
@@ -118,4 +120,6 @@ def territory_extent() -> Select[Any]:
     from app.models import Comuna
 
     extent = func.ST_Extent(Comuna.geom)
-    return select(func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent), func.ST_YMax(extent))
+    return select(
+        func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent), func.ST_YMax(extent)
+    )

@@ -128,7 +128,9 @@ def _cql_filter(collection: Collection, columns: Any, text: str, lang: str) -> C
         raise bad_parameter("filter", f"operación no soportada ({exc})") from None
 
 
-def build_items_statement(collection: Collection, query: ItemsQuery, *, one: str | None = None) -> Any:
+def build_items_statement(
+    collection: Collection, query: ItemsQuery, *, one: str | None = None
+) -> Any:
     sub = collection.source().subquery("c")
     conditions: list[ColumnElement[Any]] = []
     if query.bbox is not None:
@@ -228,4 +230,3 @@ def read_item(connection: Connection, collection: Collection, feature_id: str) -
             code="elemento_no_encontrado",
         )
     return str(text)
-
