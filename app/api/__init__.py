@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from app.api import access, territory
+from app.api import access, categories, territory
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(access.router)
 api_router.include_router(territory.router)
+api_router.include_router(categories.router)
