@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from app.api import access, categories, territory
+from app.api import access, categories, complaints, territory
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(access.router)
 api_router.include_router(territory.router)
 api_router.include_router(categories.router)
+api_router.include_router(complaints.router)

@@ -38,13 +38,13 @@ def list_categories(session: Session) -> list[tuple[CrimeCategory, str]]:
         .join(CrimeFamily, CrimeFamily.code == CrimeCategory.family_code)
         .order_by(CrimeCategory.family_code, func.length(CrimeCategory.code), CrimeCategory.code)
     )
-    return [(category, family_name) for category, family_name in rows.tuples()]
+    return [(category, family_name) for category, family_name in rows]
 
 
 def category_versions(target: Session | Connection) -> dict[str, str]:
     """code -> taxonomy_version, for validating incoming complaints."""
     rows = target.execute(select(CrimeCategory.code, CrimeCategory.taxonomy_version))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 @dataclass
@@ -114,7 +114,7 @@ def load_catalog(session: Session, rows: list[dict[str, str]]) -> CatalogReport:
         where=or_(*[table.c[c].is_distinct_from(stmt.excluded[c]) for c in compared]),
     ).returning(table.c.code, literal_column("(xmax = 0)", Boolean).label("inserted"))
     # xmax = 0 only for a freshly inserted tuple (the usual upsert idiom)
-    touched = list(session.execute(stmt).tuples())
+    touched = session.execute(stmt).all()
     inserted = sum(1 for _, was_inserted in touched if was_inserted)
     session.flush()
     return CatalogReport(
