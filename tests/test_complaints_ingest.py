@@ -405,3 +405,38 @@ def test_roles_for_loading(client: TestClient, db: Session) -> None:
     assert_problem(post_csv(client, {}, OK_CSV.read_bytes()), 401)
     assert complaint_count(db) == before
     assert client.post("/api/v1/complaints", json=ONE, headers=admin).status_code == 201
+
+
+# --- command line --------------------------------------------------------------------------
+
+
+def test_cli_import_reports_rows_and_exits_1_on_rejection(database_url: str, tmp_path: Any) -> None:
+    from sqlalchemy import create_engine
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from app.settings import get_database_settings
+
+    bad = tmp_path / "malo.csv"
+    bad.write_bytes(csv_body(GOOD_ROW, BAD_ROWS[1][0]))
+    runner = CliRunner(env={"VIGIA_DATABASE_URL": database_url, "COLUMNS": "200"})
+    get_database_settings.cache_clear()
+    engine = create_engine(database_url)
+    try:
+        rejected = runner.invoke(cli, ["complaints", "import", str(bad)])
+        assert rejected.exit_code == 1, rejected.output
+        assert "fila 2" in rejected.output
+        assert "invertidas" in rejected.output
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM complaint")) == 0
+        done = runner.invoke(cli, ["complaints", "import", str(bad), "--mode", "skip-invalid"])
+        assert done.exit_code == 0, done.output
+        assert "Rechazadas" in done.output
+        with engine.connect() as conn:
+            loaded_by = conn.scalar(text("SELECT loaded_by FROM complaint"))
+        assert loaded_by.startswith("cli:")
+    finally:
+        with engine.begin() as conn:  # the CLI commits: leave the shared database clean
+            conn.execute(text("DELETE FROM complaint"))
+        engine.dispose()
+        get_database_settings.cache_clear()

@@ -263,9 +263,10 @@ _OUTSIDE = text("""
 _DROP_OUTSIDE = text("DELETE FROM complaint_stage WHERE comuna_code IS NULL")
 
 # Barrio: the one containing the point, interior before boundary, lowest code on a shared
-# edge (the rule of territory.locate); for points in the tolerance band just outside every
-# barrio, the nearest one. Micro-barrio: inside the chosen barrio only, same ordering; none
-# in barrios that are not subdivided (the rural remainder).
+# edge (the rule of territory.locate; ST_Touches is costly on large polygons, so it is only
+# evaluated when a point meets more than one unit); for points in the tolerance band just
+# outside every barrio, the nearest one. Micro-barrio: inside the chosen barrio only, same
+# ordering; none in barrios that are not subdivided (the rural remainder).
 _UPSERT = text("""
     WITH upserted AS (
         INSERT INTO complaint AS t (
@@ -286,11 +287,15 @@ _UPSERT = text("""
           LEFT JOIN LATERAL (
                 SELECT b.id FROM barrio b
                  WHERE b.comuna_code = s.comuna_code AND ST_Intersects(b.geom, s.geom)
-                 ORDER BY ST_Touches(b.geom, s.geom), b.code LIMIT 1) b ON true
+                 ORDER BY CASE WHEN count(*) OVER () > 1 THEN ST_Touches(b.geom, s.geom) END,
+                          b.code
+                 LIMIT 1) b ON true
           LEFT JOIN LATERAL (
                 SELECT m.id FROM micro_barrio m
                  WHERE m.barrio_id = b.id AND ST_Intersects(m.geom, s.geom)
-                 ORDER BY ST_Touches(m.geom, s.geom), m.code LIMIT 1) m ON true
+                 ORDER BY CASE WHEN count(*) OVER () > 1 THEN ST_Touches(m.geom, s.geom) END,
+                          m.code
+                 LIMIT 1) m ON true
         ON CONFLICT (source, external_ref) DO UPDATE SET
             comuna_code = EXCLUDED.comuna_code,
             category_code = EXCLUDED.category_code,
