@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter
 
-from app.api import access, ogc, territory
+from app.api import access, categories, complaints, ogc, territory
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(access.router)
 api_router.include_router(territory.router)
+api_router.include_router(categories.router)
+api_router.include_router(complaints.router)
 
 ogc_router = ogc.router

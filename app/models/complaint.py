@@ -1,0 +1,66 @@
+"""Complaints (denuncias): one georeferenced case reported by an institution."""
+
+import enum
+import uuid
+from datetime import datetime
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import SRID, Base, TimestampMixin
+
+
+class LocationPrecision(enum.StrEnum):
+    EXACT = "exact"
+    STREET = "street"
+    BLOCK = "block"
+    APPROXIMATE = "approximate"
+
+
+class ComplaintSource(enum.StrEnum):
+    CARABINEROS = "carabineros"
+    PDI = "pdi"
+    FISCALIA = "fiscalia"
+    MUNICIPAL = "municipal"
+    DEMO = "demo"  # synthetic data, never mixed up with real cases
+
+
+def _values(e: type[enum.StrEnum]) -> list[str]:
+    return [m.value for m in e]
+
+
+class Complaint(TimestampMixin, Base):
+    __tablename__ = "complaint"
+    __table_args__ = (
+        UniqueConstraint("source", "external_ref"),
+        # keyset pagination walks (occurred_at, id) backwards
+        Index("ix_complaint_occurred_at", "occurred_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, server_default=func.gen_random_uuid())
+    comuna_code: Mapped[str] = mapped_column(ForeignKey("comuna.code", ondelete="RESTRICT"))
+    category_code: Mapped[str] = mapped_column(
+        ForeignKey("crime_category.code", ondelete="RESTRICT"), index=True
+    )
+    taxonomy_version: Mapped[str] = mapped_column(String(20))
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry(geometry_type="POINT", srid=SRID, spatial_index=True)
+    )
+    location_precision: Mapped[LocationPrecision] = mapped_column(
+        Enum(LocationPrecision, name="location_precision", values_callable=_values)
+    )
+    address: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[ComplaintSource] = mapped_column(
+        Enum(ComplaintSource, name="complaint_source", values_callable=_values)
+    )
+    external_ref: Mapped[str] = mapped_column(String(100), comment="N° de caso de la institución")
+    barrio_id: Mapped[int | None] = mapped_column(
+        ForeignKey("barrio.id", ondelete="SET NULL"), index=True
+    )
+    micro_barrio_id: Mapped[int | None] = mapped_column(
+        ForeignKey("micro_barrio.id", ondelete="SET NULL"), index=True
+    )
+    loaded_by: Mapped[str] = mapped_column(String(200))

@@ -1,0 +1,442 @@
+"""Loading complaints: every validation rule (nothing written), idempotency, assignment."""
+
+from __future__ import annotations
+
+import copy
+import io
+from typing import Any
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app.errors import InvalidInput
+from app.models import Barrio, Complaint, MicroBarrio, Role
+from app.services.complaints import import_complaints
+from tests.complaint_helpers import (
+    GOOD_ROW,
+    HEADER,
+    OK_CSV,
+    OK_GEOJSON,
+    complaint_count,
+    csv_body,
+)
+from tests.conftest import bearer, load_json, make_key
+from tests.helpers import assert_matches_schema, assert_problem
+
+IMPORT = "/api/v1/complaints/import"
+
+
+@pytest.fixture
+def police(db: Session) -> dict[str, str]:
+    return bearer(make_key(db, role=Role.POLICE, institution="carabineros"))
+
+
+def post_csv(client: TestClient, headers: dict[str, str], body: bytes, **params: str) -> Any:
+    return client.post(
+        IMPORT, content=body, headers={**headers, "Content-Type": "text/csv"}, params=params
+    )
+
+
+def assignment(db: Session, external_ref: str) -> tuple[str, str | None, str | None]:
+    row = db.execute(
+        select(Complaint.comuna_code, Barrio.code, MicroBarrio.code)
+        .outerjoin(Barrio, Barrio.id == Complaint.barrio_id)
+        .outerjoin(MicroBarrio, MicroBarrio.id == Complaint.micro_barrio_id)
+        .where(Complaint.external_ref == external_ref)
+    ).one()
+    return row[0], row[1], row[2]
+
+
+# --- good files ----------------------------------------------------------------------------
+
+
+def test_csv_import_assigns_comuna_barrio_and_micro_barrio(
+    client: TestClient, db: Session, police: dict[str, str], openapi: dict[str, Any]
+) -> None:
+    before = complaint_count(db)
+    response = post_csv(client, police, OK_CSV.read_bytes())
+    assert response.status_code == 200, response.text
+    assert_matches_schema(openapi, IMPORT, "post", response)
+    assert response.json() == {
+        "rows": 6,
+        "inserted": 6,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 0,
+        "errors": [],
+        "errors_omitted": 0,
+    }
+    assert complaint_count(db) == before + 6
+    assert assignment(db, "CAR-1") == ("14103", "B01001", "B01001-03")
+    assert assignment(db, "PDI-1") == ("14103", "B03001", "B03001-05")
+    stored = db.scalars(select(Complaint).where(Complaint.external_ref == "CAR-1")).one()
+    assert stored.address == "Calle Ejemplo 123, Lanco"
+    assert stored.taxonomy_version == "cead-2024"
+    assert stored.loaded_by.startswith("carabineros/vga_")
+
+
+def test_rural_remainder_has_a_barrio_but_no_micro_barrio(db: Session) -> None:
+    import_complaints(db, OK_CSV, loaded_by="cli:prueba")
+    assert assignment(db, "CAR-4") == ("14103", "BRUR", None)
+
+
+def test_time_without_offset_is_read_as_america_santiago(db: Session) -> None:
+    import_complaints(db, OK_CSV, loaded_by="cli:prueba")
+    utc = dict(
+        db.execute(
+            text(
+                "SELECT external_ref, to_char(occurred_at AT TIME ZONE 'UTC', "
+                "'YYYY-MM-DD HH24:MI') FROM complaint WHERE external_ref IN ('CAR-1', 'CAR-2')"
+            )
+        ).all()
+    )
+    # May 2025 is winter time in Chile (UTC-4)
+    assert utc == {"CAR-1": "2025-05-10 14:00", "CAR-2": "2025-06-01 02:30"}
+
+
+def test_geojson_import(client: TestClient, db: Session, police: dict[str, str]) -> None:
+    before = complaint_count(db)
+    response = client.post(
+        IMPORT,
+        content=OK_GEOJSON.read_bytes(),
+        headers={**police, "Content-Type": "application/geo+json"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["inserted"] == 3
+    assert complaint_count(db) == before + 3
+    assert assignment(db, "FIS-3") == ("14103", "BRUR", None)
+
+
+def test_multipart_upload(client: TestClient, db: Session, police: dict[str, str]) -> None:
+    response = client.post(
+        IMPORT,
+        files={"file": ("denuncias.geojson", OK_GEOJSON.read_bytes(), "application/geo+json")},
+        headers=police,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["inserted"] == 3
+
+
+def test_reimport_never_duplicates_and_updates_changed_rows(db: Session) -> None:
+    first = import_complaints(db, OK_CSV, loaded_by="cli:prueba")
+    count = complaint_count(db)
+    again = import_complaints(db, OK_CSV, loaded_by="cli:otra")
+    assert (first.inserted, again.inserted, again.updated, again.unchanged) == (6, 0, 0, 6)
+    assert complaint_count(db) == count
+    changed = OK_CSV.read_text().replace("CAR-3,carabineros,351", "CAR-3,carabineros,353")
+    third = import_complaints(db, io.BytesIO(changed.encode()), fmt="csv", loaded_by="cli:x")
+    assert (third.inserted, third.updated, third.unchanged) == (0, 1, 5)
+    assert complaint_count(db) == count
+    category = db.scalar(select(Complaint.category_code).where(Complaint.external_ref == "CAR-3"))
+    assert category == "353"
+
+
+def test_same_ref_from_another_source_is_another_complaint(db: Session) -> None:
+    body = csv_body(GOOD_ROW, GOOD_ROW.replace("carabineros", "pdi"))
+    report = import_complaints(db, io.BytesIO(body), fmt="csv", loaded_by="cli:prueba")
+    assert report.inserted == 2
+
+
+def test_shared_boundary_goes_to_the_lowest_code(db: Session) -> None:
+    lon, lat = db.execute(
+        text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointN(ST_GeometryN(ST_LineMerge("
+            "ST_CollectionExtract(ST_Intersection(a.geom, b.geom), 2)), 1), 2) AS p "
+            "FROM barrio a, barrio b WHERE a.code = 'B01001' AND b.code = 'B01002') s"
+        )
+    ).one()
+    row = f"EDGE-1,carabineros,556,2025-06-01T21:30:00,{lon},{lat},exact,"
+    import_complaints(db, io.BytesIO(csv_body(row)), fmt="csv", loaded_by="cli:prueba")
+    comuna, barrio, micro = assignment(db, "EDGE-1")
+    assert barrio == "B01001"
+    assert micro is not None
+    assert micro.startswith("B01001-")
+
+
+def test_shared_micro_barrio_boundary_goes_to_the_lowest_code(db: Session) -> None:
+    lon, lat, low = db.execute(
+        text(
+            "SELECT ST_X(p), ST_Y(p), lo FROM (SELECT ST_PointN(ST_GeometryN(ST_LineMerge("
+            "ST_CollectionExtract(ST_Intersection(a.geom, b.geom), 2)), 1), 2) AS p, "
+            "a.code AS lo FROM micro_barrio a JOIN micro_barrio b ON a.barrio_id = b.barrio_id "
+            "AND a.code < b.code AND ST_Length(ST_CollectionExtract("
+            "ST_Intersection(a.geom, b.geom), 2)) > 0 ORDER BY a.code, b.code LIMIT 1) s"
+        )
+    ).one()
+    row = f"EDGE-2,carabineros,556,2025-06-01T21:30:00,{lon},{lat},exact,"
+    import_complaints(db, io.BytesIO(csv_body(row)), fmt="csv", loaded_by="cli:prueba")
+    assert assignment(db, "EDGE-2")[2] == low
+
+
+def _comuna_west_vertex(db: Session) -> tuple[float, float]:
+    lon, lat = db.execute(
+        text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT (ST_DumpPoints(geom)).geom AS p "
+            "FROM comuna WHERE code = '14103') s ORDER BY ST_X(p) LIMIT 1"
+        )
+    ).one()
+    return lon, lat
+
+
+@pytest.mark.parametrize(("metres", "accepted"), [(30, True), (120, False)])
+def test_comuna_tolerance_of_50_m(db: Session, metres: int, accepted: bool) -> None:
+    lon, lat = _comuna_west_vertex(db)
+    outside = lon - metres / 85_900  # metres per degree of longitude at 39.5° S
+    row = f"EDGE-3,carabineros,556,2025-06-01T21:30:00,{outside},{lat},exact,"
+    before = complaint_count(db)
+    if accepted:
+        import_complaints(db, io.BytesIO(csv_body(row)), fmt="csv", loaded_by="cli:prueba")
+        comuna, barrio, _micro = assignment(db, "EDGE-3")
+        assert (comuna, barrio) == ("14103", "BRUR")
+    else:
+        with pytest.raises(InvalidInput) as info:
+            import_complaints(db, io.BytesIO(csv_body(row)), fmt="csv", loaded_by="cli:prueba")
+        assert "fuera de todas las comunas" in info.value.errors[0]["reason"]
+        assert complaint_count(db) == before
+
+
+# --- every validation rule: a 422 naming row and field, and nothing written ------------------
+
+BAD_ROWS = [
+    ("X-2,carabineros,556,2025-06-01T21:30:00,-70.65,-33.45,exact,", "lon,lat", "fuera"),
+    ("X-2,carabineros,556,2025-06-01T21:30:00,-39.452,-72.775,exact,", "lon,lat", "invertidas"),
+    ("X-2,carabineros,556,2025-06-01T21:30:00,-200,-39.45,exact,", "lon", "rango"),
+    ("X-2,carabineros,556,2025-06-01T21:30:00,-72.77,-95,exact,", "lat", "rango"),
+    ("X-2,carabineros,556,2025-06-01T21:30:00,NaN,-39.45,exact,", "lon", "NaN"),
+    ("X-2,carabineros,556,2025-06-01T21:30:00,-72.77,Infinity,exact,", "lat", "infinito"),
+    ("X-2,carabineros,999,2025-06-01T21:30:00,-72.775,-39.452,exact,", "category", "desconocida"),
+    ("X-2,carabineros,556,2999-01-01T00:00:00,-72.775,-39.452,exact,", "occurred_at", "futuro"),
+    ("X-2,carabineros,556,ayer,-72.775,-39.452,exact,", "occurred_at", "ISO 8601"),
+    ("X-2,carabineros,556,2025-06-01T21:30:00,abc,-39.452,exact,", "lon", "número"),
+    ("X-2,bomberos,556,2025-06-01T21:30:00,-72.775,-39.452,exact,", "source", "carabineros"),
+    ("X-2,carabineros,556,2025-06-01T21:30:00,-72.775,-39.452,cerca,", "precision", "exact"),
+    (",carabineros,556,2025-06-01T21:30:00,-72.775,-39.452,exact,", "external_ref", "obligatorio"),
+    ("X-1,carabineros,556,2025-06-02T21:30:00,-72.775,-39.452,exact,", "external_ref", "fila 1"),
+    ("X-2,carabineros,556,2025-06-01T21:30:00,-72.775,-39.452", "fila", "valores"),
+]
+
+
+@pytest.mark.parametrize(("row", "field", "reason"), BAD_ROWS)
+def test_each_bad_row_rejects_the_whole_file(
+    client: TestClient,
+    db: Session,
+    police: dict[str, str],
+    openapi: dict[str, Any],
+    row: str,
+    field: str,
+    reason: str,
+) -> None:
+    before = complaint_count(db)
+    response = post_csv(client, police, csv_body(GOOD_ROW, row))
+    body = assert_problem(response, 422, "importacion_rechazada")
+    assert_matches_schema(openapi, IMPORT, "post", response)
+    assert body["rows"] == 2
+    assert body["rejected"] == 1
+    assert {(e["row"], e["field"]) for e in body["errors"]} >= {(2, field)}
+    assert any(reason in e["reason"] for e in body["errors"]), body["errors"]
+    assert complaint_count(db) == before, "a rejected file must write nothing"
+
+
+def test_every_bad_row_is_listed(client: TestClient, db: Session, police: dict[str, str]) -> None:
+    before = complaint_count(db)
+    rows = [GOOD_ROW] + [r for r, _, _ in BAD_ROWS[:6]]
+    body = assert_problem(post_csv(client, police, csv_body(*rows)), 422)
+    assert sorted({e["row"] for e in body["errors"]}) == [2, 3, 4, 5, 6, 7]
+    assert complaint_count(db) == before
+
+
+def test_skip_invalid_imports_the_good_rows_and_reports_the_bad(
+    client: TestClient, db: Session, police: dict[str, str]
+) -> None:
+    before = complaint_count(db)
+    rows = [GOOD_ROW, BAD_ROWS[1][0], GOOD_ROW.replace("X-1", "X-3")]
+    response = post_csv(client, police, csv_body(*rows), mode="skip-invalid")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["inserted"], body["rejected"]) == (2, 1)
+    assert body["errors"][0]["row"] == 2
+    assert "invertidas" in body["errors"][0]["reason"]
+    assert complaint_count(db) == before + 2
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        (HEADER + ",victima", "victima"),
+        ("external_ref,source,category,occurred_at,lon,lat", "precision"),
+    ],
+)
+def test_unknown_or_missing_csv_column(
+    client: TestClient, db: Session, police: dict[str, str], header: str, field: str
+) -> None:
+    before = complaint_count(db)
+    body = assert_problem(post_csv(client, police, csv_body(GOOD_ROW, header=header)), 422)
+    assert [e["field"] for e in body["errors"]] == [field]
+    assert complaint_count(db) == before
+
+
+def _geojson_variant(change: Any) -> bytes:
+    document = copy.deepcopy(load_json(OK_GEOJSON))
+    change(document["features"][1])
+    return orjson.dumps(document)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda f: f["properties"].update(victima="x"), "properties.victima"),
+        (lambda f: f["properties"].update(lon=-72.7), "properties.lon"),
+        (lambda f: f["geometry"].update(coordinates=[-72.5, -39.54, 10]), "geometry"),
+        (lambda f: f.update(geometry={"type": "LineString", "coordinates": []}), "geometry"),
+        (lambda f: f["geometry"].update(coordinates=[-39.54, -72.5]), "geometry"),
+        (lambda f: f["properties"].pop("category"), "category"),
+    ],
+)
+def test_bad_geojson_feature(
+    client: TestClient, db: Session, police: dict[str, str], change: Any, field: str
+) -> None:
+    before = complaint_count(db)
+    response = client.post(
+        IMPORT,
+        content=_geojson_variant(change),
+        headers={**police, "Content-Type": "application/geo+json"},
+    )
+    body = assert_problem(response, 422, "importacion_rechazada")
+    assert [(e["row"], e["index"], e["field"]) for e in body["errors"]] == [(2, 1, field)]
+    assert complaint_count(db) == before
+
+
+def test_geojson_with_nan_is_not_json(
+    client: TestClient, db: Session, police: dict[str, str]
+) -> None:
+    before = complaint_count(db)
+    raw = OK_GEOJSON.read_text().replace("[-72.50, -39.54]", "[NaN, -39.54]")
+    response = client.post(
+        IMPORT, content=raw.encode(), headers={**police, "Content-Type": "application/geo+json"}
+    )
+    assert "JSON" in assert_problem(response, 422)["detail"]
+    assert complaint_count(db) == before
+
+
+def test_unsupported_content_type_and_too_large(
+    client: TestClient, db: Session, police: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    response = client.post(
+        IMPORT, content=b"x", headers={**police, "Content-Type": "application/pdf"}
+    )
+    assert_problem(response, 415)
+    monkeypatch.setattr("app.api.complaints.MAX_UPLOAD_BYTES", 100)
+    before = complaint_count(db)
+    assert_problem(post_csv(client, police, OK_CSV.read_bytes()), 413)
+    assert complaint_count(db) == before
+
+
+# --- one complaint -------------------------------------------------------------------------
+
+ONE = {
+    "external_ref": "CAR-99",
+    "source": "carabineros",
+    "category": "40102",
+    "occurred_at": "2025-06-01T21:30:00",
+    "lon": -72.775,
+    "lat": -39.452,
+    "precision": "exact",
+}
+
+
+def test_post_one_complaint(
+    client: TestClient, db: Session, police: dict[str, str], openapi: dict[str, Any]
+) -> None:
+    before = complaint_count(db)
+    response = client.post("/api/v1/complaints", json=ONE, headers=police)
+    assert response.status_code == 201, response.text
+    assert_matches_schema(openapi, "/api/v1/complaints", "post", response)
+    body = response.json()
+    assert body["barrio"]["code"] == "B01001"
+    assert body["micro_barrio"]["code"] == "B01001-03"
+    assert body["occurred_at"] == "2025-06-02T01:30:00Z"
+    again = client.post("/api/v1/complaints", json=ONE, headers=police)
+    assert again.status_code == 200
+    assert again.json()["id"] == body["id"]
+    assert complaint_count(db) == before + 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"lon": -39.452, "lat": -72.775}, "lon,lat"),
+        ({"victima": "x"}, "victima"),
+        ({"category": "999"}, "category"),
+    ],
+)
+def test_post_one_bad_complaint(
+    client: TestClient, db: Session, police: dict[str, str], change: dict[str, Any], field: str
+) -> None:
+    before = complaint_count(db)
+    response = client.post("/api/v1/complaints", json={**ONE, **change}, headers=police)
+    body = assert_problem(response, 422)
+    assert field in [e["field"] for e in body["errors"]]
+    assert complaint_count(db) == before
+
+
+def test_post_nan_is_rejected(client: TestClient, db: Session, police: dict[str, str]) -> None:
+    before = complaint_count(db)
+    raw = orjson.dumps(ONE).replace(b"-72.775", b"NaN")
+    response = client.post(
+        "/api/v1/complaints", content=raw, headers={**police, "Content-Type": "application/json"}
+    )
+    body = assert_problem(response, 422)
+    assert [e["field"] for e in body["errors"]] == ["lon"]
+    assert complaint_count(db) == before
+
+
+def test_roles_for_loading(client: TestClient, db: Session) -> None:
+    planner = bearer(make_key(db, role=Role.PLANNER))
+    unit = bearer(make_key(db, role=Role.UNIT, unit="Alumbrado"))
+    admin = bearer(make_key(db, role=Role.ADMIN))
+    before = complaint_count(db)
+    assert_problem(client.post("/api/v1/complaints", json=ONE), 401)
+    assert_problem(client.post("/api/v1/complaints", json=ONE, headers=planner), 403)
+    assert_problem(client.post("/api/v1/complaints", json=ONE, headers=unit), 403)
+    assert_problem(post_csv(client, planner, OK_CSV.read_bytes()), 403)
+    assert_problem(post_csv(client, {}, OK_CSV.read_bytes()), 401)
+    assert complaint_count(db) == before
+    assert client.post("/api/v1/complaints", json=ONE, headers=admin).status_code == 201
+
+
+# --- command line --------------------------------------------------------------------------
+
+
+def test_cli_import_reports_rows_and_exits_1_on_rejection(database_url: str, tmp_path: Any) -> None:
+    from sqlalchemy import create_engine
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from app.settings import get_database_settings
+
+    bad = tmp_path / "malo.csv"
+    bad.write_bytes(csv_body(GOOD_ROW, BAD_ROWS[1][0]))
+    runner = CliRunner(env={"VIGIA_DATABASE_URL": database_url, "COLUMNS": "200"})
+    get_database_settings.cache_clear()
+    engine = create_engine(database_url)
+    try:
+        rejected = runner.invoke(cli, ["complaints", "import", str(bad)])
+        assert rejected.exit_code == 1, rejected.output
+        assert "fila 2" in rejected.output
+        assert "invertidas" in rejected.output
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM complaint")) == 0
+        done = runner.invoke(cli, ["complaints", "import", str(bad), "--mode", "skip-invalid"])
+        assert done.exit_code == 0, done.output
+        assert "Rechazadas" in done.output
+        with engine.connect() as conn:
+            loaded_by = conn.scalar(text("SELECT loaded_by FROM complaint"))
+        assert loaded_by.startswith("cli:")
+    finally:
+        with engine.begin() as conn:  # the CLI commits: leave the shared database clean
+            conn.execute(text("DELETE FROM complaint"))
+        engine.dispose()
+        get_database_settings.cache_clear()
