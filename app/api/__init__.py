@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from app.api import access, territory
+from app.api import access, risk_factors, territory
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(access.router)
 api_router.include_router(territory.router)
+api_router.include_router(risk_factors.router)

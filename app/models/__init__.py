@@ -2,6 +2,41 @@
 
 from app.models.api_key import ApiKey, Role
 from app.models.base import Base
+from app.models.risk_factor import (
+    DeliveryStatus,
+    IdempotencyRecord,
+    InterventionProject,
+    ProjectStatus,
+    ReportPhoto,
+    ReportStatus,
+    ReportTransition,
+    RiskFactorReport,
+    RiskFactorType,
+    Typology,
+    WebhookDelivery,
+    WebhookSubscription,
+    project_barrio,
+)
 from app.models.territory import Barrio, Comuna, MicroBarrio
 
-__all__ = ["ApiKey", "Barrio", "Base", "Comuna", "MicroBarrio", "Role"]
+__all__ = [
+    "ApiKey",
+    "Barrio",
+    "Base",
+    "Comuna",
+    "DeliveryStatus",
+    "IdempotencyRecord",
+    "InterventionProject",
+    "MicroBarrio",
+    "ProjectStatus",
+    "ReportPhoto",
+    "ReportStatus",
+    "ReportTransition",
+    "RiskFactorReport",
+    "RiskFactorType",
+    "Role",
+    "Typology",
+    "WebhookDelivery",
+    "WebhookSubscription",
+    "project_barrio",
+]
