@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from app.api import access, risk_factors, territory
+from app.api import access, risk_factors, territory, webhooks
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(access.router)
 api_router.include_router(territory.router)
 api_router.include_router(risk_factors.router)
+api_router.include_router(webhooks.router)

@@ -2,7 +2,7 @@
 
 import typer
 
-from app.cli import apikey, db, serve, territory
+from app.cli import apikey, db, serve, territory, webhooks
 
 cli = typer.Typer(
     help="Vigía: sistema de información territorial para la seguridad pública comunal.",
@@ -12,6 +12,7 @@ cli = typer.Typer(
 cli.add_typer(db.app, name="db")
 cli.add_typer(territory.app, name="territory")
 cli.add_typer(apikey.app, name="apikey")
+cli.add_typer(webhooks.app, name="webhooks")
 cli.command("serve")(serve.serve)
 
 
