@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from app.api import access, risk_factors, territory, webhooks
+from app.api import access, projects, risk_factors, territory, webhooks
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(access.router)
 api_router.include_router(territory.router)
 api_router.include_router(risk_factors.router)
+api_router.include_router(projects.router)
 api_router.include_router(webhooks.router)
