@@ -18,13 +18,10 @@ R = RiskFactorReport
 
 
 def _barrio_ids(session: Session, comuna: str, codes: list[str]) -> list[int]:
-    found = dict(
-        session.execute(
-            select(Barrio.code, Barrio.id).where(
-                Barrio.comuna_code == comuna, Barrio.code.in_(codes)
-            )
-        ).tuples()
+    rows = session.execute(
+        select(Barrio.code, Barrio.id).where(Barrio.comuna_code == comuna, Barrio.code.in_(codes))
     )
+    found: dict[str, int] = {row.code: row.id for row in rows}
     missing = [c for c in codes if c not in found]
     if missing:
         raise InvalidInput(
