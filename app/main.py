@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from app import __version__
-from app.api import api_router, health, ogc_router
+from app.api import api_router, health, ogc_router, open311
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.db import make_engine, make_sessionmaker
@@ -63,6 +63,7 @@ def create_app(database: DatabaseSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api_router)
     app.include_router(ogc_router)
+    app.include_router(open311.router)
     install_openapi(app)
     return app
 

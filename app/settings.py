@@ -75,3 +75,48 @@ def get_api_settings() -> ApiSettings:
 @lru_cache
 def get_territory_settings() -> TerritorySettings:
     return TerritorySettings()
+
+
+class RiskFactorSettings(BaseSettings):
+    """Limits applied to police-reported risk factors (issue #4)."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_RISK_", extra="ignore")
+
+    max_vertices: int = Field(
+        default=500, ge=4, description="Most vertices a submitted geometry may have."
+    )
+    comuna_tolerance_m: float = Field(
+        default=50.0, ge=0, description="How far outside the comuna a vertex may lie."
+    )
+    duplicate_radius_m: float = Field(
+        default=30.0, ge=0, description="Open reports of the same type this close are flagged."
+    )
+    clock_skew_s: int = Field(
+        default=300, ge=0, description="How far in the future observed_at may be (device clock)."
+    )
+    photo_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    photos_per_report: int = Field(default=10, ge=1)
+
+
+class WebhookSettings(BaseSettings):
+    """Outbox delivery of webhook notifications to responsible units."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_WEBHOOK_", extra="ignore")
+
+    timeout_s: float = Field(default=10.0, gt=0)
+    backoff_base_s: int = Field(default=30, ge=1, description="First retry delay; doubles.")
+    backoff_max_s: int = Field(default=3600, ge=1, description="Longest delay between retries.")
+    max_attempts: int = Field(
+        default=30, ge=1, description="After this many failures a delivery is 'agotada'."
+    )
+    batch_size: int = Field(default=50, ge=1)
+
+
+@lru_cache
+def get_risk_settings() -> RiskFactorSettings:
+    return RiskFactorSettings()
+
+
+@lru_cache
+def get_webhook_settings() -> WebhookSettings:
+    return WebhookSettings()

@@ -2,7 +2,7 @@
 
 import typer
 
-from app.cli import apikey, categories, complaints, db, serve, territory
+from app.cli import apikey, categories, complaints, db, serve, territory, webhooks
 
 cli = typer.Typer(
     help="Vigía: sistema de información territorial para la seguridad pública comunal.",
@@ -14,6 +14,7 @@ cli.add_typer(territory.app, name="territory")
 cli.add_typer(apikey.app, name="apikey")
 cli.add_typer(categories.app, name="categories")
 cli.add_typer(complaints.app, name="complaints")
+cli.add_typer(webhooks.app, name="webhooks")
 cli.command("serve")(serve.serve)
 
 

@@ -4,6 +4,21 @@ from app.models.api_key import ApiKey, Role
 from app.models.base import Base
 from app.models.category import CrimeCategory, CrimeFamily
 from app.models.complaint import Complaint, ComplaintSource, LocationPrecision
+from app.models.risk_factor import (
+    DeliveryStatus,
+    IdempotencyRecord,
+    InterventionProject,
+    ProjectStatus,
+    ReportPhoto,
+    ReportStatus,
+    ReportTransition,
+    RiskFactorReport,
+    RiskFactorType,
+    Typology,
+    WebhookDelivery,
+    WebhookSubscription,
+    project_barrio,
+)
 from app.models.territory import Barrio, Comuna, MicroBarrio
 
 __all__ = [
@@ -15,7 +30,20 @@ __all__ = [
     "ComplaintSource",
     "CrimeCategory",
     "CrimeFamily",
+    "DeliveryStatus",
+    "IdempotencyRecord",
+    "InterventionProject",
     "LocationPrecision",
     "MicroBarrio",
+    "ProjectStatus",
+    "ReportPhoto",
+    "ReportStatus",
+    "ReportTransition",
+    "RiskFactorReport",
+    "RiskFactorType",
     "Role",
+    "Typology",
+    "WebhookDelivery",
+    "WebhookSubscription",
+    "project_barrio",
 ]

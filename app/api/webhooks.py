@@ -1,0 +1,91 @@
+"""Webhook subscriptions of responsible units, and the state of their deliveries."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from app.api.deps import SessionDep, require_roles
+from app.models import Role
+from app.schemas.problem import problem_responses
+from app.schemas.webhook import DeliveryRead, WebhookCreate, WebhookCreated, WebhookRead
+from app.services import webhooks
+from app.services.api_keys import Caller
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+ManagerDep = Annotated[Caller, Depends(require_roles(Role.UNIT))]
+SubscriptionId = Annotated[int, Path(description="Identificador de la suscripción.")]
+
+
+@router.post(
+    "",
+    operation_id="createWebhook",
+    response_model=WebhookCreated,
+    status_code=201,
+    responses=problem_responses(401, 403, 422),
+)
+def create_webhook(session: SessionDep, caller: ManagerDep, data: WebhookCreate) -> WebhookCreated:
+    """Suscribe una URL a los factores derivados a una unidad. El secreto se ve una vez."""
+    sub = webhooks.create_subscription(
+        session, caller, comuna=data.comuna, url=data.url, unit=data.unit, events=data.events
+    )
+    session.refresh(sub)
+    return WebhookCreated(**WebhookRead.model_validate(sub).model_dump(), secret=sub.secret)
+
+
+@router.get(
+    "",
+    operation_id="listWebhooks",
+    response_model=list[WebhookRead],
+    responses=problem_responses(401, 403),
+)
+def list_webhooks(session: SessionDep, caller: ManagerDep) -> list[WebhookRead]:
+    """Suscripciones visibles para la clave (una unidad ve las suyas)."""
+    return [WebhookRead.model_validate(s) for s in webhooks.list_subscriptions(session, caller)]
+
+
+@router.delete(
+    "/{subscription_id}",
+    operation_id="deactivateWebhook",
+    response_model=WebhookRead,
+    responses=problem_responses(401, 403, 404),
+)
+def deactivate_webhook(
+    session: SessionDep, caller: ManagerDep, subscription_id: SubscriptionId
+) -> WebhookRead:
+    """Desactiva una suscripción (sus entregas quedan para consulta)."""
+    return WebhookRead.model_validate(webhooks.deactivate(session, caller, subscription_id))
+
+
+@router.get(
+    "/{subscription_id}/deliveries",
+    operation_id="listWebhookDeliveries",
+    response_model=list[DeliveryRead],
+    responses=problem_responses(401, 403, 404),
+)
+def list_deliveries(
+    session: SessionDep, caller: ManagerDep, subscription_id: SubscriptionId
+) -> list[DeliveryRead]:
+    """Estado de las últimas entregas: intentos, último código HTTP, próximo intento."""
+    found = webhooks.list_deliveries(session, caller, subscription_id)
+    return [DeliveryRead.model_validate(d) for d in found]
+
+
+@router.post(
+    "/{subscription_id}/deliveries/{delivery_id}/retry",
+    operation_id="retryWebhookDelivery",
+    response_model=DeliveryRead,
+    responses=problem_responses(401, 403, 404),
+)
+def retry_delivery(
+    session: SessionDep,
+    caller: ManagerDep,
+    subscription_id: SubscriptionId,
+    delivery_id: Annotated[uuid.UUID, Path(description="Identificador de la entrega.")],
+) -> DeliveryRead:
+    """Vuelve a poner en cola una entrega agotada o fallida."""
+    delivery = webhooks.retry_delivery(
+        session, caller, subscription_id, delivery_id, webhooks.utcnow()
+    )
+    return DeliveryRead.model_validate(delivery)

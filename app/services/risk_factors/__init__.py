@@ -1,0 +1,1 @@
+"""Police-reported urban risk factors: catalog, submission, lifecycle, projects, queries."""

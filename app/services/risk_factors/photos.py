@@ -1,0 +1,111 @@
+"""Report photos: the bytes decide the type (magic numbers), never the client's header."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from app.models import ReportPhoto, Role
+from app.services.api_keys import Caller
+from app.services.risk_factors.reports import load_visible
+from app.settings import RiskFactorSettings
+
+_CHUNK = 64 * 1024
+
+
+def sniff_image(head: bytes) -> str | None:
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def read_limited(stream: BinaryIO, limit: int) -> bytes:
+    """Read at most `limit` bytes; one byte more means the upload is too large."""
+    parts: list[bytes] = []
+    size = 0
+    while chunk := stream.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(
+                f"La foto supera el máximo de {limit // (1024 * 1024)} MB.",
+                errors=[
+                    {"field": "file", "location": "file", "reason": "archivo demasiado grande"}
+                ],
+            )
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def add_photo(
+    session: Session,
+    report_id: uuid.UUID,
+    caller: Caller,
+    stream: BinaryIO,
+    *,
+    settings: RiskFactorSettings,
+) -> ReportPhoto:
+    report = load_visible(session, report_id, caller)
+    if caller.role not in (Role.ADMIN, Role.POLICE):
+        raise Forbidden("Solo la policía que informa o un administrador agrega fotos.")
+    data = read_limited(stream, settings.photo_max_bytes)
+    if not data:
+        raise InvalidInput(
+            "El archivo está vacío.",
+            errors=[{"field": "file", "location": "file", "reason": "archivo vacío"}],
+        )
+    content_type = sniff_image(data[:16])
+    if content_type is None:
+        raise UnsupportedMediaType(
+            "La foto debe ser JPEG, PNG o WebP (se revisa el contenido, no el nombre).",
+            errors=[{"field": "file", "location": "file", "reason": "no es JPEG, PNG ni WebP"}],
+        )
+    count = session.scalar(
+        select(func.count()).select_from(ReportPhoto).where(ReportPhoto.report_id == report.id)
+    )
+    if (count or 0) >= settings.photos_per_report:
+        raise Conflict(
+            f"El informe ya tiene el máximo de {settings.photos_per_report} fotos.",
+            code="demasiadas_fotos",
+        )
+    photo = ReportPhoto(
+        comuna_code=report.comuna_code,
+        report_id=report.id,
+        content_type=content_type,
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+        uploaded_by_key_id=caller.key_id,
+    )
+    session.add(photo)
+    session.flush()
+    return photo
+
+
+def get_photo(
+    session: Session, report_id: uuid.UUID, photo_id: uuid.UUID, caller: Caller
+) -> tuple[str, bytes]:
+    load_visible(session, report_id, caller)
+    row = session.execute(
+        select(ReportPhoto.content_type, ReportPhoto.data).where(
+            ReportPhoto.id == photo_id, ReportPhoto.report_id == report_id
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"No existe la foto {photo_id}.", code="foto_no_encontrada")
+    return row[0], row[1]

@@ -1,0 +1,288 @@
+"""Webhooks for responsible units: a stored outbox, HMAC-signed deliveries, back-off retries.
+
+A delivery row is written in the same transaction as the change it announces, so nothing is
+lost if the receiver (or Vigía) is down; `deliver_pending` sends what is due and records the
+outcome. Receivers verify `X-Vigia-Signature: sha256=HMAC(secret, timestamp + "." + body)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import Forbidden, InvalidInput, NotFound
+from app.models import DeliveryStatus, Role, WebhookDelivery, WebhookSubscription
+from app.services.api_keys import Caller
+from app.settings import WebhookSettings
+
+log = logging.getLogger("vigia.webhooks")
+
+EVENTS = ("factor.derivado", "factor.en_gestion", "factor.resuelto", "factor.reabierto")
+SIGNATURE_HEADER = "X-Vigia-Signature"
+
+# (url, body, headers) -> HTTP status; raises on a connection failure
+HttpPost = Callable[[str, bytes, dict[str, str]], int]
+
+
+def httpx_post(timeout_s: float) -> HttpPost:
+    def post(url: str, body: bytes, headers: dict[str, str]) -> int:
+        response = httpx.post(url, content=body, headers=headers, timeout=timeout_s)
+        return response.status_code
+
+    return post
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + digest.hexdigest()
+
+
+def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    """What a receiver does (documented in the README); used by the tests."""
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+# --- subscriptions -----------------------------------------------------------------------
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidInput(
+            "La URL del webhook debe ser http(s)://servidor/ruta.",
+            errors=[{"field": "url", "location": "body", "reason": "URL http o https completa"}],
+        )
+
+
+def create_subscription(
+    session: Session,
+    caller: Caller,
+    *,
+    comuna: str,
+    url: str,
+    unit: str | None,
+    events: list[str] | None,
+) -> WebhookSubscription:
+    _check_url(url)
+    if caller.role == Role.UNIT:
+        if unit not in (None, caller.unit):
+            raise Forbidden("Una unidad solo puede suscribirse a sus propios factores.")
+        unit = caller.unit
+    if not unit:
+        raise InvalidInput(
+            "Indique la unidad responsable a notificar.",
+            errors=[{"field": "unit", "location": "body", "reason": "obligatorio"}],
+        )
+    unknown = sorted(set(events or []) - set(EVENTS))
+    if unknown:
+        raise InvalidInput(
+            "Eventos desconocidos.",
+            errors=[
+                {
+                    "field": "events",
+                    "location": "body",
+                    "reason": f"no existen: {', '.join(unknown)}; se aceptan: {', '.join(EVENTS)}",
+                }
+            ],
+        )
+    subscription = WebhookSubscription(
+        comuna_code=comuna,
+        unit=unit,
+        url=url,
+        secret="whsec_" + secrets.token_urlsafe(32),
+        events=list(events or EVENTS),
+        created_by_key_id=caller.key_id,
+    )
+    session.add(subscription)
+    session.flush()
+    return subscription
+
+
+def _visible(caller: Caller) -> Any:
+    if caller.role == Role.ADMIN:
+        return WebhookSubscription.id.is_not(None)
+    return WebhookSubscription.unit == (caller.unit or "")
+
+
+def list_subscriptions(session: Session, caller: Caller) -> list[WebhookSubscription]:
+    return list(
+        session.scalars(
+            select(WebhookSubscription).where(_visible(caller)).order_by(WebhookSubscription.id)
+        )
+    )
+
+
+def get_subscription(session: Session, caller: Caller, sub_id: int) -> WebhookSubscription:
+    found = session.scalar(
+        select(WebhookSubscription).where(WebhookSubscription.id == sub_id, _visible(caller))
+    )
+    if found is None:
+        raise NotFound(f"No existe la suscripción {sub_id}.", code="suscripcion_no_encontrada")
+    return found
+
+
+def deactivate(session: Session, caller: Caller, sub_id: int) -> WebhookSubscription:
+    subscription = get_subscription(session, caller, sub_id)
+    subscription.active = False
+    session.flush()
+    return subscription
+
+
+def list_deliveries(
+    session: Session, caller: Caller, sub_id: int, *, limit: int = 100
+) -> list[WebhookDelivery]:
+    get_subscription(session, caller, sub_id)
+    return list(
+        session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.subscription_id == sub_id)
+            .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id)
+            .limit(limit)
+        )
+    )
+
+
+# --- outbox ------------------------------------------------------------------------------
+
+
+def enqueue(
+    session: Session,
+    *,
+    comuna: str,
+    unit: str | None,
+    event: str,
+    report_id: uuid.UUID | None,
+    payload: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Write one pending delivery per active subscription of `unit` to `event`."""
+    if not unit:
+        return 0
+    subscriptions = session.scalars(
+        select(WebhookSubscription).where(
+            WebhookSubscription.comuna_code == comuna,
+            WebhookSubscription.unit == unit,
+            WebhookSubscription.active,
+            WebhookSubscription.events.any_() == event,
+        )
+    ).all()
+    for subscription in subscriptions:
+        session.add(
+            WebhookDelivery(
+                comuna_code=comuna,
+                subscription_id=subscription.id,
+                event=event,
+                report_id=report_id,
+                payload={"event": event, "sent_for": now.isoformat(), **payload},
+                status=DeliveryStatus.PENDIENTE,
+                next_attempt_at=now,
+            )
+        )
+    session.flush()
+    return len(subscriptions)
+
+
+@dataclass
+class DeliveryRun:
+    delivered: int = 0
+    failed: int = 0
+    exhausted: int = 0
+
+
+def backoff(attempts: int, settings: WebhookSettings) -> timedelta:
+    """30 s, 60 s, 2 min, 4 min, ... capped at backoff_max_s."""
+    seconds = settings.backoff_base_s * 2 ** min(attempts - 1, 20)
+    return timedelta(seconds=min(seconds, settings.backoff_max_s))
+
+
+def deliver_pending(
+    session: Session,
+    now: datetime,
+    http_post: HttpPost,
+    settings: WebhookSettings | None = None,
+) -> DeliveryRun:
+    """Send every due delivery once. Locked rows (another worker) are skipped, not waited on."""
+    settings = settings or WebhookSettings()
+    run = DeliveryRun()
+    due = session.execute(
+        select(WebhookDelivery, WebhookSubscription)
+        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .where(
+            WebhookDelivery.status == DeliveryStatus.PENDIENTE,
+            WebhookDelivery.next_attempt_at <= now,
+            WebhookSubscription.active,
+        )
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(settings.batch_size)
+        .with_for_update(of=WebhookDelivery, skip_locked=True)
+    ).all()
+    for delivery, subscription in due:
+        body = orjson.dumps({"delivery_id": str(delivery.id), **delivery.payload})
+        timestamp = str(int(now.timestamp()))
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Vigia-Webhooks/1",
+            "X-Vigia-Event": delivery.event,
+            "X-Vigia-Delivery": str(delivery.id),
+            "X-Vigia-Timestamp": timestamp,
+            SIGNATURE_HEADER: sign(subscription.secret, timestamp, body),
+        }
+        delivery.attempts += 1
+        delivery.last_attempt_at = now
+        try:
+            status = http_post(subscription.url, body, headers)
+            delivery.last_status = status
+            delivery.last_error = None if 200 <= status < 300 else f"respuesta HTTP {status}"
+        except (httpx.HTTPError, OSError) as exc:
+            status = None
+            delivery.last_status = None
+            delivery.last_error = f"sin conexión: {type(exc).__name__}: {exc}"[:500]
+        if status is not None and 200 <= status < 300:
+            delivery.status = DeliveryStatus.ENTREGADA
+            delivery.delivered_at = now
+            run.delivered += 1
+        elif delivery.attempts >= settings.max_attempts:
+            delivery.status = DeliveryStatus.AGOTADA
+            run.exhausted += 1
+            log.warning("webhook %s agotado tras %s intentos", delivery.id, delivery.attempts)
+        else:
+            delivery.next_attempt_at = now + backoff(delivery.attempts, settings)
+            run.failed += 1
+    session.flush()
+    return run
+
+
+def retry_delivery(
+    session: Session, caller: Caller, sub_id: int, delivery_id: uuid.UUID, now: datetime
+) -> WebhookDelivery:
+    """Put an exhausted (or failing) delivery back in the queue, due now."""
+    get_subscription(session, caller, sub_id)
+    delivery = session.scalar(
+        select(WebhookDelivery).where(
+            WebhookDelivery.id == delivery_id, WebhookDelivery.subscription_id == sub_id
+        )
+    )
+    if delivery is None:
+        raise NotFound(f"No existe la entrega {delivery_id}.", code="entrega_no_encontrada")
+    if delivery.status != DeliveryStatus.ENTREGADA:
+        delivery.status = DeliveryStatus.PENDIENTE
+        delivery.next_attempt_at = now
+        session.flush()
+    return delivery
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
