@@ -75,9 +75,12 @@ def getis_ord_star(values: pd.Series, weights: W, params: HotSpotParams | None =
 def _esda_gi_star(y: pd.Series, weights: W, params: HotSpotParams) -> tuple[pd.Series, pd.Series]:
     with warnings.catch_warnings():
         # islands divide by zero inside esda's simulation summary (they are reset by the
-        # caller), and libpysal warns that Malalhue is not connected to Lanco town
+        # caller); libpysal warns that Malalhue is not connected to Lanco town; esda 2.x
+        # announces that a future major release will default to two-sided p-values: we use
+        # the current (directed, folded) p_sim and record esda's version in every snapshot
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         gi = G_Local(
             y.to_numpy(),
             weights,
