@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from esda import G_Local
-from libpysal.weights import W, Queen
+from libpysal.weights import Queen, W
 
 from app.scoring import HotSpotParams, contiguity_weights, getis_ord_star
 from app.scoring.hotspots import HOTSPOT_PERMUTATIONS, HOTSPOT_SEED
