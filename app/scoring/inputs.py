@@ -64,6 +64,8 @@ class UnitInputs:
             weights = contiguity_weights(_aligned_geometry(geometry, codes))
         elif weights is not None:
             _check_weights(weights, codes)
+            # permutation p-values depend on the id order: rebuild in code order, binary
+            weights = W(adjacency(weights), id_order=codes, silence_warnings=True)
         return cls(table=clean, weights=weights)
 
     @property
