@@ -218,7 +218,7 @@ def risk_factor_load(
     *,
     units: list[str] | None = None,
 ) -> pd.Series:
-    """Weighted load of the open risk factors of each unit.
+    """Weighted load of the open risk factors of each unit (weights: the profile's).
 
     load(unit) = sum over its open factors of
         type_weight[type] * severity / 5 * (1 + min(overdue_ratio, 2)),

@@ -92,6 +92,8 @@ class ScoringProfile:
     normalisation: Normalisation = Normalisation.MIN_MAX
     classifier: Classifier = Classifier.FISHER_JENKS
     inverted: frozenset[str] = field(default_factory=frozenset)  # lower raw value = worse
+    # weight of each risk-factor type in `risk_factor_load` (versioned with the profile)
+    risk_factor_weights: Mapping[str, float] = field(default_factory=dict)
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -102,6 +104,10 @@ class ScoringProfile:
             )
         ordered = {k: float(self.weights[k]) for k in sorted(self.weights)}
         object.__setattr__(self, "weights", MappingProxyType(ordered))
+        factor_weights = {
+            k: float(self.risk_factor_weights[k]) for k in sorted(self.risk_factor_weights)
+        }
+        object.__setattr__(self, "risk_factor_weights", MappingProxyType(factor_weights))
         object.__setattr__(self, "normalisation", Normalisation(self.normalisation))
         object.__setattr__(self, "classifier", Classifier(self.classifier))
         object.__setattr__(self, "inverted", frozenset(self.inverted))
@@ -119,6 +125,7 @@ class ScoringProfile:
             "normalisation": self.normalisation.value,
             "classifier": self.classifier.value,
             "inverted": sorted(self.inverted),
+            "risk_factor_weights": {k: repr(v) for k, v in self.risk_factor_weights.items()},
         }
 
     def fingerprint(self) -> str:
@@ -127,7 +134,7 @@ class ScoringProfile:
 
     def revise(self, *, description: str = "", **changes: object) -> ScoringProfile:
         """The next version with `changes` (weights, normalisation, classifier, inverted)."""
-        allowed = {"weights", "normalisation", "classifier", "inverted"}
+        allowed = {"weights", "normalisation", "classifier", "inverted", "risk_factor_weights"}
         unknown = sorted(set(changes) - allowed)
         if unknown:
             raise ProfileError(f"no se puede cambiar {', '.join(unknown)} en una revisión")
@@ -152,6 +159,11 @@ def _profile_problems(profile: ScoringProfile) -> list[FieldProblem]:
     ]
     if profile.weights and math.fsum(finite) <= 0:
         out.append(problem("weights", "la suma de los pesos debe ser mayor que 0"))
+    out += [
+        problem(f"risk_factor_weights.{name}", "el peso debe ser un número finito >= 0")
+        for name, weight in profile.risk_factor_weights.items()
+        if not isinstance(weight, int | float) or not math.isfinite(weight) or weight < 0
+    ]
     out += [
         problem("inverted", "la variable invertida no está en los pesos", code=name)
         for name in sorted(set(profile.inverted) - set(profile.weights))
@@ -207,10 +219,25 @@ _DEFAULT_WEIGHTS = {
     "dmcs_trend": 10.0,
     "hotspot": 10.0,
 }
+# Factor types of DOMAIN.md ("Urban risk factors"): what most directly enables or signals
+# crime weighs 1; conditions that degrade surveillance less directly weigh less.
+DEFAULT_RISK_FACTOR_WEIGHTS = {
+    "luminaria_apagada": 1.0,
+    "tramo_sin_iluminacion": 1.0,
+    "punto_ciego": 1.0,
+    "punto_consumo": 1.0,
+    "sitio_eriazo": 0.8,
+    "inmueble_abandonado": 0.8,
+    "follaje_obstruye": 0.6,
+    "espacio_deteriorado": 0.6,
+    "sin_alarma_comunitaria": 0.5,
+    "microbasural": 0.4,
+}
 MICRO_BARRIO_PROFILE = ScoringProfile(
     name="vigia-micro-barrio",
     version=1,
     weights=_DEFAULT_WEIGHTS,
+    risk_factor_weights=DEFAULT_RISK_FACTOR_WEIGHTS,
     description="Perfil por defecto para micro-barrios (ver docs/metodologia.md)",
 )
 # Gi* on five units means nothing: the barrio profile keeps the variable visible with weight 0
@@ -218,6 +245,7 @@ BARRIO_PROFILE = ScoringProfile(
     name="vigia-barrio",
     version=1,
     weights={**_DEFAULT_WEIGHTS, "hotspot": 0.0},
+    risk_factor_weights=DEFAULT_RISK_FACTOR_WEIGHTS,
     description="Perfil por defecto para barrios: el de micro-barrios sin Gi*",
 )
 DEFAULT_PROFILES: Mapping[str, ScoringProfile] = MappingProxyType(

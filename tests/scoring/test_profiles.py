@@ -126,3 +126,16 @@ def test_catalog_keeps_every_version_and_refuses_to_overwrite_one() -> None:
         catalog.get(MICRO_BARRIO_PROFILE.name, 7)
     with pytest.raises(ProfileError, match="no existe el perfil"):
         catalog.get("otro")
+
+
+def test_risk_factor_weights_are_validated_and_versioned() -> None:
+    with pytest.raises(ProfileError) as caught:
+        ScoringProfile(
+            name="p", version=1, weights={"dmcs_rate": 1}, risk_factor_weights={"luminaria": -1}
+        )
+    assert fields_of(caught.value) == {"risk_factor_weights.luminaria"}
+
+    revised = MICRO_BARRIO_PROFILE.revise(
+        risk_factor_weights={**MICRO_BARRIO_PROFILE.risk_factor_weights, "microbasural": 0.9}
+    )
+    assert revised.fingerprint() != MICRO_BARRIO_PROFILE.fingerprint()
