@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from app.scoring import composite
@@ -24,7 +25,7 @@ from app.scoring.errors import ScoringInputError
 from app.scoring.hotspots import HotSpotParams
 from app.scoring.inputs import UnitInputs, adjacency
 from app.scoring.profiles import ScoringProfile
-from app.scoring.variables import compute_variables
+from app.scoring.variables import Variables, compute_variables
 
 METHOD_VERSION = "1"  # bump when a formula in app/scoring changes
 LEVELS = ("barrio", "micro_barrio")
@@ -168,7 +169,7 @@ def _assemble(
     contrib: pd.DataFrame,
     score: pd.Series,
     profile: ScoringProfile,
-    variables: Any,
+    variables: Variables,
 ) -> pd.DataFrame:
     parts = [
         raw.add_prefix("raw_"),
@@ -262,7 +263,7 @@ def _sha256(payload: Any) -> str:
 def _plain(value: Any) -> Any:
     if isinstance(value, str | list):
         return value
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, bool | np.bool_):
         return bool(value)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
