@@ -1,0 +1,112 @@
+"""The composite index: normalise, weight, add up to 0-100, rank and classify.
+
+score_i = sum_j c_ij,   c_ij = 100 * w_j * v_ij / sum_k w_k,
+
+where v_ij in [0, 1] is variable j of unit i normalised across the units of the ranking, so
+each contribution c_ij is visible and they add up to the score. Ranks: 1 = most critical,
+ties broken by unit code. Classes come from a documented classifier (mapclassify).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import mapclassify
+import numpy as np
+import pandas as pd
+
+from app.scoring.profiles import Classifier, Normalisation, ScoringProfile
+
+CLASSES = ("bajo", "medio", "alto", "crítico")  # ascending
+# Labels when the scores have fewer than four distinct groups: the lowest group is always
+# "bajo" and the highest "crítico" only when there are at least two groups.
+_LABELS_BY_GROUPS = {
+    1: ("bajo",),
+    2: ("bajo", "crítico"),
+    3: ("bajo", "medio", "crítico"),
+    4: CLASSES,
+}
+SCORE_DECIMALS = 9  # ranks and classes compare scores at this precision, not float noise
+
+
+def normalise(
+    raw: pd.DataFrame, method: Normalisation, inverted: frozenset[str] = frozenset()
+) -> pd.DataFrame:
+    """Each column to [0, 1] across units, higher = more critical."""
+    oriented = raw.astype(float).copy()
+    for column in inverted & set(oriented.columns):
+        oriented[column] = -oriented[column]
+    if method is Normalisation.PERCENTILE:
+        return oriented.apply(_percentile)
+    return oriented.apply(_min_max)
+
+
+def _min_max(column: pd.Series) -> pd.Series:
+    low, high = float(column.min()), float(column.max())
+    if high - low <= 0:
+        return pd.Series(0.0, index=column.index)  # nobody stands out: no contribution
+    return (column - low) / (high - low)
+
+
+def _percentile(column: pd.Series) -> pd.Series:
+    if len(column) < 2:
+        return pd.Series(0.0, index=column.index)
+    return (column.rank(method="average") - 1.0) / (len(column) - 1.0)
+
+
+def contributions(normalised: pd.DataFrame, profile: ScoringProfile) -> pd.DataFrame:
+    """c_ij = 100 * w_j * v_ij / sum(w), for every weighted variable (weight 0 included)."""
+    total = profile.weight_total
+    columns = list(profile.weights)
+    scaled = {name: 100.0 * profile.weights[name] / total for name in columns}
+    return pd.DataFrame(
+        {name: normalised[name] * scaled[name] for name in columns}, index=normalised.index
+    )
+
+
+def scores(contrib: pd.DataFrame) -> pd.Series:
+    """Row sums of the contributions (math.fsum: independent of column order)."""
+    values = [math.fsum(row) for row in contrib.to_numpy(dtype=float)]
+    return pd.Series(np.clip(values, 0.0, 100.0), index=contrib.index, name="score")
+
+
+def rank(score: pd.Series) -> pd.Series:
+    """1 = highest score; equal scores (at SCORE_DECIMALS) ordered by unit code."""
+    frame = pd.DataFrame({"key": -score.round(SCORE_DECIMALS), "code": score.index.map(str)})
+    ordered = frame.sort_values(["key", "code"], kind="mergesort").index
+    return pd.Series(range(1, len(ordered) + 1), index=ordered, name="rank").reindex(score.index)
+
+
+def classify(score: pd.Series, method: Classifier) -> pd.Series:
+    """crítico / alto / medio / bajo by Fisher-Jenks natural breaks (or quartiles).
+
+    With fewer than four distinct scores the classifier gets k = number of distinct scores;
+    with one distinct score (e.g. all zero) every unit is "bajo": none stands out.
+    """
+    rounded = score.round(SCORE_DECIMALS)
+    distinct = int(rounded.nunique())
+    if distinct <= 1:
+        return pd.Series("bajo", index=score.index, name="class")
+    k = min(len(CLASSES), distinct)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # mapclassify on ties: handled below
+        if method is Classifier.QUANTILES:
+            result = mapclassify.Quantiles(rounded.to_numpy(), k=k)
+        else:
+            result = mapclassify.FisherJenks(rounded.to_numpy(), k=k)
+    groups = np.unique(result.yb)
+    labels = _LABELS_BY_GROUPS[len(groups)]
+    position = {int(g): i for i, g in enumerate(groups)}
+    return pd.Series([labels[position[int(b)]] for b in result.yb], index=score.index, name="class")
+
+
+def top_variables(contrib: pd.DataFrame, n: int = 3) -> pd.Series:
+    """The n variables that add most to each unit's score (ties by name), zeros left out."""
+
+    def leaders(row: pd.Series) -> list[str]:
+        positive = row[row > 0]
+        ordered = sorted(positive.items(), key=lambda item: (-item[1], item[0]))
+        return [str(name) for name, _ in ordered[:n]]
+
+    return contrib.apply(leaders, axis=1).rename("top_variables")
