@@ -33,7 +33,7 @@ class Collection:
     id: str
     title: str
     description: str
-    source: Callable[[], Select[Any]]
+    source: Callable[[], Select]
     properties: tuple[Queryable, ...]
     geometry_type: str
     datetime_property: str | None = None
@@ -49,7 +49,7 @@ class Collection:
         )
 
 
-def _barrios() -> Select[Any]:
+def _barrios() -> Select:
     return select(
         Barrio.code.label("id"),
         Barrio.geom.label("geom"),
@@ -60,7 +60,7 @@ def _barrios() -> Select[Any]:
     )
 
 
-def _micro_barrios() -> Select[Any]:
+def _micro_barrios() -> Select:
     return select(
         MicroBarrio.code.label("id"),
         MicroBarrio.geom.label("geom"),
@@ -115,7 +115,7 @@ register(
 )
 
 
-def territory_extent() -> Select[Any]:
+def territory_extent() -> Select:
     """[minx, miny, maxx, maxy] of every loaded comuna: the spatial extent we advertise."""
     from app.models import Comuna
 
