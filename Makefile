@@ -16,7 +16,7 @@ run:
 	export VIGIA_DATABASE_URL="$$(scripts/bootstrap.sh vigia)"
 	$(VENV)/vigia db upgrade
 	$(VENV)/vigia territory load $(TERRITORY)
-	scripts/demo-data.sh
+	$(VENV)/vigia demo-data --if-empty
 	echo
 	echo "Vigía en http://$(HOST):$(PORT)/  ·  API: http://$(HOST):$(PORT)/docs"
 	echo "Crear una clave:  $(VENV)/vigia apikey create --name 'Sgto. Pérez' --role police --institution carabineros"

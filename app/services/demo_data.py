@@ -31,10 +31,14 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import orjson
-from shapely import STRtree, contains_xy
+from shapely import STRtree, contains_xy, wkb
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import Barrio, Complaint, ComplaintSource, Comuna
 
 SANTIAGO = ZoneInfo("America/Santiago")
 CSV_FIELDS = (
@@ -345,3 +349,31 @@ def build_sources(barrios: list[BarrioShape], files: DemoFiles) -> DemoSources:
 def last_complete_month(today: date) -> date:
     first = today.replace(day=1)
     return (first - timedelta(days=1)).replace(day=1)
+
+
+def comuna_barrios(session: Session, comuna: str) -> list[BarrioShape]:
+    """The comuna's barrios as loaded in the database (the generator's map)."""
+    rows = session.execute(
+        select(Barrio.code, Barrio.population, func.ST_AsBinary(Barrio.geom))
+        .where(Barrio.comuna_code == comuna)
+        .order_by(Barrio.code)
+    )
+    return [
+        BarrioShape(code, population or 0, wkb.loads(bytes(geom)))
+        for code, population, geom in rows
+    ]
+
+
+def only_comuna(session: Session) -> str | None:
+    codes = session.scalars(select(Comuna.code).order_by(Comuna.code).limit(2)).all()
+    return codes[0] if len(codes) == 1 else None
+
+
+def demo_rows_exist(session: Session, comuna: str) -> bool:
+    return bool(
+        session.scalar(
+            select(func.count())
+            .select_from(Complaint)
+            .where(Complaint.comuna_code == comuna, Complaint.source == ComplaintSource.DEMO)
+        )
+    )

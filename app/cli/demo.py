@@ -1,0 +1,78 @@
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from app.cli.common import console, transaction
+from app.schema import REPO_ROOT
+from app.services import demo_data
+from app.services.complaints import import_complaints
+
+
+def demo_data_command(
+    years: int = typer.Option(5, "--years", min=1, max=30, help="Años hacia atrás."),
+    seed: int = typer.Option(2026, "--seed", help="Semilla: la misma da los mismos datos."),
+    comuna: str | None = typer.Option(
+        None, "--comuna", help="Código CUT (por defecto, la única comuna cargada)."
+    ),
+    data_dir: Path = typer.Option(
+        REPO_ROOT / "data", "--data-dir", help="Carpeta con categories.csv y los datos CEAD."
+    ),
+    series_dir: str = typer.Option(
+        "lanco", "--series", help="Subcarpeta de --data-dir con las series CEAD de la comuna."
+    ),
+    end: str | None = typer.Option(
+        None, "--end", help="Último mes (AAAA-MM); por defecto, el último mes completo."
+    ),
+    if_empty: bool = typer.Option(
+        False, "--if-empty", help="No hacer nada si la comuna ya tiene datos de demostración."
+    ),
+) -> None:
+    """Genera denuncias sintéticas realistas (fuente `demo`) y las importa."""
+    last = date.fromisoformat(f"{end}-01") if end else demo_data.last_complete_month(date.today())
+    files = demo_data.DemoFiles.in_directory(data_dir, series_dir)
+    with transaction() as session:
+        code = comuna or demo_data.only_comuna(session)
+        if code is None:
+            console.print("[red]Indique --comuna: hay varias (o ninguna) comunas cargadas.[/red]")
+            raise typer.Exit(1)
+        if if_empty and demo_data.demo_rows_exist(session, code):
+            console.print(f"La comuna {code} ya tiene denuncias de demostración; no se agregan.")
+            return
+        barrios = demo_data.comuna_barrios(session, code)
+        if not barrios:
+            console.print(f"[red]La comuna {code} no tiene barrios cargados.[/red]")
+            raise typer.Exit(1)
+        console.print(
+            f"Generando {years} año(s) de denuncias sintéticas para la comuna {code} "
+            f"hasta {last:%Y-%m} (semilla {seed}) …"
+        )
+        sources = demo_data.build_sources(barrios, files)
+        rows = [
+            c.as_row()
+            for c in demo_data.generate(
+                sources, end=last, years=years, seed=seed, prefix=f"DEMO-{code}"
+            )
+        ]
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("Importando", total=len(rows))
+
+            def progress(stage: str, done: int, total: int | None) -> None:
+                bar.update(
+                    task, description=stage.capitalize(), completed=done, total=total or len(rows)
+                )
+
+            report = import_complaints(
+                session, rows, mode="all-or-nothing", loaded_by="demo-data", progress=progress
+            )
+    console.print(
+        f"[green]Listo:[/green] {report.inserted} nuevas, {report.updated} actualizadas, "
+        f"{report.unchanged} sin cambios (fuente demo, marcadas como sintéticas)."
+    )
