@@ -80,3 +80,27 @@ def test_demo_rows_import_and_are_marked_synthetic(
         .group_by(Complaint.source)
     ).all()
     assert [tuple(c) for c in counts] == [(ComplaintSource.DEMO, len(rows), len(rows))]
+
+
+def test_demo_risk_factors_walk_the_lifecycle(db: Session, sources: demo_data.DemoSources) -> None:
+    from app.models import ApiKey, ReportTransition, RiskFactorReport
+    from app.services import demo_risk_factors
+
+    made = demo_risk_factors.generate(db, sources.barrios, count=25, seed=11)
+    assert made.submitted == 25
+    reports = db.scalars(
+        select(RiskFactorReport).where(RiskFactorReport.officer_id.like("DEMO-%"))
+    ).all()
+    assert len(reports) == 25
+    assert len({r.status for r in reports}) >= 3
+    history = db.scalar(
+        select(func.count())
+        .select_from(ReportTransition)
+        .where(ReportTransition.report_id.in_([r.id for r in reports]))
+    )
+    assert history == 25 + made.transitions  # the submission itself is the first entry
+    resolved = [r for r in reports if r.resolved_at is not None]
+    assert all(r.received_at < r.resolved_at for r in resolved)
+    demo_keys = db.scalars(select(ApiKey).where(ApiKey.name.like("Datos de demostración%"))).all()
+    assert demo_keys
+    assert all(k.revoked_at is not None for k in demo_keys)

@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db import unit_of_work
 from app.errors import Forbidden, InvalidCredentials, NotAuthenticated
 from app.models import Role
 from app.services.api_keys import PUBLIC, Caller, authenticate
@@ -15,15 +16,8 @@ from app.services.api_keys import PUBLIC, Caller, authenticate
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request, committed once here when the route succeeds."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    session = factory()
-    try:
+    with unit_of_work(factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function": commit before the response is sent, so a failed commit is reported.

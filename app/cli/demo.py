@@ -6,7 +6,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from app.cli.common import console, transaction
 from app.schema import REPO_ROOT
-from app.services import demo_data
+from app.services import demo_data, demo_risk_factors
 from app.services.complaints import import_complaints
 
 
@@ -24,6 +24,9 @@ def demo_data_command(
     ),
     end: str | None = typer.Option(
         None, "--end", help="Último mes (AAAA-MM); por defecto, el último mes completo."
+    ),
+    risk_factors: int = typer.Option(
+        60, "--risk-factors", min=0, max=5000, help="Factores de riesgo sintéticos a informar."
     ),
     if_empty: bool = typer.Option(
         False, "--if-empty", help="No hacer nada si la comuna ya tiene datos de demostración."
@@ -72,7 +75,14 @@ def demo_data_command(
             report = import_complaints(
                 session, rows, mode="all-or-nothing", loaded_by="demo-data", progress=progress
             )
-    console.print(
-        f"[green]Listo:[/green] {report.inserted} nuevas, {report.updated} actualizadas, "
-        f"{report.unchanged} sin cambios (fuente demo, marcadas como sintéticas)."
-    )
+        console.print(
+            f"[green]Denuncias:[/green] {report.inserted} nuevas, {report.updated} actualizadas, "
+            f"{report.unchanged} sin cambios (fuente demo, marcadas como sintéticas)."
+        )
+        if risk_factors and not demo_risk_factors.demo_reports_exist(session, code):
+            console.print(f"Informando {risk_factors} factores de riesgo sintéticos …")
+            made = demo_risk_factors.generate(session, barrios, count=risk_factors, seed=seed)
+            console.print(
+                f"[green]Factores de riesgo:[/green] {made.submitted} informes, "
+                f"{made.transitions} cambios de estado."
+            )

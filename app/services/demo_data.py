@@ -192,7 +192,7 @@ def _monthly_count(values: dict[date, float], month: date, rng: np.random.Genera
     return int(rng.poisson(same))
 
 
-class _Placer:
+class Placer:
     """Draws clustered locations inside a comuna's barrios."""
 
     def __init__(self, barrios: list[BarrioShape], sectors: list[str], rng: np.random.Generator):
@@ -260,7 +260,7 @@ def generate(
 ) -> Iterator[DemoComplaint]:
     """Yield synthetic complaints month by month, deterministic for a seed."""
     rng = np.random.default_rng(seed)
-    placer = _Placer(sources.barrios, sources.rural_sectors, rng)
+    placer = Placer(sources.barrios, sources.rural_sectors, rng)
     serial = 0
     for month in months_back(end, years):
         days = calendar.monthrange(month.year, month.month)[1]
