@@ -69,4 +69,5 @@ def create_app(database: DatabaseSettings | None = None) -> FastAPI:
 
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+logging.getLogger("alembic").setLevel(logging.WARNING)  # /health asks for the revision often
 app = create_app()
