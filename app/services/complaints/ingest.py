@@ -231,7 +231,8 @@ _CREATE_STAGE = text("""
         address text,
         geom geometry(Point, 4326)
             GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED,
-        comuna_code text
+        comuna_code text,
+        existing boolean NOT NULL DEFAULT false
     ) ON COMMIT DROP
 """)
 _DROP_STAGE = text("DROP TABLE IF EXISTS pg_temp.complaint_stage")
@@ -262,65 +263,78 @@ _OUTSIDE = text("""
 """)
 _DROP_OUTSIDE = text("DELETE FROM complaint_stage WHERE comuna_code IS NULL")
 
-# Barrio: the one containing the point, interior before boundary, lowest code on a shared
-# edge (the rule of territory.locate; ST_Touches is costly on large polygons, so it is only
-# evaluated when a point meets more than one unit); for points in the tolerance band just
-# outside every barrio, the nearest one. Micro-barrio: inside the chosen barrio only, same
-# ordering; none in barrios that are not subdivided (the rural remainder).
-_UPSERT = text("""
-    WITH upserted AS (
-        INSERT INTO complaint AS t (
-            comuna_code, category_code, taxonomy_version, occurred_at, geom,
-            location_precision, address, source, external_ref, barrio_id, micro_barrio_id,
-            loaded_by)
-        SELECT s.comuna_code, s.category_code, cat.taxonomy_version, s.occurred_at, s.geom,
-               s.location_precision, s.address, s.source, s.external_ref,
-               COALESCE(b.id,
-                   (SELECT nb.id FROM barrio nb
-                     WHERE nb.comuna_code = s.comuna_code
-                       AND ST_DWithin(nb.geom::geography, s.geom::geography, :tolerance)
-                     ORDER BY ST_Distance(nb.geom::geography, s.geom::geography), nb.code
-                     LIMIT 1)),
-               m.id, :loaded_by
-          FROM complaint_stage s
-          JOIN crime_category cat ON cat.code = s.category_code
-          LEFT JOIN LATERAL (
-                SELECT b.id FROM barrio b
-                 WHERE b.comuna_code = s.comuna_code AND ST_Intersects(b.geom, s.geom)
-                 ORDER BY CASE WHEN count(*) OVER () > 1 THEN ST_Touches(b.geom, s.geom) END,
-                          b.code
-                 LIMIT 1) b ON true
-          LEFT JOIN LATERAL (
-                SELECT m.id FROM micro_barrio m
-                 WHERE m.barrio_id = b.id AND ST_Intersects(m.geom, s.geom)
-                 ORDER BY CASE WHEN count(*) OVER () > 1 THEN ST_Touches(m.geom, s.geom) END,
-                          m.code
-                 LIMIT 1) m ON true
-        ON CONFLICT (source, external_ref) DO UPDATE SET
-            comuna_code = EXCLUDED.comuna_code,
-            category_code = EXCLUDED.category_code,
-            taxonomy_version = EXCLUDED.taxonomy_version,
-            occurred_at = EXCLUDED.occurred_at,
-            geom = EXCLUDED.geom,
-            location_precision = EXCLUDED.location_precision,
-            address = EXCLUDED.address,
-            barrio_id = EXCLUDED.barrio_id,
-            micro_barrio_id = EXCLUDED.micro_barrio_id,
-            loaded_by = EXCLUDED.loaded_by,
-            updated_at = now()
-        WHERE (t.comuna_code, t.category_code, t.taxonomy_version, t.occurred_at, t.geom,
-               t.location_precision, t.address, t.barrio_id, t.micro_barrio_id)
-              IS DISTINCT FROM
-              (EXCLUDED.comuna_code, EXCLUDED.category_code, EXCLUDED.taxonomy_version,
-               EXCLUDED.occurred_at, EXCLUDED.geom, EXCLUDED.location_precision,
-               EXCLUDED.address, EXCLUDED.barrio_id, EXCLUDED.micro_barrio_id)
-        -- xmax = 0 only for a freshly inserted tuple (the usual upsert idiom)
-        RETURNING (xmax = 0) AS inserted
-    )
-    SELECT count(*) FILTER (WHERE inserted) AS inserted,
-           count(*) FILTER (WHERE NOT inserted) AS updated
-      FROM upserted
+# Barrio: the one containing the point, lowest code on a shared edge (for a tiling this is
+# the rule of territory.locate); for points in the tolerance band just outside every
+# barrio, the nearest one. Micro-barrio: inside the chosen barrio only, lowest code on a
+# shared edge; none in barrios that are not subdivided (the rural remainder).
+_ASSIGNED = """
+    SELECT s.comuna_code, s.category_code, cat.taxonomy_version, s.occurred_at, s.geom,
+           s.location_precision, s.address, s.source, s.external_ref,
+           COALESCE(b.id,
+               (SELECT nb.id FROM barrio nb
+                 WHERE nb.comuna_code = s.comuna_code
+                   AND ST_DWithin(nb.geom::geography, s.geom::geography, :tolerance)
+                 ORDER BY ST_Distance(nb.geom::geography, s.geom::geography), nb.code
+                 LIMIT 1)) AS barrio_id,
+           m.id AS micro_barrio_id
+      FROM complaint_stage s
+      JOIN crime_category cat ON cat.code = s.category_code
+      LEFT JOIN LATERAL (
+            SELECT b.id FROM barrio b
+             WHERE b.comuna_code = s.comuna_code AND ST_Intersects(b.geom, s.geom)
+             ORDER BY b.code LIMIT 1) b ON true
+      LEFT JOIN LATERAL (
+            SELECT m.id FROM micro_barrio m
+             WHERE m.barrio_id = b.id AND ST_Intersects(m.geom, s.geom)
+             ORDER BY m.code LIMIT 1) m ON true
+"""
+# Which staged rows are already stored (same source + external_ref): they take the UPDATE
+# path, the rest a plain INSERT, so a first import pays no upsert machinery per row.
+_MARK_EXISTING = text("""
+    UPDATE complaint_stage s SET existing = true
+      FROM complaint c
+     WHERE c.source = s.source AND c.external_ref = s.external_ref
 """)
+# New rows, assigned to barrio and micro-barrio within the INSERT itself. DO NOTHING only
+# covers a concurrent import of the same rows (they are then neither inserted nor counted).
+_INSERT_NEW = text(
+    """
+    INSERT INTO complaint (
+        comuna_code, category_code, taxonomy_version, occurred_at, geom,
+        location_precision, address, source, external_ref, barrio_id, micro_barrio_id,
+        loaded_by)
+    SELECT a.*, :loaded_by FROM ("""
+    + _ASSIGNED
+    + """ WHERE NOT s.existing) a
+    ON CONFLICT (source, external_ref) DO NOTHING
+"""
+)
+# Rows already stored: rewritten only where something changed.
+_UPDATE_EXISTING = text(
+    """
+    UPDATE complaint t SET
+        comuna_code = a.comuna_code,
+        category_code = a.category_code,
+        taxonomy_version = a.taxonomy_version,
+        occurred_at = a.occurred_at,
+        geom = a.geom,
+        location_precision = a.location_precision,
+        address = a.address,
+        barrio_id = a.barrio_id,
+        micro_barrio_id = a.micro_barrio_id,
+        loaded_by = :loaded_by,
+        updated_at = now()
+      FROM ("""
+    + _ASSIGNED
+    + """ WHERE s.existing) a
+     WHERE t.source = a.source AND t.external_ref = a.external_ref
+       AND (t.comuna_code, t.category_code, t.taxonomy_version, t.occurred_at, t.geom,
+            t.location_precision, t.address, t.barrio_id, t.micro_barrio_id)
+           IS DISTINCT FROM
+           (a.comuna_code, a.category_code, a.taxonomy_version, a.occurred_at, a.geom,
+            a.location_precision, a.address, a.barrio_id, a.micro_barrio_id)
+"""
+)
 
 
 def _connection(target: Session | Connection) -> Connection:
@@ -423,11 +437,11 @@ def _run(
     conn.execute(_DROP_OUTSIDE)
     if progress:
         progress("guardando", 0, report.rows - report.rejected)
-    inserted, updated = conn.execute(
-        _UPSERT, {"tolerance": COMUNA_TOLERANCE_M, "loaded_by": loaded_by}
-    ).one()
-    report.inserted, report.updated = inserted, updated
-    report.unchanged = report.rows - report.rejected - inserted - updated
+    params = {"tolerance": COMUNA_TOLERANCE_M, "loaded_by": loaded_by}
+    conn.execute(_MARK_EXISTING)
+    report.inserted = conn.execute(_INSERT_NEW, params).rowcount
+    report.updated = conn.execute(_UPDATE_EXISTING, params).rowcount
+    report.unchanged = report.rows - report.rejected - report.inserted - report.updated
     if progress:
         progress("guardando", report.rows - report.rejected, report.rows - report.rejected)
     return report
