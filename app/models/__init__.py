@@ -4,6 +4,12 @@ from app.models.api_key import ApiKey, Role
 from app.models.base import Base
 from app.models.category import CrimeCategory, CrimeFamily
 from app.models.complaint import Complaint, ComplaintSource, LocationPrecision
+from app.models.ranking import (
+    ExternalVariable,
+    RankingSnapshot,
+    RankingUnitResult,
+    ScoringProfileRow,
+)
 from app.models.risk_factor import (
     DeliveryStatus,
     IdempotencyRecord,
@@ -31,17 +37,21 @@ __all__ = [
     "CrimeCategory",
     "CrimeFamily",
     "DeliveryStatus",
+    "ExternalVariable",
     "IdempotencyRecord",
     "InterventionProject",
     "LocationPrecision",
     "MicroBarrio",
     "ProjectStatus",
+    "RankingSnapshot",
+    "RankingUnitResult",
     "ReportPhoto",
     "ReportStatus",
     "ReportTransition",
     "RiskFactorReport",
     "RiskFactorType",
     "Role",
+    "ScoringProfileRow",
     "Typology",
     "WebhookDelivery",
     "WebhookSubscription",

@@ -103,10 +103,11 @@ def classify(score: pd.Series, method: Classifier) -> pd.Series:
 
 def top_variables(contrib: pd.DataFrame, n: int = 3) -> pd.Series:
     """The n variables that add most to each unit's score (ties by name), zeros left out."""
-
-    def leaders(row: pd.Series) -> list[str]:
-        positive = row[row > 0]
-        ordered = sorted(positive.items(), key=lambda item: (-item[1], item[0]))
-        return [str(name) for name, _ in ordered[:n]]
-
-    return contrib.apply(leaders, axis=1).rename("top_variables")
+    names = [str(name) for name in contrib.columns]
+    leaders = []
+    for row in contrib.to_numpy(dtype=float):  # a loop over arrays: no Series per unit
+        ordered = sorted(
+            (-value, name) for value, name in zip(row, names, strict=True) if value > 0
+        )
+        leaders.append([name for _, name in ordered[:n]])
+    return pd.Series(leaders, index=contrib.index, name="top_variables", dtype=object)

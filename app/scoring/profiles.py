@@ -225,11 +225,11 @@ DEFAULT_RISK_FACTOR_WEIGHTS = {
     "luminaria_apagada": 1.0,
     "tramo_sin_iluminacion": 1.0,
     "punto_ciego": 1.0,
-    "punto_consumo": 1.0,
+    "punto_consumo_via_publica": 1.0,
     "sitio_eriazo": 0.8,
     "inmueble_abandonado": 0.8,
     "follaje_obstruye": 0.6,
-    "espacio_deteriorado": 0.6,
+    "espacio_publico_deteriorado": 0.6,
     "sin_alarma_comunitaria": 0.5,
     "microbasural": 0.4,
 }

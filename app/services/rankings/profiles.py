@@ -1,0 +1,119 @@
+"""Scoring profiles in the database: append-only, one row per (name, version).
+
+A revision never edits a row: it inserts version n + 1 (the table's trigger refuses UPDATE
+and DELETE), so every ranking keeps pointing at the exact weights it used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound
+from app.models import ScoringProfileRow
+from app.scoring import ScoringProfile
+
+
+class ProfileNotFound(NotFound):
+    code = "perfil_no_encontrado"
+    title = "Perfil de ranking no encontrado"
+
+
+def definition_of(profile: ScoringProfile) -> dict[str, Any]:
+    """What is stored in `scoring_profile.definition` (plain floats, sorted keys)."""
+    return {
+        "weights": dict(profile.weights),
+        "normalisation": profile.normalisation.value,
+        "classifier": profile.classifier.value,
+        "inverted": sorted(profile.inverted),
+        "risk_factor_weights": dict(profile.risk_factor_weights),
+    }
+
+
+def to_profile(row: ScoringProfileRow) -> ScoringProfile:
+    definition = row.definition
+    return ScoringProfile(
+        name=row.name,
+        version=row.version,
+        weights=definition["weights"],
+        normalisation=definition["normalisation"],
+        classifier=definition["classifier"],
+        inverted=frozenset(definition.get("inverted", [])),
+        risk_factor_weights=definition.get("risk_factor_weights", {}),
+        description=row.description,
+    )
+
+
+def get_profile_row(session: Session, name: str, version: int | None = None) -> ScoringProfileRow:
+    stmt = select(ScoringProfileRow).where(ScoringProfileRow.name == name)
+    if version is None:
+        stmt = stmt.order_by(ScoringProfileRow.version.desc()).limit(1)
+    else:
+        stmt = stmt.where(ScoringProfileRow.version == version)
+    row = session.scalars(stmt).first()
+    if row is None:
+        which = f"'{name}'" if version is None else f"'{name}' v{version}"
+        raise ProfileNotFound(f"No existe el perfil de ranking {which}.")
+    return row
+
+
+def get_profile(session: Session, name: str, version: int | None = None) -> ScoringProfile:
+    return to_profile(get_profile_row(session, name, version))
+
+
+def list_profiles(session: Session) -> list[ScoringProfileRow]:
+    return list(
+        session.scalars(
+            select(ScoringProfileRow).order_by(ScoringProfileRow.name, ScoringProfileRow.version)
+        )
+    )
+
+
+def create_profile_version(
+    session: Session,
+    *,
+    name: str,
+    changes: Mapping[str, Any],
+    description: str,
+    created_by: str,
+) -> ScoringProfileRow:
+    """Insert the next version of `name` (version 1 for a new name).
+
+    Fields missing from `changes` are taken from the latest version, so a revision may send
+    only new weights. Invalid profiles raise `ProfileError` (422) before anything is written.
+    """
+    # serialise concurrent revisions of the same name: two admins never get the same version
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext("scoring_profile:" + name))))
+    latest = session.scalars(
+        select(ScoringProfileRow)
+        .where(ScoringProfileRow.name == name)
+        .order_by(ScoringProfileRow.version.desc())
+        .limit(1)
+    ).first()
+    base: dict[str, Any] = {"weights": {}, "inverted": [], "risk_factor_weights": {}}
+    if latest is not None:
+        base = dict(latest.definition)
+    merged = {**base, **{k: v for k, v in changes.items() if v is not None}}
+    profile = ScoringProfile(
+        name=name,
+        version=1 if latest is None else latest.version + 1,
+        weights=merged["weights"],
+        normalisation=merged.get("normalisation", "min_max"),
+        classifier=merged.get("classifier", "fisher_jenks"),
+        inverted=frozenset(merged.get("inverted", [])),
+        risk_factor_weights=merged.get("risk_factor_weights", {}),
+        description=description,
+    )
+    row = ScoringProfileRow(
+        name=profile.name,
+        version=profile.version,
+        definition=definition_of(profile),
+        description=description,
+        created_by=created_by,
+    )
+    session.add(row)
+    session.flush()
+    return row

@@ -1,0 +1,295 @@
+"""Ranking benchmark: end-to-end ranking vs the bare SQL aggregation; Gi* vs esda directly.
+
+    python -m bench.tiers region                 # writes bench/data/region/
+    python -m bench.rankings load region         # territory + complaints into the bench DB
+    python -m bench.rankings run region          # prints times and ratios
+
+The bench database is VIGIA_BENCH_DATABASE_URL (default: database `vigia_bench` on the
+server of VIGIA_DATABASE_URL); `load` creates it when missing and migrates it. Tiers live
+side by side in it (their comunas differ). Ratios, not assertions: see docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+import psycopg
+from esda import G_Local
+from libpysal.weights import W
+from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+
+from app import schema
+from app.models import Comuna, RankingSnapshot
+from app.scoring import HotSpotParams, contiguity_weights, getis_ord_star
+from app.scoring.inputs import adjacency
+from app.services import territory
+from app.services.complaints import import_complaints
+from app.services.rankings import compute_snapshot
+from app.services.rankings.compute import period_for
+from app.services.rankings.inputs import aggregation_params, aggregation_statement, unit_geometry
+from app.settings import TerritorySettings
+
+DATA = Path(__file__).resolve().parent / "data"
+PERIOD_END = date(2026, 10, 31)  # the tiers' complaints end on 2026-10-31
+MONTHS = 12
+
+
+def bench_url() -> str:
+    explicit = os.environ.get("VIGIA_BENCH_DATABASE_URL")
+    if explicit:
+        return explicit
+    base = os.environ.get(
+        "VIGIA_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/vigia"
+    )
+    return make_url(base).set(database="vigia_bench").render_as_string(hide_password=False)
+
+
+def _ensure_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+        )
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+def load(tier: str) -> None:
+    url = bench_url()
+    _ensure_database(url)
+    engine = create_engine(url)
+    schema.upgrade(engine)
+    folder = DATA / tier
+    started = time.perf_counter()
+    for path in sorted((folder / "territory").glob("*.geojson")):
+        with Session(engine) as session:
+            parsed = territory.parse_territory(orjson.loads(path.read_bytes()), TerritorySettings())
+            territory.load_territory(session, parsed)
+            session.commit()
+    print(f"territorio: {time.perf_counter() - started:.1f} s", flush=True)
+    started = time.perf_counter()
+    last = [0.0]
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        if time.perf_counter() - last[0] > 15:
+            last[0] = time.perf_counter()
+            print(f"  {stage}: {done:,}", flush=True)
+
+    with Session(engine) as session:
+        report = import_complaints(
+            session,
+            folder / "complaints.csv",
+            fmt="csv",
+            mode="skip-invalid",
+            loaded_by="bench",
+            progress=progress,
+        )
+        session.commit()
+    print(
+        f"denuncias: {report.inserted:,} nuevas, {report.unchanged:,} sin cambios, "
+        f"{report.rejected:,} rechazadas en {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE complaint"))
+    engine.dispose()
+
+
+def _median_time(action: Callable[[], Any], repeat: int) -> float:
+    action()  # warm-up: caches, imports, plans
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def _tier_comunas(session: Session, tier: str) -> list[str]:
+    codes = list(session.scalars(select(Comuna.code).order_by(Comuna.code)))
+    if tier == "lanco":
+        return [c for c in codes if c == "14103"]
+    return [c for c in codes if c.startswith("9")]
+
+
+def _psycopg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _plain_sql(level: str) -> str:
+    compiled = aggregation_statement(level).compile(dialect=postgresql.psycopg.dialect())
+    return str(compiled)
+
+
+def run(tier: str, repeat: int, level: str) -> None:
+    url = bench_url()
+    engine = create_engine(url)
+    period = period_for(PERIOD_END, MONTHS)
+    sql = _plain_sql(level)
+    with Session(engine) as session:
+        comunas = _tier_comunas(session, tier)
+        complaints = session.scalar(text("SELECT count(*) FROM complaint"))
+    if not comunas:
+        sys.exit(f"el tier {tier} no está cargado: python -m bench.rankings load {tier}")
+    print(f"tier {tier}: {len(comunas)} comuna(s), nivel {level}, período {period.label()}")
+    print(f"denuncias en la base: {complaints:,}; repeticiones: {repeat} (mediana)")
+
+    # 1. ranking end to end (aggregation + scoring + store + commit) vs the bare SQL
+    sql_total = rank_total = 0.0
+    units_total = 0
+    with psycopg.connect(_psycopg_dsn(url)) as conn:
+        for comuna in comunas:
+            params = aggregation_params(comuna, period)
+            rows: list[Any] = []
+
+            def bare(params: dict[str, Any] = params, rows: list[Any] = rows) -> None:
+                rows[:] = conn.execute(sql, params).fetchall()
+
+            def ranking(comuna: str = comuna) -> None:
+                with Session(engine) as session:
+                    compute_snapshot(
+                        session,
+                        level=level,
+                        comuna=comuna,
+                        period_end=PERIOD_END,
+                        months=MONTHS,
+                        profile_name=None,
+                        profile_version=None,
+                        computed_by="bench",
+                    )
+                    session.commit()
+
+            sql_time = _median_time(bare, repeat)
+            rank_time = _median_time(ranking, repeat)
+            sql_total += sql_time
+            rank_total += rank_time
+            units_total += len(rows)
+            if len(comunas) <= 3:
+                print(
+                    f"  comuna {comuna}: {len(rows)} unidades, SQL {sql_time * 1000:.1f} ms, "
+                    f"ranking {rank_time * 1000:.1f} ms, razón {rank_time / sql_time:.2f}"
+                )
+    print(
+        f"ranking de extremo a extremo: {rank_total * 1000:.0f} ms en total "
+        f"({units_total} unidades, {len(comunas)} ranking(s))"
+    )
+    print(f"agregación SQL sola (psycopg): {sql_total * 1000:.0f} ms en total")
+    print(f"RAZÓN ranking / SQL = {rank_total / sql_total:.2f}  (meta <= 1,5)")
+
+    # 2. Gi* through app.scoring vs esda.G_Local called directly, same weights and seed
+    with Session(engine) as session:
+        geometry = pd.concat(
+            [unit_geometry(session, level=level, comuna=c) for c in comunas]
+        ).sort_index()
+        counts = pd.Series(
+            dict(
+                session.execute(
+                    text(
+                        "SELECT u.code, count(c.id) FROM micro_barrio u LEFT JOIN complaint c"
+                        " ON c.micro_barrio_id = u.id AND c.occurred_at >= :start"
+                        " AND c.occurred_at < :end WHERE u.code = ANY(:codes) GROUP BY u.code"
+                    )
+                    if level == "micro_barrio"
+                    else text(
+                        "SELECT u.code, count(c.id) FROM barrio u LEFT JOIN complaint c"
+                        " ON c.barrio_id = u.id AND c.occurred_at >= :start"
+                        " AND c.occurred_at < :end WHERE u.code = ANY(:codes) GROUP BY u.code"
+                    ),
+                    {
+                        "start": aggregation_params(comunas[0], period)["start"],
+                        "end": aggregation_params(comunas[0], period)["end"],
+                        "codes": list(geometry.index),
+                    },
+                ).all()
+            ),
+            dtype=float,
+        ).reindex(geometry.index, fill_value=0.0)
+    codes = list(geometry.index)
+    weights = W(adjacency(contiguity_weights(geometry)), id_order=codes, silence_warnings=True)
+    params = HotSpotParams()
+    y = counts.to_numpy()
+
+    def vigia() -> None:
+        getis_ord_star(counts, weights, params)
+
+    def direct() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            G_Local(
+                y,
+                weights,
+                transform="B",
+                star=True,
+                permutations=params.permutations,
+                seed=params.seed,
+                n_jobs=1,
+                keep_simulations=False,
+            )
+
+    gi_repeat = max(1, min(repeat, 5))
+    ours = _median_time(vigia, gi_repeat)
+    theirs = _median_time(direct, gi_repeat)
+    same = np.allclose(
+        getis_ord_star(counts, weights, params).z.reindex(codes).to_numpy(),
+        np.nan_to_num(_direct_z(y, weights, params)),
+    )
+    print(
+        f"Gi* ({len(codes)} unidades, {params.permutations} permutaciones): app.scoring "
+        f"{ours * 1000:.0f} ms, esda directo {theirs * 1000:.0f} ms, "
+        f"RAZÓN {ours / theirs:.2f} (meta <= 1,2); mismos z: {same}"
+    )
+    with Session(engine) as session:
+        stored = session.scalar(select(text("count(*)")).select_from(RankingSnapshot))
+    print(f"(rankings guardados en la base de benchmark: {stored})")
+    engine.dispose()
+
+
+def _direct_z(y: np.ndarray, weights: W, params: HotSpotParams) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gi = G_Local(
+            y,
+            weights,
+            transform="B",
+            star=True,
+            permutations=params.permutations,
+            seed=params.seed,
+            n_jobs=1,
+            keep_simulations=False,
+        )
+    z = np.asarray(gi.Zs, dtype=float)
+    islands = np.array([len(weights.neighbors[i]) == 0 for i in weights.id_order])
+    return np.where(islands, 0.0, z)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["load", "run"])
+    parser.add_argument("tier", choices=["lanco", "region", "nation"])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--level", choices=["barrio", "micro_barrio"], default="micro_barrio")
+    args = parser.parse_args()
+    if args.action == "load":
+        load(args.tier)
+    else:
+        run(args.tier, args.repeat, args.level)
+
+
+if __name__ == "__main__":
+    main()
