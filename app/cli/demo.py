@@ -6,7 +6,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from app.cli.common import console, transaction
 from app.schema import REPO_ROOT
-from app.services import demo_data, demo_risk_factors
+from app.services import demo_data, demo_risk_factors, rankings
 from app.services.complaints import import_complaints
 
 
@@ -85,4 +85,19 @@ def demo_data_command(
             console.print(
                 f"[green]Factores de riesgo:[/green] {made.submitted} informes, "
                 f"{made.transitions} cambios de estado."
+            )
+        for level in ("barrio", "micro_barrio"):
+            snapshot = rankings.compute_snapshot(
+                session,
+                level=level,
+                comuna=code,
+                period_end=None,
+                months=12,
+                profile_name=None,
+                profile_version=None,
+                computed_by="demo-data",
+            )
+            console.print(
+                f"[green]Ranking de {level.replace('_', '-')}s:[/green] {snapshot.id} "
+                f"(período {snapshot.period_start} a {snapshot.period_end})."
             )
