@@ -398,25 +398,19 @@
       note("nota-filtros", "Factores de riesgo: " + problemText(result), "error");
       return;
     }
-    const style = (feature) => ({
-      color: statusOf(feature.properties.status).color,
-      weight: 4,
-      fillOpacity: 0.4,
-    });
+    // style() also restyles the circle markers (resetStyle), so it covers both shapes
+    const style = (feature) => {
+      const color = statusOf(feature.properties.status).color;
+      return feature.geometry.type === "Point"
+        ? { radius: 7, color: "#fff", weight: 1.5, fillColor: color, fillOpacity: 0.95 }
+        : { color, weight: 4, fillColor: color, fillOpacity: 0.4 };
+    };
     factorsLayer = L.geoJSON(result.body, {
       pane: "factores",
       className: "factor",
       style,
       pointToLayer: (feature, latlng) =>
-        L.circleMarker(latlng, {
-          pane: "factores",
-          className: "factor",
-          radius: 7,
-          color: "#fff",
-          weight: 1.5,
-          fillColor: statusOf(feature.properties.status).color,
-          fillOpacity: 0.95,
-        }),
+        L.circleMarker(latlng, { pane: "factores", className: "factor", ...style(feature) }),
       onEachFeature(feature, layer) {
         layer.bindTooltip(feature.properties.type_label);
         layer.on("click", (event) => {
