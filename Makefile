@@ -24,7 +24,7 @@ run:
 	exec $(VENV)/vigia serve --host $(HOST) --port $(PORT)
 
 test:
-	export VIGIA_DATABASE_URL="$$(scripts/bootstrap.sh vigia)"
+	export VIGIA_DATABASE_URL="$$(VIGIA_BOOTSTRAP_BROWSER=1 scripts/bootstrap.sh vigia)"
 	$(MAKE) --no-print-directory lint typecheck
 	$(VENV)/pytest $(PYTEST_ARGS)
 

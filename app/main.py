@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
 
 from app import __version__
-from app.api import api_router, health, ogc_router, open311
+from app.api import api_router, health, ogc_router, open311, web
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.db import make_engine, make_sessionmaker
+from app.services.web_map import STATIC_DIR
 from app.settings import DatabaseSettings, get_database_settings
 
 DESCRIPTION = """
@@ -64,6 +66,8 @@ def create_app(database: DatabaseSettings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(ogc_router)
     app.include_router(open311.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_openapi(app)
     return app
 

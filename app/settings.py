@@ -120,3 +120,33 @@ def get_risk_settings() -> RiskFactorSettings:
 @lru_cache
 def get_webhook_settings() -> WebhookSettings:
     return WebhookSettings()
+
+
+class BasemapSettings(BaseSettings):
+    """Optional background tiles for the web map; none by default, so it works offline."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_BASEMAP_", extra="ignore")
+
+    url: str | None = Field(
+        default=None,
+        description="XYZ tile URL template with {z}, {x} and {y} (e.g. an internal tile server).",
+    )
+    attribution: str = Field(default="", max_length=300, description="Credit shown on the map.")
+    max_zoom: int = Field(default=19, ge=1, le=24)
+
+    @field_validator("url")
+    @classmethod
+    def _xyz_template(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://", "/")):
+            raise ValueError("must be an http(s) URL or a path on this server")
+        missing = [part for part in ("{z}", "{x}", "{y}") if part not in value]
+        if missing:
+            raise ValueError(f"XYZ template lacks {', '.join(missing)}")
+        return value
+
+
+@lru_cache
+def get_basemap_settings() -> BasemapSettings:
+    return BasemapSettings()

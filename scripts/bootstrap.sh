@@ -2,7 +2,11 @@
 # Prepares everything Vigía needs on a fresh Debian machine, idempotently:
 #   1. a Python virtual environment (.venv) with the project installed;
 #   2. a PostgreSQL server with PostGIS it can use;
-#   3. the database named by the first argument (default "vigia"), with migrations at head.
+#   3. the database named by the first argument (default "vigia"), with migrations at head;
+#   4. the web map's libraries (Leaflet), from web/package-lock.json via the npm registry,
+#      copied into app/static/vendor/ so the map never loads anything from a CDN;
+#   5. with VIGIA_BOOTSTRAP_BROWSER=1 (set by `make test`) or in CI: Debian's chromium, for
+#      the browser test of the map.
 # Prints the database URL on the last line of stdout.
 # VIGIA_DATABASE_URL pointing at an existing PostGIS database skips steps 2-3's provisioning
 # (migrations still run).
@@ -99,6 +103,38 @@ else
     "${PSQL[@]}" -d postgres -c "create database \"$DB_NAME\"" >&2
   fi
   DB_URL="postgresql+psycopg://$PGUSER_DEFAULT@$PGHOST_DEFAULT:$PGPORT_DEFAULT/$DB_NAME"
+fi
+
+# --- 4. Web map libraries (npm registry; served by Vigía itself) --------------------------
+if ! command -v npm >/dev/null 2>&1; then
+  apt_install nodejs npm
+fi
+lock_hash=$(sha1sum web/package-lock.json | cut -c1-12)
+web_stamp=web/node_modules/.vigia-lock-$lock_hash
+if [ ! -f "$web_stamp" ]; then
+  log "instalando las bibliotecas del mapa (npm ci en web/)"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error) >/tmp/vigia-npm.log 2>&1 ||
+    { tail -30 /tmp/vigia-npm.log >&2; log "falló npm ci (ver /tmp/vigia-npm.log)"; exit 1; }
+  touch "$web_stamp"
+fi
+vendor=app/static/vendor
+if [ ! -f "$vendor/.lock-$lock_hash" ]; then
+  log "copiando Leaflet y leaflet.markercluster a $vendor/"
+  rm -rf "$vendor"
+  mkdir -p "$vendor/leaflet" "$vendor/leaflet.markercluster"
+  cp -R web/node_modules/leaflet/dist/leaflet.js web/node_modules/leaflet/dist/leaflet.css \
+    web/node_modules/leaflet/dist/images web/node_modules/leaflet/LICENSE "$vendor/leaflet/"
+  cp web/node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
+    web/node_modules/leaflet.markercluster/dist/MarkerCluster.css \
+    web/node_modules/leaflet.markercluster/MIT-LICENCE.txt "$vendor/leaflet.markercluster/"
+  touch "$vendor/.lock-$lock_hash"
+fi
+
+# --- 5. Headless browser for the map's browser test (make test, CI) -----------------------
+if [ "${VIGIA_BOOTSTRAP_BROWSER:-0}" = "1" ] || [ -n "${CI:-}" ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    apt_install chromium fonts-dejavu-core
+  fi
 fi
 
 echo "$DB_URL"

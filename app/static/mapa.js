@@ -1,0 +1,645 @@
+/* Vigía web map: Leaflet + leaflet.markercluster, served by Vigía itself; no build step.
+ *
+ * Without a key it shows the public layers (barrios, generalised risk-factor feed). A key
+ * (kept in sessionStorage, sent as "Authorization: Bearer ...") adds exact complaints and
+ * risk factors. The map needs no internet: the basemap is an optional setting.
+ *
+ * For tests and scripts, #mapa carries data-unidades, data-factores and data-denuncias
+ * (features drawn) and document.body data-estado="listo" once every layer has loaded.
+ */
+(function () {
+  "use strict";
+
+  const API = "/api/v1";
+  const KEY_STORAGE = "vigia.clave";
+  const MAX_COMPLAINTS = 50000;
+  const PAGE_SIZE = 10000;
+
+  const CLASSES = [
+    { key: "crítico", label: "Crítico", color: "#a50f15", text: "#fff" },
+    { key: "alto", label: "Alto", color: "#de2d26", text: "#fff" },
+    { key: "medio", label: "Medio", color: "#fc9272", text: "#1d2630" },
+    { key: "bajo", label: "Bajo", color: "#fee0d2", text: "#1d2630" },
+  ];
+  const NO_CLASS = { key: "", label: "Sin dato", color: "#cfd4da", text: "#1d2630" };
+  const STATUSES = [
+    { key: "reportado", label: "Reportado", color: "#6a3d9a" },
+    { key: "validado", label: "Validado", color: "#1f78b4" },
+    { key: "derivado", label: "Derivado", color: "#ff7f00" },
+    { key: "en_gestion", label: "En gestión", color: "#d4a000" },
+    { key: "resuelto", label: "Resuelto", color: "#33a02c" },
+    { key: "descartado", label: "Descartado", color: "#7f7f7f" },
+    { key: "duplicado", label: "Duplicado", color: "#b8b8b8" },
+  ];
+  const CLUSTER_SIZES = [
+    { cls: "chico", label: "1 a 9 denuncias", max: 9 },
+    { cls: "medio", label: "10 a 99 denuncias", max: 99 },
+    { cls: "grande", label: "100 o más denuncias", max: Infinity },
+  ];
+  const ROLES = {
+    police: "policía",
+    unit: "unidad municipal",
+    planner: "planificación",
+    admin: "administración",
+  };
+  const LEVELS = {
+    barrio: { path: "/barrios", one: "Barrio", many: "barrios" },
+    micro_barrio: { path: "/micro-barrios", one: "Micro-barrio", many: "micro-barrios" },
+  };
+  const PRECISIONS = {
+    exact: "exacta",
+    street: "calle",
+    block: "manzana",
+    approximate: "aproximada",
+  };
+
+  const state = {
+    key: sessionStorage.getItem(KEY_STORAGE) || "",
+    caller: null,
+    level: "barrio",
+    ranking: null,
+    counts: null,
+    variables: {},
+    fitted: false,
+  };
+
+  // --- small helpers ---------------------------------------------------------------------
+
+  const $ = (id) => document.getElementById(id);
+
+  /** An element with attributes and children (text children are never parsed as HTML). */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "style") Object.assign(node.style, value);
+      else if (name in node && name !== "list") node[name] = value;
+      else node.setAttribute(name, value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : String(child));
+    }
+    return node;
+  }
+
+  const number = new Intl.NumberFormat("es-CL", { maximumFractionDigits: 1 });
+  const precise = new Intl.NumberFormat("es-CL", { maximumFractionDigits: 3 });
+  const dateTime = new Intl.DateTimeFormat("es-CL", {
+    dateStyle: "medium",
+    timeStyle: "short",
+    timeZone: "America/Santiago",
+  });
+  const formatDate = (iso) => (iso ? dateTime.format(new Date(iso)) : "—");
+  const statusOf = (key) =>
+    STATUSES.find((s) => s.key === key) || { key, label: key, color: "#444" };
+  const classOf = (key) => CLASSES.find((c) => c.key === key) || NO_CLASS;
+
+  async function getJSON(url, auth) {
+    const headers = { Accept: "application/json, application/geo+json" };
+    if (auth && state.key) headers.Authorization = "Bearer " + state.key;
+    try {
+      const response = await fetch(url, { headers });
+      const body = await response.json().catch(() => null);
+      return { ok: response.ok, status: response.status, body };
+    } catch (error) {
+      return { ok: false, status: 0, body: { detail: "Sin conexión con el servidor." } };
+    }
+  }
+
+  const problemText = (result) =>
+    (result.body && (result.body.detail || result.body.title)) || "error " + result.status;
+
+  function note(id, text, kind) {
+    const node = $(id);
+    node.textContent = text || "";
+    node.className = "nota" + (kind ? " " + kind : "");
+  }
+
+  // --- map -------------------------------------------------------------------------------
+
+  const map = L.map("mapa", { zoomControl: true, minZoom: 5, maxZoom: 19 }); // clusters need maxZoom
+  map.setView([-39.45, -72.77], 12);
+  const unitsPane = map.createPane("unidades");
+  unitsPane.style.zIndex = 400;
+  const factorsPane = map.createPane("factores");
+  factorsPane.style.zIndex = 450;
+  const complaintsPane = map.createPane("denuncias"); // single complaints, under the clusters
+  complaintsPane.style.zIndex = 500;
+
+  let unitsLayer = null;
+  let selectedUnit = null;
+  let factorsLayer = null;
+  const complaints = L.markerClusterGroup({
+    showCoverageOnHover: false,
+    chunkedLoading: true,
+    maxClusterRadius: 60,
+    iconCreateFunction(cluster) {
+      const count = cluster.getChildCount();
+      const size = CLUSTER_SIZES.find((s) => count <= s.max);
+      return L.divIcon({
+        html: "<div><span>" + Number(count) + "</span></div>",
+        className: "grupo-denuncias " + size.cls,
+        iconSize: L.point(40, 40),
+      });
+    },
+  }).addTo(map);
+
+  // --- legend ----------------------------------------------------------------------------
+
+  function buildLegend() {
+    const swatch = (color, extra) =>
+      el("span", { className: "muestra " + (extra || ""), style: { background: color } });
+    $("leyenda-clases").replaceChildren(
+      ...[...CLASSES, NO_CLASS].map((c) => el("li", {}, swatch(c.color), c.label))
+    );
+    $("leyenda-estados").replaceChildren(
+      ...STATUSES.map((s) => el("li", {}, swatch(s.color, "punto"), s.label))
+    );
+    $("leyenda-denuncias").replaceChildren(
+      ...CLUSTER_SIZES.map((s) =>
+        el("li", {}, el("span", { className: "muestra grupo " + s.cls }, "n"), s.label)
+      ),
+      el("li", {}, swatch("#08519c", "punto"), "Una denuncia (acerque el mapa)")
+    );
+  }
+
+  // --- filters ---------------------------------------------------------------------------
+
+  function monthEnd(month) {
+    const [year, m] = month.split("-").map(Number);
+    const last = new Date(Date.UTC(year, m, 0)).getUTCDate();
+    return `${month}-${String(last).padStart(2, "0")}`;
+  }
+
+  function nextMonth(month) {
+    const [year, m] = month.split("-").map(Number);
+    return m === 12 ? `${year + 1}-01` : `${year}-${String(m + 1).padStart(2, "0")}`;
+  }
+
+  /** The filters as query parameters for each source, or null when they are inconsistent. */
+  function filters() {
+    const from = $("desde").value;
+    const to = $("hasta").value;
+    if (from && to && from > to) {
+      note("nota-filtros", "El mes «desde» debe ser anterior o igual a «hasta».", "error");
+      return null;
+    }
+    note("nota-filtros", "");
+    const complaints = new URLSearchParams();
+    const factors = new URLSearchParams();
+    if (from) {
+      complaints.set("occurred_from", `${from}-01T00:00:00`);
+      factors.set("received_from", `${from}-01`);
+    }
+    if (to) {
+      complaints.set("occurred_to", `${nextMonth(to)}-01T00:00:00`);
+      factors.set("received_to", monthEnd(to));
+    }
+    if ($("categoria").value) complaints.set("category", $("categoria").value);
+    if ($("estado").value) factors.set("status", $("estado").value);
+    return { complaints, factors };
+  }
+
+  async function loadCategories() {
+    const result = await getJSON(API + "/categories");
+    if (!result.ok) return;
+    const families = new Map();
+    for (const category of result.body) {
+      if (!families.has(category.family_name)) families.set(category.family_name, []);
+      families.get(category.family_name).push(category);
+    }
+    for (const [family, list] of families) {
+      $("categoria").append(
+        el(
+          "optgroup",
+          { label: family },
+          list.map((c) => el("option", { value: c.code }, c.name))
+        )
+      );
+    }
+  }
+
+  // --- units (barrios / micro-barrios) coloured by ranking class ---------------------------
+
+  async function loadRanking(level) {
+    const result = await getJSON(`${API}/rankings/latest?level=${level}`, true);
+    if (result.ok && result.body && Array.isArray(result.body.units)) {
+      const units = new Map(result.body.units.map((u) => [u.code, u]));
+      return { ...result.body, byCode: units };
+    }
+    let text = "Sin ranking calculado: las unidades se muestran sin color.";
+    if (result.status === 401 || result.status === 403) {
+      text = "El ranking requiere una clave con permiso; las unidades se muestran sin color.";
+    } else if (result.status !== 404) {
+      text = `No se pudo leer el ranking (${problemText(result)}); unidades sin color.`;
+    }
+    return { missing: true, text };
+  }
+
+  async function loadCounts(level) {
+    if (!state.caller || !canReadComplaints()) return null;
+    const params = filters();
+    if (!params) return null;
+    params.complaints.set("group_by", level);
+    const result = await getJSON(`${API}/complaints/stats?${params.complaints}`, true);
+    if (!result.ok) return null;
+    return new Map(result.body.groups.map((g) => [g[level], g.count]));
+  }
+
+  function unitStyle(feature) {
+    const unit = state.ranking.byCode && state.ranking.byCode.get(feature.properties.code);
+    const cls = unit ? classOf(unit.class) : NO_CLASS;
+    return {
+      color: "#37474f",
+      weight: 1.5,
+      fillColor: cls.color,
+      fillOpacity: unit ? 0.6 : 0.35,
+    };
+  }
+
+  async function loadUnits() {
+    const level = state.level;
+    const [territory, ranking, counts] = await Promise.all([
+      getJSON(API + LEVELS[level].path),
+      loadRanking(level),
+      loadCounts(level),
+    ]);
+    if (level !== state.level) return; // the user switched level meanwhile
+    state.ranking = ranking;
+    state.counts = counts;
+    if (unitsLayer) unitsLayer.remove();
+    selectedUnit = null;
+    if (!territory.ok) {
+      note("nota-ranking", "No se pudieron leer las unidades: " + problemText(territory), "error");
+      $("mapa").dataset.unidades = "0";
+      return;
+    }
+    if (ranking.missing) note("nota-ranking", ranking.text, "aviso");
+    else note("nota-ranking", `Ranking ${ranking.id ?? ""} · ${describe(ranking.period)}`);
+
+    // pane and className must be given at creation (style() only restyles later)
+    unitsLayer = L.geoJSON(territory.body, {
+      pane: "unidades",
+      className: "unidad",
+      style: unitStyle,
+      onEachFeature(feature, layer) {
+        layer.bindTooltip(feature.properties.name, { sticky: true });
+        layer.on("click", () => {
+          if (selectedUnit) unitsLayer.resetStyle(selectedUnit);
+          selectedUnit = layer;
+          layer.setStyle({ weight: 4, color: "#0b1f33" });
+          showUnit(feature);
+        });
+      },
+    }).addTo(map);
+    $("mapa").dataset.unidades = String(territory.body.features.length);
+    if (!state.fitted && territory.body.features.length) {
+      map.fitBounds(unitsLayer.getBounds(), { padding: [10, 10] });
+      state.fitted = true;
+    }
+  }
+
+  function describe(value) {
+    if (value === null || value === undefined) return "";
+    if (typeof value !== "object") return String(value);
+    if ("start" in value || "end" in value) return `${value.start ?? "…"} a ${value.end ?? "…"}`;
+    if ("name" in value) return value.version ? `${value.name} v${value.version}` : value.name;
+    return Object.values(value).join(" · ");
+  }
+
+  function showUnit(feature) {
+    const props = feature.properties;
+    const level = LEVELS[state.level];
+    const unit = state.ranking.byCode && state.ranking.byCode.get(props.code);
+    const parts = [
+      el("h2", {}, props.name),
+      el(
+        "p",
+        { className: "nota" },
+        `${level.one} ${props.code}`,
+        props.population != null ? ` · ${number.format(props.population)} habitantes` : ""
+      ),
+    ];
+    if (state.counts) {
+      parts.push(
+        el("p", {}, "Denuncias con los filtros actuales: ", el("strong", {}, number.format(state.counts.get(props.code) || 0)))
+      );
+    }
+    if (unit) {
+      const cls = classOf(unit.class);
+      parts.push(
+        el(
+          "dl",
+          {},
+          el("dt", {}, "Clase"),
+          el("dd", {}, el("span", { className: "clase", style: { background: cls.color, color: cls.text } }, cls.label)),
+          el("dt", {}, "Puntaje"),
+          el("dd", {}, `${number.format(unit.score)} de 100`),
+          el("dt", {}, "Lugar"),
+          el("dd", {}, `${unit.rank} de ${state.ranking.byCode.size} ${level.many}`)
+        ),
+        el("h3", {}, "Contribución de cada variable al puntaje"),
+        contributionBars(unit),
+        el("p", { className: "nota" }, `Perfil ${describe(state.ranking.profile)} · período ${describe(state.ranking.period)}`)
+      );
+    } else {
+      parts.push(el("p", { className: "nota aviso" }, state.ranking.text || "Sin dato de ranking para esta unidad."));
+    }
+    openPanel("unidad", parts);
+  }
+
+  function contributionBars(unit) {
+    const entries = Object.entries(unit.contributions || {}).sort((a, b) => b[1] - a[1]);
+    const largest = Math.max(1e-9, ...entries.map(([, v]) => Math.abs(v)));
+    return el(
+      "ul",
+      { className: "barras" },
+      entries.map(([name, value]) => {
+        const variable = state.variables[name] || { label: name, unit: "" };
+        const raw = unit.raw && unit.raw[name];
+        const normalised = unit.normalised && unit.normalised[name];
+        return el(
+          "li",
+          { "data-variable": name, title: variable.description || name },
+          el("div", { className: "nombre" }, el("span", {}, variable.label), el("span", {}, number.format(value))),
+          el("div", { className: "pista" }, el("div", { className: "barra-valor", style: { width: `${(100 * Math.abs(value)) / largest}%` } })),
+          el(
+            "div",
+            { className: "detalle" },
+            raw != null ? `valor ${precise.format(raw)} ${variable.unit}` : "",
+            normalised != null ? ` · normalizado ${precise.format(normalised)}` : ""
+          )
+        );
+      })
+    );
+  }
+
+  // --- risk factors coloured by status ----------------------------------------------------
+
+  async function loadRiskFactors() {
+    if (factorsLayer) factorsLayer.remove();
+    factorsLayer = null;
+    $("mapa").dataset.factores = "0";
+    if (!$("ver-factores").checked) return;
+    const params = filters();
+    if (!params) return;
+    let url;
+    if (state.caller) {
+      params.factors.set("limit", "10000");
+      url = `${API}/risk-factors?${params.factors}`;
+    } else {
+      const open = new URLSearchParams({ limit: "10000" });
+      if (params.factors.has("status")) open.set("status", params.factors.get("status"));
+      url = `${API}/public/risk-factors?${open}`;
+    }
+    const result = await getJSON(url, Boolean(state.caller));
+    if (!result.ok) {
+      note("nota-filtros", "Factores de riesgo: " + problemText(result), "error");
+      return;
+    }
+    // style() also restyles the circle markers (resetStyle), so it covers both shapes
+    const style = (feature) => {
+      const color = statusOf(feature.properties.status).color;
+      return feature.geometry.type === "Point"
+        ? { radius: 7, color: "#fff", weight: 1.5, fillColor: color, fillOpacity: 0.95 }
+        : { color, weight: 4, fillColor: color, fillOpacity: 0.4 };
+    };
+    factorsLayer = L.geoJSON(result.body, {
+      pane: "factores",
+      className: "factor",
+      style,
+      pointToLayer: (feature, latlng) =>
+        L.circleMarker(latlng, { pane: "factores", className: "factor", ...style(feature) }),
+      onEachFeature(feature, layer) {
+        layer.bindTooltip(feature.properties.type_label);
+        layer.on("click", (event) => {
+          L.DomEvent.stopPropagation(event);
+          showRiskFactor(feature);
+        });
+      },
+    }).addTo(map);
+    $("mapa").dataset.factores = String(result.body.features.length);
+  }
+
+  async function showRiskFactor(feature) {
+    const props = feature.properties;
+    const status = statusOf(props.status);
+    const badge = el("span", { className: "clase", style: { background: status.color, color: "#fff" } }, status.label);
+    if (!state.caller) {
+      openPanel("factor", [
+        el("h2", {}, props.type_label),
+        el("dl", {},
+          el("dt", {}, "Estado"), el("dd", {}, badge),
+          el("dt", {}, "Informado"), el("dd", {}, props.reported_month),
+          el("dt", {}, "Resuelto"), el("dd", {}, props.resolved_month || "—"),
+          el("dt", {}, "Vencido"), el("dd", {}, props.overdue ? "sí" : "no")
+        ),
+        el("p", { className: "nota" }, `Ubicación generalizada al centro del ${props.location_precision === "barrio" ? "barrio" : "micro-barrio"}. Con una clave se ve el detalle y la línea de tiempo.`),
+      ]);
+      return;
+    }
+    openPanel("factor", [el("h2", {}, props.type_label), el("p", { className: "nota" }, "Cargando…")]);
+    const result = await getJSON(`${API}/risk-factors/${encodeURIComponent(feature.id)}`, true);
+    if (!result.ok) {
+      openPanel("factor", [el("h2", {}, props.type_label), el("p", { className: "nota error" }, problemText(result))]);
+      return;
+    }
+    const report = result.body;
+    openPanel("factor", [
+      el("h2", {}, report.type.label),
+      el("dl", {},
+        el("dt", {}, "Estado"), el("dd", {}, badge),
+        el("dt", {}, "Gravedad"), el("dd", {}, `${report.severity} de 5`),
+        el("dt", {}, "Recibido"), el("dd", {}, formatDate(report.received_at)),
+        el("dt", {}, "Plazo"), el("dd", {}, formatDate(report.due_at), report.overdue ? " (vencido)" : ""),
+        el("dt", {}, "Responsable"), el("dd", {}, report.responsible_unit || `sin derivar (sugerida: ${report.suggested_unit})`),
+        el("dt", {}, "Informa"), el("dd", {}, [report.institution, report.reporting_unit].filter(Boolean).join(" · ")),
+        el("dt", {}, "Barrio"), el("dd", {}, report.barrio ? report.barrio.name : "—"),
+        el("dt", {}, "Micro-barrio"), el("dd", {}, report.micro_barrio ? report.micro_barrio.name : "—")
+      ),
+      report.description ? el("p", {}, report.description) : null,
+      el("h3", {}, "Línea de tiempo"),
+      el(
+        "ol",
+        { className: "linea-tiempo" },
+        report.timeline.map((step) =>
+          el(
+            "li",
+            {},
+            el("time", { dateTime: step.at }, formatDate(step.at)),
+            el("strong", {}, step.from_status ? `${statusOf(step.from_status).label} → ${statusOf(step.to_status).label}` : statusOf(step.to_status).label),
+            el("div", { className: "nota" }, [step.actor.institution, ROLES[step.actor.role] || step.actor.role, step.actor.unit, step.actor.name].filter(Boolean).join(" · ")),
+            step.note ? el("div", {}, step.note) : null
+          )
+        )
+      ),
+    ]);
+  }
+
+  // --- complaints as clusters -------------------------------------------------------------
+
+  const canReadComplaints = () =>
+    state.caller && ["planner", "police", "admin"].includes(state.caller.role);
+
+  async function loadComplaints() {
+    complaints.clearLayers();
+    $("mapa").dataset.denuncias = "0";
+    if (!$("ver-denuncias").checked || !state.caller) return;
+    if (!canReadComplaints()) {
+      note("nota-filtros", "Su rol no puede ver denuncias (planificación, policía o administración).", "aviso");
+      return;
+    }
+    const params = filters();
+    if (!params) return;
+    params.complaints.set("limit", String(PAGE_SIZE));
+    let url = `${API}/complaints?${params.complaints}`;
+    const markers = [];
+    while (url && markers.length < MAX_COMPLAINTS) {
+      const result = await getJSON(url, true);
+      if (!result.ok) {
+        note("nota-filtros", "Denuncias: " + problemText(result), "error");
+        break;
+      }
+      for (const feature of result.body.features) {
+        const [lon, lat] = feature.geometry.coordinates;
+        const marker = L.circleMarker([lat, lon], {
+          pane: "denuncias",
+          className: "denuncia",
+          radius: 5,
+          color: "#fff",
+          weight: 1,
+          fillColor: "#08519c",
+          fillOpacity: 0.9,
+        });
+        marker.on("click", () => showComplaint(feature));
+        markers.push(marker);
+      }
+      const next = (result.body.links || []).find((link) => link.rel === "next");
+      url = next ? next.href : null;
+    }
+    complaints.addLayers(markers);
+    $("mapa").dataset.denuncias = String(markers.length);
+    if (url) {
+      note("nota-filtros", `Se muestran las ${number.format(markers.length)} denuncias más recientes; acote el período para ver el resto.`, "aviso");
+    }
+  }
+
+  function showComplaint(feature) {
+    const p = feature.properties;
+    openPanel("denuncia", [
+      el("h2", {}, p.category_name),
+      el("dl", {},
+        el("dt", {}, "Ocurrió"), el("dd", {}, formatDate(p.occurred_at)),
+        el("dt", {}, "Recibida"), el("dd", {}, formatDate(p.received_at)),
+        el("dt", {}, "Ubicación"), el("dd", {}, `precisión ${PRECISIONS[p.precision] || p.precision}`),
+        el("dt", {}, "Dirección"), el("dd", {}, p.address || "—"),
+        el("dt", {}, "Barrio"), el("dd", {}, p.barrio || "—"),
+        el("dt", {}, "Micro-barrio"), el("dd", {}, p.micro_barrio || "—"),
+        el("dt", {}, "Fuente"), el("dd", {}, `${p.source} · ${p.external_ref}`)
+      ),
+      p.sensitive ? el("p", { className: "nota aviso" }, "Categoría sensible: nunca se publica bajo el nivel comunal.") : null,
+    ]);
+  }
+
+  // --- side panel -------------------------------------------------------------------------
+
+  function openPanel(kind, children) {
+    if (kind !== "unidad" && selectedUnit && unitsLayer) {
+      unitsLayer.resetStyle(selectedUnit);
+      selectedUnit = null;
+    }
+    const content = $("panel-contenido");
+    content.dataset.tipo = kind;
+    content.replaceChildren(...children.filter(Boolean));
+    $("panel").hidden = false;
+  }
+
+  function closePanel() {
+    $("panel").hidden = true;
+    if (selectedUnit && unitsLayer) unitsLayer.resetStyle(selectedUnit);
+    selectedUnit = null;
+  }
+
+  // --- access -----------------------------------------------------------------------------
+
+  async function checkKey() {
+    state.caller = null;
+    if (state.key) {
+      const result = await getJSON(API + "/me", true);
+      if (result.ok) {
+        state.caller = result.body;
+      } else {
+        note("estado-acceso", "Clave rechazada: " + problemText(result), "error");
+        state.key = "";
+        sessionStorage.removeItem(KEY_STORAGE);
+      }
+    }
+    if (state.caller) {
+      const who = state.caller;
+      note("estado-acceso", `Conectado: ${who.key_name} (${ROLES[who.role] || who.role}, ${who.institution}).`);
+    } else if (!$("estado-acceso").classList.contains("error")) {
+      note("estado-acceso", "Sin clave: solo capas públicas (barrios y factores de riesgo con ubicación generalizada).", "aviso");
+    }
+    $("salir").hidden = !state.caller;
+    $("clave").value = "";
+  }
+
+  async function reloadAll() {
+    document.body.dataset.estado = "cargando";
+    await Promise.all([loadUnits(), loadRiskFactors(), loadComplaints()]);
+    document.body.dataset.estado = "listo";
+  }
+
+  async function start() {
+    buildLegend();
+    for (const status of STATUSES) $("estado").append(el("option", { value: status.key }, status.label));
+    const [config] = await Promise.all([getJSON(API + "/map-config"), loadCategories()]);
+    if (config.ok) {
+      state.variables = config.body.variables || {};
+      const basemap = config.body.basemap;
+      if (basemap) {
+        L.tileLayer(basemap.url, { attribution: basemap.attribution, maxZoom: basemap.max_zoom }).addTo(map);
+        $("mapa").classList.add("con-mapa-base");
+      }
+    }
+    await checkKey();
+    await reloadAll();
+  }
+
+  $("form-clave").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    state.key = $("clave").value.trim();
+    if (state.key) sessionStorage.setItem(KEY_STORAGE, state.key);
+    note("estado-acceso", "");
+    await checkKey();
+    await reloadAll();
+  });
+  $("salir").addEventListener("click", async () => {
+    state.key = "";
+    sessionStorage.removeItem(KEY_STORAGE);
+    note("estado-acceso", "");
+    await checkKey();
+    closePanel();
+    await reloadAll();
+  });
+  $("form-filtros").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await reloadAll();
+  });
+  for (const radio of document.querySelectorAll('input[name="nivel"]')) {
+    radio.addEventListener("change", async () => {
+      state.level = radio.value;
+      closePanel();
+      document.body.dataset.estado = "cargando";
+      await loadUnits();
+      document.body.dataset.estado = "listo";
+    });
+  }
+  $("ver-factores").addEventListener("change", loadRiskFactors);
+  $("ver-denuncias").addEventListener("change", loadComplaints);
+  $("cerrar-panel").addEventListener("click", closePanel);
+
+  window.vigia = { map }; // for scripts (screenshots) and debugging in the console
+  start();
+})();

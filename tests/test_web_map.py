@@ -1,0 +1,340 @@
+"""The planners' web map at `/`: how it is served, and a headless Chromium run against it.
+
+The browser tests drive Debian's /usr/bin/chromium through Playwright (no browser download)
+against `live_server`, which only sees committed data: the module's fixture commits a few
+complaints, a risk factor and two keys, and deletes them afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session
+
+from app.models import ApiKey, Barrio, Complaint, RiskFactorReport, Role
+from app.services import api_keys, web_map
+from app.services.complaints import import_complaints
+from app.settings import BasemapSettings, get_basemap_settings
+from tests.risk_factories import FAR_IN_TOWN, point, report_body
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STATIC = web_map.STATIC_DIR
+COMPLAINT_SOURCE_REF = "WEBMAP-"
+COMPLAINTS = 40
+
+
+# --- serving the page ----------------------------------------------------------------------
+
+
+def test_the_map_is_served_at_the_root_with_its_vendored_libraries(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in web_map.VENDOR_FILES:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("/* vendored */")
+    monkeypatch.setattr(web_map, "VENDOR_DIR", tmp_path)
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<html lang="es">' in response.text
+    assert "Mapa de seguridad comunal" in response.text
+    for name in web_map.VENDOR_FILES:
+        assert f"/static/vendor/{name}" in response.text
+
+
+def test_without_the_libraries_the_root_says_how_to_install_them(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_map, "VENDOR_DIR", tmp_path / "no-existe")
+
+    response = client.get("/")
+
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("text/html")
+    assert "El mapa todavía no está instalado" in response.text
+    assert "scripts/bootstrap.sh" in response.text
+    assert "leaflet/leaflet.js" in response.text
+
+
+def test_page_script_and_style_are_served_as_static_files(client: TestClient) -> None:
+    script = client.get("/static/mapa.js")
+    style = client.get("/static/mapa.css")
+
+    assert script.status_code == 200
+    assert "javascript" in script.headers["content-type"]
+    assert style.status_code == 200
+    assert style.headers["content-type"].startswith("text/css")
+
+
+def test_nothing_on_the_page_comes_from_another_host() -> None:
+    """The map must work with no internet: no CDN, no remote fonts, no default basemap."""
+    remote = re.compile(r"""(src|href)\s*=\s*["'](https?:)?//|url\(\s*["']?(https?:)?//|@import""")
+    for name in ("index.html", "mapa.js", "mapa.css"):
+        text = (STATIC / name).read_text(encoding="utf-8")
+        assert not remote.search(text), name
+        assert "tile.openstreetmap" not in text, name
+
+
+def test_map_config_has_no_basemap_by_default(client: TestClient) -> None:
+    body = client.get("/api/v1/map-config").json()
+
+    assert body["basemap"] is None
+    assert body["variables"]["dmcs_rate"]["label"] == "Tasa DMCS suavizada"
+
+
+def test_map_config_passes_the_configured_basemap(app: Any, client: TestClient) -> None:
+    def configured() -> BasemapSettings:
+        return BasemapSettings(
+            url="https://teselas.lanco.cl/{z}/{x}/{y}.png", attribution="Municipalidad"
+        )
+
+    app.dependency_overrides[get_basemap_settings] = configured
+
+    body = client.get("/api/v1/map-config").json()
+
+    assert body["basemap"] == {
+        "url": "https://teselas.lanco.cl/{z}/{x}/{y}.png",
+        "attribution": "Municipalidad",
+        "max_zoom": 19,
+    }
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://x/{z}/{x}/{y}", "https://teselas.lanco.cl/{z}/{x}.png", "teselas/{z}/{x}/{y}"]
+)
+def test_a_basemap_url_must_be_an_xyz_template(url: str) -> None:
+    with pytest.raises(ValueError, match="url"):
+        BasemapSettings(url=url)
+
+
+# --- headless Chromium ---------------------------------------------------------------------
+
+
+@dataclass
+class MapData:
+    planner_key: str
+    police_key: str
+    report_id: str
+    barrio_code: str
+    barrio_name: str
+    barrio_point: tuple[float, float]
+    barrios: int
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("falta /usr/bin/chromium en CI: scripts/bootstrap.sh debe instalarlo")
+        pytest.skip("sin /usr/bin/chromium (lo instala scripts/bootstrap.sh con make test)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def map_data(engine: Engine, live_server: str) -> Iterator[MapData]:
+    """Committed keys, complaints and one risk factor (the live server sees only those)."""
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        planner, planner_secret = api_keys.create_key(
+            session,
+            name="Prueba mapa (planificación)",
+            role=Role.PLANNER,
+            institution="municipalidad",
+        )
+        police, police_secret = api_keys.create_key(
+            session, name="Prueba mapa (policía)", role=Role.POLICE, institution="carabineros"
+        )
+        import_complaints(
+            session,
+            [
+                {
+                    "external_ref": f"{COMPLAINT_SOURCE_REF}{i}",
+                    "source": "carabineros",
+                    "category": "556",
+                    "occurred_at": (now - timedelta(days=i + 1)).isoformat(),
+                    "lon": -72.778 + 0.0002 * (i % 10),
+                    "lat": -39.451 - 0.0002 * (i // 10),
+                    "precision": "exact",
+                }
+                for i in range(COMPLAINTS)
+            ],
+            loaded_by="pruebas del mapa",
+        )
+        rural = session.execute(
+            select(Barrio.code, Barrio.name, func.ST_AsGeoJSON(func.ST_PointOnSurface(Barrio.geom)))
+            .order_by(func.ST_Area(Barrio.geom).desc())
+            .limit(1)
+        ).one()
+        barrios = session.scalar(select(func.count()).select_from(Barrio)) or 0
+        session.commit()
+        key_ids = [planner.id, police.id]
+    created = httpx.post(
+        live_server + "/api/v1/risk-factors",
+        json=report_body(geometry=point(*FAR_IN_TOWN)),
+        headers={"Authorization": f"Bearer {police_secret}", "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert created.status_code == 201, created.text
+    lon, lat = orjson.loads(rural[2])["coordinates"]
+    report_id = uuid.UUID(created.json()["id"])
+    try:
+        yield MapData(
+            planner_key=planner_secret,
+            police_key=police_secret,
+            report_id=str(report_id),
+            barrio_code=rural[0],
+            barrio_name=rural[1],
+            barrio_point=(lon, lat),
+            barrios=barrios,
+        )
+    finally:
+        with Session(engine) as session:
+            session.execute(delete(RiskFactorReport).where(RiskFactorReport.id == report_id))
+            session.execute(
+                delete(Complaint).where(Complaint.external_ref.startswith(COMPLAINT_SOURCE_REF))
+            )
+            session.execute(delete(ApiKey).where(ApiKey.id.in_(key_ids)))
+            session.commit()
+
+
+@pytest.fixture
+def page(chromium: Any, live_server: str) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="es-CL")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
+def _wait_until_loaded(page: Any) -> None:
+    page.wait_for_function("document.body.dataset.estado === 'listo'")
+
+
+def _save_screenshot(page: Any, tmp_path: Path, name: str) -> Path:
+    shot = tmp_path / name
+    page.screenshot(path=str(shot))
+    keep = os.environ.get("VIGIA_SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(keep) / name)
+    return shot
+
+
+def _click_on_map(page: Any, lon: float, lat: float) -> None:
+    """A real mouse click where (lon, lat) is drawn."""
+    x, y = page.evaluate(
+        "([lat, lon]) => { const p = window.vigia.map.latLngToContainerPoint([lat, lon]);"
+        " return [p.x, p.y]; }",
+        [lat, lon],
+    )
+    box = page.locator("#mapa").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+
+def test_browser_draws_layers_legend_and_opens_panels(
+    page: Any, live_server: str, map_data: MapData, tmp_path: Path
+) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(live_server + "/")
+    _wait_until_loaded(page)
+
+    # public view: barrio polygons drawn as SVG paths, the legend, no complaints
+    assert page.locator("path.unidad").count() == map_data.barrios
+    legend = page.locator("#leyenda").inner_text()
+    for label in ("Crítico", "Alto", "Medio", "Bajo", "Sin dato", "Reportado", "En gestión"):
+        assert label in legend
+    assert "100 o más denuncias" in legend
+    assert "Sin clave" in page.locator("#estado-acceso").inner_text()
+    assert page.locator("#mapa").get_attribute("data-denuncias") == "0"
+
+    # a planner's key adds the complaints (clustered) and the exact risk factors
+    page.fill("#clave", map_data.planner_key)
+    page.click("#entrar")
+    page.wait_for_function(
+        "document.body.dataset.estado === 'listo' && "
+        f"document.getElementById('mapa').dataset.denuncias === '{COMPLAINTS}'"
+    )
+    assert "Prueba mapa (planificación)" in page.locator("#estado-acceso").inner_text()
+    assert page.locator(".grupo-denuncias").count() >= 1
+    assert page.locator("path.factor").count() == 1
+
+    # clicking a barrio opens its panel
+    page.uncheck("#ver-denuncias")
+    _click_on_map(page, *map_data.barrio_point)
+    panel = page.locator("#panel")
+    panel.wait_for(state="visible")
+    assert page.locator("#panel-contenido").get_attribute("data-tipo") == "unidad"
+    assert page.locator("#panel-contenido h2").inner_text() == map_data.barrio_name
+    assert map_data.barrio_code in panel.inner_text()
+    _save_screenshot(page, tmp_path, "mapa-barrio.png")
+
+    # clicking the risk factor shows its details and timeline
+    page.locator("path.factor").click()
+    page.wait_for_selector("#panel-contenido[data-tipo='factor'] .linea-tiempo li")
+    assert "Luminaria" in page.locator("#panel-contenido h2").inner_text()
+    assert "Reportado" in page.locator(".linea-tiempo").inner_text()
+    shot = _save_screenshot(page, tmp_path, "mapa-factor.png")
+    assert shot.stat().st_size > 10_000
+
+    # nothing was fetched from another host
+    foreign = [u for u in requested if not u.startswith((live_server, "data:"))]
+    assert foreign == []
+
+
+def test_browser_shows_the_ranking_breakdown_of_a_unit(
+    page: Any, live_server: str, map_data: MapData, tmp_path: Path
+) -> None:
+    headers = {"Authorization": f"Bearer {map_data.planner_key}"}
+    ranking = httpx.get(
+        live_server + "/api/v1/rankings/latest", params={"level": "barrio"}, headers=headers
+    )
+    if ranking.status_code == 404:
+        pytest.skip("sin ranking calculado (GET /api/v1/rankings/latest responde 404)")
+    assert ranking.status_code == 200, ranking.text
+    ranked = {unit["code"]: unit for unit in ranking.json()["units"]}
+    assert map_data.barrio_code in ranked
+
+    page.goto(live_server + "/")
+    page.evaluate("key => sessionStorage.setItem('vigia.clave', key)", map_data.planner_key)
+    page.reload()
+    _wait_until_loaded(page)
+    page.uncheck("#ver-denuncias")
+    _click_on_map(page, *map_data.barrio_point)
+    page.wait_for_selector("#panel-contenido[data-tipo='unidad'] .barras li")
+
+    unit = ranked[map_data.barrio_code]
+    text = page.locator("#panel").inner_text()
+    assert unit["class"].lower() in text.lower()
+    assert f"{unit['rank']} de {len(ranked)}" in text
+    assert page.locator(".barras li").count() == len(unit["contributions"])
+    _save_screenshot(page, tmp_path, "mapa-ranking.png")
