@@ -1,22 +1,17 @@
 """Screenshot of the web map for the README (docs/img/mapa.png), with Debian's chromium.
 
     .venv/bin/python scripts/captura_mapa.py --url http://127.0.0.1:8000 --key vga_... \
-        [--ranking-ejemplo] [--out docs/img/mapa.png]
+        [--out docs/img/mapa.png]
 
 Opens the map with a planner key, switches to micro-barrios, zooms to Lanco town, clicks a
-micro-barrio and saves the page. With --ranking-ejemplo, while the rankings API is not
-merged, the request for the latest micro-barrio ranking is answered in the browser with the
-worked example of docs/metodologia.md (scripts/metodologia_ejemplo.py, synthetic counts), in
-the rankings API's JSON shape: the picture then shows classes and a breakdown.
+micro-barrio and saves the page (run it against `make run`'s demo data).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
-from typing import Any
 
 from shapely.geometry import shape
 
@@ -33,42 +28,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def example_ranking() -> dict[str, Any]:
-    """The worked example of docs/metodologia.md, shaped like GET /rankings/latest (JSON)."""
-    sys.path.insert(0, str(REPO / "scripts"))
-    import metodologia_ejemplo
-
-    ranking, _, _ = metodologia_ejemplo.run()
-    names = {
-        f["properties"]["code"]: f["properties"]["name"]
-        for f in json.loads((REPO / "data" / "barrios.geojson").read_text())["features"]
-    }
-
-    def part(record: dict[str, Any], prefix: str) -> dict[str, Any]:
-        return {k[len(prefix) :]: v for k, v in record.items() if k.startswith(prefix)}
-
-    meta = ranking.metadata()
-    return {
-        "id": "ejemplo",
-        "profile": {"name": meta["profile"]["name"], "version": meta["profile"]["version"]},
-        "period": meta["period"],
-        "units": [
-            {
-                "code": r["unit"],
-                "name": names.get(r["unit"], r["unit"]),
-                "rank": r["rank"],
-                "score": r["score"],
-                "class": r["class"],
-                "raw": part(r, "raw_"),
-                "normalised": part(r, "norm_"),
-                "contributions": part(r, "contrib_"),
-                "top_variables": r["top_variables"],
-            }
-            for r in ranking.to_records()
-        ],
-    }
-
-
 def unit_point(code: str) -> tuple[float, float]:
     features = json.loads((REPO / "data" / "barrios.geojson").read_text())["features"]
     found = next(f for f in features if f["properties"]["code"] == code)
@@ -82,25 +41,15 @@ def main() -> int:
     parser.add_argument("--key", required=True, help="clave con rol planner (o admin)")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "img" / "mapa.png")
     parser.add_argument("--unit", default="B01001-03", help="micro-barrio a abrir en el panel")
-    parser.add_argument("--ranking-ejemplo", action="store_true")
     args = parser.parse_args()
 
-    from playwright.sync_api import Route, sync_playwright
-
-    example = json.dumps(example_ranking()) if args.ranking_ejemplo else None
-
-    def rankings(route: Route) -> None:
-        if example and "level=micro_barrio" in route.request.url:
-            route.fulfill(status=200, content_type="application/json", body=example)
-        else:
-            route.continue_()
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
         page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="es-CL")
-        page.route("**/api/v1/rankings/latest*", rankings)
         page.goto(args.url + "/")
         page.evaluate("key => sessionStorage.setItem('vigia.clave', key)", args.key)
         page.reload()
