@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from app.api import access, categories, complaints, ogc, projects, risk_factors, territory, webhooks
+from app.api import (
+    access,
+    categories,
+    complaints,
+    ogc,
+    projects,
+    risk_factors,
+    territory,
+    tiles,
+    webhooks,
+)
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(access.router)
@@ -11,6 +21,7 @@ api_router.include_router(categories.router)
 api_router.include_router(complaints.router)
 
 ogc_router = ogc.router
+ogc_router.include_router(tiles.router)
 api_router.include_router(risk_factors.router)
 api_router.include_router(projects.router)
 api_router.include_router(webhooks.router)
