@@ -142,5 +142,7 @@ def render_tile(
 ) -> Tile:
     check_tile(z, x, y)
     stmt, aggregated = tile_statement(collection, caller, z, x, y, settings)
+    # JIT compilation (hundreds of ms on aggregated tiles) costs more than it saves here
+    connection.exec_driver_sql("SET LOCAL jit = off")
     data, capped = connection.execute(stmt).one()
     return Tile(data=bytes(data), capped=bool(capped), aggregated=aggregated)
