@@ -150,3 +150,27 @@ class BasemapSettings(BaseSettings):
 @lru_cache
 def get_basemap_settings() -> BasemapSettings:
     return BasemapSettings()
+
+
+class TileSettings(BaseSettings):
+    """Vector tiles of point collections (OGC API, WebMercatorQuad)."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_TILES_", extra="ignore")
+
+    aggregate_below_zoom: int = Field(
+        default=13, ge=0, le=23, description="Below this zoom points are counted per grid cell."
+    )
+    cell_px: int = Field(
+        default=64, ge=1, le=4096, description="Side of an aggregation cell in tile pixels."
+    )
+    max_points: int = Field(
+        default=5_000, ge=1, le=100_000, description="Most points drawn in one tile."
+    )
+    max_age_s: int = Field(
+        default=300, ge=0, description="Cache-Control max-age of public tiles (keyed: private)."
+    )
+
+
+@lru_cache
+def get_tile_settings() -> TileSettings:
+    return TileSettings()

@@ -11,6 +11,7 @@ from app.api import (
     rankings,
     risk_factors,
     territory,
+    tiles,
     webhooks,
 )
 
@@ -19,9 +20,10 @@ api_router.include_router(access.router)
 api_router.include_router(territory.router)
 api_router.include_router(categories.router)
 api_router.include_router(complaints.router)
-
-ogc_router = ogc.router
 api_router.include_router(risk_factors.router)
 api_router.include_router(projects.router)
 api_router.include_router(webhooks.router)
 api_router.include_router(rankings.router)
+
+ogc_router = ogc.router
+ogc_router.include_router(tiles.router)

@@ -65,7 +65,7 @@ FilterLang = Annotated[
 ]
 
 
-def _base(request: Request) -> str:
+def ogc_base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/ogc"
 
 
@@ -77,7 +77,7 @@ def _engine(request: Request) -> Engine:
 EngineDep = Annotated[Engine, Depends(_engine)]
 
 
-def _collection(collection_id: str, caller: Caller) -> Collection:
+def readable_collection(collection_id: str, caller: Caller) -> Collection:
     collection = REGISTRY.get(collection_id)
     if collection is None:
         raise NotFound(f"No existe la colección {collection_id!r}.", code="coleccion_no_encontrada")
@@ -114,6 +114,12 @@ def _collection_doc(
                 "href": f"{url}/queryables",
                 "title": "Propiedades filtrables",
             },
+            {
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                "type": "application/json",
+                "href": f"{url}/tiles",
+                "title": "Teselas vectoriales (MVT)",
+            },
         ],
     }
     if extent is not None and None not in extent:
@@ -123,7 +129,7 @@ def _collection_doc(
     return doc
 
 
-def _extent(engine: Engine) -> list[float] | None:
+def territory_bbox(engine: Engine) -> list[float] | None:
     with engine.connect() as connection:
         row = connection.execute(territory_extent()).one()
     return None if row[0] is None else [round(float(v), 6) for v in row]
@@ -132,7 +138,7 @@ def _extent(engine: Engine) -> list[float] | None:
 @router.get("", operation_id="ogcLanding", response_model=dict[str, Any])
 def landing(request: Request) -> dict[str, Any]:
     """Página de inicio OGC API - Features."""
-    base = _base(request)
+    base = ogc_base(request)
     root = str(request.base_url).rstrip("/")
     return {
         "title": "Vigía — OGC API - Features",
@@ -160,8 +166,8 @@ def conformance() -> dict[str, list[str]]:
 @router.get("/collections", operation_id="ogcCollections", response_model=dict[str, Any])
 def collections(request: Request, caller: CallerDep, engine: EngineDep) -> dict[str, Any]:
     """Colecciones visibles para quien consulta."""
-    base = _base(request)
-    extent = _extent(engine)
+    base = ogc_base(request)
+    extent = territory_bbox(engine)
     return {
         "links": [{"rel": "self", "type": "application/json", "href": f"{base}/collections"}],
         "collections": [
@@ -182,7 +188,9 @@ def collection(
     request: Request, collection_id: CollectionId, caller: CallerDep, engine: EngineDep
 ) -> dict[str, Any]:
     """Descripción de una colección."""
-    return _collection_doc(_base(request), _collection(collection_id, caller), _extent(engine))
+    return _collection_doc(
+        ogc_base(request), readable_collection(collection_id, caller), territory_bbox(engine)
+    )
 
 
 @router.get(
@@ -193,7 +201,7 @@ def collection(
 )
 def queryables(request: Request, collection_id: CollectionId, caller: CallerDep) -> JSONResponse:
     """Propiedades por las que se puede filtrar (JSON Schema)."""
-    c = _collection(collection_id, caller)
+    c = readable_collection(collection_id, caller)
     properties: dict[str, Any] = {
         "geometry": {"$ref": f"https://geojson.org/schema/{c.geometry_type}.json"}
     }
@@ -202,7 +210,7 @@ def queryables(request: Request, collection_id: CollectionId, caller: CallerDep)
     properties.update({q.name: q.json_schema() for q in c.properties})
     body = {
         "$schema": "https://json-schema.org/draft/2019-09/schema",
-        "$id": f"{_base(request)}/collections/{c.id}/queryables",
+        "$id": f"{ogc_base(request)}/collections/{c.id}/queryables",
         "type": "object",
         "title": c.title,
         "properties": properties,
@@ -237,7 +245,7 @@ def list_items(
     filter_lang: FilterLang = "cql2-text",
 ) -> StreamingResponse:
     """Elementos de la colección como FeatureCollection GeoJSON, paginados."""
-    c = _collection(collection_id, caller)
+    c = readable_collection(collection_id, caller)
     known = {q.name for q in c.properties}
     extra = {k: v for k, v in request.query_params.items() if k not in _RESERVED}
     unknown = sorted(set(extra) - known)
@@ -254,7 +262,7 @@ def list_items(
         cql=cql,
         cql_lang=filter_lang,
     )
-    page = items.open_page(engine, c, query)
+    page = items.open_page(engine, c, query, caller)
     self_url = str(request.url)
 
     def footer(returned: int, more: bool) -> bytes:
@@ -263,7 +271,7 @@ def list_items(
             {
                 "rel": "collection",
                 "type": "application/json",
-                "href": f"{_base(request)}/collections/{c.id}",
+                "href": f"{ogc_base(request)}/collections/{c.id}",
             },
         ]
         if more:
@@ -303,11 +311,11 @@ def get_item(
     engine: EngineDep,
 ) -> GeoJSONResponse:
     """Un elemento como Feature GeoJSON."""
-    c = _collection(collection_id, caller)
+    c = readable_collection(collection_id, caller)
     with engine.connect() as connection:
-        text = items.read_item(connection, c, feature_id)
+        text = items.read_item(connection, c, feature_id, caller)
     body = orjson.loads(text)
-    base = f"{_base(request)}/collections/{c.id}"
+    base = f"{ogc_base(request)}/collections/{c.id}"
     body["links"] = [
         {"rel": "self", "type": GEOJSON_MEDIA_TYPE, "href": f"{base}/items/{feature_id}"},
         {"rel": "collection", "type": "application/json", "href": base},

@@ -11,9 +11,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, func, select
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
-from app.models import Barrio, MicroBarrio, Role
+from app.models import (
+    Barrio,
+    Complaint,
+    CrimeCategory,
+    MicroBarrio,
+    RiskFactorReport,
+    RiskFactorType,
+    Role,
+)
+from app.services.api_keys import Caller
+from app.services.risk_factors import public
+from app.services.risk_factors.reports import overdue, visible_to
 
 
 @dataclass(frozen=True)
@@ -35,9 +48,12 @@ class Collection:
     description: str
     source: Callable[[], Select]
     properties: tuple[Queryable, ...]
-    geometry_type: str
-    datetime_property: str | None = None
+    geometry_type: str  # GeoJSON type; "Point" collections are aggregated/capped in tiles
+    datetime_property: str | None = None  # name the `datetime` column is published under
     roles: frozenset[Role] | None = None  # None: public
+    # Row-level visibility inside a readable collection (e.g. police see their institution's
+    # reports only); a condition on the tables of `source`.
+    scope: Callable[[Caller], ColumnElement[bool]] | None = None
     keywords: tuple[str, ...] = field(default_factory=tuple)
     # RFC 7946 wants counter-clockwise exterior rings; applied on output only, so filters
     # on `geom` keep using the GiST index.
@@ -47,6 +63,15 @@ class Collection:
         return self.roles is None or (
             role is not None and (role in self.roles or role == Role.ADMIN)
         )
+
+    @property
+    def is_public(self) -> bool:
+        return self.roles is None
+
+    def scoped_source(self, caller: Caller) -> Select:
+        """The source narrowed to the rows this caller may see."""
+        stmt = self.source()
+        return stmt if self.scope is None else stmt.where(self.scope(caller))
 
 
 def _barrios() -> Select:
@@ -111,6 +136,171 @@ register(
         geometry_type="MultiPolygon",
         keywords=("territorio", "micro-barrio"),
         force_ccw=True,
+    )
+)
+
+
+# --- complaints (staff only: exact points) ------------------------------------------------------
+
+
+def _complaints() -> Select:
+    micro = aliased(MicroBarrio)
+    return (
+        select(
+            Complaint.id.label("id"),
+            Complaint.geom.label("geom"),
+            Complaint.occurred_at.label("datetime"),
+            Complaint.category_code.label("category"),
+            CrimeCategory.name.label("category_name"),
+            CrimeCategory.family_code.label("family"),
+            CrimeCategory.dmcs.label("dmcs"),
+            CrimeCategory.sensitive.label("sensitive"),
+            # enums as text: CQL2 comparisons with unknown values then match nothing
+            Complaint.location_precision.cast(String).label("precision"),
+            Complaint.source.cast(String).label("source"),
+            Complaint.comuna_code.label("comuna"),
+            Barrio.code.label("barrio"),
+            micro.code.label("micro_barrio"),
+        )
+        .join(CrimeCategory, CrimeCategory.code == Complaint.category_code)
+        .outerjoin(Barrio, Barrio.id == Complaint.barrio_id)
+        .outerjoin(micro, micro.id == Complaint.micro_barrio_id)
+    )
+
+
+register(
+    Collection(
+        id="complaints",
+        title="Denuncias",
+        description=(
+            "Denuncias georreferenciadas con su ubicación exacta (solo personal con clave: "
+            "planificación, policías, administración). Sin dirección ni referencia del caso."
+        ),
+        source=_complaints,
+        properties=(
+            Queryable("category", "string", "Código de la categoría (CEAD 2024 o Vigía)"),
+            Queryable("category_name", "string", "Nombre de la categoría"),
+            Queryable("family", "string", "Familia CEAD 2024"),
+            Queryable("dmcs", "boolean", "Delito de mayor connotación social"),
+            Queryable("sensitive", "boolean", "Categoría sensible (nunca pública bajo la comuna)"),
+            Queryable("precision", "string", "Precisión: exact, street, block, approximate"),
+            Queryable("source", "string", "Institución: carabineros, pdi, fiscalia, municipal"),
+            Queryable("comuna", "string", "Código CUT de la comuna"),
+            Queryable("barrio", "string", "Código del barrio"),
+            Queryable("micro_barrio", "string", "Código del micro-barrio"),
+        ),
+        geometry_type="Point",
+        datetime_property="occurred_at",
+        roles=frozenset({Role.PLANNER, Role.POLICE}),
+        keywords=("denuncias", "delitos"),
+    )
+)
+
+
+# --- risk factors: exact for staff, generalised for the public ---------------------------------
+
+_R = RiskFactorReport
+_T = RiskFactorType
+
+
+def _risk_factors() -> Select:
+    micro = aliased(MicroBarrio)
+    return (
+        select(
+            _R.id.label("id"),
+            _R.geom.label("geom"),
+            _R.received_at.label("datetime"),
+            _T.code.label("type"),
+            _T.label.label("type_label"),
+            _T.typology.cast(String).label("typology"),
+            _R.status.cast(String).label("status"),
+            _R.severity.label("severity"),
+            overdue(func.now()).label("overdue"),
+            _R.responsible_unit.label("responsible_unit"),
+            _R.comuna_code.label("comuna"),
+            Barrio.code.label("barrio"),
+            micro.code.label("micro_barrio"),
+        )
+        .select_from(_R)
+        .join(_T, _T.id == _R.type_id)
+        .outerjoin(Barrio, Barrio.id == _R.barrio_id)
+        .outerjoin(micro, micro.id == _R.micro_barrio_id)
+    )
+
+
+_RISK_COMMON = (
+    Queryable("type", "string", "Código del tipo de factor"),
+    Queryable("type_label", "string", "Nombre del tipo de factor"),
+    Queryable("typology", "string", "Tipología SPD que lo resuelve: IL, REP, AC, EQUIP, CTV"),
+    Queryable("status", "string", "Estado del ciclo de vida"),
+    Queryable("overdue", "boolean", "Abierto y con el plazo vencido"),
+    Queryable("barrio", "string", "Código del barrio"),
+    Queryable("micro_barrio", "string", "Código del micro-barrio"),
+)
+
+register(
+    Collection(
+        id="risk-factors",
+        title="Factores de riesgo urbano",
+        description=(
+            "Factores de riesgo informados por las policías, con su geometría exacta. Policías "
+            "ven los de su institución; unidades, lo derivado a ellas; planificación, todos."
+        ),
+        source=_risk_factors,
+        properties=(
+            *_RISK_COMMON,
+            Queryable("severity", "integer", "Severidad 1 a 5"),
+            Queryable("responsible_unit", "string", "Unidad responsable"),
+            Queryable("comuna", "string", "Código CUT de la comuna"),
+        ),
+        geometry_type="Geometry",
+        datetime_property="received_at",
+        roles=frozenset({Role.PLANNER, Role.POLICE, Role.UNIT}),
+        scope=visible_to,
+        keywords=("factores de riesgo", "prevención situacional"),
+        force_ccw=True,
+    )
+)
+
+
+def _risk_factors_public() -> Select:
+    R = public.R
+    columns: Select[Any] = select(
+        R.id.label("id"),
+        public.generalised_point().label("geom"),
+        public.T.code.label("type"),
+        public.T.label.label("type_label"),
+        public.T.typology.cast(String).label("typology"),
+        R.status.cast(String).label("status"),
+        public.status_label().label("status_label"),
+        overdue(func.now()).label("overdue"),
+        Barrio.code.label("barrio"),
+        public.Micro.code.label("micro_barrio"),
+        public.location_precision().label("location_precision"),
+        public.month(R.received_at).label("reported_month"),
+        public.month(R.resolved_at).label("resolved_month"),
+    )
+    return public.public_base(columns)
+
+
+register(
+    Collection(
+        id="risk-factors-public",
+        title="Factores de riesgo urbano (público)",
+        description=(
+            "Factores de riesgo generalizados: punto del micro-barrio (o barrio), mes, sin "
+            "texto libre ni funcionario. Los tipos no públicos no aparecen."
+        ),
+        source=_risk_factors_public,
+        properties=(
+            *_RISK_COMMON,
+            Queryable("status_label", "string", "Estado en palabras"),
+            Queryable("location_precision", "string", "micro_barrio o barrio"),
+            Queryable("reported_month", "string", "Mes de recepción (AAAA-MM)"),
+            Queryable("resolved_month", "string", "Mes de resolución (AAAA-MM)"),
+        ),
+        geometry_type="Point",
+        keywords=("factores de riesgo", "datos abiertos"),
     )
 )
 

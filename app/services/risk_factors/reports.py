@@ -74,7 +74,7 @@ def due_at() -> ColumnElement[datetime]:
     return R.received_at + func.make_interval(0, 0, 0, T.expected_days)
 
 
-def overdue(now: datetime) -> ColumnElement[bool]:
+def overdue(now: datetime | ColumnElement[Any]) -> ColumnElement[bool]:
     return and_(R.status.in_(OPEN_STATUSES), due_at() < now)
 
 
