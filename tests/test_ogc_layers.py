@@ -8,8 +8,10 @@ the end instead of relying on the per-test rollback.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import mapbox_vector_tile
@@ -20,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from app.main import create_app
 from app.models import ApiKey, Complaint, RiskFactorReport
+from app.models.ranking import RankingSnapshot
+from app.services import rankings
 from app.services.complaints import import_complaints
 from app.settings import DatabaseSettings, TileSettings, get_tile_settings
 from tests.conftest import bearer
@@ -348,3 +352,71 @@ def test_gdal_reads_the_public_risk_factors(live_server: str, layers: Layers) ->
     assert len(frame) == 2
     assert {"type", "status", "reported_month", "micro_barrio"} <= set(frame.columns)
     assert "description" not in frame.columns
+
+
+# --- the ranking layers read stored snapshots -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stored_ranking(engine: Engine, layers: Layers) -> Iterator[uuid.UUID]:
+    with Session(engine) as session:
+        snapshot = rankings.compute_snapshot(
+            session,
+            level="micro_barrio",
+            comuna="14103",
+            period_end=date(2025, 12, 31),
+            months=12,
+            profile_name=None,
+            profile_version=None,
+            computed_by="pruebas OGC",
+        )
+        session.commit()
+        snapshot_id = snapshot.id
+    try:
+        yield snapshot_id
+    finally:
+        with Session(engine) as session:
+            session.execute(delete(RankingSnapshot).where(RankingSnapshot.id == snapshot_id))
+            session.commit()
+
+
+def test_ranking_layer_serves_the_stored_snapshot(
+    client: TestClient, layers: Layers, stored_ranking: uuid.UUID
+) -> None:
+    headers = layers.keys.h("planner")
+    stored = client.get(
+        "/api/v1/rankings/latest", params={"level": "micro_barrio"}, headers=headers
+    ).json()
+    assert stored["id"] == str(stored_ranking)
+    expected = {u["code"]: (u["rank"], u["class"]) for u in stored["units"]}
+    page = client.get(
+        "/ogc/collections/ranking-micro-barrios/items", params={"limit": 50}, headers=headers
+    )
+    body = page.json()
+    assert_feature_collection(body)
+    served = {
+        f["id"]: (f["properties"]["rank"], f["properties"]["class"]) for f in body["features"]
+    }
+    assert served == expected
+    assert {f["properties"]["snapshot"] for f in body["features"]} == {str(stored_ranking)}
+    critical = client.get(
+        "/ogc/collections/ranking-micro-barrios/items",
+        params={"filter": "rank <= 3"},
+        headers=headers,
+    ).json()
+    assert sorted(f["properties"]["rank"] for f in critical["features"]) == [1, 2, 3]
+    assert_problem(client.get("/ogc/collections/ranking-micro-barrios/items"), 401)
+
+
+def test_ranking_tile_carries_class_and_rank(
+    client: TestClient, layers: Layers, stored_ranking: uuid.UUID
+) -> None:
+    x, y = tile_of(*LANCO_TOWN, 12)
+    response = client.get(
+        f"/ogc/collections/ranking-micro-barrios/tiles/WebMercatorQuad/12/{x}/{y}",
+        headers=layers.keys.h("planner"),
+    )
+    features = _decode(response)["ranking-micro-barrios"]["features"]
+    assert features
+    assert all(f["properties"]["class"] in {"crítico", "alto", "medio", "bajo"} for f in features)
+    assert response.headers["cache-control"].startswith("private")

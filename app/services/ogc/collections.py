@@ -24,6 +24,7 @@ from app.models import (
     RiskFactorType,
     Role,
 )
+from app.models.ranking import RankingSnapshot, RankingUnitResult
 from app.services.api_keys import Caller
 from app.services.risk_factors import public
 from app.services.risk_factors.reports import overdue, visible_to
@@ -303,6 +304,75 @@ register(
         keywords=("factores de riesgo", "datos abiertos"),
     )
 )
+
+
+# --- rankings: the latest stored snapshot per comuna and level -----------------------------------
+
+
+def _ranking(level: str, unit: type[Barrio] | type[MicroBarrio]) -> Callable[[], Select]:
+    """Units coloured by their latest stored ranking: read from the snapshot, never recomputed."""
+
+    def source() -> Select:
+        latest = (
+            select(RankingSnapshot.id)
+            .where(
+                RankingSnapshot.comuna_code == unit.comuna_code,
+                RankingSnapshot.level == level,
+            )
+            .order_by(RankingSnapshot.computed_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        return select(
+            unit.code.label("id"),
+            unit.geom.label("geom"),
+            unit.code.label("code"),
+            unit.name.label("name"),
+            unit.comuna_code.label("comuna"),
+            RankingUnitResult.rank.label("rank"),
+            RankingUnitResult.score.label("score"),
+            RankingUnitResult.class_.label("class"),
+            RankingUnitResult.top_variables.label("top_variables"),
+            RankingUnitResult.snapshot_id.cast(String).label("snapshot"),
+        ).join(
+            RankingUnitResult,
+            (RankingUnitResult.unit_code == unit.code) & (RankingUnitResult.snapshot_id == latest),
+        )
+
+    return source
+
+
+_RANKING_PROPERTIES = (
+    Queryable("code", "string", "Código de la unidad"),
+    Queryable("name", "string", "Nombre descriptivo"),
+    Queryable("comuna", "string", "Código CUT de la comuna"),
+    Queryable("rank", "integer", "Lugar (1 = más crítico)"),
+    Queryable("score", "number", "Índice compuesto, 0 a 100"),
+    Queryable("class", "string", "crítico, alto, medio o bajo"),
+    Queryable("top_variables", "string", "Variables que más aportan (lista)"),
+    Queryable("snapshot", "string", "Id del ranking guardado (para citarlo)"),
+)
+
+for _level, _unit, _title in (
+    ("barrio", Barrio, "barrios"),
+    ("micro_barrio", MicroBarrio, "micro-barrios"),
+):
+    register(
+        Collection(
+            id=f"ranking-{_title}",
+            title=f"Ranking de {_title}",
+            description=(
+                f"Último ranking guardado de {_title} de cada comuna: índice, clase, lugar y "
+                "variables principales (ver docs/metodologia.md). Se lee del ranking guardado."
+            ),
+            source=_ranking(_level, _unit),
+            properties=_RANKING_PROPERTIES,
+            geometry_type="MultiPolygon",
+            roles=frozenset({Role.PLANNER, Role.POLICE, Role.UNIT}),
+            keywords=("ranking", "priorización"),
+            force_ccw=True,
+        )
+    )
 
 
 def territory_extent() -> Select:
