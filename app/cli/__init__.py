@@ -2,7 +2,17 @@
 
 import typer
 
-from app.cli import apikey, categories, complaints, db, demo, serve, territory, webhooks
+from app.cli import (
+    apikey,
+    categories,
+    complaints,
+    db,
+    demo,
+    report,
+    serve,
+    territory,
+    webhooks,
+)
 
 cli = typer.Typer(
     help="Vigía: sistema de información territorial para la seguridad pública comunal.",
@@ -15,6 +25,7 @@ cli.add_typer(apikey.app, name="apikey")
 cli.add_typer(categories.app, name="categories")
 cli.add_typer(complaints.app, name="complaints")
 cli.add_typer(webhooks.app, name="webhooks")
+cli.add_typer(report.app, name="report")
 cli.command("serve")(serve.serve)
 cli.command("demo-data")(demo.demo_data_command)
 

@@ -4,6 +4,12 @@ from app.models.api_key import ApiKey, Role
 from app.models.base import Base
 from app.models.category import CrimeCategory, CrimeFamily
 from app.models.complaint import Complaint, ComplaintSource, LocationPrecision
+from app.models.report import (
+    GeneratedReport,
+    PlanIndicatorValue,
+    ReportFormat,
+    ReportKind,
+)
 from app.models.risk_factor import (
     DeliveryStatus,
     IdempotencyRecord,
@@ -31,11 +37,15 @@ __all__ = [
     "CrimeCategory",
     "CrimeFamily",
     "DeliveryStatus",
+    "GeneratedReport",
     "IdempotencyRecord",
     "InterventionProject",
     "LocationPrecision",
     "MicroBarrio",
+    "PlanIndicatorValue",
     "ProjectStatus",
+    "ReportFormat",
+    "ReportKind",
     "ReportPhoto",
     "ReportStatus",
     "ReportTransition",
