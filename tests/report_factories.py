@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from geoalchemy2 import WKTElement
 from sqlalchemy import func, select
@@ -75,8 +75,8 @@ def add_complaint(
         micro_barrio_id=micro_id,
         loaded_by="prueba",
     )
-    if received_at is not None:
-        complaint.received_at = received_at
+    # Received the next day unless said otherwise (the column's default is "now").
+    complaint.received_at = received_at or occurred_at + timedelta(days=1)
     session.add(complaint)
     return complaint
 

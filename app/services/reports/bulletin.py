@@ -82,7 +82,7 @@ def moving_average(values: list[int], index: int, window: int = 12) -> float | N
     """Mean of the `window` values ending at `index` (None if there are fewer)."""
     if index + 1 < window:
         return None
-    return round(sum(values[index + 1 - window : index + 1]) / window, 2)
+    return sum(values[index + 1 - window : index + 1]) / window
 
 
 def _rows(

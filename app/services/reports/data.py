@@ -18,6 +18,7 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -103,7 +104,7 @@ def status_at(end: datetime) -> Any:
     return (
         select(RT.report_id.label("report_id"), RT.to_status.label("status"))
         .where(RT.at < end)
-        .distinct(RT.report_id)
+        .ext(distinct_on(RT.report_id))
         .order_by(RT.report_id, RT.at.desc(), RT.id.desc())
         .subquery("status_at_end")
     )

@@ -98,7 +98,7 @@ def _pct(before: int, after: int) -> str:
     if before == 0:
         return "sin casos antes: no hay porcentaje"
     change = round((after - before) / before * 100)
-    return f"{'+' if change > 0 else ('−' if change < 0 else '')}{abs(change)} %"
+    return f"{'+' if change > 0 else ('−' if change < 0 else '')}{abs(change)}\u00a0%"
 
 
 def evaluate(

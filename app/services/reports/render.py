@@ -38,7 +38,7 @@ def _percent(value: float | None) -> str:
     if value is None:
         return "—"
     sign = "+" if value > 0 else ("−" if value < 0 else "")
-    return f"{sign}{_number(abs(value), 1)} %"
+    return f"{sign}{_number(abs(value), 1)}\u00a0%"
 
 
 def _local(value: datetime) -> str:
