@@ -59,6 +59,15 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# --- 1b. Report rendering (WeasyPrint needs Pango; fonts are local, never fetched) ------
+report_pkgs=()
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || report_pkgs+=("$pkg")
+done
+if [ "${#report_pkgs[@]}" -gt 0 ]; then
+  apt_install "${report_pkgs[@]}"
+fi
+
 # --- 2. PostgreSQL + PostGIS -------------------------------------------------------------
 if [ -n "${VIGIA_DATABASE_URL:-}" ]; then
   log "VIGIA_DATABASE_URL definido: se usa esa base de datos sin aprovisionar"

@@ -9,6 +9,7 @@ from app.api import (
     ogc,
     projects,
     rankings,
+    reports,
     risk_factors,
     territory,
     tiles,
@@ -24,6 +25,7 @@ api_router.include_router(risk_factors.router)
 api_router.include_router(projects.router)
 api_router.include_router(webhooks.router)
 api_router.include_router(rankings.router)
+api_router.include_router(reports.router)
 
 ogc_router = ogc.router
 ogc_router.include_router(tiles.router)

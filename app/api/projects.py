@@ -1,5 +1,6 @@
 """Intervention projects that resolve risk factors (lighting, pruning, community alarms)."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -7,8 +8,10 @@ from fastapi import APIRouter, Depends, Path, Query
 from app.api.deps import SessionDep, require_roles
 from app.models import Role
 from app.schemas.problem import problem_responses
+from app.schemas.report import EvaluationRead
 from app.schemas.risk_factor import ProjectCreate, ProjectRead, ProjectUpdate
 from app.services.api_keys import Caller
+from app.services.reports import evaluation
 from app.services.risk_factors import projects
 
 router = APIRouter(prefix="/projects", tags=["proyectos de intervención"])
@@ -68,3 +71,35 @@ def update_project(
     """Actualiza estado, fechas, barrios o presupuesto de un proyecto."""
     projects.update_project(session, project_id, data)
     return projects.read_project(session, project_id)
+
+
+@router.get(
+    "/{project_id}/evaluation",
+    operation_id="evaluateProject",
+    response_model=EvaluationRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def evaluate_project(
+    session: SessionDep,
+    _: ReaderDep,
+    project_id: ProjectId,
+    radius_m: Annotated[
+        int, Query(description="Distancia a los factores del proyecto, en metros (25-2000).")
+    ] = 300,
+    window_days: Annotated[
+        int, Query(description="Días de cada ventana, antes y después del término (14-730).")
+    ] = 180,
+    family: Annotated[
+        str | None, Query(max_length=10, description="Solo esta familia de delitos (código).")
+    ] = None,
+) -> EvaluationRead:
+    """Denuncias antes y después de un proyecto terminado, frente a áreas de comparación."""
+    result = evaluation.evaluate_project(
+        session,
+        project_id,
+        radius_m=radius_m,
+        window_days=window_days,
+        family=family,
+        as_of=datetime.now(UTC),
+    )
+    return EvaluationRead.model_validate(result, from_attributes=True)

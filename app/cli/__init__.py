@@ -9,6 +9,7 @@ from app.cli import (
     db,
     demo,
     rankings,
+    report,
     serve,
     territory,
     webhooks,
@@ -26,6 +27,7 @@ cli.add_typer(categories.app, name="categories")
 cli.add_typer(complaints.app, name="complaints")
 cli.add_typer(webhooks.app, name="webhooks")
 cli.add_typer(rankings.app, name="rankings")
+cli.add_typer(report.app, name="report")
 cli.command("serve")(serve.serve)
 cli.command("demo-data")(demo.demo_data_command)
 

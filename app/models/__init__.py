@@ -10,6 +10,12 @@ from app.models.ranking import (
     RankingUnitResult,
     ScoringProfileRow,
 )
+from app.models.report import (
+    GeneratedReport,
+    PlanIndicatorValue,
+    ReportFormat,
+    ReportKind,
+)
 from app.models.risk_factor import (
     DeliveryStatus,
     IdempotencyRecord,
@@ -38,13 +44,17 @@ __all__ = [
     "CrimeFamily",
     "DeliveryStatus",
     "ExternalVariable",
+    "GeneratedReport",
     "IdempotencyRecord",
     "InterventionProject",
     "LocationPrecision",
     "MicroBarrio",
+    "PlanIndicatorValue",
     "ProjectStatus",
     "RankingSnapshot",
     "RankingUnitResult",
+    "ReportFormat",
+    "ReportKind",
     "ReportPhoto",
     "ReportStatus",
     "ReportTransition",
