@@ -242,5 +242,6 @@ def test_spd_progress_indicators(db: Session, fixture: None) -> None:
     assert results["I.1.M1.a"].value == 6
     assert results["I.1.M1.a"].source == "manual"
     assert results["III.7.M1.a"].value == 1  # F4 overdue at June's end
-    assert results["II.2.M2.a"].source == "sin dato"  # rankings tables not here yet
+    assert results["II.2.M2.a"].source == "calculado"
+    assert results["II.2.M2.a"].value == 0  # no ranking snapshot computed in Jan-Jun 2025
     assert progress.total.current == 1 + 5  # January hurto + June's five
