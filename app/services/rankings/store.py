@@ -81,32 +81,35 @@ def _split(record: dict[str, Any], prefix: str, names: list[str]) -> dict[str, A
 def unit_rows(
     ranking: Ranking, snapshot_id: uuid.UUID, aggregated: AggregatedInputs
 ) -> list[dict[str, Any]]:
+    """The rows of ranking_unit_result, by rank (unit columns looked up once, not per unit)."""
     names = list(ranking.profile.weights)
-    units = aggregated.units
-    rows = []
-    for record in ranking.to_records():
-        code = record["unit"]
-        unit = units.loc[code]
-        population = unit["population"]
-        rows.append(
-            {
-                "snapshot_id": snapshot_id,
-                "unit_code": code,
-                "unit_id": int(unit["id"]),
-                "unit_name": str(unit["name"]),
-                "rank": int(record["rank"]),
-                "score": float(record["score"]),
-                "class_": str(record["class"]),
-                "population": None if pd.isna(population) else int(population),
-                "population_estimated": bool(unit["population_estimated"]),
-                "raw": _split(record, "raw_", names),
-                "normalised": _split(record, "norm_", names),
-                "contributions": _split(record, "contrib_", names),
-                "top_variables": list(record["top_variables"]),
-                "diagnostics": {k: record[k] for k in DIAGNOSTICS if k in record},
-            }
+    records = ranking.to_records()
+    units = aggregated.units.reindex([record["unit"] for record in records])
+    ids = units["id"].tolist()
+    unit_names = units["name"].tolist()
+    populations = units["population"].tolist()
+    estimated = units["population_estimated"].tolist()
+    return [
+        {
+            "snapshot_id": snapshot_id,
+            "unit_code": record["unit"],
+            "unit_id": int(unit_id),
+            "unit_name": str(name),
+            "rank": int(record["rank"]),
+            "score": float(record["score"]),
+            "class_": str(record["class"]),
+            "population": None if pd.isna(population) else int(population),
+            "population_estimated": bool(is_estimated),
+            "raw": _split(record, "raw_", names),
+            "normalised": _split(record, "norm_", names),
+            "contributions": _split(record, "contrib_", names),
+            "top_variables": list(record["top_variables"]),
+            "diagnostics": {k: record[k] for k in DIAGNOSTICS if k in record},
+        }
+        for record, unit_id, name, population, is_estimated in zip(
+            records, ids, unit_names, populations, estimated, strict=True
         )
-    return rows
+    ]
 
 
 def store_snapshot(
