@@ -16,6 +16,7 @@ import mapclassify
 import numpy as np
 import pandas as pd
 
+from app.scoring.jenks import fisher_jenks_classes
 from app.scoring.profiles import Classifier, Normalisation, ScoringProfile
 
 CLASSES = ("bajo", "medio", "alto", "crítico")  # ascending
@@ -81,6 +82,8 @@ def rank(score: pd.Series) -> pd.Series:
 def classify(score: pd.Series, method: Classifier) -> pd.Series:
     """crítico / alto / medio / bajo by Fisher-Jenks natural breaks (or quartiles).
 
+    Fisher-Jenks is mapclassify's algorithm run by `app.scoring.jenks` (numpy, same breaks).
+
     With fewer than four distinct scores the classifier gets k = number of distinct scores;
     with one distinct score (e.g. all zero) every unit is "bajo": none stands out.
     """
@@ -92,13 +95,12 @@ def classify(score: pd.Series, method: Classifier) -> pd.Series:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # mapclassify on ties: handled below
         if method is Classifier.QUANTILES:
-            result = mapclassify.Quantiles(rounded.to_numpy(), k=k)
+            bins = mapclassify.Quantiles(rounded.to_numpy(), k=k).yb
         else:
-            result = mapclassify.FisherJenks(rounded.to_numpy(), k=k)
-    groups = np.unique(result.yb)
-    labels = _LABELS_BY_GROUPS[len(groups)]
-    position = {int(g): i for i, g in enumerate(groups)}
-    return pd.Series([labels[position[int(b)]] for b in result.yb], index=score.index, name="class")
+            bins = fisher_jenks_classes(rounded.to_numpy(), k)  # = mapclassify.FisherJenks
+    groups, position = np.unique(bins, return_inverse=True)
+    labels = np.array(_LABELS_BY_GROUPS[len(groups)], dtype=object)
+    return pd.Series(labels[position], index=score.index, name="class")
 
 
 def top_variables(contrib: pd.DataFrame, n: int = 3) -> pd.Series:

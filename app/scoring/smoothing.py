@@ -64,15 +64,16 @@ def empirical_bayes(
         fitted = Empirical_Bayes(e, n).r.ravel()
         shrink = between / (between + prior_mean / n)
     index = events.index
-    smoothed = pd.Series(prior_mean, index=index, dtype=float)
-    smoothed[has_base] = fitted
-    shrinkage = pd.Series(0.0, index=index, dtype=float)
-    shrinkage[has_base] = shrink
+    mask = has_base.to_numpy()
+    smoothed = np.full(len(index), prior_mean)  # units without a base get the prior mean
+    smoothed[mask] = fitted
+    shrinkage = np.zeros(len(index))
+    shrinkage[mask] = shrink
     crude = (events / base.where(has_base)) * per
     return SmoothedRates(
         crude=crude,
-        smoothed=smoothed * per,
-        shrinkage=shrinkage,
+        smoothed=pd.Series(smoothed, index=index) * per,
+        shrinkage=pd.Series(shrinkage, index=index),
         imputed=~has_base,
         prior_mean=prior_mean * per,
         between_variance=max(between, 0.0),

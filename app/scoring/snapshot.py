@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -84,9 +86,11 @@ class Ranking:
 
     def to_records(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per unit, by rank (numbers rounded to OUTPUT_DECIMALS)."""
+        names = ["unit", *(str(k) for k in self.table.columns)]
+        rows = _rows(self.table, _plain, _plain_floats)
         return [
-            {"unit": str(code), **{k: _plain(v) for k, v in row.items()}}
-            for code, row in self.table.iterrows()
+            dict(zip(names, (str(code), *row), strict=True))
+            for code, row in zip(self.table.index, rows, strict=True)
         ]
 
     def metadata(self) -> dict[str, Any]:
@@ -227,13 +231,14 @@ def input_fingerprint(
     params: HotSpotParams,
 ) -> str:
     table = inputs.table.sort_index().reindex(sorted(inputs.table.columns), axis=1)
+    rows = _rows(table, canonical_number, _canonical_floats)
     payload = {
         "method_version": METHOD_VERSION,
         "level": level,
         "period": period.label(),
         "profile": profile.fingerprint(),
         "columns": list(table.columns),
-        "units": {str(code): [canonical_number(v) for v in row] for code, row in table.iterrows()},
+        "units": {str(code): list(row) for code, row in zip(table.index, rows, strict=True)},
         "adjacency": None if inputs.weights is None else adjacency(inputs.weights),
         "hotspot": [params.seed, params.permutations, canonical_number(params.alpha)],
     }
@@ -242,11 +247,51 @@ def input_fingerprint(
 
 def result_fingerprint(table: pd.DataFrame) -> str:
     ordered = table.sort_index().reindex(sorted(table.columns), axis=1)
+    names = [str(k) for k in ordered.columns]
+    rows = _rows(ordered, _canonical_cell, _canonical_floats)
     payload = {
-        str(code): {str(k): _canonical_cell(v) for k, v in row.items()}
-        for code, row in ordered.iterrows()
+        str(code): dict(zip(names, row, strict=True))
+        for code, row in zip(ordered.index, rows, strict=True)
     }
     return _sha256(payload)
+
+
+def _rows(
+    table: pd.DataFrame,
+    convert: Callable[[Any], Any],
+    convert_floats: Callable[[list[float]], list[Any]],
+) -> list[tuple[Any, ...]]:
+    """Every cell converted column by column (no Series per unit), as row tuples.
+
+    `tolist()` hands over the Python objects (float, int, bool, str, list) that a row of
+    `DataFrame.iterrows` carries for a table with a text column (every ranking table) or of a
+    single dtype (every input table), so the canonical forms are those of the row-wise code
+    (pinned in tests/scoring/test_golden.py). float64 columns, most of the cells, go through
+    `convert_floats`, the same rule as `convert` without its type dispatch per cell.
+    """
+    columns = []
+    for i in range(table.shape[1]):
+        column = table.iloc[:, i]
+        values = column.tolist()
+        if column.dtype == np.float64:
+            columns.append(convert_floats(values))
+        else:
+            columns.append([convert(v) for v in values])
+    if not columns:
+        return [() for _ in table.index]
+    return list(zip(*columns, strict=True))
+
+
+def _canonical_floats(values: list[float]) -> list[Any]:
+    """`canonical_number` of Python floats."""
+    return [
+        None if x != x else int(x) if x.is_integer() else repr(round(x, 10) + 0.0) for x in values
+    ]
+
+
+def _plain_floats(values: list[float]) -> list[float | None]:
+    """`_plain` of Python floats."""
+    return [None if x != x else round(x, OUTPUT_DECIMALS) for x in values]
 
 
 def _canonical_cell(value: Any) -> Any:
@@ -273,6 +318,12 @@ def _plain(value: Any) -> Any:
 
 
 def _software() -> dict[str, str]:
+    return dict(_loaded_versions())
+
+
+@cache
+def _loaded_versions() -> dict[str, str]:
+    """Read once per process (metadata lookups cost ~2 ms): the libraries cannot change under it."""
     found = {}
     for name in _LIBRARIES:
         try:

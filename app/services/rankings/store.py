@@ -7,10 +7,12 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import orjson
 import pandas as pd
 from libpysal.weights import W
-from sqlalchemy import insert, select
+from sqlalchemy import Uuid, bindparam, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.types import String
 
 from app.errors import NotFound
 from app.models import RankingSnapshot, RankingUnitResult
@@ -81,32 +83,55 @@ def _split(record: dict[str, Any], prefix: str, names: list[str]) -> dict[str, A
 def unit_rows(
     ranking: Ranking, snapshot_id: uuid.UUID, aggregated: AggregatedInputs
 ) -> list[dict[str, Any]]:
+    """The rows of ranking_unit_result, by rank (unit columns looked up once, not per unit)."""
     names = list(ranking.profile.weights)
-    units = aggregated.units
-    rows = []
-    for record in ranking.to_records():
-        code = record["unit"]
-        unit = units.loc[code]
-        population = unit["population"]
-        rows.append(
-            {
-                "snapshot_id": snapshot_id,
-                "unit_code": code,
-                "unit_id": int(unit["id"]),
-                "unit_name": str(unit["name"]),
-                "rank": int(record["rank"]),
-                "score": float(record["score"]),
-                "class_": str(record["class"]),
-                "population": None if pd.isna(population) else int(population),
-                "population_estimated": bool(unit["population_estimated"]),
-                "raw": _split(record, "raw_", names),
-                "normalised": _split(record, "norm_", names),
-                "contributions": _split(record, "contrib_", names),
-                "top_variables": list(record["top_variables"]),
-                "diagnostics": {k: record[k] for k in DIAGNOSTICS if k in record},
-            }
+    records = ranking.to_records()
+    units = aggregated.units.reindex([record["unit"] for record in records])
+    ids = units["id"].tolist()
+    unit_names = units["name"].tolist()
+    populations = units["population"].tolist()
+    estimated = units["population_estimated"].tolist()
+    return [
+        {
+            "snapshot_id": snapshot_id,
+            "unit_code": record["unit"],
+            "unit_id": int(unit_id),
+            "unit_name": str(name),
+            "rank": int(record["rank"]),
+            "score": float(record["score"]),
+            "class_": str(record["class"]),
+            "population": None if pd.isna(population) else int(population),
+            "population_estimated": bool(is_estimated),
+            "raw": _split(record, "raw_", names),
+            "normalised": _split(record, "norm_", names),
+            "contributions": _split(record, "contrib_", names),
+            "top_variables": list(record["top_variables"]),
+            "diagnostics": {k: record[k] for k in DIAGNOSTICS if k in record},
+        }
+        for record, unit_id, name, population, is_estimated in zip(
+            records, ids, unit_names, populations, estimated, strict=True
         )
-    return rows
+    ]
+
+
+# One statement for all the units: the rows travel as ONE JSON document (orjson) that
+# PostgreSQL unpacks, instead of an executemany that serialises five JSONB values per unit with
+# the json module. jsonb stores numbers as numeric and float8 parses the shortest repr exactly,
+# so the stored values are those of the row-by-row insert (tests/test_rankings.py reads them).
+_INSERT_UNIT_ROWS = text(
+    """
+INSERT INTO ranking_unit_result (snapshot_id, unit_code, unit_id, unit_name, rank, score,
+                                 "class", population, population_estimated, raw, normalised,
+                                 contributions, top_variables, diagnostics)
+SELECT :snapshot_id, r.unit_code, r.unit_id, r.unit_name, r.rank, r.score, r.class_,
+       r.population, r.population_estimated, r.raw, r.normalised, r.contributions,
+       r.top_variables, r.diagnostics
+  FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+       unit_code text, unit_id integer, unit_name text, rank integer, score double precision,
+       class_ text, population integer, population_estimated boolean, raw jsonb,
+       normalised jsonb, contributions jsonb, top_variables jsonb, diagnostics jsonb)
+"""
+).bindparams(bindparam("snapshot_id", type_=Uuid), bindparam("rows", type_=String))
 
 
 def store_snapshot(
@@ -135,7 +160,10 @@ def store_snapshot(
     )
     session.add(snapshot)
     session.flush()
-    session.execute(insert(RankingUnitResult), unit_rows(ranking, snapshot.id, aggregated))
+    rows = unit_rows(ranking, snapshot.id, aggregated)
+    session.execute(
+        _INSERT_UNIT_ROWS, {"snapshot_id": snapshot.id, "rows": orjson.dumps(rows).decode()}
+    )
     return snapshot
 
 
