@@ -30,10 +30,21 @@ class Caller:
     unit: str | None = None
     key_id: int | None = None
     key_name: str | None = None
+    key_prefix: str | None = None
+    subject: str | None = None  # OIDC `sub`, when the caller came with a token
 
     @property
     def is_public(self) -> bool:
         return self.role is None
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail names the caller: key prefix, token subject or `publico`."""
+        if self.key_prefix:
+            return self.key_prefix
+        if self.subject:
+            return f"oidc:{self.subject}"
+        return "publico"
 
 
 PUBLIC = Caller()
@@ -109,4 +120,5 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
         unit=key.unit,
         key_id=key.id,
         key_name=key.name,
+        key_prefix=key.prefix,
     )

@@ -11,13 +11,27 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Select, Uuid, any_, bindparam, cast, func, literal, select, tuple_
+from sqlalchemy import (
+    JSON,
+    Select,
+    String,
+    Uuid,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput, NotFound
 from app.models import ApiKey, Barrio, Complaint, CrimeCategory, MicroBarrio
 from app.models.base import SRID
+from app.services.access import complaint_scope, sees_complaint_identifiers
 from app.services.api_keys import Caller
 from app.services.geojson import feature, feature_collection
 
@@ -103,9 +117,10 @@ class Page:
     next_cursor: str | None
 
 
-def _properties() -> dict[str, Any]:
+def _properties(caller: Caller) -> dict[str, Any]:
+    identifiers = sees_complaint_identifiers(caller)
     return {
-        "external_ref": Complaint.external_ref,
+        "external_ref": Complaint.external_ref if identifiers else null().cast(String),
         "source": Complaint.source,
         "category": Complaint.category_code,
         "category_name": CrimeCategory.name,
@@ -116,7 +131,7 @@ def _properties() -> dict[str, Any]:
         "occurred_at": Complaint.occurred_at,
         "received_at": Complaint.received_at,
         "precision": Complaint.location_precision,
-        "address": Complaint.address,
+        "address": Complaint.address if identifiers else null().cast(String),
         "comuna": Complaint.comuna_code,
         "barrio": Barrio.code,
         "micro_barrio": MicroBarrio.code,
@@ -126,6 +141,7 @@ def _properties() -> dict[str, Any]:
 def complaints_page(
     session: Session,
     where: ComplaintFilter,
+    caller: Caller,
     *,
     limit: int,
     cursor: str | None,
@@ -138,7 +154,9 @@ def complaints_page(
     `links` member.
     """
     order = (Complaint.occurred_at.desc(), Complaint.id.desc())
-    keys = filtered(select(Complaint.occurred_at, Complaint.id), where)
+    keys = filtered(select(Complaint.occurred_at, Complaint.id), where).where(
+        complaint_scope(caller)
+    )
     if cursor is not None:
         keys = keys.where(tuple_(Complaint.occurred_at, Complaint.id) < decode_cursor(cursor))
     found = session.execute(keys.order_by(*order).limit(limit + 1)).all()
@@ -147,7 +165,7 @@ def complaints_page(
     ids = [row.id for row in page]
     source = filtered(
         select(
-            feature(id_=Complaint.id, geom=Complaint.geom, properties=_properties()).label(
+            feature(id_=Complaint.id, geom=Complaint.geom, properties=_properties(caller)).label(
                 "feature"
             ),
             func.row_number().over(order_by=order).label("ordinal"),
@@ -170,8 +188,10 @@ def complaints_page(
 # --- one complaint -----------------------------------------------------------------------------
 
 
-def complaint_read(session: Session, *, source: str, external_ref: str) -> dict[str, Any]:
-    """A stored complaint as ComplaintRead fields."""
+def complaint_read(
+    session: Session, caller: Caller, *, source: str, external_ref: str
+) -> dict[str, Any]:
+    """A stored complaint as ComplaintRead fields, if the caller's scope reaches it."""
     row = session.execute(
         select(
             Complaint,
@@ -185,6 +205,7 @@ def complaint_read(session: Session, *, source: str, external_ref: str) -> dict[
         .outerjoin(Barrio, Barrio.id == Complaint.barrio_id)
         .outerjoin(MicroBarrio, MicroBarrio.id == Complaint.micro_barrio_id)
         .where(Complaint.source == source, Complaint.external_ref == external_ref)
+        .where(complaint_scope(caller))
     ).one_or_none()
     if row is None:
         raise NotFound(f"No existe la denuncia {source}/{external_ref}.")

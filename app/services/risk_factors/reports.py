@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 from geoalchemy2 import WKBElement
-from sqlalchemy import ColumnElement, Text, and_, cast, false, func, literal, select, true, update
+from sqlalchemy import ColumnElement, Text, and_, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
@@ -45,6 +45,7 @@ from app.schemas.risk_factor import (
     TypeRef,
     UnitRef,
 )
+from app.services.access import risk_factor_scope
 from app.services.api_keys import Caller
 from app.services.geojson import geometry_json
 from app.services.risk_factors import catalog
@@ -60,14 +61,8 @@ T = RiskFactorType
 
 
 def visible_to(caller: Caller) -> ColumnElement[bool]:
-    """Which reports a caller may see. The public sees none here (it has its own feed)."""
-    if caller.role in (Role.ADMIN, Role.PLANNER):
-        return true()
-    if caller.role == Role.UNIT and caller.unit:
-        return R.responsible_unit == caller.unit
-    if caller.role == Role.POLICE and caller.institution:
-        return R.institution == caller.institution
-    return false()
+    """Which reports a caller may see (the rule lives in `app.services.access`)."""
+    return risk_factor_scope(caller)
 
 
 def due_at() -> ColumnElement[datetime]:
