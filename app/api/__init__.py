@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from app.api import access, categories, complaints, ogc, projects, risk_factors, territory, webhooks
+from app.api import (
+    access,
+    audit,
+    categories,
+    complaints,
+    ogc,
+    projects,
+    risk_factors,
+    territory,
+    webhooks,
+)
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(access.router)
@@ -14,3 +24,4 @@ ogc_router = ogc.router
 api_router.include_router(risk_factors.router)
 api_router.include_router(projects.router)
 api_router.include_router(webhooks.router)
+api_router.include_router(audit.router)

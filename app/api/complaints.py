@@ -28,6 +28,7 @@ from app.schemas.complaint import (
     problems_out,
 )
 from app.schemas.problem import problem_responses
+from app.services import audit
 from app.services.access import complaint_sources
 from app.services.api_keys import Caller
 from app.services.complaints import ImportMode, ImportReport, import_complaints
@@ -220,6 +221,7 @@ def complaint_stats(
     """Cantidad de denuncias agrupadas por barrio, micro-barrio, mes y/o categoría."""
     rows = complaint_counts(session, where, group_by, caller)
     if format == "csv":
+        audit.record(session, "complaint.export", "complaint_stats", detail={"group_by": group_by})
         return Response(counts_csv(group_by, rows), media_type="text/csv; charset=utf-8")
     return ComplaintStats(
         group_by=group_by,

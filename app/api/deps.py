@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.api.limits import client_ip, too_many
 from app.errors import Forbidden, InvalidCredentials, NotAuthenticated
 from app.models import Role
+from app.services import audit
 from app.services.api_keys import KEY_PREFIX, PUBLIC, Caller, authenticate
 from app.services.oidc import caller_from_token
 from app.settings import OidcSettings, get_oidc_settings
@@ -69,11 +70,12 @@ def get_caller(
 ) -> Caller:
     """The caller behind the request's key or token, or the anonymous public."""
     header = request.headers.get("authorization")
-    if credentials is None:
-        if header:
-            return identify(session, request, "", oidc)
-        return PUBLIC
-    return identify(session, request, credentials.credentials, oidc)
+    if credentials is None and not header:
+        caller = PUBLIC
+    else:
+        caller = identify(session, request, credentials.credentials if credentials else "", oidc)
+    audit.bind(session, caller, request_id=getattr(request.state, "request_id", None))
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.db import unit_of_work
 from app.errors import FieldProblem, InvalidInput, ServiceUnavailable, VigiaError
+from app.services import audit
+from app.services.api_keys import PUBLIC
 
 log = logging.getLogger("vigia")
 
@@ -116,9 +124,47 @@ def problem_response(request: Request, error: VigiaError) -> JSONResponse:
     )
 
 
+AUDITED_DENIALS = (401, 403, 429)
+
+
+@contextmanager
+def _denial_transaction(request: Request) -> Iterator[Session]:
+    override = getattr(request.app.state, "audit_unit_of_work", None)  # tests: their session
+    if override is not None:
+        with override() as session:
+            yield session
+        return
+    with unit_of_work(request.app.state.sessionmaker) as session:
+        session.execute(text("SET LOCAL lock_timeout = '2s'"))
+        yield session
+
+
+def audit_denial(request: Request, error: VigiaError) -> None:
+    """A refused credential or role is audited in its own short transaction (best effort).
+
+    The request's own transaction has been rolled back by then, so the event would be lost
+    with it. A lock timeout keeps a busy audit trail from stalling the error response.
+    """
+    caller = getattr(request.state, "caller", None) or PUBLIC
+    try:
+        with _denial_transaction(request) as session:
+            audit.record(
+                session,
+                f"{request.method.lower()} {request.url.path}"[:60],
+                "solicitud",
+                outcome=audit.Outcome.DENIED,
+                detail={"status": error.status, "code": error.instance_code},
+                context=audit.AuditContext(caller=caller, request_id=request_id(request)),
+            )
+    except Exception:  # an audit hiccup must not turn a 401 into a 500
+        log.exception("no se pudo auditar la denegación (request %s)", request_id(request))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(VigiaError)
     async def _vigia(request: Request, exc: VigiaError) -> JSONResponse:
+        if exc.status in AUDITED_DENIALS:
+            await run_in_threadpool(audit_denial, request, exc)
         return problem_response(request, exc)
 
     @app.exception_handler(RequestValidationError)

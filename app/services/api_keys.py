@@ -79,6 +79,9 @@ def create_key(
     )
     session.add(key)
     session.flush()
+    from app.services import audit  # audit imports Caller from here
+
+    audit.record(session, "api_key.create", "api_key", key.prefix, detail={"role": role.value})
     return key, secret
 
 
@@ -96,6 +99,9 @@ def revoke_key(session: Session, prefix: str) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = datetime.now(UTC)
         session.flush()
+        from app.services import audit
+
+        audit.record(session, "api_key.revoke", "api_key", key.prefix)
     return key
 
 

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import FieldProblem, InvalidInput
 from app.schemas.complaint import ComplaintCreate
+from app.services import audit
 from app.services.categories import category_versions
 
 COMUNA_TOLERANCE_M = 50.0
@@ -385,6 +386,18 @@ def import_complaints(
         conn.execute(_CREATE_STAGE)
         report = _run(conn, records, total, fmt, mode, loaded_by, progress, allowed_sources)
         conn.execute(_DROP_STAGE)
+        if isinstance(target, Session):
+            audit.record(
+                target,
+                "complaint.import",
+                "complaint",
+                detail={
+                    "rows": report.rows,
+                    "inserted": report.inserted,
+                    "updated": report.updated,
+                    "rejected": report.rejected,
+                },
+            )
     except BaseException:
         savepoint.rollback()
         raise

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from app.errors import InvalidInput, NotFound
 from app.models import ApiKey, Barrio, Complaint, CrimeCategory, MicroBarrio
 from app.models.base import SRID
+from app.services import audit
 from app.services.access import complaint_scope, sees_complaint_identifiers
 from app.services.api_keys import Caller
 from app.services.geojson import feature, feature_collection
@@ -138,6 +139,25 @@ def _properties(caller: Caller) -> dict[str, Any]:
     }
 
 
+def _audit_sensitive(session: Session, ids: list[uuid.UUID]) -> None:
+    """Reading complaints of sensitive categories (sexual, VIF, children, drugs) is audited."""
+    if not ids:
+        return
+    sensitive = session.scalars(
+        select(Complaint.id)
+        .join(CrimeCategory, CrimeCategory.code == Complaint.category_code)
+        .where(Complaint.id == any_(bindparam("ids", ids, type_=ARRAY(Uuid))))
+        .where(CrimeCategory.sensitive)
+    ).all()
+    if sensitive:
+        audit.record(
+            session,
+            "complaint.read_sensitive",
+            "complaint",
+            detail={"count": len(sensitive), "ids": [str(i) for i in sensitive[:200]]},
+        )
+
+
 def complaints_page(
     session: Session,
     where: ComplaintFilter,
@@ -163,6 +183,7 @@ def complaints_page(
     page = found[:limit]
     next_cursor = encode_cursor(*page[-1]) if len(found) > limit else None
     ids = [row.id for row in page]
+    _audit_sensitive(session, ids)
     source = filtered(
         select(
             feature(id_=Complaint.id, geom=Complaint.geom, properties=_properties(caller)).label(

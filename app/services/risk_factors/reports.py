@@ -45,6 +45,7 @@ from app.schemas.risk_factor import (
     TypeRef,
     UnitRef,
 )
+from app.services import audit
 from app.services.access import risk_factor_scope
 from app.services.api_keys import Caller
 from app.services.geojson import geometry_json
@@ -416,6 +417,7 @@ def submit(
             )
             .values(report_id=report_id, response_status=201, response_body=body)
         )
+    audit.record(session, "risk_factor.submit", "risk_factor", report_id)
     return Submission(201, body, replayed=False)
 
 
@@ -456,4 +458,7 @@ def update_report(
         report.description = changes["description"]
     report.updated_at = datetime.now(UTC)
     session.flush()
+    audit.record(
+        session, "risk_factor.update", "risk_factor", report.id, detail={"fields": sorted(changes)}
+    )
     return report
