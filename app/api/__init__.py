@@ -9,6 +9,7 @@ from app.api import (
     complaints,
     ogc,
     projects,
+    public,
     risk_factors,
     territory,
     webhooks,
@@ -25,3 +26,4 @@ api_router.include_router(risk_factors.router)
 api_router.include_router(projects.router)
 api_router.include_router(webhooks.router)
 api_router.include_router(audit.router)
+api_router.include_router(public.router)

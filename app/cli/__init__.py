@@ -2,7 +2,7 @@
 
 import typer
 
-from app.cli import apikey, audit, categories, complaints, db, serve, territory, webhooks
+from app.cli import apikey, audit, categories, complaints, db, privacy, serve, territory, webhooks
 
 cli = typer.Typer(
     help="Vigía: sistema de información territorial para la seguridad pública comunal.",
@@ -16,6 +16,7 @@ cli.add_typer(categories.app, name="categories")
 cli.add_typer(complaints.app, name="complaints")
 cli.add_typer(webhooks.app, name="webhooks")
 cli.add_typer(audit.app, name="audit")
+cli.add_typer(privacy.app, name="privacy")
 cli.command("serve")(serve.serve)
 
 
