@@ -112,21 +112,52 @@ class BodyLimitMiddleware:
         if is_json and limit == self.settings.body_bytes:
             await self._checked_json(scope, receive, send, limit)
             return
-        await self.app(scope, self._counting(receive, limit), send)
+        await self._streamed(scope, receive, send, limit)
 
-    def _counting(self, receive: Receive, limit: int) -> Receive:
+    async def _streamed(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Count streamed bytes; past the limit, whatever the app answers becomes a 413."""
         received = 0
+        exceeded = answered = False
 
-        async def wrapped() -> Message:
-            nonlocal received
+        async def counting() -> Message:
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    exceeded = True
                     raise _too_large(limit)
             return message
 
-        return wrapped
+        async def guarded(message: Message) -> None:
+            nonlocal answered
+            if not exceeded:
+                await send(message)
+            elif message["type"] == "http.response.start" and not answered:
+                answered = True
+                await self._answer_too_large(scope, send, limit)
+
+        try:
+            await self.app(scope, counting, guarded)
+        except PayloadTooLarge:
+            if not answered:
+                answered = True
+                await self._answer_too_large(scope, send, limit)
+
+    async def _answer_too_large(self, scope: Scope, send: Send, limit: int) -> None:
+        if scope["path"].startswith("/open311/"):
+            # GeoReport v2 has its own error format
+            payload = orjson.dumps([{"code": 413, "description": _too_large(limit).detail}])
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 413,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": payload})
+            return
+        await send_problem(scope, send, _too_large(limit))
 
     async def _checked_json(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         chunks: list[bytes] = []

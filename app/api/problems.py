@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -205,6 +205,19 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.error("base de datos no disponible (request %s): %s", request_id(request), exc.orig)
         return problem_response(
             request, ServiceUnavailable("La base de datos no está disponible. Intente más tarde.")
+        )
+
+    @app.exception_handler(DataError)
+    async def _bad_value(request: Request, exc: DataError) -> JSONResponse:
+        # a value PostgreSQL refuses (NUL byte, out-of-range number) that validation let by
+        log.warning("valor rechazado por la base (request %s): %s", request_id(request), exc.orig)
+        return problem_response(
+            request,
+            InvalidInput(
+                "Un valor de la solicitud no es admisible (p. ej. un carácter NUL o un número "
+                "fuera de rango).",
+                code="valor_no_admisible",
+            ),
         )
 
     @app.exception_handler(Exception)
