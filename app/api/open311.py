@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DataError
 
 from app.api.deps import SessionDep, identify
 from app.errors import Forbidden, NotAuthenticated, VigiaError
@@ -39,6 +40,8 @@ class Open311Route(APIRoute):
             except VigiaError as exc:
                 fields = "; ".join(f"{p['field']}: {p['reason']}" for p in exc.errors)
                 return _error(exc.status, f"{exc.detail} {fields}".strip())
+            except DataError:
+                return _error(400, "Un valor no es admisible (p. ej. un carácter NUL).")
             except RequestValidationError as exc:
                 fields = ", ".join(".".join(str(x) for x in e["loc"][1:]) for e in exc.errors())
                 return _error(400, f"Parámetros inválidos: {fields}.")

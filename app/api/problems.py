@@ -11,13 +11,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.db import unit_of_work
-from app.errors import FieldProblem, InvalidInput, ServiceUnavailable, VigiaError
+from app.errors import Conflict, FieldProblem, InvalidInput, ServiceUnavailable, VigiaError
 from app.services import audit
 from app.services.api_keys import PUBLIC
 
@@ -219,6 +219,19 @@ def install_problem_handlers(app: FastAPI) -> None:
                 code="valor_no_admisible",
             ),
         )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # a reference or uniqueness the services did not check first: the client's data
+        log.warning("restricción violada (request %s): %s", request_id(request), exc.orig)
+        if getattr(exc.orig, "sqlstate", None) == "23505":
+            error: VigiaError = Conflict("Ya existe un registro con esos datos.", code="duplicado")
+        else:
+            error = InvalidInput(
+                "La solicitud hace referencia a algo que no existe (p. ej. una comuna).",
+                code="referencia_inexistente",
+            )
+        return problem_response(request, error)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
