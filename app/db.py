@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from psycopg import sql
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +27,9 @@ def make_engine(settings: DatabaseSettings) -> Engine:
         # Timestamps travel as UTC; presentation converts to America/Santiago.
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SET TIME ZONE 'UTC'")
+            if settings.role:
+                # identifiers cannot be bound: quote it as one (it is also pattern-checked)
+                cursor.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(settings.role)))
         dbapi_connection.commit()
 
     return engine

@@ -125,6 +125,16 @@ class PreconditionRequired(VigiaError):
     title = "Se requiere If-Match"
 
 
+class TooManyRequests(VigiaError):
+    status = 429
+    code = "demasiadas_solicitudes"
+    title = "Demasiadas solicitudes"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": str(max(1, retry_after))})
+        super().__init__(detail, **kwargs)
+
+
 class ServiceUnavailable(VigiaError):
     status = 503
     code = "servicio_no_disponible"

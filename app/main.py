@@ -10,11 +10,12 @@ from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.api import api_router, health, ogc_router, open311, web
+from app.api.limits import BodyLimitMiddleware, PublicRateLimitMiddleware, SlidingWindow
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.db import make_engine, make_sessionmaker
 from app.services.web_map import STATIC_DIR
-from app.settings import DatabaseSettings, get_database_settings
+from app.settings import DatabaseSettings, get_database_settings, get_limit_settings
 
 DESCRIPTION = """
 Vigía es el sistema de información territorial del eje **Informaciones** del Plan Comunal
@@ -49,6 +50,13 @@ def create_app(database: DatabaseSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+
+    limits = get_limit_settings()
+    app.state.auth_failure_limiter = SlidingWindow(limits.auth_failures, limits.window_s)
+    app.state.public_limiter = SlidingWindow(limits.public_requests, limits.window_s)
+    # added before the request-id middleware, so they run inside it and see the id
+    app.add_middleware(PublicRateLimitMiddleware)
+    app.add_middleware(BodyLimitMiddleware, settings=limits)
 
     @app.middleware("http")
     async def request_id(

@@ -22,6 +22,11 @@ class DatabaseSettings(BaseSettings):
     statement_timeout_ms: int = Field(
         default=30_000, ge=100, description="Per-statement timeout for API sessions."
     )
+    role: str | None = Field(
+        default=None,
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="If set, every connection runs SET ROLE to it (production: vigia_app).",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -174,3 +179,55 @@ class TileSettings(BaseSettings):
 @lru_cache
 def get_tile_settings() -> TileSettings:
     return TileSettings()
+
+
+class OidcSettings(BaseSettings):
+    """Optional OIDC/JWT bearer tokens, for municipalities with their own identity provider.
+
+    Off unless issuer, audience and a JWKS (URL or file) are all set. Tokens must be signed
+    with a key from that JWKS and carry the role (and institution, unit) claims named here.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_OIDC_", extra="ignore")
+
+    issuer: str | None = Field(default=None, description="Expected `iss` claim.")
+    audience: str | None = Field(default=None, description="Expected `aud` claim.")
+    jwks_url: str | None = Field(default=None, description="URL of the provider's JWKS.")
+    jwks_file: str | None = Field(default=None, description="Path of a JWKS file (offline).")
+    role_claim: str = Field(default="vigia_role", description="Claim with the Vigía role.")
+    institution_claim: str = Field(default="vigia_institution")
+    unit_claim: str = Field(default="vigia_unit")
+    algorithms: list[str] = Field(default=["RS256", "ES256"])
+    leeway_s: int = Field(default=30, ge=0, le=300, description="Clock skew tolerated.")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer and self.audience and (self.jwks_url or self.jwks_file))
+
+
+class LimitSettings(BaseSettings):
+    """Hostile-input limits: request sizes, JSON shape and request rates."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_LIMIT_", extra="ignore")
+
+    body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body on ordinary routes."
+    )
+    json_max_depth: int = Field(default=64, ge=2, le=1000)
+    auth_failures: int = Field(
+        default=20, ge=1, description="Failed authentications per client IP per window."
+    )
+    public_requests: int = Field(
+        default=300, ge=1, description="Requests without a key per client IP per window."
+    )
+    window_s: int = Field(default=60, ge=1, description="Sliding window of the rate limits.")
+
+
+@lru_cache
+def get_oidc_settings() -> OidcSettings:
+    return OidcSettings()
+
+
+@lru_cache
+def get_limit_settings() -> LimitSettings:
+    return LimitSettings()

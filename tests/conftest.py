@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,14 @@ def app(database_url: str, db: Session) -> Any:
             db.rollback()
             raise
 
+    @contextmanager
+    def _audit_unit_of_work() -> Iterator[Session]:
+        # denials are audited in their own transaction: here, a savepoint of the test's
+        yield db
+        db.commit()
+
     application.dependency_overrides[get_session] = _session
+    application.state.audit_unit_of_work = _audit_unit_of_work
     return application
 
 

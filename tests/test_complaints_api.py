@@ -21,10 +21,10 @@ STATS = "/api/v1/complaints/stats"
 
 
 @pytest.fixture
-def planner(db: Session) -> dict[str, str]:
+def reader(db: Session) -> dict[str, str]:
     import_complaints(db, OK_CSV, loaded_by="cli:prueba")
     db.commit()
-    return bearer(make_key(db, role=Role.PLANNER))
+    return bearer(make_key(db, role=Role.ADMIN))
 
 
 def refs(body: dict[str, Any]) -> list[str]:
@@ -45,9 +45,9 @@ def test_catalog(client: TestClient, openapi: dict[str, Any]) -> None:
 
 
 def test_list_is_geojson_newest_first(
-    client: TestClient, planner: dict[str, str], openapi: dict[str, Any]
+    client: TestClient, reader: dict[str, str], openapi: dict[str, Any]
 ) -> None:
-    response = client.get(LIST, headers=planner)
+    response = client.get(LIST, headers=reader)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/geo+json"
     assert_matches_schema(openapi, LIST, "get", response)
@@ -62,17 +62,15 @@ def test_list_is_geojson_newest_first(
     assert first["properties"]["category_name"] == "Consumo de drogas en la vía pública"
 
 
-def test_cursor_pagination_walks_every_row_once(
-    client: TestClient, planner: dict[str, str]
-) -> None:
+def test_cursor_pagination_walks_every_row_once(client: TestClient, reader: dict[str, str]) -> None:
     seen: list[str] = []
-    response = client.get(LIST, params={"limit": 4}, headers=planner)
+    response = client.get(LIST, params={"limit": 4}, headers=reader)
     body = response.json()
     assert body["numberReturned"] == 4
     seen += refs(body)
     next_link = next(link["href"] for link in body["links"] if link["rel"] == "next")
     assert 'rel="next"' in response.headers["link"]
-    body = client.get(next_link, headers=planner).json()
+    body = client.get(next_link, headers=reader).json()
     seen += refs(body)
     assert [link["rel"] for link in body["links"]] == ["self"]
     assert seen == ["MUN-1", "CAR-4", "PDI-1", "CAR-3", "CAR-2", "CAR-1"]
@@ -92,9 +90,9 @@ def test_cursor_pagination_walks_every_row_once(
     ],
 )
 def test_filters(
-    client: TestClient, planner: dict[str, str], params: dict[str, str], expected: list[str]
+    client: TestClient, reader: dict[str, str], params: dict[str, str], expected: list[str]
 ) -> None:
-    response = client.get(LIST, params=params, headers=planner)
+    response = client.get(LIST, params=params, headers=reader)
     assert response.status_code == 200, response.text
     assert refs(response.json()) == expected
 
@@ -112,9 +110,9 @@ def test_filters(
     ],
 )
 def test_bad_filters_are_a_422_naming_the_parameter(
-    client: TestClient, planner: dict[str, str], params: dict[str, str], field: str
+    client: TestClient, reader: dict[str, str], params: dict[str, str], field: str
 ) -> None:
-    body = assert_problem(client.get(LIST, params=params, headers=planner), 422)
+    body = assert_problem(client.get(LIST, params=params, headers=reader), 422)
     assert [e["field"] for e in body["errors"]] == [field]
 
 
@@ -142,7 +140,7 @@ def test_bad_filters_are_a_422_naming_the_parameter(
 )
 def test_stats_equal_the_hand_computed_fixture(
     client: TestClient,
-    planner: dict[str, str],
+    reader: dict[str, str],
     openapi: dict[str, Any],
     group_by: str,
     groups: list[Any],
@@ -150,7 +148,7 @@ def test_stats_equal_the_hand_computed_fixture(
     params = {"group_by": group_by}
     if group_by == "micro_barrio":
         params["barrio"] = "B01001"
-    response = client.get(STATS, params=params, headers=planner)
+    response = client.get(STATS, params=params, headers=reader)
     assert response.status_code == 200, response.text
     assert_matches_schema(openapi, STATS, "get", response)
     body = response.json()
@@ -163,9 +161,9 @@ def test_stats_equal_the_hand_computed_fixture(
     assert body["total"] == sum(g["count"] for g in expected)
 
 
-def test_stats_as_csv(client: TestClient, planner: dict[str, str]) -> None:
+def test_stats_as_csv(client: TestClient, reader: dict[str, str]) -> None:
     response = client.get(
-        STATS, params={"group_by": "month,barrio", "format": "csv", "dmcs": "true"}, headers=planner
+        STATS, params={"group_by": "month,barrio", "format": "csv", "dmcs": "true"}, headers=reader
     )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
@@ -179,17 +177,17 @@ def test_stats_as_csv(client: TestClient, planner: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("group_by", ["comuna", "barrio,barrio", "barrio;drop table"])
 def test_stats_group_by_is_an_allow_list(
-    client: TestClient, planner: dict[str, str], group_by: str
+    client: TestClient, reader: dict[str, str], group_by: str
 ) -> None:
-    body = assert_problem(client.get(STATS, params={"group_by": group_by}, headers=planner), 422)
+    body = assert_problem(client.get(STATS, params={"group_by": group_by}, headers=reader), 422)
     assert [e["field"] for e in body["errors"]] == ["group_by"]
 
 
-def test_roles_for_reading(client: TestClient, db: Session, planner: dict[str, str]) -> None:
+def test_roles_for_reading(client: TestClient, db: Session, reader: dict[str, str]) -> None:
     unit = bearer(make_key(db, role=Role.UNIT, unit="Alumbrado"))
     police = bearer(make_key(db, role=Role.POLICE, institution="pdi"))
     for path in (LIST, STATS):
         assert_problem(client.get(path), 401, "no_autenticado")
         assert_problem(client.get(path, headers=unit), 403, "sin_permiso")
-        assert client.get(path, headers=planner).status_code == 200
+        assert client.get(path, headers=reader).status_code == 200
         assert client.get(path, headers=police).status_code == 200

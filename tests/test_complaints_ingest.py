@@ -34,6 +34,12 @@ def police(db: Session) -> dict[str, str]:
     return bearer(make_key(db, role=Role.POLICE, institution="carabineros"))
 
 
+@pytest.fixture
+def admin(db: Session) -> dict[str, str]:
+    """The fixture files mix institutions: only an admin may load them all at once."""
+    return bearer(make_key(db, role=Role.ADMIN, institution="municipalidad"))
+
+
 def post_csv(client: TestClient, headers: dict[str, str], body: bytes, **params: str) -> Any:
     return client.post(
         IMPORT, content=body, headers={**headers, "Content-Type": "text/csv"}, params=params
@@ -54,10 +60,10 @@ def assignment(db: Session, external_ref: str) -> tuple[str, str | None, str | N
 
 
 def test_csv_import_assigns_comuna_barrio_and_micro_barrio(
-    client: TestClient, db: Session, police: dict[str, str], openapi: dict[str, Any]
+    client: TestClient, db: Session, admin: dict[str, str], openapi: dict[str, Any]
 ) -> None:
     before = complaint_count(db)
-    response = post_csv(client, police, OK_CSV.read_bytes())
+    response = post_csv(client, admin, OK_CSV.read_bytes())
     assert response.status_code == 200, response.text
     assert_matches_schema(openapi, IMPORT, "post", response)
     assert response.json() == {
@@ -75,7 +81,7 @@ def test_csv_import_assigns_comuna_barrio_and_micro_barrio(
     stored = db.scalars(select(Complaint).where(Complaint.external_ref == "CAR-1")).one()
     assert stored.address == "Calle Ejemplo 123, Lanco"
     assert stored.taxonomy_version == "cead-2024"
-    assert stored.loaded_by.startswith("carabineros/vga_")
+    assert stored.loaded_by.startswith("municipalidad/vga_")
 
 
 def test_rural_remainder_has_a_barrio_but_no_micro_barrio(db: Session) -> None:
@@ -97,12 +103,12 @@ def test_time_without_offset_is_read_as_america_santiago(db: Session) -> None:
     assert utc == {"CAR-1": "2025-05-10 14:00", "CAR-2": "2025-06-01 02:30"}
 
 
-def test_geojson_import(client: TestClient, db: Session, police: dict[str, str]) -> None:
+def test_geojson_import(client: TestClient, db: Session, admin: dict[str, str]) -> None:
     before = complaint_count(db)
     response = client.post(
         IMPORT,
         content=OK_GEOJSON.read_bytes(),
-        headers={**police, "Content-Type": "application/geo+json"},
+        headers={**admin, "Content-Type": "application/geo+json"},
     )
     assert response.status_code == 200, response.text
     assert response.json()["inserted"] == 3
@@ -110,11 +116,11 @@ def test_geojson_import(client: TestClient, db: Session, police: dict[str, str])
     assert assignment(db, "FIS-3") == ("14103", "BRUR", None)
 
 
-def test_multipart_upload(client: TestClient, db: Session, police: dict[str, str]) -> None:
+def test_multipart_upload(client: TestClient, db: Session, admin: dict[str, str]) -> None:
     response = client.post(
         IMPORT,
         files={"file": ("denuncias.geojson", OK_GEOJSON.read_bytes(), "application/geo+json")},
-        headers=police,
+        headers=admin,
     )
     assert response.status_code == 200, response.text
     assert response.json()["inserted"] == 3
@@ -296,13 +302,13 @@ def _geojson_variant(change: Any) -> bytes:
     ],
 )
 def test_bad_geojson_feature(
-    client: TestClient, db: Session, police: dict[str, str], change: Any, field: str
+    client: TestClient, db: Session, admin: dict[str, str], change: Any, field: str
 ) -> None:
     before = complaint_count(db)
     response = client.post(
         IMPORT,
         content=_geojson_variant(change),
-        headers={**police, "Content-Type": "application/geo+json"},
+        headers={**admin, "Content-Type": "application/geo+json"},
     )
     body = assert_problem(response, 422, "importacion_rechazada")
     assert [(e["row"], e["index"], e["field"]) for e in body["errors"]] == [(2, 1, field)]

@@ -4,10 +4,12 @@ from fastapi import APIRouter
 
 from app.api import (
     access,
+    audit,
     categories,
     complaints,
     ogc,
     projects,
+    public,
     rankings,
     reports,
     risk_factors,
@@ -26,6 +28,8 @@ api_router.include_router(projects.router)
 api_router.include_router(webhooks.router)
 api_router.include_router(rankings.router)
 api_router.include_router(reports.router)
+api_router.include_router(audit.router)
+api_router.include_router(public.router)
 
 ogc_router = ogc.router
 ogc_router.include_router(tiles.router)

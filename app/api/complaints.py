@@ -16,7 +16,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from app.api.deps import SessionDep, require_roles
 from app.api.territory import GeoJSONResponse
-from app.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from app.errors import Forbidden, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from app.models import Role
 from app.schemas.complaint import (
     SANTIAGO,
@@ -28,6 +28,8 @@ from app.schemas.complaint import (
     problems_out,
 )
 from app.schemas.problem import problem_responses
+from app.services import audit
+from app.services.access import complaint_sources
 from app.services.api_keys import Caller
 from app.services.complaints import ImportMode, ImportReport, import_complaints
 from app.services.complaints.ingest import Format
@@ -174,7 +176,7 @@ def group_by_param(
 def list_complaints(
     request: Request,
     session: SessionDep,
-    _caller: ReaderDep,
+    caller: ReaderDep,
     where: FilterDep,
     limit: Annotated[int, Query(ge=1, le=10_000, description="Máximo por página.")] = 100,
     cursor: Annotated[
@@ -190,7 +192,7 @@ def list_complaints(
             found.append({"rel": "next", "href": href, "type": "application/geo+json"})
         return found
 
-    page = complaints_page(session, where, limit=limit, cursor=cursor, links=links)
+    page = complaints_page(session, where, caller, limit=limit, cursor=cursor, links=links)
     headers = {}
     if page.next_cursor:
         next_url = request.url.include_query_params(cursor=page.next_cursor)
@@ -209,7 +211,7 @@ def list_complaints(
 )
 def complaint_stats(
     session: SessionDep,
-    _caller: ReaderDep,
+    caller: ReaderDep,
     where: FilterDep,
     group_by: Annotated[list[str], Depends(group_by_param)],
     format: Annotated[
@@ -217,8 +219,9 @@ def complaint_stats(
     ] = "json",
 ) -> Any:
     """Cantidad de denuncias agrupadas por barrio, micro-barrio, mes y/o categoría."""
-    rows = complaint_counts(session, where, group_by)
+    rows = complaint_counts(session, where, group_by, caller)
     if format == "csv":
+        audit.record(session, "complaint.export", "complaint_stats", detail={"group_by": group_by})
         return Response(counts_csv(group_by, rows), media_type="text/csv; charset=utf-8")
     return ComplaintStats(
         group_by=group_by,
@@ -234,14 +237,20 @@ def complaint_stats(
     status_code=201,
     responses={
         200: {"model": ComplaintRead, "description": "Ya existía (misma fuente y external_ref)."},
-        **problem_responses(401, 403, 422),
+        **problem_responses(401, 403, 413, 422),
     },
 )
 def create_complaint(session: SessionDep, caller: LoaderDep, body: ComplaintCreate) -> Any:
     """Registra una denuncia; si ya existe (fuente + external_ref) la actualiza (200)."""
+    sources = complaint_sources(caller)
+    if sources is not None and body.source not in sources:
+        raise Forbidden(
+            f"Su clave solo carga denuncias de: {', '.join(sorted(sources)) or 'ninguna'}.",
+            errors=[{"field": "source", "location": "body", "reason": "otra institución"}],
+        )
     report = import_complaints(session, [body.model_dump()], loaded_by=loaded_by(session, caller))
     stored = ComplaintRead.model_validate(
-        complaint_read(session, source=body.source, external_ref=body.external_ref)
+        complaint_read(session, caller, source=body.source, external_ref=body.external_ref)
     )
     if report.inserted:
         return stored
@@ -346,7 +355,14 @@ async def import_complaints_file(
     try:
         who = await run_in_threadpool(loaded_by, session, caller)
         report: ImportReport = await run_in_threadpool(
-            lambda: import_complaints(session, stream, fmt=fmt, mode=mode, loaded_by=who)
+            lambda: import_complaints(
+                session,
+                stream,
+                fmt=fmt,
+                mode=mode,
+                loaded_by=who,
+                allowed_sources=complaint_sources(caller),
+            )
         )
     finally:
         stream.close()

@@ -7,10 +7,14 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.api.limits import client_ip, too_many
 from app.db import unit_of_work
 from app.errors import Forbidden, InvalidCredentials, NotAuthenticated
 from app.models import Role
-from app.services.api_keys import PUBLIC, Caller, authenticate
+from app.services import audit
+from app.services.api_keys import KEY_PREFIX, PUBLIC, Caller, authenticate
+from app.services.oidc import caller_from_token
+from app.settings import OidcSettings, get_oidc_settings
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -29,20 +33,43 @@ _bearer = HTTPBearer(
 )
 
 
+def identify(session: Session, request: Request, token: str, oidc: OidcSettings) -> Caller:
+    """Key or OIDC token -> caller; failed attempts count against the client's IP."""
+    limiter = getattr(request.app.state, "auth_failure_limiter", None)
+    ip = client_ip(request.scope)
+    if limiter is not None and (wait := limiter.retry_after(ip)) is not None:
+        raise too_many(wait, "autenticaciones fallidas")
+    try:
+        if not token:
+            raise InvalidCredentials(
+                "La cabecera Authorization debe tener la forma 'Bearer <clave>'."
+            )
+        if oidc.enabled and not token.startswith(KEY_PREFIX):
+            caller = caller_from_token(token, oidc)
+        else:
+            caller = authenticate(session, token)
+    except InvalidCredentials:
+        if limiter is not None:
+            limiter.record(ip)
+        raise
+    request.state.caller = caller
+    return caller
+
+
 def get_caller(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     request: Request,
+    oidc: Annotated[OidcSettings, Depends(get_oidc_settings)],
 ) -> Caller:
-    """The caller behind the request's key, or the anonymous public when there is none."""
+    """The caller behind the request's key or token, or the anonymous public."""
     header = request.headers.get("authorization")
-    if credentials is None:
-        if header:
-            raise InvalidCredentials(
-                "La cabecera Authorization debe tener la forma 'Bearer <clave>'."
-            )
-        return PUBLIC
-    return authenticate(session, credentials.credentials)
+    if credentials is None and not header:
+        caller = PUBLIC
+    else:
+        caller = identify(session, request, credentials.credentials if credentials else "", oidc)
+    audit.bind(session, caller, request_id=getattr(request.state, "request_id", None))
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

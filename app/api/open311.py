@@ -15,13 +15,13 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DataError
 
-from app.api.deps import SessionDep
+from app.api.deps import SessionDep, identify
 from app.errors import Forbidden, NotAuthenticated, VigiaError
 from app.models import Role
 from app.services import open311
-from app.services.api_keys import authenticate
-from app.settings import RiskFactorSettings, get_risk_settings
+from app.settings import RiskFactorSettings, get_oidc_settings, get_risk_settings
 
 
 def _error(status: int, description: str) -> JSONResponse:
@@ -40,6 +40,8 @@ class Open311Route(APIRoute):
             except VigiaError as exc:
                 fields = "; ".join(f"{p['field']}: {p['reason']}" for p in exc.errors)
                 return _error(exc.status, f"{exc.detail} {fields}".strip())
+            except DataError:
+                return _error(400, "Un valor no es admisible (p. ej. un carácter NUL).")
             except RequestValidationError as exc:
                 fields = ", ".join(".".join(str(x) for x in e["loc"][1:]) for e in exc.errors())
                 return _error(400, f"Parámetros inválidos: {fields}.")
@@ -155,7 +157,7 @@ def create_request(
         secret = header[7:].strip()
     if not secret:
         raise NotAuthenticated("Se requiere api_key (clave de policía o administración).")
-    caller = authenticate(session, secret)
+    caller = identify(session, request, secret, get_oidc_settings())
     if caller.role not in (Role.POLICE, Role.ADMIN):
         raise Forbidden("Solo claves de policía o administración pueden presentar solicitudes.")
     body = open311.create_request(

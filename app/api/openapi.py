@@ -14,10 +14,18 @@ def _problem_content_only(spec: dict[str, Any]) -> None:
     FastAPI files a `responses={...: {"model": Problem}}` schema under the route's own media
     type (application/json or application/geo+json); move it where clients will find it.
     """
+    validation = "#/components/schemas/HTTPValidationError"
     for path in spec.get("paths", {}).values():
         for operation in path.values():
             for response in operation.get("responses", {}).values():
                 content = response.get("content", {})
+                json_schema = content.get("application/json", {}).get("schema", {})
+                if json_schema.get("$ref") == validation:
+                    # FastAPI's default 422: Vigía answers it as a problem (app.api.problems)
+                    response["content"] = {
+                        PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    }
+                    continue
                 if PROBLEM not in content:
                     continue
                 schema = next(

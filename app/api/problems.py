@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy import text
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import FieldProblem, InvalidInput, ServiceUnavailable, VigiaError
+from app.db import unit_of_work
+from app.errors import Conflict, FieldProblem, InvalidInput, ServiceUnavailable, VigiaError
+from app.services import audit
+from app.services.api_keys import PUBLIC
 
 log = logging.getLogger("vigia")
 
@@ -116,9 +124,47 @@ def problem_response(request: Request, error: VigiaError) -> JSONResponse:
     )
 
 
+AUDITED_DENIALS = (401, 403, 429)
+
+
+@contextmanager
+def _denial_transaction(request: Request) -> Iterator[Session]:
+    override = getattr(request.app.state, "audit_unit_of_work", None)  # tests: their session
+    if override is not None:
+        with override() as session:
+            yield session
+        return
+    with unit_of_work(request.app.state.sessionmaker) as session:
+        session.execute(text("SET LOCAL lock_timeout = '2s'"))
+        yield session
+
+
+def audit_denial(request: Request, error: VigiaError) -> None:
+    """A refused credential or role is audited in its own short transaction (best effort).
+
+    The request's own transaction has been rolled back by then, so the event would be lost
+    with it. A lock timeout keeps a busy audit trail from stalling the error response.
+    """
+    caller = getattr(request.state, "caller", None) or PUBLIC
+    try:
+        with _denial_transaction(request) as session:
+            audit.record(
+                session,
+                f"{request.method.lower()} {request.url.path}"[:60],
+                "solicitud",
+                outcome=audit.Outcome.DENIED,
+                detail={"status": error.status, "code": error.instance_code},
+                context=audit.AuditContext(caller=caller, request_id=request_id(request)),
+            )
+    except Exception:  # an audit hiccup must not turn a 401 into a 500
+        log.exception("no se pudo auditar la denegación (request %s)", request_id(request))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(VigiaError)
     async def _vigia(request: Request, exc: VigiaError) -> JSONResponse:
+        if exc.status in AUDITED_DENIALS:
+            await run_in_threadpool(audit_denial, request, exc)
         return problem_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
@@ -160,6 +206,32 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             request, ServiceUnavailable("La base de datos no está disponible. Intente más tarde.")
         )
+
+    @app.exception_handler(DataError)
+    async def _bad_value(request: Request, exc: DataError) -> JSONResponse:
+        # a value PostgreSQL refuses (NUL byte, out-of-range number) that validation let by
+        log.warning("valor rechazado por la base (request %s): %s", request_id(request), exc.orig)
+        return problem_response(
+            request,
+            InvalidInput(
+                "Un valor de la solicitud no es admisible (p. ej. un carácter NUL o un número "
+                "fuera de rango).",
+                code="valor_no_admisible",
+            ),
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # a reference or uniqueness the services did not check first: the client's data
+        log.warning("restricción violada (request %s): %s", request_id(request), exc.orig)
+        if getattr(exc.orig, "sqlstate", None) == "23505":
+            error: VigiaError = Conflict("Ya existe un registro con esos datos.", code="duplicado")
+        else:
+            error = InvalidInput(
+                "La solicitud hace referencia a algo que no existe (p. ej. una comuna).",
+                code="referencia_inexistente",
+            )
+        return problem_response(request, error)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -4,10 +4,12 @@ import typer
 
 from app.cli import (
     apikey,
+    audit,
     categories,
     complaints,
     db,
     demo,
+    privacy,
     rankings,
     report,
     serve,
@@ -28,6 +30,8 @@ cli.add_typer(complaints.app, name="complaints")
 cli.add_typer(webhooks.app, name="webhooks")
 cli.add_typer(rankings.app, name="rankings")
 cli.add_typer(report.app, name="report")
+cli.add_typer(audit.app, name="audit")
+cli.add_typer(privacy.app, name="privacy")
 cli.command("serve")(serve.serve)
 cli.command("demo-data")(demo.demo_data_command)
 

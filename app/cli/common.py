@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.db import make_engine, make_sessionmaker, unit_of_work
 from app.errors import VigiaError
+from app.services import audit
 from app.settings import get_database_settings
 
 console = Console(stderr=True)
@@ -28,6 +29,7 @@ def transaction() -> Iterator[Session]:
     eng = engine()
     try:
         with unit_of_work(make_sessionmaker(eng)) as session:
+            audit.bind_cli(session)
             yield session
     except VigiaError as exc:
         report_error(exc)

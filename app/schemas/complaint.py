@@ -137,7 +137,7 @@ def problems_out(problems: list[FieldProblem]) -> list[FieldProblemOut]:
 
 
 class ComplaintProperties(BaseModel):
-    external_ref: str
+    external_ref: str | None = Field(description="N° de caso; null para planificación.")
     source: ComplaintSource
     category: str
     category_name: str

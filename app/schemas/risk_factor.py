@@ -18,7 +18,7 @@ _CODE = r"^[a-z][a-z0-9_]{1,59}$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 # --- catalog -----------------------------------------------------------------------------

@@ -30,10 +30,21 @@ class Caller:
     unit: str | None = None
     key_id: int | None = None
     key_name: str | None = None
+    key_prefix: str | None = None
+    subject: str | None = None  # OIDC `sub`, when the caller came with a token
 
     @property
     def is_public(self) -> bool:
         return self.role is None
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail names the caller: key prefix, token subject or `publico`."""
+        if self.key_prefix:
+            return self.key_prefix
+        if self.subject:
+            return f"oidc:{self.subject}"
+        return "publico"
 
 
 PUBLIC = Caller()
@@ -68,6 +79,9 @@ def create_key(
     )
     session.add(key)
     session.flush()
+    from app.services import audit  # audit imports Caller from here
+
+    audit.record(session, "api_key.create", "api_key", key.prefix, detail={"role": role.value})
     return key, secret
 
 
@@ -85,6 +99,9 @@ def revoke_key(session: Session, prefix: str) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = datetime.now(UTC)
         session.flush()
+        from app.services import audit
+
+        audit.record(session, "api_key.revoke", "api_key", key.prefix)
     return key
 
 
@@ -109,4 +126,5 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
         unit=key.unit,
         key_id=key.id,
         key_name=key.name,
+        key_prefix=key.prefix,
     )

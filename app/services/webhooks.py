@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.models import DeliveryStatus, Role, WebhookDelivery, WebhookSubscription
+from app.services import audit
 from app.services.api_keys import Caller
 from app.settings import WebhookSettings
 
@@ -108,6 +109,7 @@ def create_subscription(
     )
     session.add(subscription)
     session.flush()
+    audit.record(session, "webhook.create", "webhook_subscription", subscription.id)
     return subscription
 
 
@@ -138,6 +140,7 @@ def deactivate(session: Session, caller: Caller, sub_id: int) -> WebhookSubscrip
     subscription = get_subscription(session, caller, sub_id)
     subscription.active = False
     session.flush()
+    audit.record(session, "webhook.deactivate", "webhook_subscription", sub_id)
     return subscription
 
 
@@ -281,6 +284,7 @@ def retry_delivery(
         delivery.status = DeliveryStatus.PENDIENTE
         delivery.next_attempt_at = now
         session.flush()
+        audit.record(session, "webhook.retry", "webhook_delivery", delivery_id)
     return delivery
 
 

@@ -1,7 +1,7 @@
 """Reports: generated files (bulletin, SPD progress, annual) and hand-entered plan indicators.
 
 Revision ID: 0006_reports
-Revises: 0004_rankings
+Revises: 0005_audit
 Create Date: 2026-11-25
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0006_reports"
-down_revision: str | Sequence[str] | None = "0004_rankings"
+down_revision: str | Sequence[str] | None = "0005_audit"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import FieldProblem, InvalidInput
 from app.schemas.complaint import ComplaintCreate
+from app.services import audit
 from app.services.categories import category_versions
 
 COMUNA_TOLERANCE_M = 50.0
@@ -351,6 +352,7 @@ def import_complaints(
     fmt: Format | None = None,
     mode: ImportMode | str = ImportMode.ALL_OR_NOTHING,
     loaded_by: str,
+    allowed_sources: frozenset[str] | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Validate and upsert complaints; flushes, never commits (the caller owns the transaction).
@@ -358,7 +360,8 @@ def import_complaints(
     `rows_or_file` is a path, a binary stream (CSV or GeoJSON, see `fmt`; a path's suffix
     decides when `fmt` is None) or an iterable of dicts with the CSV fields (lon/lat as
     numbers or text). Raises `InvalidInput` (nothing written) when mode is all-or-nothing and
-    any row is bad, or when the file itself is unreadable.
+    any row is bad, or when the file itself is unreadable. `allowed_sources` (None = any)
+    limits which institutions' complaints this load may create or change.
     """
     mode = ImportMode(mode)
     if isinstance(rows_or_file, str | os.PathLike):
@@ -370,6 +373,7 @@ def import_complaints(
                 fmt=fmt or ("geojson" if path.suffix.lower() in {".geojson", ".json"} else "csv"),
                 mode=mode,
                 loaded_by=loaded_by,
+                allowed_sources=allowed_sources,
                 progress=progress,
             )
     total: int | None = None
@@ -394,8 +398,20 @@ def import_complaints(
     try:
         conn.execute(_DROP_STAGE)
         conn.execute(_CREATE_STAGE)
-        report = _run(conn, records, total, fmt, mode, loaded_by, progress)
+        report = _run(conn, records, total, fmt, mode, loaded_by, progress, allowed_sources)
         conn.execute(_DROP_STAGE)
+        if isinstance(target, Session):
+            audit.record(
+                target,
+                "complaint.import",
+                "complaint",
+                detail={
+                    "rows": report.rows,
+                    "inserted": report.inserted,
+                    "updated": report.updated,
+                    "rejected": report.rejected,
+                },
+            )
     except BaseException:
         savepoint.rollback()
         raise
@@ -411,9 +427,10 @@ def _run(
     mode: ImportMode,
     loaded_by: str,
     progress: Progress | None,
+    allowed_sources: frozenset[str] | None = None,
 ) -> ImportReport:
     report = ImportReport()
-    problems = _stage(conn, records, report, total, progress)
+    problems = _stage(conn, records, report, total, progress, allowed_sources)
     if progress:
         progress("validando", report.rows, report.rows)
     problems += _outside_comuna(conn, geojson=fmt == "geojson")
@@ -453,6 +470,7 @@ def _stage(
     report: ImportReport,
     total: int | None,
     progress: Progress | None,
+    allowed_sources: frozenset[str] | None = None,
 ) -> list[FieldProblem]:
     """Parse and check every row, COPYing the good ones into the staging table."""
     versions = category_versions(conn)
@@ -475,6 +493,11 @@ def _stage(
                         row_problems.append(_unknown_category(category, row, index))
                 else:
                     row_problems = row_problems + _semantic(complaint, row, index, versions, seen)
+                    if allowed_sources is not None and complaint.source not in allowed_sources:
+                        reason = "su clave solo carga denuncias de: " + ", ".join(
+                            sorted(allowed_sources)
+                        )
+                        row_problems.append(_problem(row, index, "source", reason))
             if row_problems:
                 problems.extend(row_problems)
                 continue

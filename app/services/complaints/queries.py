@@ -11,13 +11,28 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Select, Uuid, any_, bindparam, cast, func, literal, select, tuple_
+from sqlalchemy import (
+    JSON,
+    Select,
+    String,
+    Uuid,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput, NotFound
 from app.models import ApiKey, Barrio, Complaint, CrimeCategory, MicroBarrio
 from app.models.base import SRID
+from app.services import audit
+from app.services.access import complaint_scope, sees_complaint_identifiers
 from app.services.api_keys import Caller
 from app.services.geojson import feature, feature_collection
 
@@ -103,9 +118,10 @@ class Page:
     next_cursor: str | None
 
 
-def _properties() -> dict[str, Any]:
+def _properties(caller: Caller) -> dict[str, Any]:
+    identifiers = sees_complaint_identifiers(caller)
     return {
-        "external_ref": Complaint.external_ref,
+        "external_ref": Complaint.external_ref if identifiers else null().cast(String),
         "source": Complaint.source,
         "category": Complaint.category_code,
         "category_name": CrimeCategory.name,
@@ -116,16 +132,36 @@ def _properties() -> dict[str, Any]:
         "occurred_at": Complaint.occurred_at,
         "received_at": Complaint.received_at,
         "precision": Complaint.location_precision,
-        "address": Complaint.address,
+        "address": Complaint.address if identifiers else null().cast(String),
         "comuna": Complaint.comuna_code,
         "barrio": Barrio.code,
         "micro_barrio": MicroBarrio.code,
     }
 
 
+def _audit_sensitive(session: Session, ids: list[uuid.UUID]) -> None:
+    """Reading complaints of sensitive categories (sexual, VIF, children, drugs) is audited."""
+    if not ids:
+        return
+    sensitive = session.scalars(
+        select(Complaint.id)
+        .join(CrimeCategory, CrimeCategory.code == Complaint.category_code)
+        .where(Complaint.id == any_(bindparam("ids", ids, type_=ARRAY(Uuid))))
+        .where(CrimeCategory.sensitive)
+    ).all()
+    if sensitive:
+        audit.record(
+            session,
+            "complaint.read_sensitive",
+            "complaint",
+            detail={"count": len(sensitive), "ids": [str(i) for i in sensitive[:200]]},
+        )
+
+
 def complaints_page(
     session: Session,
     where: ComplaintFilter,
+    caller: Caller,
     *,
     limit: int,
     cursor: str | None,
@@ -138,16 +174,19 @@ def complaints_page(
     `links` member.
     """
     order = (Complaint.occurred_at.desc(), Complaint.id.desc())
-    keys = filtered(select(Complaint.occurred_at, Complaint.id), where)
+    keys = filtered(select(Complaint.occurred_at, Complaint.id), where).where(
+        complaint_scope(caller)
+    )
     if cursor is not None:
         keys = keys.where(tuple_(Complaint.occurred_at, Complaint.id) < decode_cursor(cursor))
     found = session.execute(keys.order_by(*order).limit(limit + 1)).all()
     page = found[:limit]
     next_cursor = encode_cursor(*page[-1]) if len(found) > limit else None
     ids = [row.id for row in page]
+    _audit_sensitive(session, ids)
     source = filtered(
         select(
-            feature(id_=Complaint.id, geom=Complaint.geom, properties=_properties()).label(
+            feature(id_=Complaint.id, geom=Complaint.geom, properties=_properties(caller)).label(
                 "feature"
             ),
             func.row_number().over(order_by=order).label("ordinal"),
@@ -170,8 +209,10 @@ def complaints_page(
 # --- one complaint -----------------------------------------------------------------------------
 
 
-def complaint_read(session: Session, *, source: str, external_ref: str) -> dict[str, Any]:
-    """A stored complaint as ComplaintRead fields."""
+def complaint_read(
+    session: Session, caller: Caller, *, source: str, external_ref: str
+) -> dict[str, Any]:
+    """A stored complaint as ComplaintRead fields, if the caller's scope reaches it."""
     row = session.execute(
         select(
             Complaint,
@@ -185,6 +226,7 @@ def complaint_read(session: Session, *, source: str, external_ref: str) -> dict[
         .outerjoin(Barrio, Barrio.id == Complaint.barrio_id)
         .outerjoin(MicroBarrio, MicroBarrio.id == Complaint.micro_barrio_id)
         .where(Complaint.source == source, Complaint.external_ref == external_ref)
+        .where(complaint_scope(caller))
     ).one_or_none()
     if row is None:
         raise NotFound(f"No existe la denuncia {source}/{external_ref}.")

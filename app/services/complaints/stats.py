@@ -15,6 +15,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.models import Barrio, Complaint, MicroBarrio
 from app.schemas.complaint import SANTIAGO
+from app.services.access import complaint_scope
+from app.services.api_keys import Caller
 from app.services.complaints.queries import ComplaintFilter, filtered
 
 
@@ -35,11 +37,13 @@ GROUPS: dict[str, Any] = {
 
 
 def complaint_counts(
-    session: Session, where: ComplaintFilter, group_by: list[str]
+    session: Session, where: ComplaintFilter, group_by: list[str], caller: Caller
 ) -> list[dict[str, Any]]:
     """One row per combination that has complaints: the group values and `count`."""
     columns = [GROUPS[name]().label(name) for name in group_by]
-    stmt = filtered(select(*columns, func.count().label("count")), where)
+    stmt = filtered(select(*columns, func.count().label("count")), where).where(
+        complaint_scope(caller)
+    )
     if columns:
         stmt = stmt.group_by(*columns).order_by(*[c.asc().nulls_last() for c in columns])
     return [dict(row._mapping) for row in session.execute(stmt)]

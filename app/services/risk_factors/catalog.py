@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import RiskFactorType
 from app.schemas.risk_factor import RiskFactorTypeCreate, RiskFactorTypeUpdate
+from app.services import audit
 from app.services.risk_factors.attributes import check_schema
 
 
@@ -68,6 +69,7 @@ def create_type(session: Session, data: RiskFactorTypeCreate) -> RiskFactorType:
     )
     session.add(rtype)
     session.flush()
+    audit.record(session, "risk_factor_type.create", "risk_factor_type", rtype.code)
     return rtype
 
 
@@ -81,4 +83,11 @@ def update_type(session: Session, code: str, data: RiskFactorTypeUpdate) -> Risk
             continue
         setattr(rtype, field, list(value) if field == "geometry_types" else value)
     session.flush()
+    audit.record(
+        session,
+        "risk_factor_type.update",
+        "risk_factor_type",
+        code,
+        detail={"fields": sorted(changes)},
+    )
     return rtype

@@ -18,6 +18,7 @@ from app.errors import (
     UnsupportedMediaType,
 )
 from app.models import ReportPhoto, Role
+from app.services import audit
 from app.services.api_keys import Caller
 from app.services.risk_factors.reports import load_visible
 from app.settings import RiskFactorSettings
@@ -94,6 +95,13 @@ def add_photo(
     )
     session.add(photo)
     session.flush()
+    audit.record(
+        session,
+        "risk_factor.photo_add",
+        "report_photo",
+        photo.id,
+        detail={"report": str(report_id)},
+    )
     return photo
 
 
@@ -108,4 +116,12 @@ def get_photo(
     ).first()
     if row is None:
         raise NotFound(f"No existe la foto {photo_id}.", code="foto_no_encontrada")
+    # photos can show people, plates and homes: every download is a sensitive read
+    audit.record(
+        session,
+        "risk_factor.photo_read",
+        "report_photo",
+        photo_id,
+        detail={"report": str(report_id)},
+    )
     return row[0], row[1]

@@ -12,6 +12,7 @@ from app.errors import InvalidInput, NotFound
 from app.models import Barrio, InterventionProject, RiskFactorReport, RiskFactorType
 from app.models import project_barrio as link
 from app.schemas.risk_factor import ProjectCreate, ProjectFactor, ProjectRead, ProjectUpdate
+from app.services import audit
 from app.services.risk_factors.reports import overdue
 
 R = RiskFactorReport
@@ -64,6 +65,7 @@ def create_project(session: Session, data: ProjectCreate) -> InterventionProject
     session.flush()
     _set_barrios(session, project, data.barrios)
     session.flush()
+    audit.record(session, "project.create", "project", project.id)
     return project
 
 
@@ -87,6 +89,7 @@ def update_project(session: Session, project_id: int, data: ProjectUpdate) -> In
             setattr(project, field, value)
     project.updated_at = datetime.now(UTC)
     session.flush()
+    audit.record(session, "project.update", "project", project.id)
     return project
 
 

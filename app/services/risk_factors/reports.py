@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ from typing import Any
 
 import orjson
 from geoalchemy2 import WKBElement
-from sqlalchemy import ColumnElement, Text, and_, cast, false, func, literal, select, true, update
+from sqlalchemy import ColumnElement, Text, and_, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
@@ -45,6 +46,8 @@ from app.schemas.risk_factor import (
     TypeRef,
     UnitRef,
 )
+from app.services import audit
+from app.services.access import risk_factor_scope
 from app.services.api_keys import Caller
 from app.services.geojson import geometry_json
 from app.services.risk_factors import catalog
@@ -60,14 +63,8 @@ T = RiskFactorType
 
 
 def visible_to(caller: Caller) -> ColumnElement[bool]:
-    """Which reports a caller may see. The public sees none here (it has its own feed)."""
-    if caller.role in (Role.ADMIN, Role.PLANNER):
-        return true()
-    if caller.role == Role.UNIT and caller.unit:
-        return R.responsible_unit == caller.unit
-    if caller.role == Role.POLICE and caller.institution:
-        return R.institution == caller.institution
-    return false()
+    """Which reports a caller may see (the rule lives in `app.services.access`)."""
+    return risk_factor_scope(caller)
 
 
 def due_at() -> ColumnElement[datetime]:
@@ -226,8 +223,11 @@ class Submission:
 
 
 def request_hash(data: RiskFactorCreate) -> str:
-    canonical = orjson.dumps(data.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(canonical).hexdigest()
+    # stdlib json: attribute values may be integers beyond orjson's 64 bits
+    canonical = json.dumps(
+        data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _replay(record: IdempotencyRecord, digest: str) -> Submission:
@@ -421,6 +421,7 @@ def submit(
             )
             .values(report_id=report_id, response_status=201, response_body=body)
         )
+    audit.record(session, "risk_factor.submit", "risk_factor", report_id)
     return Submission(201, body, replayed=False)
 
 
@@ -461,4 +462,7 @@ def update_report(
         report.description = changes["description"]
     report.updated_at = datetime.now(UTC)
     session.flush()
+    audit.record(
+        session, "risk_factor.update", "risk_factor", report.id, detail={"fields": sorted(changes)}
+    )
     return report

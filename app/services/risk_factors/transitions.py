@@ -18,7 +18,7 @@ from app.models import (
     Role,
 )
 from app.schemas.risk_factor import TransitionCreate
-from app.services import webhooks
+from app.services import audit, webhooks
 from app.services.api_keys import Caller
 from app.services.risk_factors import lifecycle
 from app.services.risk_factors.reports import (
@@ -125,6 +125,13 @@ def transition(
         )
     )
     session.flush()
+    audit.record(
+        session,
+        "risk_factor.transition",
+        "risk_factor",
+        report.id,
+        detail={"from": current.value, "to": data.to.value},
+    )
     _notify(session, report, current, data, reopened=reopened, now=now)
     return report
 

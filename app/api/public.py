@@ -1,0 +1,45 @@
+"""Public statistics (no key): fixed units, month precision, small cells suppressed."""
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import SessionDep
+from app.schemas.problem import problem_responses
+from app.schemas.public import PublicStatsRead
+from app.services import public_stats
+
+router = APIRouter(prefix="/public", tags=["público"])
+
+
+@router.get(
+    "/stats",
+    operation_id="publicComplaintStats",
+    response_model=PublicStatsRead,
+    responses=problem_responses(404, 422, 429),
+)
+def public_complaint_stats(
+    session: SessionDep,
+    level: Annotated[
+        Literal["comuna", "barrio"], Query(description="comuna o barrio (unidades fijas).")
+    ] = "barrio",
+    year: Annotated[int, Query(ge=2000, le=2100, description="Año (hora de Chile).")] = (
+        date.today().year
+    ),
+    comuna: Annotated[
+        str | None, Query(pattern=r"^\d{5}$", description="Código CUT (si hay más de una).")
+    ] = None,
+    family: Annotated[
+        str | None, Query(pattern=r"^\d{1,3}$", description="Familia CEAD (no sensible).")
+    ] = None,
+) -> PublicStatsRead:
+    """Denuncias por barrio (o comuna) y mes; sensibles solo por comuna y trimestre."""
+    body = public_stats.public_stats(session, comuna=comuna, level=level, year=year, family=family)
+    return PublicStatsRead.model_validate(body)
+
+
+# TODO(lead, at merge with `rank`): GET /public/rankings?level=barrio — the published
+# snapshot's unit_code, rank and class only (no scores below 1,000 residents, no inputs),
+# from ranking_snapshot / ranking_unit_result. Add it to the privacy check's endpoint list
+# (found automatically from OpenAPI) and to tests/test_authz_matrix.py's table.

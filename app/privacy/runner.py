@@ -1,0 +1,87 @@
+"""`vigia privacy check`: call every keyless GET endpoint of the OpenAPI document and scan it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import Float, Numeric, cast, func, select, union_all
+from sqlalchemy.orm import Session
+
+from app.models import Barrio, Complaint, CrimeCategory, MicroBarrio, RiskFactorReport
+from app.privacy.check import Rules, Violation, scan
+
+# Parameters the scan fills in to reach each variant of an endpoint.
+EXAMPLE_VALUES: dict[str, list[str]] = {"level": ["comuna", "barrio"]}
+SKIPPED_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/health", "/static")
+
+
+class Client(Protocol):
+    def get(self, url: str, *, params: dict[str, str] | None = ...) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Report:
+    checked: list[str]
+    violations: list[Violation]
+
+
+def rules_from_db(session: Session, *, max_decimals: int = 5) -> Rules:
+    categories = session.execute(
+        select(CrimeCategory.code, CrimeCategory.family_code).where(CrimeCategory.sensitive)
+    ).all()
+    all_sensitive = (
+        select(CrimeCategory.family_code)
+        .group_by(CrimeCategory.family_code)
+        .having(func.bool_and(CrimeCategory.sensitive))
+    )
+    codes = frozenset(c for c, _ in categories) | frozenset(session.scalars(all_sensitive))
+    points = union_all(
+        select(func.ST_X(Complaint.geom).label("x"), func.ST_Y(Complaint.geom).label("y")),
+        select(
+            func.ST_X(func.ST_PointOnSurface(RiskFactorReport.geom)),
+            func.ST_Y(func.ST_PointOnSurface(RiskFactorReport.geom)),
+        ),
+    ).subquery()
+    rounded = select(
+        func.round(cast(points.c.x, Numeric), max_decimals).cast(Float),
+        func.round(cast(points.c.y, Numeric), max_decimals).cast(Float),
+    )
+    exact = frozenset((float(x), float(y)) for x, y in session.execute(rounded))
+    names = frozenset(session.scalars(select(Barrio.name).union(select(MicroBarrio.name))))
+    return Rules(
+        max_decimals=max_decimals, sensitive_codes=codes, exact_points=exact, unit_names=names
+    )
+
+
+def public_requests(openapi: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
+    """GET operations without path parameters, once per example value of enum parameters."""
+    found: list[tuple[str, dict[str, str]]] = []
+    for path, operations in openapi.get("paths", {}).items():
+        get = operations.get("get")
+        if get is None or "{" in path or path.startswith(SKIPPED_PREFIXES):
+            continue
+        variants: list[dict[str, str]] = [{}]
+        for param in get.get("parameters", []):
+            values = EXAMPLE_VALUES.get(param["name"])
+            if values and param.get("in") == "query":
+                variants = [{**v, param["name"]: value} for v in variants for value in values]
+        found.extend((path, v) for v in variants)
+    return found
+
+
+def check_all(client: Client, rules: Rules) -> Report:
+    openapi = client.get("/openapi.json").json()
+    checked: list[str] = []
+    violations: list[Violation] = []
+    for path, params in public_requests(openapi):
+        response = client.get(path, params=params or None)
+        if response.status_code in (401, 403) or response.status_code >= 400:
+            continue  # not public, or nothing to show without parameters
+        content_type = response.headers.get("content-type", "")
+        if "json" not in content_type:
+            continue
+        label = path + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
+        checked.append(label)
+        violations.extend(scan(label, response.json(), rules))
+    return Report(checked, violations)

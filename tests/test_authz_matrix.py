@@ -1,0 +1,298 @@
+"""Every endpoint x role x ownership: who gets in, who is refused, who is told nothing exists.
+
+The routes come from the application's OpenAPI document, so a new route without a row in
+MATRIX fails `test_every_route_is_in_the_matrix` with the line to add.
+
+Columns (ROLES): public (no key), police (carabineros, owns the fixtures' report), pdi
+(police of another institution), unit (the report is routed to it), other_unit, planner,
+admin. Cells:
+    A  allowed: not 401/403/404, never 5xx (a 409/412/422/428 is allowed-but-rejected)
+    a  allowed, and 404 is fine too (the route names an object the fixtures do not create)
+    U  401 (no credentials)    D  403 (role may not)    H  404 (exists, but not for this caller)
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.main import create_app
+from app.models import Role
+from app.settings import DatabaseSettings
+from tests.complaint_helpers import GOOD_ROW, csv_body
+from tests.conftest import bearer, make_key
+from tests.risk_factories import create_report, move, report_body
+
+ROLES = ("public", "police", "pdi", "unit", "other_unit", "planner", "admin")
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+COMPLAINT = {
+    "external_ref": "MATRIZ-1",
+    "source": "carabineros",
+    "category": "556",
+    "occurred_at": "2025-06-01T21:30:00-04:00",
+    "lon": -72.775,
+    "lat": -39.452,
+    "precision": "exact",
+}
+
+
+@dataclass
+class Ctx:
+    report: str
+    photo: str
+    project: int
+    webhook: int
+
+
+Request = Callable[[Ctx], dict[str, Any]]
+
+
+def get(url: str) -> Request:
+    return lambda c: {"method": "GET", "url": url.format(c=c)}
+
+
+def send(method: str, url: str, **kwargs: Any) -> Request:
+    return lambda c: {"method": method, "url": url.format(c=c), **kwargs}
+
+
+ALL = "A A A A A A A"
+KEYED = "U A A A A A A"
+ADMIN = "U D D D D D A"
+RF = "/api/v1/risk-factors/{c.report}"
+WH = "/api/v1/webhooks/{c.webhook}"
+MATRIX: dict[str, tuple[str, Request]] = {
+    "GET /health": (ALL, get("/health")),
+    "GET /api/v1/me": (KEYED, get("/api/v1/me")),
+    "GET /api/v1/api-keys": (ADMIN, get("/api/v1/api-keys")),
+    "GET /api/v1/barrios": (ALL, get("/api/v1/barrios")),
+    "GET /api/v1/barrios/{code}": (ALL, get("/api/v1/barrios/B01001")),
+    "GET /api/v1/micro-barrios": (ALL, get("/api/v1/micro-barrios")),
+    "GET /api/v1/locate": (ALL, get("/api/v1/locate?lon=-72.775&lat=-39.452")),
+    "GET /api/v1/categories": (ALL, get("/api/v1/categories")),
+    "GET /api/v1/complaints": ("U A A D D A A", get("/api/v1/complaints")),
+    "POST /api/v1/complaints": (
+        "U A D D D D A",
+        send("POST", "/api/v1/complaints", json=COMPLAINT),
+    ),
+    "GET /api/v1/complaints/stats": ("U A A D D A A", get("/api/v1/complaints/stats")),
+    "POST /api/v1/complaints/import": (
+        # pdi may import, but not carabineros' rows: 422 with the rows (allowed-but-rejected)
+        "U A A D D D A",
+        send(
+            "POST",
+            "/api/v1/complaints/import",
+            content=csv_body(GOOD_ROW),
+            headers={"Content-Type": "text/csv"},
+        ),
+    ),
+    "GET /api/v1/risk-factor-types": (ALL, get("/api/v1/risk-factor-types")),
+    "POST /api/v1/risk-factor-types": (
+        ADMIN,
+        send(
+            "POST",
+            "/api/v1/risk-factor-types",
+            json={
+                "code": "matriz_tipo",
+                "label": "Tipo de prueba",
+                "default_unit": "Aseo y ornato",
+                "expected_days": 5,
+                "geometry_types": ["Point"],
+            },
+        ),
+    ),
+    "PATCH /api/v1/risk-factor-types/{code}": (
+        ADMIN,
+        send("PATCH", "/api/v1/risk-factor-types/microbasural", json={"expected_days": 9}),
+    ),
+    "POST /api/v1/risk-factors": (
+        "U A A D D D A",
+        send("POST", "/api/v1/risk-factors", json=report_body()),
+    ),
+    "GET /api/v1/risk-factors": (KEYED, get("/api/v1/risk-factors")),
+    "GET /api/v1/risk-factors/stats": (KEYED, get("/api/v1/risk-factors/stats")),
+    "GET /api/v1/risk-factors/{report_id}": ("U A H A H A A", get(RF)),
+    "PATCH /api/v1/risk-factors/{report_id}": (
+        "U A H D H D A",
+        send("PATCH", RF, json={"severity": 4}),
+    ),
+    "POST /api/v1/risk-factors/{report_id}/transitions": (
+        "U D D A H D A",
+        send("POST", RF + "/transitions", json={"to": "en_gestion"}),
+    ),
+    "POST /api/v1/risk-factors/{report_id}/photos": (
+        "U A H D D D A",
+        send("POST", RF + "/photos", files={"file": ("f.png", PNG, "image/png")}),
+    ),
+    "GET /api/v1/risk-factors/{report_id}/photos/{photo_id}": (
+        "U A H A H A A",
+        get(RF + "/photos/{c.photo}"),
+    ),
+    "GET /api/v1/public/risk-factors": (ALL, get("/api/v1/public/risk-factors")),
+    "POST /api/v1/projects": (
+        "U D D D D A A",
+        send(
+            "POST",
+            "/api/v1/projects",
+            json={"comuna": "14103", "name": "Luminarias", "typology": "IL"},
+        ),
+    ),
+    "GET /api/v1/projects": (KEYED, get("/api/v1/projects")),
+    "GET /api/v1/projects/{project_id}": (KEYED, get("/api/v1/projects/{c.project}")),
+    "PATCH /api/v1/projects/{project_id}": (
+        "U D D D D A A",
+        send("PATCH", "/api/v1/projects/{c.project}", json={"name": "Luminarias 2"}),
+    ),
+    "GET /api/v1/webhooks": ("U D D A A D A", get("/api/v1/webhooks")),
+    "POST /api/v1/webhooks": (
+        "U D D A A D A",
+        send("POST", "/api/v1/webhooks", json={"comuna": "14103", "url": "https://u.example/h"}),
+    ),
+    "DELETE /api/v1/webhooks/{subscription_id}": ("U D D A H D A", send("DELETE", WH)),
+    "GET /api/v1/webhooks/{subscription_id}/deliveries": (
+        "U D D A H D A",
+        get(WH + "/deliveries"),
+    ),
+    "POST /api/v1/webhooks/{subscription_id}/deliveries/{delivery_id}/retry": (
+        "U D D a H D a",
+        send("POST", WH + f"/deliveries/{uuid.uuid4()}/retry"),
+    ),
+    "GET /api/v1/audit": (ADMIN, get("/api/v1/audit")),
+    "GET /api/v1/audit/verify": (ADMIN, get("/api/v1/audit/verify")),
+    "GET /api/v1/public/stats": (ALL, get("/api/v1/public/stats?year=2025")),
+    "GET /ogc": (ALL, get("/ogc")),
+    "GET /ogc/conformance": (ALL, get("/ogc/conformance")),
+    "GET /ogc/collections": (ALL, get("/ogc/collections")),
+    "GET /ogc/collections/{collection_id}": (ALL, get("/ogc/collections/barrios")),
+    "GET /ogc/collections/{collection_id}/queryables": (
+        ALL,
+        get("/ogc/collections/barrios/queryables"),
+    ),
+    "GET /ogc/collections/{collection_id}/items": (ALL, get("/ogc/collections/barrios/items")),
+    "GET /ogc/collections/{collection_id}/items/{feature_id}": (
+        "a a a a a a a",
+        get("/ogc/collections/barrios/items/B01001"),
+    ),
+    "GET /open311/v2/services.json": (ALL, get("/open311/v2/services.json")),
+    "GET /open311/v2/services/{service_code}.json": (
+        ALL,
+        get("/open311/v2/services/luminaria_apagada.json"),
+    ),
+    "GET /open311/v2/requests.json": (ALL, get("/open311/v2/requests.json")),
+    "POST /open311/v2/requests.json": (
+        "U A A D D D A",
+        send(
+            "POST",
+            "/open311/v2/requests.json",
+            data={
+                "service_code": "microbasural",
+                "lat": "-39.452",
+                "long": "-72.775",
+                "attribute[severidad]": "2",
+            },
+        ),
+    ),
+    # public, generalised: a report is visible to everyone, without its exact location
+    "GET /open311/v2/requests/{request_id}.json": (
+        ALL,
+        get("/open311/v2/requests/{c.report}.json"),
+    ),
+}
+
+
+def _routes() -> list[str]:
+    app = create_app(DatabaseSettings())
+    spec = app.openapi()
+    return [f"{method.upper()} {path}" for path, ops in spec["paths"].items() for method in ops]
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    routes = _routes()
+    missing = [route for route in routes if route not in MATRIX]
+    stale = [route for route in MATRIX if route not in routes]
+    hint = "\n".join(
+        f'    "{route}": ("U D D D D D A", get("...")),  # columns: {" ".join(ROLES)}'
+        for route in missing
+    )
+    assert not missing, f"Rutas sin fila en MATRIX (tests/test_authz_matrix.py); agregue:\n{hint}"
+    assert not stale, f"Filas de MATRIX sin ruta: {stale}"
+
+
+@pytest.fixture
+def setup(client: TestClient, db: Session) -> tuple[dict[str, dict[str, str]], Ctx]:
+    secrets = {
+        "police": make_key(db, role=Role.POLICE, institution="carabineros"),
+        "pdi": make_key(db, role=Role.POLICE, institution="pdi"),
+        "unit": make_key(db, role=Role.UNIT, unit="Alumbrado público"),
+        "other_unit": make_key(db, role=Role.UNIT, unit="Aseo y ornato"),
+        "planner": make_key(db, role=Role.PLANNER),
+        "admin": make_key(db, role=Role.ADMIN),
+    }
+    headers = {"public": {}, **{role: bearer(s) for role, s in secrets.items()}}
+
+    class _Keys:
+        police, admin = secrets["police"], secrets["admin"]
+
+        def h(self, role: str, **extra: str) -> dict[str, str]:
+            return {**headers[role], **extra}
+
+    keys: Any = _Keys()
+    report = create_report(client, keys)
+    for target in ("validado", "derivado"):
+        assert move(client, keys, report["id"], target).status_code == 200
+    photo = client.post(
+        f"/api/v1/risk-factors/{report['id']}/photos",
+        files={"file": ("f.png", PNG, "image/png")},
+        headers=headers["police"],
+    )
+    project = client.post(
+        "/api/v1/projects",
+        json={"comuna": "14103", "name": "Plaza", "typology": "REP"},
+        headers=headers["admin"],
+    )
+    webhook = client.post(
+        "/api/v1/webhooks",
+        json={"comuna": "14103", "url": "https://alumbrado.example/h"},
+        headers=headers["unit"],
+    )
+    db.commit()
+    ctx = Ctx(
+        report=report["id"],
+        photo=photo.json()["id"],
+        project=project.json()["id"],
+        webhook=webhook.json()["id"],
+    )
+    return headers, ctx
+
+
+def _ok(expected: str, status: int) -> bool:
+    if status >= 500:
+        return False
+    return {
+        "A": status not in (401, 403, 404),
+        "a": status not in (401, 403),
+        "U": status == 401,
+        "D": status == 403,
+        "H": status == 404,
+    }[expected]
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX))
+def test_matrix(
+    route: str, client: TestClient, setup: tuple[dict[str, dict[str, str]], Ctx]
+) -> None:
+    headers, ctx = setup
+    expected, build = MATRIX[route]
+    wrong = []
+    for role, cell in zip(ROLES, expected.split(), strict=True):
+        request = build(ctx)
+        request["headers"] = {**request.get("headers", {}), **headers[role]}
+        response = client.request(**request)
+        if not _ok(cell, response.status_code):
+            wrong.append(f"{role}: se esperaba {cell}, llegó {response.status_code}")
+    assert not wrong, f"{route}: " + "; ".join(wrong)
