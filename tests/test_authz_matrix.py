@@ -178,6 +178,40 @@ MATRIX: dict[str, tuple[str, Request]] = {
         "a a a a a a a",
         get("/ogc/collections/barrios/items/B01001"),
     ),
+    "GET /ogc/tileMatrixSets": (ALL, get("/ogc/tileMatrixSets")),
+    "GET /ogc/tileMatrixSets/WebMercatorQuad": (ALL, get("/ogc/tileMatrixSets/WebMercatorQuad")),
+    "GET /ogc/collections/{collection_id}/tiles": (ALL, get("/ogc/collections/barrios/tiles")),
+    "GET /ogc/collections/{collection_id}/tiles/WebMercatorQuad": (
+        ALL,
+        get("/ogc/collections/barrios/tiles/WebMercatorQuad"),
+    ),
+    "GET /ogc/collections/{collection_id}/tiles/WebMercatorQuad/{z}/{x}/{y}": (
+        ALL,
+        get("/ogc/collections/barrios/tiles/WebMercatorQuad/12/1267/2543"),
+    ),
+    "GET /api/v1/map-config": (ALL, get("/api/v1/map-config")),
+    "GET /api/v1/projects/{project_id}/evaluation": (
+        KEYED,
+        get("/api/v1/projects/{c.project}/evaluation"),
+    ),
+    "POST /api/v1/rankings": (
+        "U D D D D A A",
+        send("POST", "/api/v1/rankings", json={"level": "barrio"}),
+    ),
+    "GET /api/v1/rankings/profiles": (KEYED, get("/api/v1/rankings/profiles")),
+    "POST /api/v1/rankings/profiles": (ADMIN, send("POST", "/api/v1/rankings/profiles", json={})),
+    "GET /api/v1/rankings/latest": ("U a a a a a a", get("/api/v1/rankings/latest?level=barrio")),
+    "GET /api/v1/rankings/{snapshot_id}": (
+        "U a a a a a a",
+        get("/api/v1/rankings/00000000-0000-0000-0000-000000000000"),
+    ),
+    "POST /api/v1/rankings/{snapshot_id}/recompute": (
+        "U a a a a a a",
+        send("POST", "/api/v1/rankings/00000000-0000-0000-0000-000000000000/recompute"),
+    ),
+    "GET /api/v1/reports": ("U D D D D A A", get("/api/v1/reports")),
+    "POST /api/v1/reports": ("U D D D D A A", send("POST", "/api/v1/reports", json={})),
+    "GET /api/v1/reports/{report_id}": ("U D D D D a a", get("/api/v1/reports/999999")),
     "GET /open311/v2/services.json": (ALL, get("/open311/v2/services.json")),
     "GET /open311/v2/services/{service_code}.json": (
         ALL,
