@@ -5,11 +5,12 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.api import api_router, health, ogc_router, open311, web
+from app.api.deps import reject_repeated_query
 from app.api.limits import BodyLimitMiddleware, PublicRateLimitMiddleware, SlidingWindow
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
@@ -49,6 +50,7 @@ def create_app(database: DatabaseSettings | None = None) -> FastAPI:
         summary="Información territorial para la seguridad pública comunal",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(reject_repeated_query)],
     )
 
     limits = get_limit_settings()

@@ -216,3 +216,13 @@ def test_writes_answer_503_when_the_database_is_down() -> None:
             assert response.headers["retry-after"]
             assert "psycopg" not in response.text
             assert problem["request_id"]
+
+
+def test_repeated_single_valued_query_parameter_is_a_422(client: TestClient) -> None:
+    body = assert_problem(
+        client.get(
+            "/api/v1/locate", params=[("lon", "-72.775"), ("lon", "-72.7"), ("lat", "-39.45")]
+        ),
+        422,
+    )
+    assert body["errors"] == [{"field": "lon", "location": "query", "reason": "parámetro repetido"}]

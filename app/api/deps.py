@@ -1,15 +1,18 @@
 """Reusable dependencies: the database session and the caller."""
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi._compat import field_annotation_is_sequence
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.limits import client_ip, too_many
 from app.db import unit_of_work
-from app.errors import Forbidden, InvalidCredentials, NotAuthenticated
+from app.errors import Forbidden, InvalidCredentials, InvalidInput, NotAuthenticated
 from app.models import Role
 from app.services import audit
 from app.services.api_keys import KEY_PREFIX, PUBLIC, Caller, authenticate
@@ -90,3 +93,41 @@ def require_roles(*roles: Role) -> Callable[[Caller], Caller]:
         return caller
 
     return dependency
+
+
+def _sequence_query_params(route: APIRoute) -> frozenset[str]:
+    """Query parameters a route declares as lists (the only ones that may repeat)."""
+    cached: frozenset[str] | None = getattr(route, "_vigia_list_params", None)
+    if cached is not None:
+        return cached
+    names: set[str] = set()
+    stack = [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        names.update(
+            f.alias
+            for f in dependant.query_params
+            if field_annotation_is_sequence(f.field_info.annotation)
+        )
+        stack.extend(dependant.dependencies)
+    found = frozenset(names)
+    route._vigia_list_params = found  # type: ignore[attr-defined]
+    return found
+
+
+def reject_repeated_query(request: Request) -> None:
+    """`?barrio=a&barrio=b` on a single-valued parameter is ambiguous: say so, don't guess."""
+    counts = Counter(key for key, _ in request.query_params.multi_items())
+    repeated = [key for key, n in counts.items() if n > 1]
+    if not repeated:
+        return
+    route = request.scope.get("route")
+    allowed = _sequence_query_params(route) if isinstance(route, APIRoute) else frozenset()
+    bad = sorted(key for key in repeated if key not in allowed)
+    if bad:
+        raise InvalidInput(
+            f"Parámetro repetido: {', '.join(bad)}; se espera un solo valor.",
+            errors=[
+                {"field": key, "location": "query", "reason": "parámetro repetido"} for key in bad
+            ],
+        )
