@@ -80,3 +80,14 @@ def test_micro_barrio_is_refused_with_the_reason(client: TestClient) -> None:
     assert body["code"] == "nivel_no_publico"
     assert "1.000 habitantes" in body["detail"]
     assert_problem(client.get(URL, params={"level": "comuna"}), 422)
+
+
+def test_statistics_page_shows_the_public_classes(client: TestClient, db: Session) -> None:
+    internal = _compute_barrio_ranking(client, db)
+
+    html = client.get("/estadisticas", params={"year": "2026"}).text
+
+    assert internal["id"] in html
+    assert internal["units"][0]["name"] in html
+    assert internal["units"][0]["class"] in html
+    assert str(internal["units"][0]["score"]) not in html
