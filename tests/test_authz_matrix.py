@@ -165,6 +165,8 @@ MATRIX: dict[str, tuple[str, Request]] = {
     "GET /api/v1/audit": (ADMIN, get("/api/v1/audit")),
     "GET /api/v1/audit/verify": (ADMIN, get("/api/v1/audit/verify")),
     "GET /api/v1/public/stats": (ALL, get("/api/v1/public/stats?year=2025")),
+    # public; the fixtures compute no ranking, so "sin ranking publicado" (404) is fine
+    "GET /api/v1/public/rankings": ("a a a a a a a", get("/api/v1/public/rankings")),
     "GET /ogc": (ALL, get("/ogc")),
     "GET /ogc/conformance": (ALL, get("/ogc/conformance")),
     "GET /ogc/collections": (ALL, get("/ogc/collections")),

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import SessionDep
 from app.schemas.problem import problem_responses
-from app.schemas.public import PublicStatsRead
-from app.services import public_stats
+from app.schemas.public import PublicRankingRead, PublicStatsRead
+from app.services import public_rankings, public_stats
 
 router = APIRouter(prefix="/public", tags=["público"])
 
@@ -39,7 +39,22 @@ def public_complaint_stats(
     return PublicStatsRead.model_validate(body)
 
 
-# TODO(lead, at merge with `rank`): GET /public/rankings?level=barrio — the published
-# snapshot's unit_code, rank and class only (no scores below 1,000 residents, no inputs),
-# from ranking_snapshot / ranking_unit_result. Add it to the privacy check's endpoint list
-# (found automatically from OpenAPI) and to tests/test_authz_matrix.py's table.
+@router.get(
+    "/rankings",
+    operation_id="publicRankingSummary",
+    response_model=PublicRankingRead,
+    responses=problem_responses(404, 422, 429),
+)
+def public_ranking_summary(
+    session: SessionDep,
+    level: Annotated[
+        Literal["barrio", "micro_barrio"],
+        Query(description="Solo barrio es público; micro_barrio responde 422 explicando por qué."),
+    ] = "barrio",
+    comuna: Annotated[
+        str | None, Query(pattern=r"^\d{5}$", description="Código CUT (si hay más de una).")
+    ] = None,
+) -> PublicRankingRead:
+    """Clase y lugar de cada barrio en el último ranking guardado, citable por su id."""
+    body = public_rankings.public_ranking(session, comuna=comuna, level=level)
+    return PublicRankingRead.model_validate(body)

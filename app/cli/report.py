@@ -14,7 +14,7 @@ from rich.table import Table
 from app.cli.common import console, out, transaction
 from app.models import ReportFormat, ReportKind
 from app.services.reports import store
-from app.services.reports.generate import generate, only_comuna
+from app.services.reports.generate import generate, only_comuna, public_annual
 from app.services.reports.plan import DEFAULT_PLAN, load_plan, set_indicator
 
 app = typer.Typer(help="Informes: boletín del Consejo, avance a la SPD, cuenta pública anual.")
@@ -114,9 +114,26 @@ def annual(
     comuna: str | None = ComunaOpt,
     output: Path | None = OutputOpt,
     as_of: str | None = AsOfOpt,
+    public: bool = typer.Option(
+        False,
+        "--public",
+        help="Versión pública: cifras suprimidas, sin secciones internas; no se guarda en "
+        "la base, se escribe en --output (o en el directorio actual).",
+    ),
 ) -> None:
-    """Cuenta pública anual, versión interna (la pública pasa por las reglas de privacidad)."""
-    _run(ReportKind.ANNUAL, year, fmt, comuna, output, as_of)
+    """Cuenta pública anual: interna, o con --public la versión para la comunidad."""
+    if not public:
+        _run(ReportKind.ANNUAL, year, fmt, comuna, output, as_of)
+        return
+    cutoff = _as_of(as_of)
+    with transaction() as session:
+        name, content = public_annual(
+            session, year=year, fmt=fmt, comuna=comuna, as_of=cutoff, location="option"
+        )
+    target = output or Path(name)
+    target = target / name if target.is_dir() else target
+    target.write_bytes(content)
+    console.print(f"[green]Listo:[/green] versión pública escrita en {target}")
 
 
 @app.command("list")

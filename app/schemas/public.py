@@ -1,3 +1,5 @@
+import uuid
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -51,3 +53,35 @@ class PublicStatsRead(BaseModel):
         description="Categorías sensibles: solo comuna completa y por trimestre."
     )
     sensitive_total: Count
+
+
+class PublicRankedUnitRead(BaseModel):
+    code: str = Field(description="Código del barrio.")
+    name: str
+    class_: str = Field(
+        alias="class", description="Clase del ranking: crítico, alto, medio o bajo."
+    )
+    rank: int = Field(description="Lugar entre los barrios publicados (1 = más crítico).")
+
+
+class PublicPeriodRead(BaseModel):
+    start: date
+    end: date
+
+
+class PublicProfileRead(BaseModel):
+    name: str
+    version: int
+
+
+class PublicRankingRead(BaseModel):
+    """Clases del último ranking de barrios: sin puntajes, valores ni contribuciones."""
+
+    snapshot_id: uuid.UUID = Field(description="Identificador del ranking citado.")
+    comuna: str
+    level: Literal["barrio"]
+    period: PublicPeriodRead
+    profile: PublicProfileRead
+    computed_at: datetime
+    units: list[PublicRankedUnitRead]
+    withheld: int = Field(description="Barrios no publicados por tener menos de 1.000 habitantes.")

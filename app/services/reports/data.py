@@ -75,7 +75,14 @@ def barrios(session: Session, comuna: str) -> list[tuple[str, str]]:
 
 
 def monthly_counts(
-    session: Session, comuna: str, first: Month, last: Month, *, as_of: datetime, by: str
+    session: Session,
+    comuna: str,
+    first: Month,
+    last: Month,
+    *,
+    as_of: datetime,
+    by: str,
+    include_sensitive: bool = True,
 ) -> dict[tuple[str | None, str], int]:
     """{(family or barrio code, 'YYYY-MM'): count} for the months first..last (inclusive)."""
     group = {"family": CrimeCategory.family_code, "barrio": Barrio.code}[by]
@@ -93,6 +100,8 @@ def monthly_counts(
         )
         .group_by(group, month)
     )
+    if not include_sensitive:
+        stmt = stmt.where(~CrimeCategory.sensitive)
     return {(row.key, row.month): row.n for row in session.execute(stmt)}
 
 

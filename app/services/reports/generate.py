@@ -14,6 +14,7 @@ from app.services.reports import render, store
 from app.services.reports.bulletin import build_bulletin
 from app.services.reports.period import parse_month, parse_year, year_period, year_to_date
 from app.services.reports.progress import build_progress
+from app.services.reports.public import build_public_progress
 
 Step = Callable[[str], None]
 
@@ -85,3 +86,28 @@ def generate(
         as_of=as_of,
         created_by=created_by,
     )
+
+
+def public_annual(
+    session: Session,
+    *,
+    year: str,
+    fmt: ReportFormat,
+    comuna: str | None = None,
+    as_of: datetime | None = None,
+    step: Step = _quiet,
+    location: str = "body",
+) -> tuple[str, bytes]:
+    """The public cuenta pública (file name and content). Not stored: generated_report
+    keeps staff versions; this one is derived from the same data and cutoff, and anyone
+    with `as_of` can render it again.
+    """
+    now = datetime.now(UTC)
+    as_of = as_of or now
+    code = only_comuna(session, comuna)
+    step("consultando datos")
+    period = year_period(parse_year(year, now=now, field="year", location=location))
+    progress = build_public_progress(session, ReportKind.ANNUAL, code, period, as_of=as_of)
+    html = render.progress_html(progress, step)
+    content = render.html_to_pdf(html, step) if fmt == ReportFormat.PDF else html.encode()
+    return f"cuenta-publica-{code}-{period.first.year}-publica.{fmt.value}", content

@@ -1,9 +1,7 @@
 """Progress against the plan: the SPD progress report (year to date) and the annual
-cuenta pública (calendar year). Both are built here in their internal version.
-
-Phase 2 hook: the public annual report is `public_version(internal, suppress)`, with the
-privacy branch's small-cell suppression passed in as `suppress`. Nothing public is rendered
-until then.
+cuenta pública (calendar year). Both are built here in their internal version; the public
+cuenta pública is `public_version(internal, suppress, barrios=...)` with the privacy
+module's small-cell suppression (app/services/reports/public.py puts them together).
 """
 
 from __future__ import annotations
@@ -15,20 +13,26 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.models import ReportKind
+from app.privacy.suppression import SuppressedTable
 from app.services.reports import data
 from app.services.reports.period import Period
 from app.services.reports.plan import IndicatorResult, Plan, default_plan, evaluate_plan
+
+Count = int | str  # a number, or a suppression label ("<5", "<10", "suprimido")
 
 
 @dataclass(frozen=True)
 class PeriodRow:
     code: str | None
     name: str
-    current: int
-    previous: int  # same months of the previous year
+    current: Count
+    previous: Count  # same months of the previous year
 
     @property
     def change(self) -> float | None:
+        # no change from a suppressed count: it would give the hidden number back
+        if not isinstance(self.current, int) or not isinstance(self.previous, int):
+            return None
         if self.previous == 0:
             return None
         return round(100.0 * (self.current - self.previous) / self.previous, 1)
@@ -48,14 +52,17 @@ class Progress:
     barrios: list[PeriodRow]
     units: list[data.UnitRow]
     projects: list[data.ProjectRow]
+    public_total: PeriodRow | None = None  # the suppressed total row of the public version
 
     @property
     def total(self) -> PeriodRow:
+        if self.public_total is not None:
+            return self.public_total
         return PeriodRow(
             None,
             "Total",
-            sum(r.current for r in self.families),
-            sum(r.previous for r in self.families),
+            sum(int(r.current) for r in self.families),
+            sum(int(r.previous) for r in self.families),
         )
 
     @property
@@ -112,19 +119,51 @@ def build_progress(
     )
 
 
-CountSuppressor = Callable[[list[PeriodRow]], list[PeriodRow]]
+Suppressor = Callable[[dict[tuple[str, str], int], list[str], list[str], int], SuppressedTable]
+CURRENT, PREVIOUS = "current", "previous"
 
 
-def public_version(internal: Progress, suppress: CountSuppressor) -> Progress:
-    """Phase 2 hook for the public cuenta pública: the same report with every count table
-    passed through the privacy rules (`suppress`, e.g. "<5" cells and complementary
-    suppression from the privacy branch) and the staff-only sections dropped (work per
-    responsible unit). The result must pass `vigia privacy check` before it is published.
+def suppress_rows(
+    rows: list[PeriodRow], suppress: Suppressor, threshold: int
+) -> tuple[list[PeriodRow], PeriodRow]:
+    """A rows x (current, previous) table with its margins, small cells hidden and the
+    hidden ones protected from recovery through the totals; the total row as published.
     """
+    keys = [r.code or r.name for r in rows]
+    counts = {(k, CURRENT): int(r.current) for k, r in zip(keys, rows, strict=True)}
+    counts |= {(k, PREVIOUS): int(r.previous) for k, r in zip(keys, rows, strict=True)}
+    table = suppress(counts, keys, [CURRENT, PREVIOUS], threshold)
+    shown = [
+        replace(r, current=table.cells[k, CURRENT], previous=table.cells[k, PREVIOUS])
+        for k, r in zip(keys, rows, strict=True)
+    ]
+    total = PeriodRow(None, "Total", table.column_totals[CURRENT], table.column_totals[PREVIOUS])
+    return shown, total
+
+
+def public_version(
+    internal: Progress,
+    suppress: Suppressor,
+    *,
+    barrios: list[PeriodRow],
+    general_threshold: int = 5,
+    sensitive_threshold: int = 10,
+) -> Progress:
+    """The public cuenta pública: every count table through small-cell and complementary
+    suppression, and the staff-only section (work per responsible unit) dropped.
+
+    `barrios` must be the public barrio rows (non-sensitive categories only, barrios under
+    1,000 residents merged): the internal rows count sensitive categories per barrio, which
+    is never public. The family table is at comuna level and includes the sensitive
+    families, so it takes the sensitive threshold throughout ("<10").
+    """
+    families, total = suppress_rows(internal.families, suppress, sensitive_threshold)
+    public_barrios, _ = suppress_rows(barrios, suppress, general_threshold)
     return replace(
         internal,
         audience="público",
-        families=suppress(internal.families),
-        barrios=suppress(internal.barrios),
+        families=families,
+        public_total=total,
+        barrios=public_barrios,
         units=[],
     )

@@ -26,9 +26,11 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "reports"
 Step = Callable[[str], None]
 
 
-def _number(value: float | int | None, digits: int = 0) -> str:
+def _number(value: float | int | str | None, digits: int = 0) -> str:
     if value is None:
         return "—"
+    if isinstance(value, str):
+        return value  # a suppression label ("<5", "<10", "suprimido")
     text = f"{value:,.{digits}f}"
     # Chilean style: 1.234,5
     return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
