@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from tempfile import SpooledTemporaryFile
@@ -17,6 +16,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from app.api.deps import SessionDep, require_roles
 from app.api.territory import GeoJSONResponse
 from app.errors import Forbidden, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from app.geo.bbox import Bbox, BboxError, parse_bbox
 from app.models import Role
 from app.schemas.complaint import (
     SANTIAGO,
@@ -72,23 +72,13 @@ def _local(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=SANTIAGO) if value and value.tzinfo is None else value
 
 
-def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
+def _bbox(value: str | None) -> Bbox | None:
     if value is None:
         return None
     try:
-        numbers = tuple(float(v) for v in value.split(","))
-    except ValueError:
-        raise _problem("bbox", "deben ser 4 números: minlon,minlat,maxlon,maxlat") from None
-    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
-        raise _problem("bbox", "deben ser 4 números finitos: minlon,minlat,maxlon,maxlat")
-    minlon, minlat, maxlon, maxlat = numbers
-    if not (-180 <= minlon <= maxlon <= 180 and -90 <= minlat <= maxlat <= 90):
-        raise _problem(
-            "bbox",
-            "fuera de rango o invertido: se espera minlon <= maxlon en [-180, 180] y "
-            "minlat <= maxlat en [-90, 90]",
-        )
-    return minlon, minlat, maxlon, maxlat
+        return parse_bbox(value)
+    except BboxError as exc:
+        raise _problem("bbox", exc.reason) from None
 
 
 def complaint_filter(

@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse, Response
 from app.api.deps import CallerDep, SessionDep, require_roles
 from app.api.territory import GeoJSONResponse
 from app.errors import InvalidInput, PayloadTooLarge
+from app.geo.bbox import BboxError
+from app.geo.bbox import parse_bbox as geo_parse_bbox
 from app.models import ReportStatus, Role
 from app.schemas.problem import problem_responses
 from app.schemas.risk_factor import (
@@ -76,20 +78,13 @@ def parse_bbox(
 ) -> tuple[float, float, float, float] | None:
     if bbox is None:
         return None
-    problem = InvalidInput(
-        "bbox debe ser minLon,minLat,maxLon,maxLat.",
-        errors=[{"field": "bbox", "location": "query", "reason": "cuatro números, min < max"}],
-    )
     try:
-        values = [float(v) for v in bbox.split(",")]
-    except ValueError as exc:
-        raise problem from exc
-    if len(values) != 4:
-        raise problem
-    min_lon, min_lat, max_lon, max_lat = values
-    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-        raise problem
-    return min_lon, min_lat, max_lon, max_lat
+        return geo_parse_bbox(bbox)
+    except BboxError as exc:
+        raise InvalidInput(
+            f"bbox no válido: {exc.reason}.",
+            errors=[{"field": "bbox", "location": "query", "reason": exc.reason}],
+        ) from None
 
 
 BboxDep = Annotated[tuple[float, float, float, float] | None, Depends(parse_bbox)]

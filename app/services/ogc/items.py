@@ -22,6 +22,8 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.errors import BadRequest, FieldProblem, NotFound
+from app.geo import bbox as geo_bbox
+from app.geo.bbox import Bbox
 from app.models.base import SRID
 from app.services.api_keys import Caller
 from app.services.geojson import feature
@@ -37,21 +39,13 @@ def bad_parameter(field: str, reason: str) -> BadRequest:
     return BadRequest(f"Parámetro {field} no válido: {reason}", errors=[problem])
 
 
-def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+def parse_bbox(raw: str | None) -> Bbox | None:
     if raw is None:
         return None
     try:
-        values = [float(v) for v in raw.split(",")]
-    except ValueError:
-        raise bad_parameter("bbox", "se esperan 4 números separados por comas") from None
-    if len(values) == 6:  # 3-D bbox: drop the heights
-        values = [values[0], values[1], values[3], values[4]]
-    if len(values) != 4 or any(v != v or v in (float("inf"), float("-inf")) for v in values):
-        raise bad_parameter("bbox", "se esperan 4 números: minlon,minlat,maxlon,maxlat")
-    minx, miny, maxx, maxy = values
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise bad_parameter("bbox", "fuera de rango o con latitudes invertidas (WGS 84 lon/lat)")
-    return minx, miny, maxx, maxy
+        return geo_bbox.parse_bbox(raw, allow_3d=True)
+    except geo_bbox.BboxError as exc:
+        raise bad_parameter("bbox", exc.reason) from None
 
 
 def _instant(text: str) -> datetime | None:
