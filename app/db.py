@@ -18,7 +18,9 @@ def make_engine(settings: DatabaseSettings) -> Engine:
         connect_args={
             "connect_timeout": 5,
             "application_name": "vigia",
-            "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+            # JIT compilation cost up to a second on tiles and large item pages and never
+            # paid back on Vigía's queries (measured in docs/benchmarks.md): off for all.
+            "options": f"-c statement_timeout={settings.statement_timeout_ms} -c jit=off",
         },
     )
 

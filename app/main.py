@@ -1,11 +1,10 @@
 """Application factory: `uvicorn app.main:app` or `vigia serve`."""
 
 import logging
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
@@ -14,6 +13,7 @@ from app.api.deps import reject_repeated_query
 from app.api.limits import BodyLimitMiddleware, PublicRateLimitMiddleware, SlidingWindow
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
+from app.api.request_id import RequestIdMiddleware
 from app.db import make_engine, make_sessionmaker
 from app.services.web_map import STATIC_DIR
 from app.settings import DatabaseSettings, get_database_settings, get_limit_settings
@@ -60,16 +60,7 @@ def create_app(database: DatabaseSettings | None = None) -> FastAPI:
     app.add_middleware(PublicRateLimitMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=limits)
 
-    @app.middleware("http")
-    async def request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        incoming = request.headers.get("x-request-id", "")
-        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
-        request.state.request_id = rid
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = rid
-        return response
+    app.add_middleware(RequestIdMiddleware)  # outermost: every response carries the id
 
     install_problem_handlers(app)
     app.include_router(health.router)

@@ -106,9 +106,9 @@ def main() -> None:
     direct = psycopg.connect(pg_url, autocommit=True)
     direct.execute("SET jit = off")
 
-    def run_sql(stmt: object) -> Callable[[], object]:
+    def run_sql(stmt: object, values: dict[str, object]) -> Callable[[], object]:
         compiled = stmt.compile(engine)  # type: ignore[attr-defined]
-        sql, params = str(compiled), compiled.params
+        sql, params = str(compiled), compiled.construct_params(values)
         return lambda: direct.execute(sql, params).fetchall()
 
     vigia_env = {"VIGIA_DATABASE_URL": url}
@@ -141,8 +141,10 @@ def main() -> None:
             return call
 
         for limit in (10, 10_000):
-            stmt = items.build_items_statement(complaints, items.ItemsQuery(limit=limit), caller)
-            sql = p50(run_sql(stmt), args.runs)
+            stmt, values = items.build_items_statement(
+                complaints, items.ItemsQuery(limit=limit), caller
+            )
+            sql = p50(run_sql(stmt, values), args.runs)
             ours = p50(get(f"{v_base}/items", limit=limit), args.runs)
             theirs = p50(get(f"{t_base}/items", limit=limit), args.runs)
             rows.append((f"items limit={limit}", ours, sql, theirs))
@@ -153,8 +155,8 @@ def main() -> None:
             n = max(1, args.runs // len(coords))
             ours_t, sql_t, theirs_t = [], [], []
             for x, y in coords:
-                stmt, _ = tiles.tile_statement(complaints, caller, z, x, y, settings)
-                sql_t.append(p50(run_sql(stmt), n))
+                stmt, _ = tiles.tile_statement(complaints, caller, z, settings)
+                sql_t.append(p50(run_sql(stmt, tiles.tile_params(z, x, y)), n))
                 ours_t.append(p50(get(f"{v_base}/tiles/WebMercatorQuad/{z}/{x}/{y}"), n))
                 theirs_t.append(p50(get(f"{t_base}/tiles/WebMercatorQuad/{z}/{x}/{y}"), n))
             rows.append(

@@ -115,7 +115,7 @@ def _sequence_query_params(route: APIRoute) -> frozenset[str]:
     return found
 
 
-def reject_repeated_query(request: Request) -> None:
+async def reject_repeated_query(request: Request) -> None:
     """`?barrio=a&barrio=b` on a single-valued parameter is ambiguous: say so, don't guess."""
     counts = Counter(key for key, _ in request.query_params.multi_items())
     repeated = [key for key, n in counts.items() if n > 1]

@@ -6,11 +6,11 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import Engine
 
-from app.api.deps import CallerDep
+from app.api.deps import CallerDep, SessionDep
 from app.api.territory import GeoJSONResponse
 from app.errors import NotAuthenticated, NotFound
 from app.schemas.problem import problem_responses
@@ -35,6 +35,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
 ]
+_HEAD = b'{"type":"FeatureCollection","features":['
 _RESERVED = {"limit", "offset", "bbox", "bbox-crs", "datetime", "filter", "filter-lang", "f", "crs"}
 
 CollectionId = Annotated[str, Path(description="Identificador de la colección.", max_length=64)]
@@ -69,7 +70,7 @@ def ogc_base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/ogc"
 
 
-def _engine(request: Request) -> Engine:
+async def _engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
@@ -236,6 +237,7 @@ def list_items(
     request: Request,
     collection_id: CollectionId,
     caller: CallerDep,
+    session: SessionDep,
     engine: EngineDep,
     limit: Limit = items.DEFAULT_LIMIT,
     offset: Offset = 0,
@@ -243,7 +245,7 @@ def list_items(
     datetime: Datetime = None,
     cql: Filter = None,
     filter_lang: FilterLang = "cql2-text",
-) -> StreamingResponse:
+) -> Response:
     """Elementos de la colección como FeatureCollection GeoJSON, paginados."""
     c = readable_collection(collection_id, caller)
     known = {q.name for q in c.properties}
@@ -262,7 +264,6 @@ def list_items(
         cql=cql,
         cql_lang=filter_lang,
     )
-    page = items.open_page(engine, c, query, caller)
     self_url = str(request.url)
 
     def footer(returned: int, more: bool) -> bytes:
@@ -293,7 +294,12 @@ def list_items(
         tail = {"numberReturned": returned, "links": links}
         return b"]," + orjson.dumps(tail)[1:]
 
-    return StreamingResponse(page.stream(footer), media_type=GEOJSON_MEDIA_TYPE)
+    if limit < items.BATCH:  # one fetch on the request's own connection, no cursor
+        features, more = items.read_page(session.connection(), c, query, caller)
+        body = b"".join((_HEAD, ",".join(features).encode(), footer(len(features), more)))
+        return GeoJSONResponse(body)
+    page = items.open_page(engine, c, query, caller)
+    return StreamingResponse(page.stream(_HEAD, footer), media_type=GEOJSON_MEDIA_TYPE)
 
 
 @router.get(
@@ -308,12 +314,11 @@ def get_item(
     collection_id: CollectionId,
     feature_id: Annotated[str, Path(max_length=100, description="Identificador del elemento.")],
     caller: CallerDep,
-    engine: EngineDep,
+    session: SessionDep,
 ) -> GeoJSONResponse:
     """Un elemento como Feature GeoJSON."""
     c = readable_collection(collection_id, caller)
-    with engine.connect() as connection:
-        text = items.read_item(connection, c, feature_id, caller)
+    text = items.read_item(session.connection(), c, feature_id, caller)
     body = orjson.loads(text)
     base = f"{ogc_base(request)}/collections/{c.id}"
     body["links"] = [

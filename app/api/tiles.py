@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from app.api.deps import CallerDep
+from app.api.deps import CallerDep, SessionDep
 from app.api.ogc import CollectionId, EngineDep, ogc_base, readable_collection, territory_bbox
 from app.schemas.problem import problem_responses
 from app.services.ogc import tiles
@@ -171,13 +171,12 @@ def tile(
     x: Column,
     y: Row,
     caller: CallerDep,
-    engine: EngineDep,
+    session: SessionDep,
     settings: TileSettingsDep,
 ) -> Response:
     """Una tesela vectorial (Mapbox Vector Tile) de la colección."""
     c = readable_collection(collection_id, caller)
-    with engine.connect() as connection:
-        rendered = tiles.render_tile(connection, c, caller, z, x, y, settings)
+    rendered = tiles.render_tile(session.connection(), c, caller, z, x, y, settings)
     headers = {
         "ETag": rendered.etag,
         "Cache-Control": (

@@ -1,9 +1,10 @@
 """Items of a collection: filters (bbox, datetime, properties, CQL2) and the streamed page.
 
 The page is assembled by PostgreSQL feature by feature (`json_build_object` +
-`ST_AsGeoJSON`) and streamed from a server-side cursor, so a 10,000-feature page never
-sits in Python memory as objects. CQL2 goes through pygeofilter's parser and its
-SQLAlchemy backend: expressions with bind parameters, never spliced text.
+`ST_AsGeoJSON`). Pages of BATCH features or more are streamed from a server-side cursor,
+so a 10,000-feature page never sits in Python memory as objects; smaller pages are read in
+one plain fetch on the request's connection (`read_page`). CQL2 goes through pygeofilter's
+parser and its SQLAlchemy backend: expressions with bind parameters, never spliced text.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from lark.exceptions import LarkError
 from pygeofilter.backends.sqlalchemy import to_filter
 from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
-from sqlalchemy import Connection, Engine, Text, cast, func, select
+from sqlalchemy import Connection, Engine, Float, Integer, Text, bindparam, cast, func, select
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -31,7 +33,7 @@ from app.services.ogc.collections import Collection
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 10
-_FIRST_BATCH = 500
+BATCH = 500
 
 
 def bad_parameter(field: str, reason: str) -> BadRequest:
@@ -123,45 +125,98 @@ def _cql_filter(collection: Collection, columns: Any, text: str, lang: str) -> C
         raise bad_parameter("filter", f"operación no soportada ({exc})") from None
 
 
-def filtered_source(collection: Collection, caller: Caller, query: ItemsQuery) -> Any:
-    """The collection's rows this caller may see that match the query, as subquery `c`."""
-    sub = collection.scoped_source(caller).subquery("c")
-    conditions: list[ColumnElement[Any]] = []
+@dataclass(frozen=True)
+class _Shape:
+    """What a page statement looks like, whatever the values: the key of the statement cache."""
+
+    bbox: bool = False
+    start: bool = False
+    end: bool = False
+    properties: tuple[str, ...] = ()
+    offset: bool = False
+    one: bool = False
+
+
+def _bind_values(
+    collection: Collection, query: ItemsQuery, one: str | None
+) -> tuple[_Shape, dict[str, Any]]:
+    """Validate the query's values and split them from its shape."""
+    values: dict[str, Any] = {}
+    start = end = None
     if query.bbox is not None:
-        conditions.append(func.ST_Intersects(sub.c.geom, func.ST_MakeEnvelope(*query.bbox, SRID)))
+        values.update(zip(("bbox_w", "bbox_s", "bbox_e", "bbox_n"), query.bbox, strict=True))
     if query.datetime is not None:
         if not collection.datetime_property:
             raise bad_parameter("datetime", "esta colección no tiene dimensión temporal")
         start, end = query.datetime
         if start is not None:
-            conditions.append(sub.c.datetime >= start)
+            values["dt_start"] = start
         if end is not None:
-            conditions.append(sub.c.datetime <= end)
-    for name, raw in (query.properties or {}).items():
-        conditions.append(sub.c[name] == _coerce(collection, name, raw))
-    if query.cql:
-        conditions.append(_cql_filter(collection, sub.c, query.cql, query.cql_lang))
-    return sub, conditions
-
-
-def build_items_statement(
-    collection: Collection, query: ItemsQuery, caller: Caller, *, one: str | None = None
-) -> Any:
-    sub, conditions = filtered_source(collection, caller, query)
+            values["dt_end"] = end
+    names = tuple(sorted(query.properties or {}))
+    for name in names:
+        values[f"prop_{name}"] = _coerce(collection, name, (query.properties or {})[name])
     if one is not None:
-        conditions.append(sub.c.id == one)
-    elif query.offset:
+        values["item_id"] = one
+    else:
+        values["page_limit"] = query.limit + 1
+        if query.offset:
+            values["page_offset"] = query.offset
+    shape = _Shape(
+        bbox=query.bbox is not None,
+        start=start is not None,
+        end=end is not None,
+        properties=names,
+        offset=bool(query.offset) and one is None,
+        one=one is not None,
+    )
+    return shape, values
+
+
+def _conditions(
+    collection: Collection, sub: Any, shape: _Shape, cql: tuple[str, str] | None
+) -> list[ColumnElement[Any]]:
+    conditions: list[ColumnElement[Any]] = []
+    if shape.bbox:
+        envelope = func.ST_MakeEnvelope(
+            *(bindparam(name, type_=Float) for name in ("bbox_w", "bbox_s", "bbox_e", "bbox_n")),
+            SRID,
+        )
+        conditions.append(func.ST_Intersects(sub.c.geom, envelope))
+    if shape.start:
+        conditions.append(sub.c.datetime >= bindparam("dt_start"))
+    if shape.end:
+        conditions.append(sub.c.datetime <= bindparam("dt_end"))
+    for name in shape.properties:
+        conditions.append(sub.c[name] == bindparam(f"prop_{name}"))
+    if cql is not None:
+        conditions.append(_cql_filter(collection, sub.c, *cql))
+    return conditions
+
+
+def _build(
+    collection: Collection, caller: Caller | None, shape: _Shape, cql: tuple[str, str] | None
+) -> Any:
+    def source(alias: str) -> Any:
+        scoped = collection.scoped_source(caller) if caller is not None else collection.source()
+        return scoped.subquery(alias)
+
+    sub = source("c")
+    conditions = _conditions(collection, sub, shape, cql)
+    if shape.one:
+        conditions.append(sub.c.id == bindparam("item_id"))
+    elif shape.offset:
         # Skipped rows must not pay for their GeoJSON: pick the page's keys first (an index
         # walk over the key), then build features for those keys only.
         keys = (
             select(sub.c.id)
             .where(*conditions)
             .order_by(sub.c.id)
-            .limit(query.limit + 1)
-            .offset(query.offset)
+            .limit(bindparam("page_limit", type_=Integer))
+            .offset(bindparam("page_offset", type_=Integer))
             .scalar_subquery()
         )
-        sub = collection.scoped_source(caller).subquery("page")
+        sub = source("page")
         conditions = [sub.c.id.in_(keys)]
     props = {q.name: sub.c[q.name] for q in collection.properties}
     if collection.datetime_property:
@@ -174,16 +229,40 @@ def build_items_statement(
         .where(*conditions)
         .order_by(sub.c.id)
     )
-    if one is None:
-        stmt = stmt.limit(query.limit + 1)
+    if not shape.one:
+        stmt = stmt.limit(bindparam("page_limit", type_=Integer))
     return stmt
 
 
-def _execute(connection: Connection, stmt: Any) -> Any:
+@lru_cache(maxsize=512)
+def _cached(collection: Collection, caller: Caller | None, shape: _Shape) -> Any:
+    return _build(collection, caller, shape, None)
+
+
+def build_items_statement(
+    collection: Collection, query: ItemsQuery, caller: Caller, *, one: str | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """The page statement (a feature's GeoJSON text per row) and its bind values.
+
+    Building the statement costs more than running a small page, so statements without a
+    CQL2 filter are built once per shape of query (which filters, not their values) and
+    reused; only scoped collections keep one per caller.
+    """
+    shape, values = _bind_values(collection, query, one)
+    who = caller if collection.scope is not None else None
+    if query.cql:
+        return _build(collection, who, shape, (query.cql, query.cql_lang)), values
+    return _cached(collection, who, shape), values
+
+
+def _execute(
+    connection: Connection, statement: tuple[Any, dict[str, Any]], *, stream: bool
+) -> Any:
+    stmt, values = statement
     try:
-        return connection.execution_options(stream_results=True, yield_per=_FIRST_BATCH).execute(
-            stmt
-        )
+        if stream:
+            connection = connection.execution_options(stream_results=True, yield_per=BATCH)
+        return connection.execute(stmt, values)
     except DBAPIError as exc:
         sqlstate = getattr(exc.orig, "sqlstate", "") or ""
         if sqlstate.startswith(("22", "42")):  # data exception / undefined operator
@@ -191,6 +270,19 @@ def _execute(connection: Connection, stmt: Any) -> Any:
                 "filter", "el filtro compara valores de tipos incompatibles"
             ) from None
         raise
+
+
+def read_page(
+    connection: Connection, collection: Collection, query: ItemsQuery, caller: Caller
+) -> tuple[list[str], bool]:
+    """A page that fits in one fetch (limit < BATCH): its features and whether more match.
+
+    One plain statement on the request's own connection: no server-side cursor, no second
+    connection, so a small page costs little more than its SQL.
+    """
+    rows = _execute(connection, build_items_statement(collection, query, caller), stream=False)
+    texts = [row[0] for row in rows]
+    return texts[: query.limit], len(texts) > query.limit
 
 
 @dataclass
@@ -202,13 +294,13 @@ class Page:
     first: list[Any]
     limit: int
 
-    def stream(self, footer: Callable[[int, bool], bytes]) -> Iterator[bytes]:
+    def stream(self, head: bytes, footer: Callable[[int, bool], bytes]) -> Iterator[bytes]:
         # One chunk per fetched batch, not per feature: each chunk costs a hop between the
         # event loop and the worker thread.
         count = 0
         more = False
         try:
-            yield b'{"type":"FeatureCollection","features":['
+            yield head
             batch = self.first
             while batch:
                 take = batch[: self.limit - count]
@@ -219,7 +311,7 @@ class Page:
                     count += len(take)
                 if more:
                     break
-                batch = self.result.fetchmany(_FIRST_BATCH)
+                batch = self.result.fetchmany(BATCH)
             yield footer(count, more)
         finally:
             self.result.close()
@@ -230,10 +322,8 @@ def open_page(engine: Engine, collection: Collection, query: ItemsQuery, caller:
     stmt = build_items_statement(collection, query, caller)
     connection = engine.connect()
     try:
-        # JIT compilation costs ~1 s on large pages and never pays back for these queries
-        connection.exec_driver_sql("SET LOCAL jit = off")
-        result = _execute(connection, stmt)
-        first = result.fetchmany(min(query.limit + 1, _FIRST_BATCH))
+        result = _execute(connection, stmt, stream=True)
+        first = result.fetchmany(min(query.limit + 1, BATCH))
     except BaseException:
         connection.close()
         raise
@@ -247,13 +337,12 @@ def read_item(
         f"La colección {collection.id} no tiene el elemento {feature_id!r}.",
         code="elemento_no_encontrado",
     )
-    stmt = build_items_statement(collection, ItemsQuery(), caller, one=feature_id)
+    stmt, values = build_items_statement(collection, ItemsQuery(), caller, one=feature_id)
     try:
-        text = connection.execute(stmt).scalar()
+        text = connection.execute(stmt, values).scalar()
     except StatementError as exc:  # an id that cannot be a key of this collection (not a UUID)
         sqlstate = getattr(exc.orig, "sqlstate", "") or ""
         if isinstance(exc.orig, ValueError) or sqlstate.startswith("22"):
-            connection.rollback()
             raise missing from None
         raise
     if text is None:

@@ -6,15 +6,20 @@ clips and quantises, `ST_AsMVT` encodes. Point collections would make unreadable
 tiles at low zoom, so below `aggregate_below_zoom` points are counted per grid cell (in
 tile space) and above it each tile carries at most `max_points` points, chosen by key so a
 tile is reproducible. Polygon and mixed collections are served as they are.
+
+Building the statement costs more than running it on a light tile (SQLAlchemy constructs
+and hashes a few hundred nodes), so the statement is built once per collection, tile kind
+and caller scope, with the tile coordinates as bind parameters, and reused.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Text, cast, func, literal, select
+from sqlalchemy import Connection, Integer, Text, bindparam, cast, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.errors import BadRequest, FieldProblem, NotFound
@@ -70,27 +75,44 @@ def layer_fields(collection: Collection, z: int | None, settings: TileSettings) 
     return fields
 
 
+def tile_params(z: int, x: int, y: int) -> dict[str, int]:
+    return {"tile_z": z, "tile_x": x, "tile_y": y}
+
+
 def tile_statement(
-    collection: Collection,
-    caller: Caller,
-    z: int,
-    x: int,
-    y: int,
-    settings: TileSettings,
+    collection: Collection, caller: Caller, z: int, settings: TileSettings
 ) -> tuple[Any, bool]:
-    """The statement returning (mvt bytea, capped bool), and whether it aggregates."""
+    """The statement returning (mvt bytea, capped bool) for tiles of zoom `z`, run with
+    `tile_params(z, x, y)`; and whether it aggregates points into cells."""
+    aggregated = collection.geometry_type == "Point" and z < settings.aggregate_below_zoom
+    # Only scoped collections depend on who asks; the others share one statement.
+    who = caller if collection.scope is not None else None
+    stmt = _statement(collection, who, aggregated, settings.max_points, settings.cell_px)
+    return stmt, aggregated
+
+
+@lru_cache(maxsize=512)
+def _statement(
+    collection: Collection,
+    caller: Caller | None,
+    aggregated: bool,
+    max_points: int,
+    cell_px: int,
+) -> Any:
+    z, x, y = (bindparam(f"tile_{axis}", type_=Integer) for axis in "zxy")
+    scoped = collection.scoped_source(caller) if caller is not None else collection.source()
     envelope = func.ST_TileEnvelope(z, x, y)
-    sub = collection.scoped_source(caller).subquery("c")
+    sub = scoped.subquery("c")
     in_tile = sub.c.geom.op("&&")(func.ST_Transform(envelope, SRID))
     projected = func.ST_Transform(sub.c.geom, WEB_MERCATOR)
     layer = literal(collection.id)
     points = collection.geometry_type == "Point"
 
-    if points and z < settings.aggregate_below_zoom:
+    if aggregated:
         # Snap to the centre of a cell_px grid in tile space and count per cell.
         pixel = func.ST_AsMVTGeom(projected, envelope, EXTENT, 0, True)
         located = select(pixel.label("pixel")).where(in_tile).subquery("p")
-        cell = func.ST_SnapToGrid(located.c.pixel, settings.cell_px)
+        cell = func.ST_SnapToGrid(located.c.pixel, cell_px)
         cells = (
             select(cell.label("geom"), cast(func.count(), Integer).label("count"))
             .where(located.c.pixel.is_not(None))
@@ -98,7 +120,7 @@ def tile_statement(
             .subquery("t")
         )
         mvt = func.ST_AsMVT(cells.table_valued(), layer, EXTENT, "geom")
-        return select(func.coalesce(mvt, b""), literal(False)), True
+        return select(func.coalesce(mvt, b""), literal(False))
 
     columns: list[ColumnElement[Any]] = [
         func.ST_AsMVTGeom(projected, envelope, EXTENT, BUFFER, True).label("geom"),
@@ -111,23 +133,20 @@ def tile_statement(
     if not points:
         features = rows.subquery("t")
         mvt = func.ST_AsMVT(features.table_valued(), layer, EXTENT, "geom")
-        return select(func.coalesce(mvt, b""), literal(False)), False
+        return select(func.coalesce(mvt, b""), literal(False))
 
     # One row past the cap tells whether the tile was cut; the key orders it reproducibly.
-    candidates = rows.order_by(sub.c.id).limit(settings.max_points + 1).cte("candidates")
+    candidates = rows.order_by(sub.c.id).limit(max_points + 1).cte("candidates")
     drawn = (
         select(*(candidates.c[c.key] for c in columns if c.key is not None))
-        .limit(settings.max_points)
+        .limit(max_points)
         .subquery("t")
     )
     mvt_drawn = select(func.ST_AsMVT(drawn.table_valued(), layer, EXTENT, "geom"))
-    capped = select(func.count() > settings.max_points).select_from(candidates)
-    return (
-        select(
-            func.coalesce(mvt_drawn.scalar_subquery(), b""),
-            capped.scalar_subquery(),
-        ),
-        False,
+    capped = select(func.count() > max_points).select_from(candidates)
+    return select(
+        func.coalesce(mvt_drawn.scalar_subquery(), b""),
+        capped.scalar_subquery(),
     )
 
 
@@ -141,8 +160,6 @@ def render_tile(
     settings: TileSettings,
 ) -> Tile:
     check_tile(z, x, y)
-    stmt, aggregated = tile_statement(collection, caller, z, x, y, settings)
-    # JIT compilation (hundreds of ms on aggregated tiles) costs more than it saves here
-    connection.exec_driver_sql("SET LOCAL jit = off")
-    data, capped = connection.execute(stmt).one()
+    stmt, aggregated = tile_statement(collection, caller, z, settings)
+    data, capped = connection.execute(stmt, tile_params(z, x, y)).one()
     return Tile(data=bytes(data), capped=bool(capped), aggregated=aggregated)
