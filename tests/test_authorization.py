@@ -14,9 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.api.deps import oidc_settings
 from app.models import Role
 from app.services.complaints import import_complaints
-from app.settings import OidcSettings, get_oidc_settings
+from app.settings import OidcSettings
 from tests.complaint_helpers import OK_CSV, complaint_count
 from tests.conftest import bearer, make_key
 from tests.helpers import assert_problem
@@ -103,9 +104,9 @@ def oidc(app: Any, rsa_key: rsa.RSAPrivateKey, tmp_path: Path) -> Iterator[OidcS
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps({"keys": [public]}))
     settings = OidcSettings(issuer=ISSUER, audience=AUDIENCE, jwks_file=str(jwks))
-    app.dependency_overrides[get_oidc_settings] = lambda: settings
+    app.dependency_overrides[oidc_settings] = lambda: settings
     yield settings
-    app.dependency_overrides.pop(get_oidc_settings, None)
+    app.dependency_overrides.pop(oidc_settings, None)
 
 
 def token(key: Any, **overrides: Any) -> str:

@@ -20,12 +20,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
+from app.api.tiles import tile_settings
 from app.main import create_app
 from app.models import ApiKey, Complaint, RiskFactorReport
 from app.models.ranking import RankingSnapshot
 from app.services import rankings
 from app.services.complaints import import_complaints
-from app.settings import DatabaseSettings, TileSettings, get_tile_settings
+from app.settings import DatabaseSettings, TileSettings
 from tests.conftest import bearer
 from tests.helpers import assert_feature_collection, assert_problem
 from tests.risk_factories import LANCO_TOWN, Keys, create_report, point
@@ -270,13 +271,16 @@ def test_complaints_tile_is_aggregated_at_low_zoom(client: TestClient, layers: L
 
 
 def test_points_are_capped_per_tile(app: Any, layers: Layers) -> None:
-    app.dependency_overrides[get_tile_settings] = lambda: TileSettings(max_points=7)
+    app.dependency_overrides[tile_settings] = lambda: TileSettings(max_points=7)
     z, x, y = layers.tile
-    with TestClient(app) as capped_client:
-        response = capped_client.get(
-            f"/ogc/collections/complaints/tiles/WebMercatorQuad/{z}/{x}/{y}",
-            headers=layers.keys.h("planner"),
-        )
+    try:
+        with TestClient(app) as capped_client:
+            response = capped_client.get(
+                f"/ogc/collections/complaints/tiles/WebMercatorQuad/{z}/{x}/{y}",
+                headers=layers.keys.h("planner"),
+            )
+    finally:
+        app.dependency_overrides.pop(tile_settings, None)
     ids = [f["properties"]["id"] for f in _decode(response)["complaints"]["features"]]
     assert ids == sorted(layers.complaint_ids)[:7]  # the first by key: reproducible
     assert response.headers["vigia-tile-capped"] == "7"

@@ -59,11 +59,16 @@ def identify(session: Session, request: Request, token: str, oidc: OidcSettings)
     return caller
 
 
+async def oidc_settings() -> OidcSettings:
+    """Async so FastAPI resolves it inline instead of in the thread pool (runs per request)."""
+    return get_oidc_settings()
+
+
 def get_caller(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     request: Request,
-    oidc: Annotated[OidcSettings, Depends(get_oidc_settings)],
+    oidc: Annotated[OidcSettings, Depends(oidc_settings)],
 ) -> Caller:
     """The caller behind the request's key or token, or the anonymous public."""
     header = request.headers.get("authorization")

@@ -16,7 +16,14 @@ router = APIRouter(tags=["OGC API - Tiles"])  # mounted under /ogc by app.api
 
 TMS_ID = "WebMercatorQuad"
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
-TileSettingsDep = Annotated[TileSettings, Depends(get_tile_settings)]
+
+
+async def tile_settings() -> TileSettings:
+    """Async so FastAPI resolves it inline instead of in the thread pool (runs per tile)."""
+    return get_tile_settings()
+
+
+TileSettingsDep = Annotated[TileSettings, Depends(tile_settings)]
 Zoom = Annotated[int, Path(description="Nivel de zoom (0 a 22).")]
 Column = Annotated[int, Path(description="Columna de la tesela (0 a 2^z - 1).")]
 Row = Annotated[int, Path(description="Fila de la tesela desde el norte (0 a 2^z - 1).")]

@@ -255,9 +255,7 @@ def build_items_statement(
     return _cached(collection, who, shape), values
 
 
-def _execute(
-    connection: Connection, statement: tuple[Any, dict[str, Any]], *, stream: bool
-) -> Any:
+def _execute(connection: Connection, statement: tuple[Any, dict[str, Any]], *, stream: bool) -> Any:
     stmt, values = statement
     try:
         if stream:
