@@ -10,6 +10,7 @@ libpysal weights. Everything is checked at once and reported in Spanish, unit by
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,38 +134,42 @@ def _index_problems(index: pd.Index) -> list[FieldProblem]:
     codes = [str(c) for c in index]
     if any(not c.strip() or c == "nan" for c in codes):
         return [problem("unit", "hay unidades sin código")]
-    duplicated = sorted({c for c in codes if codes.count(c) > 1})
+    duplicated = sorted(c for c, n in Counter(codes).items() if n > 1)
     return [problem("unit", "código de unidad repetido", code=c) for c in duplicated]
 
 
 def _column_problems(table: pd.DataFrame, column: str) -> list[FieldProblem]:
-    values = pd.to_numeric(table[column], errors="coerce")
-    bad_type = table[column].notna() & values.isna()
-    if bad_type.any():
-        return [
-            problem(column, "el valor no es numérico", code=str(u)) for u in table.index[bad_type]
-        ]
-    table[column] = values.astype(float)
+    raw = table[column]
+    if pd.api.types.is_numeric_dtype(raw.dtype):
+        values = raw.astype(float)  # already numbers (the database path): nothing to coerce
+    else:
+        values = pd.to_numeric(raw, errors="coerce")
+        bad_type = raw.notna() & values.isna()
+        if bad_type.any():
+            return [
+                problem(column, "el valor no es numérico", code=str(u))
+                for u in table.index[bad_type]
+            ]
+        values = values.astype(float)
+    table[column] = values
+    array = values.to_numpy()
+
+    def at(mask: np.ndarray, reason: str) -> list[FieldProblem]:
+        # masks are checked in numpy; problem lists are only built when something is wrong
+        if not mask.any():
+            return []
+        return [problem(column, reason, code=str(u)) for u in table.index[mask]]
+
+    missing = np.isnan(array)
     out: list[FieldProblem] = []
     if column != "population":
-        out += [
-            problem(column, "falta el valor (complételo o quite la variable)", code=str(u))
-            for u in table.index[values.isna()]
-        ]
-    out += [
-        problem(column, "el valor no es finito", code=str(u)) for u in table.index[np.isinf(values)]
-    ]
+        out += at(missing, "falta el valor (complételo o quite la variable)")
+    out += at(np.isinf(array), "el valor no es finito")
     if column in REQUIRED_COLUMNS:
-        out += [
-            problem(column, "el valor no puede ser negativo", code=str(u))
-            for u in table.index[values < 0]
-        ]
+        out += at(array < 0, "el valor no puede ser negativo")
     if column in COUNT_COLUMNS:
-        fractional = values.notna() & (values != np.floor(values))
-        out += [
-            problem(column, "un conteo debe ser entero", code=str(u))
-            for u in table.index[fractional]
-        ]
+        with np.errstate(invalid="ignore"):
+            out += at(~missing & (array != np.floor(array)), "un conteo debe ser entero")
     return out
 
 
