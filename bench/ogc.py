@@ -122,7 +122,8 @@ def main() -> None:
     }
     tipg = [str(TIPG_VENV / "bin" / "uvicorn"), "tipg.main:app", "--port", str(TIPG_PORT)]
     tipg += ["--workers", "1", "--log-level", "warning"]
-    v_base = f"http://127.0.0.1:{VIGIA_PORT}/ogc/collections/complaints"
+    v_root = f"http://127.0.0.1:{VIGIA_PORT}"
+    v_base = f"{v_root}/ogc/collections/complaints"
     t_base = f"http://127.0.0.1:{TIPG_PORT}/collections/public.complaint"
     headers = {"Authorization": f"Bearer {secret}"}
     rows: list[tuple[str, float, float, float | None]] = []
@@ -140,6 +141,14 @@ def main() -> None:
 
             return call
 
+        # The floor: what any response costs over HTTP here, before any SQL. /conformance
+        # is a constant document; /tiles (tileset metadata) adds only the key check.
+        floors = {
+            "sin BD (/conformance)": p50(
+                get(f"http://127.0.0.1:{VIGIA_PORT}/ogc/conformance"), 100
+            ),
+            "clave (/tiles)": p50(get(f"{v_base}/tiles"), 100),
+        }
         for limit in (10, 10_000):
             stmt, values = items.build_items_statement(
                 complaints, items.ItemsQuery(limit=limit), caller
@@ -174,14 +183,22 @@ def main() -> None:
     direct.close()
     print(
         f"{'caso':<22}{'Vigía ms':>10}{'SQL ms':>10}{'tipg ms':>10}"
-        f"{'Vigía/SQL':>11}{'Vigía/tipg':>12}"
+        f"{'Vigía/SQL':>11}{'Vigía/tipg':>12}{'mínimo':>10}"
     )
     for name, ours, sql, theirs in rows:
         vs_tipg = f"{ours / theirs:>12.2f}" if theirs else f"{'-':>12}"
         print(
             f"{name:<22}{ours * 1000:>10.1f}{sql * 1000:>10.1f}"
             f"{(theirs or 0) * 1000:>10.1f}{ours / sql:>11.2f}{vs_tipg}"
+            f"{(floors['clave (/tiles)'] + sql) / sql:>10.2f}"
         )
+    print("piso de Vigía por HTTP (misma máquina, mismo cliente, p50):")
+    for name, value in floors.items():
+        print(f"  {name:<24}{value * 1000:>8.2f} ms")
+    print(
+        "mejor razón posible = (piso con clave + SQL) / SQL: la columna 'mínimo' de arriba; "
+        "una meta por debajo de ella no se alcanza con ningún servidor HTTP en Python."
+    )
 
 
 if __name__ == "__main__":

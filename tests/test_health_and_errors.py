@@ -65,3 +65,12 @@ def test_openapi_docs_are_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     ids = {op["operationId"] for path in spec["paths"].values() for op in path.values()}
     assert {"listBarrios", "getBarrio", "listMicroBarrios", "locatePoint", "health"} <= ids
+
+
+def test_request_id_is_echoed_or_made(client: TestClient) -> None:
+    sane = client.get("/ogc/conformance", headers={"X-Request-ID": "campo-7"})
+    assert sane.status_code == 200
+    assert sane.headers["x-request-id"] == "campo-7"
+    made = client.get("/ogc/conformance", headers={"X-Request-ID": "x" * 65})
+    assert len(made.headers["x-request-id"]) == 32 and made.headers["x-request-id"] != "x" * 65
+    assert len(client.get("/ogc/conformance").headers["x-request-id"]) == 32

@@ -145,3 +145,24 @@ def test_gdal_oapif_driver_reads_a_collection(live_server: str) -> None:
     assert len(frame) == 19
     assert {"code", "barrio", "population"} <= set(frame.columns)
     assert frame.geometry.is_valid.all()
+
+
+def test_reused_statements_take_each_requests_values(client: TestClient) -> None:
+    """Page statements are built once per shape of query; the values are each request's."""
+
+    def ids(collection: str, **params: str) -> set[str]:
+        response = client.get(f"/ogc/collections/{collection}/items", params=params)
+        assert response.status_code == 200, response.text
+        return {f["id"] for f in response.json()["features"]}
+
+    malalhue = "-72.52,-39.55,-72.49,-39.53"
+    everything = ids("barrios", limit="100")
+    assert ids("barrios", bbox=malalhue) == {"B03001", "BRUR"}
+    assert ids("barrios", bbox="-180,-90,180,90") == everything
+    assert ids("barrios", bbox=malalhue) == {"B03001", "BRUR"}
+    first = ids("micro-barrios", barrio="B01002", limit="100")
+    other = ids("micro-barrios", barrio="B03001", limit="100")
+    assert first and other and not first & other
+    assert ids("micro-barrios", barrio="B01002", limit="100") == first
+    assert len(ids("micro-barrios", limit="3")) == 3
+    assert len(ids("micro-barrios", limit="7")) == 7

@@ -424,3 +424,15 @@ def test_ranking_tile_carries_class_and_rank(
     assert features
     assert all(f["properties"]["class"] in {"crítico", "alto", "medio", "bajo"} for f in features)
     assert response.headers["cache-control"].startswith("private")
+
+
+def test_each_tile_is_drawn_from_its_own_coordinates(client: TestClient) -> None:
+    """Tile statements are reused across tiles: coordinates must still come from each URL."""
+    x, y = tile_of(*LANCO_TOWN, 12)
+    base = "/ogc/collections/micro-barrios/tiles/WebMercatorQuad/12"
+    town = client.get(f"{base}/{x}/{y}")
+    ocean = client.get(f"{base}/{x - 40}/{y}")  # ~400 km west, in the Pacific
+    again = client.get(f"{base}/{x}/{y}")
+    assert _decode(town)["micro-barrios"]["features"]
+    assert ocean.status_code == 200 and ocean.content == b""
+    assert again.content == town.content
