@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Integer, Text, bindparam, cast, func, literal, select
@@ -41,8 +41,8 @@ class Tile:
     capped: bool  # more points than max_points matched: only the first ones are drawn
     aggregated: bool
 
-    @property
-    def etag(self) -> str:
+    @cached_property
+    def etag(self) -> str:  # read twice per request (header and If-None-Match): hash once
         return '"' + hashlib.blake2b(self.data, digest_size=16).hexdigest() + '"'
 
 
