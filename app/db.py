@@ -9,6 +9,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import DatabaseSettings
 
+# Session settings of every connection Vigía opens (measured in docs/benchmarks.md):
+# - jit: compiling a plan cost up to a second on tiles and large item pages, never paid back;
+# - parallel workers: starting one costs 5-10 ms, more than a tile or a page takes to run
+#   (z15 tiles went from 13.5 to 7.5 ms without them);
+# - custom plans: a cached generic plan does not know the tile envelope or the filter values
+#   (it made the aggregated z10 tile 1.8x slower); planning them costs ~0.6 ms.
+SESSION_SETTINGS = {
+    "jit": "off",
+    "max_parallel_workers_per_gather": "0",
+    "plan_cache_mode": "force_custom_plan",
+}
+
 
 def make_engine(settings: DatabaseSettings) -> Engine:
     engine = create_engine(
@@ -18,9 +30,13 @@ def make_engine(settings: DatabaseSettings) -> Engine:
         connect_args={
             "connect_timeout": 5,
             "application_name": "vigia",
-            # JIT compilation cost up to a second on tiles and large item pages and never
-            # paid back on Vigía's queries (measured in docs/benchmarks.md): off for all.
-            "options": f"-c statement_timeout={settings.statement_timeout_ms} -c jit=off",
+            "options": " ".join(
+                f"-c {name}={value}"
+                for name, value in {
+                    "statement_timeout": str(settings.statement_timeout_ms),
+                    **SESSION_SETTINGS,
+                }.items()
+            ),
         },
     )
 

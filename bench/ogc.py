@@ -30,6 +30,7 @@ import psycopg
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
+from app.db import SESSION_SETTINGS
 from app.models import Role
 from app.services import api_keys
 from app.services.api_keys import Caller
@@ -104,7 +105,8 @@ def main() -> None:
     complaints = REGISTRY["complaints"]
     pg_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     direct = psycopg.connect(pg_url, autocommit=True)
-    direct.execute("SET jit = off")
+    for name, value in SESSION_SETTINGS.items():  # the same session settings as Vigía's
+        direct.execute(f"SET {name} = {value}")
 
     def run_sql(stmt: object, values: dict[str, object]) -> Callable[[], object]:
         compiled = stmt.compile(engine)  # type: ignore[attr-defined]
