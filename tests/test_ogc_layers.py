@@ -17,7 +17,7 @@ from typing import Any
 import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from app.api.tiles import tile_settings
@@ -268,6 +268,42 @@ def test_complaints_tile_is_aggregated_at_low_zoom(client: TestClient, layers: L
     assert len(counts) < N_COMPLAINTS  # cells, not points
     assert set(layer["features"][0]["properties"]) == {"count"}
     assert response.headers["vigia-tile-aggregated"] == "true"
+
+
+def test_aggregated_cells_match_postgis_projection(
+    client: TestClient, layers: Layers, engine: Engine
+) -> None:
+    """Cells are computed with the Mercator formulas; PostGIS's ST_Transform must agree."""
+    z = 12
+    x, y = tile_of(*LANCO_TOWN, z)
+    response = client.get(
+        f"/ogc/collections/complaints/tiles/WebMercatorQuad/{z}/{x}/{y}",
+        headers=layers.keys.h("planner"),
+    )
+    assert response.status_code == 200
+    decoded = mapbox_vector_tile.decode(response.content, default_options={"y_coord_down": True})
+    drawn = {
+        (f["geometry"]["coordinates"][0], f["geometry"]["coordinates"][1]): f["properties"]["count"]
+        for f in decoded["complaints"]["features"]
+    }
+    cell = TileSettings().cell_px
+    with Session(engine) as session:
+        expected = {
+            (int(cx) * cell + cell // 2, int(cy) * cell + cell // 2): n
+            for cx, cy, n in session.execute(
+                text(
+                    "SELECT floor((ST_X(m) - ST_XMin(e)) / ((ST_XMax(e) - ST_XMin(e)) / :cells)),"
+                    "       floor((ST_YMax(e) - ST_Y(m)) / ((ST_XMax(e) - ST_XMin(e)) / :cells)),"
+                    "       count(*)"
+                    "  FROM ST_TileEnvelope(:z, :x, :y) AS e,"
+                    "       LATERAL (SELECT ST_Transform(geom, 3857) AS m FROM complaint) AS p"
+                    " WHERE ST_Intersects(m, e) GROUP BY 1, 2"
+                ),
+                {"z": z, "x": x, "y": y, "cells": 4096 // cell},
+            )
+        }
+    assert len(expected) > 3  # the test complaints spread over several cells at this zoom
+    assert drawn == expected
 
 
 def test_points_are_capped_per_tile(app: Any, layers: Layers) -> None:

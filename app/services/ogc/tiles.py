@@ -15,11 +15,12 @@ and caller scope, with the tile coordinates as bind parameters, and reused.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Text, bindparam, cast, func, literal, select
+from sqlalchemy import Connection, Integer, Text, bindparam, cast, func, literal, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.errors import BadRequest, FieldProblem, NotFound
@@ -33,6 +34,7 @@ MAX_ZOOM = 22
 EXTENT = 4096  # tile coordinate space
 BUFFER = 64  # pixels kept around the tile so lines and symbols do not break at edges
 WEB_MERCATOR = 3857
+EARTH_RADIUS = 6378137.0  # metres; the sphere of EPSG:3857
 
 
 @dataclass
@@ -109,17 +111,35 @@ def _statement(
     points = collection.geometry_type == "Point"
 
     if aggregated:
-        # Snap to the centre of a cell_px grid in tile space and count per cell.
-        pixel = func.ST_AsMVTGeom(projected, envelope, EXTENT, 0, True)
-        located = select(pixel.label("pixel")).where(in_tile).subquery("p")
-        cell = func.ST_SnapToGrid(located.c.pixel, cell_px)
+        # Count points per cell_px square of the tile and draw one point at each cell's
+        # centre. The cell comes from the spherical Mercator formulas, which define EPSG:3857,
+        # applied to lon/lat: at z10 a tile holds >100k points, and this is ~30 % cheaper per
+        # point than ST_Transform + ST_AsMVTGeom (docs/benchmarks.md).
+        bounds = select(
+            func.ST_XMin(envelope).label("x0"),
+            func.ST_YMax(envelope).label("y1"),
+            ((func.ST_XMax(envelope) - func.ST_XMin(envelope)) / (EXTENT / cell_px)).label("cell"),
+        ).subquery("b")
+        lon, lat = func.radians(func.ST_X(sub.c.geom)), func.radians(func.ST_Y(sub.c.geom))
+        mercator_y = EARTH_RADIUS * func.ln(func.tan(math.pi / 4 + lat / 2))
         cells = (
-            select(cell.label("geom"), cast(func.count(), Integer).label("count"))
-            .where(located.c.pixel.is_not(None))
-            .group_by(cell)
+            select(
+                func.floor((EARTH_RADIUS * lon - bounds.c.x0) / bounds.c.cell).label("cx"),
+                func.floor((bounds.c.y1 - mercator_y) / bounds.c.cell).label("cy"),
+            )
+            .select_from(sub.join(bounds, true()))  # one row of tile bounds for every point
+            .where(in_tile)
+            .subquery("q")
+        )
+        per_side = EXTENT // cell_px
+        centre = func.ST_Point((cells.c.cx + 0.5) * cell_px, (cells.c.cy + 0.5) * cell_px)
+        counted = (
+            select(centre.label("geom"), cast(func.count(), Integer).label("count"))
+            .where(cells.c.cx.between(0, per_side - 1), cells.c.cy.between(0, per_side - 1))
+            .group_by(cells.c.cx, cells.c.cy)
             .subquery("t")
         )
-        mvt = func.ST_AsMVT(cells.table_valued(), layer, EXTENT, "geom")
+        mvt = func.ST_AsMVT(counted.table_valued(), layer, EXTENT, "geom")
         return select(func.coalesce(mvt, b""), literal(False))
 
     columns: list[ColumnElement[Any]] = [
