@@ -15,6 +15,8 @@ from app.settings import DatabaseSettings
 #   (z15 tiles went from 13.5 to 7.5 ms without them);
 # - custom plans: a cached generic plan does not know the tile envelope or the filter values
 #   (it made the aggregated z10 tile 1.8x slower); planning them costs ~0.6 ms.
+QUERY_CANCELED = "57014"  # SQLSTATE of a statement cut by statement_timeout
+
 SESSION_SETTINGS = {
     "jit": "off",
     "max_parallel_workers_per_gather": "0",

@@ -14,8 +14,9 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from app import schema
+from app.db import make_engine
 from app.services import territory
-from app.settings import TerritorySettings
+from app.settings import DatabaseSettings, TerritorySettings
 
 BENCH_URL = os.environ.get(
     "VIGIA_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/vigia_bench"
@@ -35,7 +36,7 @@ def bench_engine(url: str = BENCH_URL, *, fresh: bool = False) -> Engine:
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{target.database}"'))
     admin.dispose()
-    engine = create_engine(url)
+    engine = make_engine(DatabaseSettings(database_url=url))  # as the service connects
     schema.upgrade(engine)
     return engine
 

@@ -33,6 +33,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from app import schema
+from app.db import SESSION_SETTINGS, make_engine
 from app.models import Comuna, RankingSnapshot
 from app.scoring import HotSpotParams, contiguity_weights, getis_ord_star
 from app.scoring.inputs import adjacency
@@ -41,7 +42,7 @@ from app.services.complaints import import_complaints
 from app.services.rankings import compute_snapshot
 from app.services.rankings.compute import period_for
 from app.services.rankings.inputs import aggregation_params, aggregation_statement, unit_geometry
-from app.settings import TerritorySettings
+from app.settings import DatabaseSettings, TerritorySettings
 
 DATA = Path(__file__).resolve().parent / "data"
 PERIOD_END = date(2026, 10, 31)  # the tiers' complaints end on 2026-10-31
@@ -139,7 +140,7 @@ def _plain_sql(level: str) -> str:
 
 def run(tier: str, repeat: int, level: str) -> None:
     url = bench_url()
-    engine = create_engine(url)
+    engine = make_engine(DatabaseSettings(database_url=url))  # as the service connects
     period = period_for(PERIOD_END, MONTHS)
     sql = _plain_sql(level)
     with Session(engine) as session:
@@ -154,6 +155,8 @@ def run(tier: str, repeat: int, level: str) -> None:
     sql_total = rank_total = esda_total = 0.0
     units_total = 0
     with psycopg.connect(_psycopg_dsn(url)) as conn, Session(engine) as geo_session:
+        for name, value in SESSION_SETTINGS.items():  # the same session settings as Vigía's
+            conn.execute(f"SET {name} = {value}")
         for comuna in comunas:
             params = aggregation_params(comuna, period)
             rows: list[Any] = []

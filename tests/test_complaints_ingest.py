@@ -10,11 +10,14 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from app.db import make_engine
 from app.errors import InvalidInput
 from app.models import Barrio, Complaint, MicroBarrio, Role
 from app.services.complaints import import_complaints
+from app.settings import DatabaseSettings
 from tests.complaint_helpers import (
     GOOD_ROW,
     HEADER,
@@ -446,3 +449,31 @@ def test_cli_import_reports_rows_and_exits_1_on_rejection(database_url: str, tmp
             conn.execute(text("DELETE FROM complaint"))
         engine.dispose()
         get_database_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("engine")  # the migrated, Lanco-loaded test database
+def test_a_large_import_is_not_cut_by_the_statement_timeout(database_url: str) -> None:
+    """Interactive queries stop at VIGIA_STATEMENT_TIMEOUT_MS; a bulk load does not."""
+    engine = make_engine(DatabaseSettings(database_url=database_url, statement_timeout_ms=100))
+    rows = [
+        {
+            "external_ref": f"TIMEOUT-{i}",
+            "source": "carabineros",
+            "category": "556",
+            "occurred_at": "2025-06-01T21:30:00",
+            "lon": -72.785 + (i % 200) * 0.0001,
+            "lat": -39.460 + (i // 200) * 0.0001,
+            "precision": "exact",
+        }
+        for i in range(20_000)
+    ]
+    try:
+        with Session(engine) as session:
+            report = import_complaints(session, rows, loaded_by="prueba de tiempo máximo")
+            assert report.inserted == 20_000  # its set-based insert alone takes over 100 ms
+            assert session.execute(text("SHOW statement_timeout")).scalar() == "100ms"
+            with pytest.raises(OperationalError):  # ordinary statements are still bounded
+                session.execute(text("SELECT pg_sleep(0.5)"))
+            session.rollback()
+    finally:
+        engine.dispose()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
+from app.api.deps import SessionDep
 from app.main import create_app
 from app.settings import DatabaseSettings
 from tests.helpers import assert_matches_schema, assert_problem
@@ -75,3 +77,17 @@ def test_request_id_is_echoed_or_made(client: TestClient) -> None:
     assert len(made.headers["x-request-id"]) == 32
     assert made.headers["x-request-id"] != "x" * 65
     assert len(client.get("/ogc/conformance").headers["x-request-id"]) == 32
+
+
+def test_a_query_cut_by_the_statement_timeout_is_a_clear_503(database_url: str) -> None:
+    app = create_app(DatabaseSettings(database_url=database_url, statement_timeout_ms=100))
+
+    @app.get("/_prueba/lenta")
+    def slow(session: SessionDep) -> dict[str, str]:
+        session.execute(text("SELECT pg_sleep(1)"))
+        return {}
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        body = assert_problem(client.get("/_prueba/lenta"), 503, "consulta_demasiado_larga")
+    assert "VIGIA_STATEMENT_TIMEOUT_MS" in body["detail"]
+    assert "no está disponible" not in body["detail"]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.db import unit_of_work
+from app.db import QUERY_CANCELED, unit_of_work
 from app.errors import Conflict, FieldProblem, InvalidInput, ServiceUnavailable, VigiaError
 from app.services import audit
 from app.services.api_keys import PUBLIC
@@ -202,6 +202,17 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
+        if getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:  # statement_timeout
+            log.warning("consulta cortada por tiempo (request %s): %s", request_id(request), exc)
+            return problem_response(
+                request,
+                ServiceUnavailable(
+                    "La consulta superó el tiempo máximo por consulta "
+                    "(VIGIA_STATEMENT_TIMEOUT_MS). Acote la solicitud (bbox, fechas, límite) o "
+                    "intente más tarde.",
+                    code="consulta_demasiado_larga",
+                ),
+            )
         log.error("base de datos no disponible (request %s): %s", request_id(request), exc.orig)
         return problem_response(
             request, ServiceUnavailable("La base de datos no está disponible. Intente más tarde.")

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from app.db import make_engine, make_sessionmaker, unit_of_work
+from app.db import QUERY_CANCELED, make_engine, make_sessionmaker, unit_of_work
 from app.errors import VigiaError
 from app.services import audit
 from app.settings import get_database_settings
@@ -35,7 +35,13 @@ def transaction() -> Iterator[Session]:
         report_error(exc)
         raise typer.Exit(1) from exc
     except OperationalError as exc:
-        console.print(f"[red]No se pudo conectar a la base de datos:[/red] {exc.orig}")
+        if getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:
+            console.print(
+                "[red]Una consulta superó el tiempo máximo[/red] (VIGIA_STATEMENT_TIMEOUT_MS = "
+                f"{get_database_settings().statement_timeout_ms} ms); no se escribió nada."
+            )
+        else:
+            console.print(f"[red]No se pudo conectar a la base de datos:[/red] {exc.orig}")
         raise typer.Exit(2) from exc
     finally:
         eng.dispose()
