@@ -9,18 +9,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import DatabaseSettings
 
+QUERY_CANCELED = "57014"  # SQLSTATE of a statement cut by statement_timeout
+
 # Session settings of every connection Vigía opens (measured in docs/benchmarks.md):
 # - jit: compiling a plan cost up to a second on tiles and large item pages, never paid back;
 # - parallel workers: starting one costs 5-10 ms, more than a tile or a page takes to run
-#   (z15 tiles went from 13.5 to 7.5 ms without them);
-# - custom plans: a cached generic plan does not know the tile envelope or the filter values
-#   (it made the aggregated z10 tile 1.8x slower); planning them costs ~0.6 ms.
-QUERY_CANCELED = "57014"  # SQLSTATE of a statement cut by statement_timeout
-
+#   (z15 tiles went from 13.5 to 7.5 ms without them).
+# Custom plans are NOT forced here: re-planning every execution made complaint imports 30 %
+# slower; the aggregated tiles, where a generic plan hurts, ask for them (ogc/tiles.py).
 SESSION_SETTINGS = {
     "jit": "off",
     "max_parallel_workers_per_gather": "0",
-    "plan_cache_mode": "force_custom_plan",
 }
 
 

@@ -166,7 +166,11 @@ def main() -> None:
             n = max(1, args.runs // len(coords))
             ours_t, sql_t, theirs_t = [], [], []
             for x, y in coords:
-                stmt, _ = tiles.tile_statement(complaints, caller, z, settings)
+                stmt, aggregated = tiles.tile_statement(complaints, caller, z, settings)
+                # the same plan setting as Vigía's tile path
+                direct.execute(
+                    f"SET {tiles.CUSTOM_PLANS}" if aggregated else "RESET plan_cache_mode"
+                )
                 sql_t.append(p50(run_sql(stmt, tiles.tile_params(z, x, y)), n))
                 ours_t.append(p50(get(f"{v_base}/tiles/WebMercatorQuad/{z}/{x}/{y}"), n))
                 theirs_t.append(p50(get(f"{t_base}/tiles/WebMercatorQuad/{z}/{x}/{y}"), n))

@@ -367,6 +367,19 @@ def test_tilejson_describes_the_layer(client: TestClient, layers: Layers) -> Non
 # --- real clients -----------------------------------------------------------------------------
 
 
+@pytest.fixture
+def owslib_headers() -> Iterator[None]:
+    """OWSLib adds a client's headers to its module-wide defaults (owslib.ogcapi),
+    so a key given to one client would be sent by every later one: put them back."""
+    from owslib.ogcapi import REQUEST_HEADERS
+
+    saved = dict(REQUEST_HEADERS)
+    yield
+    REQUEST_HEADERS.clear()
+    REQUEST_HEADERS.update(saved)
+
+
+@pytest.mark.usefixtures("owslib_headers")
 def test_owslib_reads_complaints_with_bbox_and_cql2(live_server: str, layers: Layers) -> None:
     from owslib.ogcapi.features import Features
 
