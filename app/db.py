@@ -16,11 +16,16 @@ QUERY_CANCELED = "57014"  # SQLSTATE of a statement cut by statement_timeout
 # - parallel workers: starting one costs 5-10 ms, more than a tile or a page takes to run
 #   (z15 tiles went from 13.5 to 7.5 ms without them).
 # Custom plans are NOT forced here: re-planning every execution made complaint imports 30 %
-# slower; the aggregated tiles, where a generic plan hurts, ask for them (ogc/tiles.py).
+# slower. The statements where a generic plan hurts (aggregated tiles, the ranking's
+# aggregation) ask for them with `SET LOCAL` + CUSTOM_PLANS.
 SESSION_SETTINGS = {
     "jit": "off",
     "max_parallel_workers_per_gather": "0",
 }
+# The generic plan PostgreSQL caches after five runs of a prepared statement ignores the
+# values (a tile's envelope, a comuna and period): 1.8x slower on z10 tiles, 2.2x on the
+# ranking's aggregation (docs/benchmarks.md).
+CUSTOM_PLANS = "plan_cache_mode = force_custom_plan"
 
 
 def make_engine(settings: DatabaseSettings) -> Engine:

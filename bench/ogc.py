@@ -30,7 +30,7 @@ import psycopg
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
-from app.db import SESSION_SETTINGS
+from app.db import CUSTOM_PLANS, SESSION_SETTINGS
 from app.models import Role
 from app.services import api_keys
 from app.services.api_keys import Caller
@@ -168,9 +168,7 @@ def main() -> None:
             for x, y in coords:
                 stmt, aggregated = tiles.tile_statement(complaints, caller, z, settings)
                 # the same plan setting as Vigía's tile path
-                direct.execute(
-                    f"SET {tiles.CUSTOM_PLANS}" if aggregated else "RESET plan_cache_mode"
-                )
+                direct.execute(f"SET {CUSTOM_PLANS}" if aggregated else "RESET plan_cache_mode")
                 sql_t.append(p50(run_sql(stmt, tiles.tile_params(z, x, y)), n))
                 ours_t.append(p50(get(f"{v_base}/tiles/WebMercatorQuad/{z}/{x}/{y}"), n))
                 theirs_t.append(p50(get(f"{t_base}/tiles/WebMercatorQuad/{z}/{x}/{y}"), n))

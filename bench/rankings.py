@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from app import schema
-from app.db import SESSION_SETTINGS, make_engine
+from app.db import CUSTOM_PLANS, SESSION_SETTINGS, make_engine
 from app.models import Comuna, RankingSnapshot
 from app.scoring import HotSpotParams, contiguity_weights, getis_ord_star
 from app.scoring.inputs import adjacency
@@ -157,6 +157,8 @@ def run(tier: str, repeat: int, level: str) -> None:
     with psycopg.connect(_psycopg_dsn(url)) as conn, Session(engine) as geo_session:
         for name, value in SESSION_SETTINGS.items():  # the same session settings as Vigía's
             conn.execute(f"SET {name} = {value}")
+        conn.execute(f"SET {CUSTOM_PLANS}")  # as the ranking's aggregation runs
+        conn.commit()
         for comuna in comunas:
             params = aggregation_params(comuna, period)
             rows: list[Any] = []

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Integer, Text, bindparam, cast, func, literal, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.db import CUSTOM_PLANS
 from app.errors import BadRequest, FieldProblem, NotFound
 from app.models.base import SRID
 from app.services.api_keys import Caller
@@ -34,7 +35,6 @@ MAX_ZOOM = 22
 EXTENT = 4096  # tile coordinate space
 BUFFER = 64  # pixels kept around the tile so lines and symbols do not break at edges
 WEB_MERCATOR = 3857
-CUSTOM_PLANS = "plan_cache_mode = force_custom_plan"
 EARTH_RADIUS = 6378137.0  # metres; the sphere of EPSG:3857
 
 
@@ -182,9 +182,7 @@ def render_tile(
 ) -> Tile:
     check_tile(z, x, y)
     stmt, aggregated = tile_statement(collection, caller, z, settings)
-    if aggregated:
-        # Planned for this tile's envelope: the generic plan PostgreSQL caches after five
-        # runs of a prepared statement made the z10 tile 1.8x slower (docs/benchmarks.md).
+    if aggregated:  # planned for this tile's envelope (see app.db.CUSTOM_PLANS)
         connection.exec_driver_sql(f"SET LOCAL {CUSTOM_PLANS}")
     data, capped = connection.execute(stmt, tile_params(z, x, y)).one()
     return Tile(data=bytes(data), capped=bool(capped), aggregated=aggregated)
