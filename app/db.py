@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from psycopg import sql
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import DatabaseSettings
@@ -17,7 +17,7 @@ QUERY_CANCELED = "57014"  # SQLSTATE of a statement cut by statement_timeout
 #   (z15 tiles went from 13.5 to 7.5 ms without them).
 # Custom plans are NOT forced here: re-planning every execution made complaint imports 30 %
 # slower. The statements where a generic plan hurts (aggregated tiles, the ranking's
-# aggregation) ask for them with `SET LOCAL` + CUSTOM_PLANS.
+# aggregation) ask for them with `use_custom_plans`.
 SESSION_SETTINGS = {
     "jit": "off",
     "max_parallel_workers_per_gather": "0",
@@ -26,6 +26,11 @@ SESSION_SETTINGS = {
 # values (a tile's envelope, a comuna and period): 1.8x slower on z10 tiles, 2.2x on the
 # ranking's aggregation (docs/benchmarks.md).
 CUSTOM_PLANS = "plan_cache_mode = force_custom_plan"
+
+
+def use_custom_plans(connection: Connection) -> None:
+    """Plan this transaction's statements for their own values (see CUSTOM_PLANS)."""
+    connection.exec_driver_sql(f"SET LOCAL {CUSTOM_PLANS}")
 
 
 def make_engine(settings: DatabaseSettings) -> Engine:

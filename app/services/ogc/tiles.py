@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Integer, Text, bindparam, cast, func, literal, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.db import CUSTOM_PLANS
+from app.db import use_custom_plans
 from app.errors import BadRequest, FieldProblem, NotFound
 from app.models.base import SRID
 from app.services.api_keys import Caller
@@ -182,7 +182,7 @@ def render_tile(
 ) -> Tile:
     check_tile(z, x, y)
     stmt, aggregated = tile_statement(collection, caller, z, settings)
-    if aggregated:  # planned for this tile's envelope (see app.db.CUSTOM_PLANS)
-        connection.exec_driver_sql(f"SET LOCAL {CUSTOM_PLANS}")
+    if aggregated:  # planned for this tile's envelope
+        use_custom_plans(connection)
     data, capped = connection.execute(stmt, tile_params(z, x, y)).one()
     return Tile(data=bytes(data), capped=bool(capped), aggregated=aggregated)

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
-from app.db import CUSTOM_PLANS
+from app.db import use_custom_plans
 from app.models import ExternalVariable
 from app.schemas.complaint import SANTIAGO
 from app.scoring import DRUG_CONSUMPTION_CODES, DRUG_TRAFFICKING_CODES, Period, ScoringProfile
@@ -121,8 +121,7 @@ def aggregate(
     session: Session, *, level: str, comuna: str, period: Period, profile: ScoringProfile
 ) -> AggregatedInputs:
     params = aggregation_params(comuna, period)
-    # planned for this comuna and period (see app.db.CUSTOM_PLANS)
-    session.connection().exec_driver_sql(f"SET LOCAL {CUSTOM_PLANS}")
+    use_custom_plans(session.connection())  # planned for this comuna and period
     rows = session.execute(aggregation_statement(level), params).mappings().all()
     if not rows:
         raise ScoringInputError(
