@@ -15,6 +15,7 @@ from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.api.request_id import RequestIdMiddleware
 from app.db import make_engine, make_sessionmaker
+from app.services import audit
 from app.services.web_map import STATIC_DIR
 from app.settings import DatabaseSettings, get_database_settings, get_limit_settings
 
@@ -38,6 +39,7 @@ def create_app(database: DatabaseSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        audit.check_keys()  # an unreadable audit key stops the start, not a request
         engine = make_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)

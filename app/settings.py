@@ -1,6 +1,7 @@
 """Runtime configuration, read from the environment (see the README's table)."""
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -80,6 +81,40 @@ def get_api_settings() -> ApiSettings:
 @lru_cache
 def get_territory_settings() -> TerritorySettings:
     return TerritorySettings()
+
+
+class AuditSettings(BaseSettings):
+    """Keys of the audit trail, all held outside the database (docs/seguridad.md).
+
+    The service seals each event with `event_key_file`; `vigia audit anchor` signs the
+    chain's head with `anchor_key_file`, which belongs on another host than the service.
+    Verifying needs only the public keys (base64 of the raw 32 bytes, comma-separated to
+    accept retired keys too); a private key's own public key is always accepted.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_AUDIT_", extra="ignore")
+
+    event_key_file: Path | None = Field(
+        default=None, description="Ed25519 private key (PEM) the service seals events with."
+    )
+    event_public_keys: str = Field(
+        default="", description="Public keys that verify event seals (base64, comma-separated)."
+    )
+    anchor_key_file: Path | None = Field(
+        default=None, description="Ed25519 private key (PEM) `vigia audit anchor` signs with."
+    )
+    anchor_public_keys: str = Field(
+        default="", description="Public keys that verify anchors (base64, comma-separated)."
+    )
+    anchor_journal: Path | None = Field(
+        default=None,
+        description="File outside the database where `vigia audit anchor` appends each line.",
+    )
+
+
+@lru_cache
+def get_audit_settings() -> AuditSettings:
+    return AuditSettings()
 
 
 class RiskFactorSettings(BaseSettings):

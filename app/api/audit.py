@@ -61,11 +61,14 @@ def list_audit_events(
     responses=problem_responses(401, 403),
 )
 def verify_audit_trail(session: SessionDep, _: AdminDep) -> AuditVerificationRead:
-    """Recalcula la cadena de hashes e indica el primer eslabón roto, si lo hay."""
+    """Recalcula la cadena de hashes, revisa sellos y anclas; indica el primer eslabón roto."""
     result = audit.verify(session)
     return AuditVerificationRead(
         checked=result.checked,
         ok=result.ok,
         first_broken_id=result.first_broken_id,
         reason=result.reason,
+        sealed=result.sealed,
+        anchors=result.anchors,
+        notes=list(result.notes),
     )

@@ -1,7 +1,7 @@
 """All ORM models, imported here so Alembic's autogenerate sees one metadata."""
 
 from app.models.api_key import ApiKey, Role
-from app.models.audit import AuditEvent
+from app.models.audit import AuditAnchor, AuditEvent
 from app.models.base import Base
 from app.models.category import CrimeCategory, CrimeFamily
 from app.models.complaint import Complaint, ComplaintSource, LocationPrecision
@@ -36,6 +36,7 @@ from app.models.territory import Barrio, Comuna, MicroBarrio
 
 __all__ = [
     "ApiKey",
+    "AuditAnchor",
     "AuditEvent",
     "Barrio",
     "Base",

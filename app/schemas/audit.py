@@ -18,6 +18,8 @@ class AuditEventRead(BaseModel):
     object_id: str | None
     outcome: str = Field(description="ok o denegado.")
     detail: dict[str, Any]
+    nonce: str | None = Field(description="Único por evento: un sello no se puede reutilizar.")
+    seal: str | None = Field(description="Firma Ed25519 del servicio (base64url), o null.")
     prev_hash: str
     hash: str
 
@@ -27,3 +29,6 @@ class AuditVerificationRead(BaseModel):
     ok: bool
     first_broken_id: int | None
     reason: str | None
+    sealed: int = Field(description="Eventos cuyo sello del servicio se verificó.")
+    anchors: int = Field(description="Anclas firmadas que coinciden con la cadena.")
+    notes: list[str] = Field(description="Lo que no se pudo verificar, y por qué.")

@@ -65,6 +65,9 @@ class Bulletin:
     shapes: list[data.UnitShape]
     evaluations: list[Evaluation] = field(default_factory=list)
     evaluation_notes: list[str] = field(default_factory=list)
+    # the audit trail's anchor line, printed so it lives outside the database
+    audit_anchor: str | None = None
+    audit_problem: str | None = None
 
     @property
     def units_total(self) -> data.UnitRow:

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
 from app.models import Comuna, GeneratedReport, ReportFormat, ReportKind
+from app.services import audit, audit_anchor
 from app.services.reports import render, store
-from app.services.reports.bulletin import build_bulletin
+from app.services.reports.bulletin import Bulletin, build_bulletin
 from app.services.reports.period import parse_month, parse_year, year_period, year_to_date
 from app.services.reports.progress import build_progress
 from app.services.reports.public import build_public_progress
@@ -62,7 +63,9 @@ def generate(
     step("consultando datos")
     if kind == ReportKind.BULLETIN:
         month = parse_month(period, now=now, field="period", location=location)
-        html = render.bulletin_html(build_bulletin(session, code, month, as_of=as_of), step)
+        bulletin = build_bulletin(session, code, month, as_of=as_of)
+        _print_anchor(session, bulletin, now)
+        html = render.bulletin_html(bulletin, step)
         key = month.key
     elif kind == ReportKind.SPD:
         month = parse_month(period, now=now, field="period", location=location)
@@ -86,6 +89,13 @@ def generate(
         as_of=as_of,
         created_by=created_by,
     )
+
+
+def _print_anchor(session: Session, bulletin: Bulletin, now: datetime) -> None:
+    """A new anchor when this process holds the anchor key, else the newest stored one."""
+    made, bulletin.audit_problem = audit.anchor_if_configured(session)
+    anchor = made or audit_anchor.latest(session, until=now)
+    bulletin.audit_anchor = anchor.line if anchor else None
 
 
 def public_annual(
