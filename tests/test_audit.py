@@ -87,7 +87,7 @@ def _fails(db: Session, sql: str) -> str:
 def test_the_application_role_cannot_change_the_trail(db: Session) -> None:
     audit.record(db, "prueba", "prueba")
     db.execute(text("SET LOCAL ROLE vigia_app"))
-    audit.record(db, "prueba.app", "prueba")  # INSERT and SELECT are allowed
+    audit.record(db, "prueba.app", "prueba")  # through audit_append; SELECT is allowed
     assert "permission denied" in _fails(db, "UPDATE audit_event SET outcome = 'x'")
     assert "permission denied" in _fails(db, "DELETE FROM audit_event")
     assert "permission denied" in _fails(db, "TRUNCATE audit_event")
