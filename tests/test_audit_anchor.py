@@ -21,11 +21,12 @@ from typer.testing import CliRunner
 
 from app.cli import audit as audit_cli
 from app.cli import cli
-from app.errors import Conflict
+from app.errors import Conflict, InvalidInput
+from app.main import create_app
 from app.models import AuditAnchor, AuditEvent, ReportFormat, ReportKind, Role
 from app.services import audit, audit_anchor, audit_keys
 from app.services.reports.generate import generate
-from app.settings import get_audit_settings
+from app.settings import DatabaseSettings, get_audit_settings
 from tests.conftest import bearer, make_key
 from tests.helpers import assert_matches_schema
 
@@ -38,7 +39,13 @@ class KeyFiles:
 
 
 def _configure(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
-    for name in ("EVENT_KEY_FILE", "EVENT_PUBLIC_KEYS", "ANCHOR_KEY_FILE", "ANCHOR_PUBLIC_KEYS"):
+    for name in (
+        "EVENT_KEY_FILE",
+        "EVENT_PUBLIC_KEYS",
+        "ANCHOR_KEY_FILE",
+        "ANCHOR_PUBLIC_KEYS",
+        "ANCHOR_JOURNAL",
+    ):
         monkeypatch.delenv(f"VIGIA_AUDIT_{name}", raising=False)
     for name, value in env.items():
         monkeypatch.setenv(f"VIGIA_AUDIT_{name.upper()}", value)
@@ -371,3 +378,24 @@ def test_the_bulletin_prints_a_fresh_anchor(db: Session, keys: KeyFiles) -> None
     assert line is not None
     assert line in html
     assert audit.verify(db, [line]).ok
+
+
+def test_an_unreadable_event_key_stops_the_start(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_a_key = tmp_path / "clave.pem"
+    not_a_key.write_text("no es una clave\n")
+    _configure(monkeypatch, event_key_file=str(not_a_key))
+    try:
+        with (
+            pytest.raises(InvalidInput, match="clave privada"),
+            TestClient(create_app(DatabaseSettings(database_url=database_url))),
+        ):
+            pass
+    finally:
+        get_audit_settings.cache_clear()
+
+
+def test_a_printed_line_that_is_not_an_anchor_is_refused(db: Session) -> None:
+    with pytest.raises(InvalidInput, match="no es una línea de ancla"):
+        audit.verify(db, ["vigia-ancla-1 fecha=hoy eventos=3"])

@@ -92,8 +92,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Events written under this revision hash their nonce: without the column their hashes
+    # could no longer be checked, so going back is refused once there is one.
     op.execute(
         """
+        DO $$
+        BEGIN
+            IF EXISTS (SELECT FROM audit_event WHERE nonce IS NOT NULL) THEN
+                RAISE EXCEPTION 'hay eventos con nonce: bajar de 0007 rompería su cadena';
+            END IF;
+        END $$;
         DROP TABLE audit_anchor;
         GRANT INSERT ON audit_event TO vigia_app;
         DROP FUNCTION audit_append(%(args)s);
