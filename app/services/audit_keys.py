@@ -140,6 +140,9 @@ def anchor_keys(settings: AuditSettings) -> KeyRing:
 # --- the canonical bytes of an event -----------------------------------------------------
 
 
+_string = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per call
+
+
 def _canon(value: Any) -> str:
     """JSON with sorted keys and numbers as the database keeps them (jsonb is numeric:
     1.0, 1 and 1e0 are one value), so the bytes signed before the insert are the bytes
@@ -152,7 +155,7 @@ def _canon(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return _string(value)
     if isinstance(value, Decimal):
         return "0" if value.is_zero() else str(value.normalize())
     if isinstance(value, list):
