@@ -399,3 +399,18 @@ def test_an_unreadable_event_key_stops_the_start(
 def test_a_printed_line_that_is_not_an_anchor_is_refused(db: Session) -> None:
     with pytest.raises(InvalidInput, match="no es una línea de ancla"):
         audit.verify(db, ["vigia-ancla-1 fecha=hoy eventos=3"])
+
+
+def test_an_anchoring_host_without_the_event_key(
+    db: Session, keys: KeyFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recommended split: the anchor key on its own host, which cannot seal events, so
+    anchoring must not write an (unsealed, hence forged-looking) event.
+    """
+    _events(db, 2)
+    event_public = audit_keys.public_text(audit_keys.load_private_key(keys.event).public_key())
+    _configure(monkeypatch, anchor_key_file=str(keys.anchor), event_public_keys=event_public)
+    audit.anchor(db)
+    result = audit.verify(db)
+    assert result.ok, result
+    assert result.anchors == 1

@@ -194,9 +194,10 @@ def verify(session: Session, extra_anchors: Sequence[str] = ()) -> Verification:
 
 
 def anchor(session: Session, printed: Sequence[str] = ()) -> audit_anchor.Anchor:
-    """Verify the whole trail (against `printed` anchors too), record the anchoring, and
-    sign the head that includes that record. A trail that does not verify is not anchored:
-    signing it would make a cut or rewrite look legitimate.
+    """Verify the whole trail (against `printed` anchors too) and sign its head. A trail
+    that does not verify is not anchored: signing it would make a cut or rewrite look
+    legitimate. No audit event is written: the anchoring host need not hold the event key
+    (an unsealed event would read as a forgery), and `audit_anchor` is its own record.
     """
     keys = audit_keys.anchor_keys(get_audit_settings())
     audit_anchor.require_signer(keys)
@@ -204,7 +205,6 @@ def anchor(session: Session, printed: Sequence[str] = ()) -> audit_anchor.Anchor
     if not result.ok:
         where = f" (evento {result.first_broken_id})" if result.first_broken_id else ""
         raise Conflict(f"No se ancla una bitácora que no verifica: {result.reason}{where}.")
-    record(session, "audit.anchor", "audit_anchor", detail={"verified": result.checked})
     return audit_anchor.create(session, keys)
 
 
