@@ -60,10 +60,12 @@ class Anchor:
 
 
 def parse(line: str, *, field: str = "anchor") -> Anchor:
-    match = _LINE.match(line.strip())
+    """Whitespace is normalized: a line copied from a PDF comes back broken over lines."""
+    line = " ".join(line.split())
+    match = _LINE.match(line)
     if match is None:
         raise InvalidInput(
-            f"«{line.strip()[:120]}» no es una línea de ancla de la bitácora.",
+            f"«{line[:120]}» no es una línea de ancla de la bitácora.",
             errors=[{"field": field, "reason": f"se espera «{PREFIX} fecha=… firma=…»"}],
         )
     return Anchor(
