@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from app.services.api_keys import PUBLIC, Caller
 from app.settings import get_audit_settings
 
 _INFO_KEY = "vigia.audit"
+_log = logging.getLogger("vigia.audit")
 
 
 class Outcome:
@@ -107,9 +109,14 @@ def _event_keys() -> audit_keys.KeyRing:
 
 
 def check_keys() -> None:
-    """Fail at startup, not at the first audited request, on an unreadable key."""
+    """Fail at startup, not at the first audited request, on an unreadable key; say so
+    when events will go unsealed (then only the hash chain protects them).
+    """
     settings = get_audit_settings()
-    audit_keys.event_keys(settings)
+    if audit_keys.event_keys(settings).signer is None:
+        _log.warning(
+            "VIGIA_AUDIT_EVENT_KEY_FILE sin definir: los eventos de la bitácora van sin sello"
+        )
     audit_keys.anchor_keys(settings)
 
 
