@@ -157,11 +157,14 @@ def test_complaint_items_hide_address_and_case_reference(
     )
     assert not {"address", "external_ref", "loaded_by"} & set(properties)
     assert "secreta" not in response.text
+    by_source = {f["properties"]["source"]: f["id"] for f in body["features"]}
     one = client.get(
-        f"/ogc/collections/complaints/items/{layers.complaint_ids[0]}",
+        f"/ogc/collections/complaints/items/{by_source['carabineros']}",
         headers=layers.keys.h("police"),
     )
-    assert one.json()["id"] == layers.complaint_ids[0]
+    assert one.json()["id"] == by_source["carabineros"]
+    other = f"/ogc/collections/complaints/items/{by_source['pdi']}"  # another institution's
+    assert_problem(client.get(other, headers=layers.keys.h("police")), 404)
     assert_problem(
         client.get("/ogc/collections/complaints/items/no-es-uuid", headers=layers.keys.h("admin")),
         404,

@@ -3,6 +3,11 @@
 A collection is a SELECT whose columns are labelled `id`, `geom`, optionally `datetime`,
 and one column per published property. Items, queryables, CQL2 filters and vector tiles
 are all built from that one description, so adding a layer means adding a `Collection`.
+
+Row scope is not declared by hand: a collection whose SELECT reads a table listed in
+`access.ROW_SCOPES` (complaints, risk factors) is narrowed by that table's rule on every
+surface (items, single items, tiles), and the statements built for it are cached per scope.
+Only a public collection may opt out, and it has to say why (`unscoped`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from typing import Any
 
 from sqlalchemy import Select, String, func, select
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Alias, TableClause
+from sqlalchemy.sql.util import find_tables
 
 from app.models import (
     Barrio,
@@ -25,9 +31,11 @@ from app.models import (
     Role,
 )
 from app.models.ranking import RankingSnapshot, RankingUnitResult
+from app.services import access
+from app.services.access import AuditedRead, RowScope
 from app.services.api_keys import Caller
 from app.services.risk_factors import public
-from app.services.risk_factors.reports import overdue, visible_to
+from app.services.risk_factors.reports import overdue
 
 
 @dataclass(frozen=True)
@@ -52,13 +60,28 @@ class Collection:
     geometry_type: str  # GeoJSON type; "Point" collections are aggregated/capped in tiles
     datetime_property: str | None = None  # name the `datetime` column is published under
     roles: frozenset[Role] | None = None  # None: public
-    # Row-level visibility inside a readable collection (e.g. police see their institution's
-    # reports only); a condition on the tables of `source`.
-    scope: Callable[[Caller], ColumnElement[bool]] | None = None
     keywords: tuple[str, ...] = field(default_factory=tuple)
     # RFC 7946 wants counter-clockwise exterior rings; applied on output only, so filters
     # on `geom` keep using the GiST index.
     force_ccw: bool = False
+    # Why a public collection reading scoped tables shows every row (it must generalise them).
+    unscoped: str | None = None
+    # Reads of rows flagged by `audited.flag` leave one audit event per request.
+    audited: AuditedRead | None = None
+    # Derived from `source`: the row-scope rules of the tables it reads (access.ROW_SCOPES).
+    row_scopes: tuple[RowScope, ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        scopes = _row_scopes(self.id, self.source())
+        if self.unscoped is not None:
+            if not scopes or self.roles is not None:
+                raise ValueError(f"{self.id}: `unscoped` is for public layers of scoped tables")
+            scopes = ()
+        elif scopes and self.roles is None:
+            raise ValueError(f"{self.id}: a public layer of scoped tables must say `unscoped`")
+        if self.audited is not None and self.audited.flag not in self.source().selected_columns:
+            raise ValueError(f"{self.id}: the audited flag {self.audited.flag!r} is not a column")
+        object.__setattr__(self, "row_scopes", scopes)
 
     def readable_by(self, role: Role | None) -> bool:
         return self.roles is None or (
@@ -69,10 +92,35 @@ class Collection:
     def is_public(self) -> bool:
         return self.roles is None
 
-    def scoped_source(self, caller: Caller) -> Select:
-        """The source narrowed to the rows this caller may see."""
+    def scope_key(self, caller: Caller) -> Caller | None:
+        """What the caller's view of this collection depends on (None: the same for all).
+
+        Prebuilt statements are cached under this key, never under less.
+        """
+        return access.scope_key(caller) if self.row_scopes else None
+
+    def scoped_source(self, key: Caller | None) -> Select:
+        """The source narrowed to the rows the scope `key` (from `scope_key`) may see."""
         stmt = self.source()
-        return stmt if self.scope is None else stmt.where(self.scope(caller))
+        if not self.row_scopes:
+            return stmt
+        if key is None:  # fail closed: a scoped collection is never read without a scope
+            raise ValueError(f"the collection {self.id} needs the caller's scope")
+        return stmt.where(*(scope(key) for scope in self.row_scopes))
+
+
+def _row_scopes(collection_id: str, stmt: Select) -> tuple[RowScope, ...]:
+    """The scope rules of the scoped tables `stmt` reads, anywhere (joins, subqueries)."""
+    scopes: dict[str, RowScope] = {}
+    for table in find_tables(stmt, include_aliases=True):
+        if isinstance(table, Alias):
+            element = table.element
+            if isinstance(element, TableClause) and element.name in access.ROW_SCOPES:
+                # the rule is written on the table itself and would not narrow the alias
+                raise ValueError(f"{collection_id}: scoped table {element.name} read via alias")
+        elif isinstance(table, TableClause) and table.name in access.ROW_SCOPES:
+            scopes[table.name] = access.ROW_SCOPES[table.name]
+    return tuple(scopes[name] for name in sorted(scopes))
 
 
 def _barrios() -> Select:
@@ -194,6 +242,7 @@ register(
         datetime_property="occurred_at",
         roles=frozenset({Role.PLANNER, Role.POLICE}),
         keywords=("denuncias", "delitos"),
+        audited=access.SENSITIVE_COMPLAINTS,
     )
 )
 
@@ -257,7 +306,6 @@ register(
         geometry_type="Geometry",
         datetime_property="received_at",
         roles=frozenset({Role.PLANNER, Role.POLICE, Role.UNIT}),
-        scope=visible_to,
         keywords=("factores de riesgo", "prevención situacional"),
         force_ccw=True,
     )
@@ -302,6 +350,7 @@ register(
         ),
         geometry_type="Point",
         keywords=("factores de riesgo", "datos abiertos"),
+        unscoped="punto del micro-barrio, mes y sin texto libre: es el mismo feed público",
     )
 )
 
