@@ -89,12 +89,26 @@ class Surfaces:
     rest_single: str | None  # with {id}; None where REST has no single read
     rule: Callable[[Who, Owned], bool]
     rows: str  # attribute of World holding the rows the test created
+    rest_stats: str
+    stats_total: Callable[[dict[str, Any]], int]  # the statistics' count of every row
 
 
 SURFACES: dict[str, Surfaces] = {
-    "complaints": Surfaces("/api/v1/complaints", None, _complaint_rule, "complaints"),
+    "complaints": Surfaces(
+        "/api/v1/complaints",
+        None,
+        _complaint_rule,
+        "complaints",
+        "/api/v1/complaints/stats",
+        lambda body: int(body["total"]),
+    ),
     "risk-factors": Surfaces(
-        "/api/v1/risk-factors", "/api/v1/risk-factors/{id}", _risk_rule, "risk_factors"
+        "/api/v1/risk-factors",
+        "/api/v1/risk-factors/{id}",
+        _risk_rule,
+        "risk_factors",
+        "/api/v1/risk-factors/stats",
+        lambda body: int(body["overall"]["total"]),
     ),
 }
 # Rows that belong to an institution or a unit (written here, not taken from the code under
@@ -197,6 +211,10 @@ def _visible_everywhere(
     listed = client.get(surfaces.rest_list, params={"limit": 1000}, headers=headers)
     assert listed.status_code in (200, 403), listed.text
     seen["rest list"] = _ids(listed.json()["features"]) & created if listed.is_success else set()
+    stats = client.get(surfaces.rest_stats, headers=headers)
+    assert stats.status_code == listed.status_code, stats.text
+    if stats.is_success:  # the statistics count exactly the rows the list shows
+        assert surfaces.stats_total(stats.json()) == len(listed.json()["features"]) < 1000
 
     items = client.get(
         f"/ogc/collections/{collection.id}/items", params={"limit": 400}, headers=headers
@@ -290,6 +308,16 @@ def test_police_reads_no_other_institution_through_ogc(
         )
     page = client.get("/ogc/collections/complaints/items?limit=400", headers=headers).json()
     assert {f["properties"]["source"] for f in page["features"]} == {"carabineros"}
+    for params in (  # a filter or an offset cannot widen the scope: it is inside the source
+        {"filter": "source='pdi' OR source<>'pdi'"},
+        {"filter": "source='pdi'"},
+        {"source": "pdi"},
+        {"offset": "1", "limit": "2"},
+    ):
+        found = client.get("/ogc/collections/complaints/items", params=params, headers=headers)
+        assert found.status_code == 200, found.text
+        sources = {f["properties"]["source"] for f in found.json()["features"]}
+        assert sources <= {"carabineros"}, params
     z, x, y = world.tile
     drawn = _tile_features(_tile(client, "complaints", z, x, y, headers), "complaints")
     assert {f["properties"]["source"] for f in drawn} == {"carabineros"}

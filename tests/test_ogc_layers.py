@@ -172,6 +172,17 @@ def test_complaint_items_hide_address_and_case_reference(
     )
 
 
+def test_streamed_complaint_pages_keep_the_police_scope(client: TestClient, layers: Layers) -> None:
+    """A page of 500 or more streams from its own cursor: the scope goes with it."""
+    response = client.get(
+        "/ogc/collections/complaints/items", params={"limit": 600}, headers=layers.keys.h("pdi")
+    )
+    assert response.status_code == 200
+    features = response.json()["features"]
+    assert len(features) == N_COMPLAINTS // 2
+    assert {f["properties"]["source"] for f in features} == {"pdi"}
+
+
 def test_complaint_pages_are_ordered_by_key_and_page_through(
     client: TestClient, layers: Layers
 ) -> None:
