@@ -110,64 +110,77 @@ def _statement(
     cell_px: int,
 ) -> Any:
     z, x, y = (bindparam(f"tile_{axis}", type_=Integer) for axis in "zxy")
-    scoped = collection.scoped_source(who)
     envelope = func.ST_TileEnvelope(z, x, y)
-    sub = scoped.subquery("c")
-    in_tile = sub.c.geom.op("&&")(func.ST_Transform(envelope, SRID))
-    projected = func.ST_Transform(sub.c.geom, WEB_MERCATOR)
-    layer = literal(collection.id)
-    points = collection.geometry_type == "Point"
-    flag = sub.c[collection.audited.flag] if collection.audited is not None else None
-
+    sub = collection.scoped_source(who).subquery("c")
     if aggregated:
-        # Count points per cell_px square of the tile and draw one point at each cell's
-        # centre. The cell comes from the spherical Mercator formulas, which define EPSG:3857,
-        # applied to lon/lat: at z10 a tile holds >100k points, and this is ~30 % cheaper per
-        # point than ST_Transform + ST_AsMVTGeom (docs/benchmarks.md).
-        bounds = select(
-            func.ST_XMin(envelope).label("x0"),
-            func.ST_YMax(envelope).label("y1"),
-            ((func.ST_XMax(envelope) - func.ST_XMin(envelope)) / (EXTENT / cell_px)).label("cell"),
-        ).subquery("b")
-        lon, lat = func.radians(func.ST_X(sub.c.geom)), func.radians(func.ST_Y(sub.c.geom))
-        mercator_y = EARTH_RADIUS * func.ln(func.tan(math.pi / 4 + lat / 2))
-        cell_columns = [
-            func.floor((EARTH_RADIUS * lon - bounds.c.x0) / bounds.c.cell).label("cx"),
-            func.floor((bounds.c.y1 - mercator_y) / bounds.c.cell).label("cy"),
-        ]
-        if flag is not None:
-            cell_columns.append(flag.label("flag"))
-        cells = (
-            select(*cell_columns)
-            .select_from(sub.join(bounds, true()))  # one row of tile bounds for every point
-            .where(in_tile)
-            .subquery("q")
-        )
-        per_side = EXTENT // cell_px
-        centre = func.ST_Point((cells.c.cx + 0.5) * cell_px, (cells.c.cy + 0.5) * cell_px)
-        count_columns = [centre.label("geom"), cast(func.count(), Integer).label("count")]
-        if flag is not None:
-            audited = func.count().filter(cells.c.flag)
-            count_columns.append(cast(audited, Integer).label("audited"))
-        counted = (
-            select(*count_columns)
-            .where(cells.c.cx.between(0, per_side - 1), cells.c.cy.between(0, per_side - 1))
-            .group_by(cells.c.cx, cells.c.cy)
-        )
-        if flag is None:
-            mvt = func.ST_AsMVT(counted.subquery("t").table_valued(), layer, EXTENT, "geom")
-            return select(func.coalesce(mvt, b""), literal(False))
-        per_cell = counted.cte("cells")
-        drawn = select(per_cell.c.geom, per_cell.c.count).subquery("t")
-        mvt_cells = select(func.ST_AsMVT(drawn.table_valued(), layer, EXTENT, "geom"))
-        total = select(func.coalesce(func.sum(per_cell.c.audited), 0))
-        return select(
-            func.coalesce(mvt_cells.scalar_subquery(), b""),
-            literal(False),
-            cast(total.scalar_subquery(), Integer),
-            null(),  # ids: an aggregated tile names no row
-        )
+        return _cells(collection, sub, envelope, cell_px)
+    return _features(collection, sub, envelope, max_points)
 
+
+def _common(collection: Collection, sub: Any, envelope: Any) -> tuple[Any, Any, Any]:
+    """The tile filter (GiST-indexed `&&`), the layer name and the audited flag, if any."""
+    in_tile = sub.c.geom.op("&&")(func.ST_Transform(envelope, SRID))
+    flag = sub.c[collection.audited.flag] if collection.audited is not None else None
+    return in_tile, literal(collection.id), flag
+
+
+def _cells(collection: Collection, sub: Any, envelope: Any, cell_px: int) -> Any:
+    """Points counted per cell (and, if audited, how many audited rows were counted)."""
+    in_tile, layer, flag = _common(collection, sub, envelope)
+    # Count points per cell_px square of the tile and draw one point at each cell's
+    # centre. The cell comes from the spherical Mercator formulas, which define EPSG:3857,
+    # applied to lon/lat: at z10 a tile holds >100k points, and this is ~30 % cheaper per
+    # point than ST_Transform + ST_AsMVTGeom (docs/benchmarks.md).
+    bounds = select(
+        func.ST_XMin(envelope).label("x0"),
+        func.ST_YMax(envelope).label("y1"),
+        ((func.ST_XMax(envelope) - func.ST_XMin(envelope)) / (EXTENT / cell_px)).label("cell"),
+    ).subquery("b")
+    lon, lat = func.radians(func.ST_X(sub.c.geom)), func.radians(func.ST_Y(sub.c.geom))
+    mercator_y = EARTH_RADIUS * func.ln(func.tan(math.pi / 4 + lat / 2))
+    cell_columns = [
+        func.floor((EARTH_RADIUS * lon - bounds.c.x0) / bounds.c.cell).label("cx"),
+        func.floor((bounds.c.y1 - mercator_y) / bounds.c.cell).label("cy"),
+    ]
+    if flag is not None:
+        cell_columns.append(flag.label("flag"))
+    cells = (
+        select(*cell_columns)
+        .select_from(sub.join(bounds, true()))  # one row of tile bounds for every point
+        .where(in_tile)
+        .subquery("q")
+    )
+    per_side = EXTENT // cell_px
+    centre = func.ST_Point((cells.c.cx + 0.5) * cell_px, (cells.c.cy + 0.5) * cell_px)
+    count_columns = [centre.label("geom"), cast(func.count(), Integer).label("count")]
+    if flag is not None:
+        audited = func.count().filter(cells.c.flag)
+        count_columns.append(cast(audited, Integer).label("audited"))
+    counted = (
+        select(*count_columns)
+        .where(cells.c.cx.between(0, per_side - 1), cells.c.cy.between(0, per_side - 1))
+        .group_by(cells.c.cx, cells.c.cy)
+    )
+    if flag is None:
+        mvt = func.ST_AsMVT(counted.subquery("t").table_valued(), layer, EXTENT, "geom")
+        return select(func.coalesce(mvt, b""), literal(False))
+    per_cell = counted.cte("cells")
+    drawn = select(per_cell.c.geom, per_cell.c.count).subquery("t")
+    mvt_cells = select(func.ST_AsMVT(drawn.table_valued(), layer, EXTENT, "geom"))
+    total = select(func.coalesce(func.sum(per_cell.c.audited), 0))
+    return select(
+        func.coalesce(mvt_cells.scalar_subquery(), b""),
+        literal(False),
+        cast(total.scalar_subquery(), Integer),
+        null(),  # ids: an aggregated tile names no row
+    )
+
+
+def _features(collection: Collection, sub: Any, envelope: Any, max_points: int) -> Any:
+    """Features clipped to the tile, points capped (and, if audited, the audited ones)."""
+    in_tile, layer, flag = _common(collection, sub, envelope)
+    projected = func.ST_Transform(sub.c.geom, WEB_MERCATOR)
+    points = collection.geometry_type == "Point"
     columns: list[ColumnElement[Any]] = [
         func.ST_AsMVTGeom(projected, envelope, EXTENT, BUFFER, True).label("geom"),
         cast(sub.c.id, Text).label("id"),
