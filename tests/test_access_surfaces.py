@@ -121,6 +121,7 @@ def _reads_owned_rows(collection: Collection) -> bool:
 
 
 SCOPED = sorted(c.id for c in REGISTRY.values() if _reads_owned_rows(c))
+OGC_COMPLAINTS = "/ogc/collections/complaints/items"
 SCOPED_POINTS = [c for c in SCOPED if REGISTRY[c].geometry_type == "Point"]
 
 
@@ -411,6 +412,21 @@ def test_ogc_items_read_of_sensitive_complaints_leaves_one_event(
     )
     assert quiet.status_code == 200
     assert _events(db, before) == []
+
+
+def test_rest_and_ogc_record_the_same_event_for_the_same_rows(
+    client: TestClient, db: Session, world: World, sensitive: dict[str, set[str]]
+) -> None:
+    headers = bearer(make_key(db, role=Role.POLICE, institution="pdi"))
+    recorded = {}
+    for surface, path in (("api", "/api/v1/complaints"), ("ogc.items", OGC_COMPLAINTS)):
+        before = _last_event(db)
+        assert client.get(path, params={"limit": 400}, headers=headers).status_code == 200
+        (event,) = _events(db, before)
+        assert event.detail["surface"] == surface
+        recorded[surface] = (event.action, event.object_type, event.detail["count"])
+        assert set(event.detail["ids"]) == sensitive["pdi"]
+    assert recorded["api"] == recorded["ogc.items"]
 
 
 def test_streamed_ogc_page_is_audited_before_it_streams(

@@ -122,7 +122,8 @@ register(
         title="Denuncias",
         description=(
             "Denuncias georreferenciadas con su ubicación exacta (solo personal con clave: "
-            "planificación, policías, administración). Sin dirección ni referencia del caso."
+            "planificación y administración ven todas; cada policía, las de su institución). "
+            "Sin dirección ni referencia del caso."
         ),
         source=_complaints,
         properties=(
