@@ -157,16 +157,30 @@ def test_complaint_items_hide_address_and_case_reference(
     )
     assert not {"address", "external_ref", "loaded_by"} & set(properties)
     assert "secreta" not in response.text
+    by_source = {f["properties"]["source"]: f["id"] for f in body["features"]}
     one = client.get(
-        f"/ogc/collections/complaints/items/{layers.complaint_ids[0]}",
+        f"/ogc/collections/complaints/items/{by_source['carabineros']}",
         headers=layers.keys.h("police"),
     )
-    assert one.json()["id"] == layers.complaint_ids[0]
+    assert one.json()["id"] == by_source["carabineros"]
+    other = f"/ogc/collections/complaints/items/{by_source['pdi']}"  # another institution's
+    assert_problem(client.get(other, headers=layers.keys.h("police")), 404)
     assert_problem(
         client.get("/ogc/collections/complaints/items/no-es-uuid", headers=layers.keys.h("admin")),
         404,
         "elemento_no_encontrado",
     )
+
+
+def test_streamed_complaint_pages_keep_the_police_scope(client: TestClient, layers: Layers) -> None:
+    """A page of 500 or more streams from its own cursor: the scope goes with it."""
+    response = client.get(
+        "/ogc/collections/complaints/items", params={"limit": 600}, headers=layers.keys.h("pdi")
+    )
+    assert response.status_code == 200
+    features = response.json()["features"]
+    assert len(features) == N_COMPLAINTS // 2
+    assert {f["properties"]["source"] for f in features} == {"pdi"}
 
 
 def test_complaint_pages_are_ordered_by_key_and_page_through(

@@ -295,10 +295,10 @@ def list_items(
         return b"]," + orjson.dumps(tail)[1:]
 
     if limit < items.BATCH:  # one fetch on the request's own connection, no cursor
-        features, more = items.read_page(session.connection(), c, query, caller)
+        features, more = items.read_page(session, c, query, caller)
         body = b"".join((_HEAD, ",".join(features).encode(), footer(len(features), more)))
         return GeoJSONResponse(body)
-    page = items.open_page(engine, c, query, caller)
+    page = items.open_page(engine, session, c, query, caller)
     return StreamingResponse(page.stream(_HEAD, footer), media_type=GEOJSON_MEDIA_TYPE)
 
 
@@ -318,7 +318,7 @@ def get_item(
 ) -> GeoJSONResponse:
     """Un elemento como Feature GeoJSON."""
     c = readable_collection(collection_id, caller)
-    text = items.read_item(session.connection(), c, feature_id, caller)
+    text = items.read_item(session, c, feature_id, caller)
     body = orjson.loads(text)
     base = f"{ogc_base(request)}/collections/{c.id}"
     body["links"] = [

@@ -183,7 +183,7 @@ def tile(
 ) -> Response:
     """Una tesela vectorial (Mapbox Vector Tile) de la colección."""
     c = readable_collection(collection_id, caller)
-    rendered = tiles.render_tile(session.connection(), c, caller, z, x, y, settings)
+    rendered = tiles.render_tile(session, c, caller, z, x, y, settings)
     headers = {
         "ETag": rendered.etag,
         "Cache-Control": (

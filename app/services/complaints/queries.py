@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from app.errors import InvalidInput, NotFound
 from app.models import ApiKey, Barrio, Complaint, CrimeCategory, MicroBarrio
 from app.models.base import SRID
-from app.services import audit
+from app.services import access
 from app.services.access import complaint_scope, sees_complaint_identifiers
 from app.services.api_keys import Caller
 from app.services.geojson import feature, feature_collection
@@ -149,13 +149,7 @@ def _audit_sensitive(session: Session, ids: list[uuid.UUID]) -> None:
         .where(Complaint.id == any_(bindparam("ids", ids, type_=ARRAY(Uuid))))
         .where(CrimeCategory.sensitive)
     ).all()
-    if sensitive:
-        audit.record(
-            session,
-            "complaint.read_sensitive",
-            "complaint",
-            detail={"count": len(sensitive), "ids": [str(i) for i in sensitive[:200]]},
-        )
+    access.audit_read(session, access.SENSITIVE_COMPLAINTS, sensitive, surface="api")
 
 
 def complaints_page(

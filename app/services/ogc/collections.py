@@ -1,19 +1,15 @@
 """The collections Vigía publishes through OGC API - Features, and who may read each.
 
-A collection is a SELECT whose columns are labelled `id`, `geom`, optionally `datetime`,
-and one column per published property. Items, queryables, CQL2 filters and vector tiles
-are all built from that one description, so adding a layer means adding a `Collection`.
+What a collection is, and how its row scope is found, is in `app.services.ogc.registry`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, String, func, select
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.elements import ColumnElement
 
 from app.models import (
     Barrio,
@@ -25,54 +21,12 @@ from app.models import (
     Role,
 )
 from app.models.ranking import RankingSnapshot, RankingUnitResult
-from app.services.api_keys import Caller
+from app.services import access
+from app.services.ogc.registry import REGISTRY, Collection, Queryable, register
 from app.services.risk_factors import public
-from app.services.risk_factors.reports import overdue, visible_to
+from app.services.risk_factors.reports import overdue
 
-
-@dataclass(frozen=True)
-class Queryable:
-    name: str
-    type: str  # JSON Schema type: string, integer, number, boolean; or "date-time"
-    description: str
-
-    def json_schema(self) -> dict[str, Any]:
-        if self.type == "date-time":
-            return {"type": "string", "format": "date-time", "description": self.description}
-        return {"type": self.type, "description": self.description}
-
-
-@dataclass(frozen=True)
-class Collection:
-    id: str
-    title: str
-    description: str
-    source: Callable[[], Select]
-    properties: tuple[Queryable, ...]
-    geometry_type: str  # GeoJSON type; "Point" collections are aggregated/capped in tiles
-    datetime_property: str | None = None  # name the `datetime` column is published under
-    roles: frozenset[Role] | None = None  # None: public
-    # Row-level visibility inside a readable collection (e.g. police see their institution's
-    # reports only); a condition on the tables of `source`.
-    scope: Callable[[Caller], ColumnElement[bool]] | None = None
-    keywords: tuple[str, ...] = field(default_factory=tuple)
-    # RFC 7946 wants counter-clockwise exterior rings; applied on output only, so filters
-    # on `geom` keep using the GiST index.
-    force_ccw: bool = False
-
-    def readable_by(self, role: Role | None) -> bool:
-        return self.roles is None or (
-            role is not None and (role in self.roles or role == Role.ADMIN)
-        )
-
-    @property
-    def is_public(self) -> bool:
-        return self.roles is None
-
-    def scoped_source(self, caller: Caller) -> Select:
-        """The source narrowed to the rows this caller may see."""
-        stmt = self.source()
-        return stmt if self.scope is None else stmt.where(self.scope(caller))
+__all__ = ["REGISTRY", "Collection", "Queryable", "territory_extent"]
 
 
 def _barrios() -> Select:
@@ -104,13 +58,6 @@ _UNIT_PROPERTIES = (
     Queryable("comuna", "string", "Código CUT de la comuna"),
     Queryable("population", "integer", "Población (Censo 2017 o estimada)"),
 )
-
-REGISTRY: dict[str, Collection] = {}
-
-
-def register(collection: Collection) -> None:
-    REGISTRY[collection.id] = collection
-
 
 register(
     Collection(
@@ -175,7 +122,8 @@ register(
         title="Denuncias",
         description=(
             "Denuncias georreferenciadas con su ubicación exacta (solo personal con clave: "
-            "planificación, policías, administración). Sin dirección ni referencia del caso."
+            "planificación y administración ven todas; cada policía, las de su institución). "
+            "Sin dirección ni referencia del caso."
         ),
         source=_complaints,
         properties=(
@@ -194,6 +142,7 @@ register(
         datetime_property="occurred_at",
         roles=frozenset({Role.PLANNER, Role.POLICE}),
         keywords=("denuncias", "delitos"),
+        audited=access.SENSITIVE_COMPLAINTS,
     )
 )
 
@@ -257,7 +206,6 @@ register(
         geometry_type="Geometry",
         datetime_property="received_at",
         roles=frozenset({Role.PLANNER, Role.POLICE, Role.UNIT}),
-        scope=visible_to,
         keywords=("factores de riesgo", "prevención situacional"),
         force_ccw=True,
     )
@@ -302,6 +250,7 @@ register(
         ),
         geometry_type="Point",
         keywords=("factores de riesgo", "datos abiertos"),
+        unscoped="punto del micro-barrio, mes y sin texto libre: es el mismo feed público",
     )
 )
 

@@ -21,12 +21,14 @@ from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 from sqlalchemy import Connection, Engine, Float, Integer, Text, bindparam, cast, func, select
 from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.errors import BadRequest, FieldProblem, NotFound
 from app.geo import bbox as geo_bbox
 from app.geo.bbox import Bbox
 from app.models.base import SRID
+from app.services import access
 from app.services.api_keys import Caller
 from app.services.geojson import feature
 from app.services.ogc.collections import Collection
@@ -195,11 +197,10 @@ def _conditions(
 
 
 def _build(
-    collection: Collection, caller: Caller | None, shape: _Shape, cql: tuple[str, str] | None
+    collection: Collection, who: Caller | None, shape: _Shape, cql: tuple[str, str] | None
 ) -> Any:
     def source(alias: str) -> Any:
-        scoped = collection.scoped_source(caller) if caller is not None else collection.source()
-        return scoped.subquery(alias)
+        return collection.scoped_source(who).subquery(alias)
 
     sub = source("c")
     conditions = _conditions(collection, sub, shape, cql)
@@ -224,19 +225,39 @@ def _build(
     geom = func.ST_ForcePolygonCCW(sub.c.geom) if collection.force_ccw else sub.c.geom
     # Ordered by the key (the primary key for table-backed collections), so a page walks
     # an index instead of sorting the whole match.
-    stmt = (
-        select(cast(feature(id_=sub.c.id, geom=geom, properties=props), Text))
-        .where(*conditions)
-        .order_by(sub.c.id)
-    )
+    columns: list[Any] = [cast(feature(id_=sub.c.id, geom=geom, properties=props), Text)]
+    if collection.audited is not None:  # which rows of the page the audit event counts
+        columns += [sub.c.id, sub.c[collection.audited.flag]]
+    stmt = select(*columns).where(*conditions).order_by(sub.c.id)
     if not shape.one:
         stmt = stmt.limit(bindparam("page_limit", type_=Integer))
     return stmt
 
 
+def _build_audited(
+    collection: Collection, who: Caller | None, shape: _Shape, cql: tuple[str, str] | None
+) -> Any:
+    """The audited rows' ids of a page, without building its features (for streamed pages,
+    whose rows arrive after the request's transaction has committed)."""
+    assert collection.audited is not None
+    sub = collection.scoped_source(who).subquery("c")
+    page = select(sub.c.id, sub.c[collection.audited.flag].label("flag"))
+    page = page.where(*_conditions(collection, sub, shape, cql)).order_by(sub.c.id)
+    page = page.limit(bindparam("page_limit", type_=Integer))
+    if shape.offset:
+        page = page.offset(bindparam("page_offset", type_=Integer))
+    keys = page.subquery("page")
+    return select(keys.c.id).where(keys.c.flag).order_by(keys.c.id)
+
+
 @lru_cache(maxsize=512)
-def _cached(collection: Collection, caller: Caller | None, shape: _Shape) -> Any:
-    return _build(collection, caller, shape, None)
+def _cached(collection: Collection, who: Caller | None, shape: _Shape) -> Any:
+    return _build(collection, who, shape, None)
+
+
+@lru_cache(maxsize=512)
+def _cached_audited(collection: Collection, who: Caller | None, shape: _Shape) -> Any:
+    return _build_audited(collection, who, shape, None)
 
 
 def build_items_statement(
@@ -246,13 +267,23 @@ def build_items_statement(
 
     Building the statement costs more than running a small page, so statements without a
     CQL2 filter are built once per shape of query (which filters, not their values) and
-    reused; only scoped collections keep one per caller.
+    reused; scoped collections keep one per scope (role, institution, unit), never less.
+    With an audited collection, each row also carries its id and audited flag.
     """
     shape, values = _bind_values(collection, query, one)
-    who = caller if collection.scope is not None else None
+    who = collection.scope_key(caller)
     if query.cql:
         return _build(collection, who, shape, (query.cql, query.cql_lang)), values
     return _cached(collection, who, shape), values
+
+
+def _audit(
+    session: Session, collection: Collection, ids: list[Any], surface: str, **detail: Any
+) -> None:
+    if collection.audited is not None:
+        access.audit_read(
+            session, collection.audited, ids, surface=surface, collection=collection.id, **detail
+        )
 
 
 def _execute(connection: Connection, statement: tuple[Any, dict[str, Any]], *, stream: bool) -> Any:
@@ -271,16 +302,20 @@ def _execute(connection: Connection, statement: tuple[Any, dict[str, Any]], *, s
 
 
 def read_page(
-    connection: Connection, collection: Collection, query: ItemsQuery, caller: Caller
+    session: Session, collection: Collection, query: ItemsQuery, caller: Caller
 ) -> tuple[list[str], bool]:
     """A page that fits in one fetch (limit < BATCH): its features and whether more match.
 
     One plain statement on the request's own connection: no server-side cursor, no second
-    connection, so a small page costs little more than its SQL.
+    connection, so a small page costs little more than its SQL. Audited rows are recorded
+    in one event.
     """
-    rows = _execute(connection, build_items_statement(collection, query, caller), stream=False)
-    texts = [row[0] for row in rows]
-    return texts[: query.limit], len(texts) > query.limit
+    statement = build_items_statement(collection, query, caller)
+    rows = _execute(session.connection(), statement, stream=False).all()
+    page = rows[: query.limit]
+    if collection.audited is not None:
+        _audit(session, collection, [row[1] for row in page if row[2]], "ogc.items")
+    return [row[0] for row in page], len(rows) > query.limit
 
 
 @dataclass
@@ -316,7 +351,28 @@ class Page:
             self.connection.close()
 
 
-def open_page(engine: Engine, collection: Collection, query: ItemsQuery, caller: Caller) -> Page:
+def _audit_streamed(
+    session: Session, collection: Collection, query: ItemsQuery, caller: Caller
+) -> None:
+    """Record the audited rows of a page before it streams (in the request's transaction)."""
+    if collection.audited is None:
+        return
+    shape, values = _bind_values(collection, query, None)
+    values["page_limit"] = query.limit
+    who = collection.scope_key(caller)
+    if query.cql:
+        stmt = _build_audited(collection, who, shape, (query.cql, query.cql_lang))
+    else:
+        stmt = _cached_audited(collection, who, shape)
+    ids = list(_execute(session.connection(), (stmt, values), stream=False).scalars())
+    _audit(session, collection, ids, "ogc.items")
+
+
+def open_page(
+    engine: Engine, session: Session, collection: Collection, query: ItemsQuery, caller: Caller
+) -> Page:
+    """A page streamed from its own connection; its audit event goes in `session` first."""
+    _audit_streamed(session, collection, query, caller)
     stmt = build_items_statement(collection, query, caller)
     connection = engine.connect()
     try:
@@ -328,21 +384,21 @@ def open_page(engine: Engine, collection: Collection, query: ItemsQuery, caller:
     return Page(connection=connection, result=result, first=first, limit=query.limit)
 
 
-def read_item(
-    connection: Connection, collection: Collection, feature_id: str, caller: Caller
-) -> str:
+def read_item(session: Session, collection: Collection, feature_id: str, caller: Caller) -> str:
     missing = NotFound(
         f"La colección {collection.id} no tiene el elemento {feature_id!r}.",
         code="elemento_no_encontrado",
     )
     stmt, values = build_items_statement(collection, ItemsQuery(), caller, one=feature_id)
     try:
-        text = connection.execute(stmt, values).scalar()
+        row = session.connection().execute(stmt, values).first()
     except StatementError as exc:  # an id that cannot be a key of this collection (not a UUID)
         sqlstate = getattr(exc.orig, "sqlstate", "") or ""
         if isinstance(exc.orig, ValueError) or sqlstate.startswith("22"):
             raise missing from None
         raise
-    if text is None:
+    if row is None:
         raise missing
-    return str(text)
+    if collection.audited is not None and row[2]:
+        _audit(session, collection, [row[1]], "ogc.item", object_id=row[1])
+    return str(row[0])
