@@ -1,9 +1,10 @@
 """Runtime configuration, read from the environment (see the README's table)."""
 
 from functools import lru_cache
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/vigia"
 
@@ -115,6 +116,18 @@ class WebhookSettings(BaseSettings):
         default=30, ge=1, description="After this many failures a delivery is 'agotada'."
     )
     batch_size: int = Field(default=50, ge=1)
+    http_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Trusted internal receivers (comma-separated host names or IPs): plain "
+        "http is accepted for them and their addresses are not checked. Empty by default.",
+    )
+
+    @field_validator("http_allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [h.strip().lower() for h in value.split(",") if h.strip()]
+        return value
 
 
 @lru_cache

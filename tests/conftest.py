@@ -24,8 +24,9 @@ from app import schema
 from app.api.deps import get_session
 from app.main import create_app
 from app.models import Role
-from app.services import api_keys, territory
+from app.services import api_keys, territory, webhook_targets
 from app.settings import DatabaseSettings, TerritorySettings
+from tests import fake_dns
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -111,6 +112,12 @@ def app(database_url: str, db: Session) -> Any:
     application.dependency_overrides[get_session] = _session
     application.state.audit_unit_of_work = _audit_unit_of_work
     return application
+
+
+@pytest.fixture(autouse=True)
+def _no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Webhook hosts resolve through a stub: no test sends a DNS query (tests/fake_dns.py)."""
+    monkeypatch.setattr(webhook_targets, "resolve_host", fake_dns.default_resolver)
 
 
 @pytest.fixture
