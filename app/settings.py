@@ -101,6 +101,11 @@ class RiskFactorSettings(BaseSettings):
         default=300, ge=0, description="How far in the future observed_at may be (device clock)."
     )
     photo_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    photo_max_pixels: int = Field(
+        default=40_000_000,
+        ge=1_000_000,
+        description="Largest photo in pixels (width x height): decompression bombs are refused.",
+    )
     photos_per_report: int = Field(default=10, ge=1)
 
 
