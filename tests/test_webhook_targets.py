@@ -5,11 +5,17 @@ killed worker re-sends at most the one delivery in flight."""
 from __future__ import annotations
 
 import socket
+import ssl
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -243,3 +249,73 @@ def test_a_killed_worker_resends_at_most_the_one_in_flight(
     assert len(sent) == 4
     assert sent[2] == sent[1]
     assert sent.count(sent[0]) == 1
+
+
+def _self_signed(tmp_path: Path, host: str) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def test_https_to_the_pinned_address_checks_the_certificate_of_the_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TLS goes to 127.0.0.1 with SNI and the certificate check for the URL's host name."""
+    cert_file, key_file = _self_signed(tmp_path, "hooks.muni.test")
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert_file, key_file)
+    names: list[str | None] = []
+
+    def record_sni(sock: Any, name: str | None, context: Any) -> None:
+        names.append(name)
+
+    server_tls.sni_callback = record_sni
+    port = free_port()
+    receiver = Receiver(port, tls=server_tls)
+    real_getaddrinfo = socket.getaddrinfo
+
+    def numeric_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in ("127.0.0.1", b"127.0.0.1"):
+            raise AssertionError(f"se resolvió {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", numeric_only)
+    client_tls = ssl.create_default_context(cafile=str(cert_file))
+    post = webhooks.httpx_post(2.0, verify=client_tls)
+    try:
+        good = Target(
+            url=f"https://hooks.muni.test:{port}/h", host="hooks.muni.test", address="127.0.0.1"
+        )
+        assert post(good, b"{}", {}) == 204
+        # the same address under another name: the certificate does not match, no request
+        other = Target(
+            url=f"https://otro.muni.test:{port}/h", host="otro.muni.test", address="127.0.0.1"
+        )
+        with pytest.raises(httpx.ConnectError):
+            post(other, b"{}", {})
+    finally:
+        receiver.stop()
+    assert names[0] == "hooks.muni.test"
+    assert len(receiver.received) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,7 @@ from tests.risk_factories import Keys, create_report, move
 class Receiver:
     """A real HTTP server on 127.0.0.1 that records what it is sent."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, tls: ssl.SSLContext | None = None) -> None:
         self.port = port
         self.received: list[tuple[dict[str, str], bytes]] = []
         received = self.received
@@ -40,6 +41,8 @@ class Receiver:
                 pass
 
         self.server = HTTPServer(("127.0.0.1", port), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import ssl
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,14 +44,19 @@ UNREACHABLE = "sin conexión: el receptor no respondió o rechazó la conexión"
 REFUSED_TARGET = "destino no permitido: la URL ya no resuelve a una dirección pública"
 
 
-def httpx_post(timeout_s: float) -> HttpPost:
-    """POST to the vetted address, keeping the URL's Host header and TLS name (SNI)."""
+def httpx_post(timeout_s: float, *, verify: ssl.SSLContext | bool = True) -> HttpPost:
+    """POST to the vetted address, keeping the URL's Host header and TLS name (SNI).
+
+    The certificate is checked against the URL's host name, not the address connected to.
+    """
 
     def post(target: Target, body: bytes, headers: dict[str, str]) -> int:
         url = httpx.URL(target.url)
         pinned = url.copy_with(host=target.address)
         extensions = {"sni_hostname": target.host} if url.scheme == "https" else {}
-        with httpx.Client(timeout=timeout_s, trust_env=False, follow_redirects=False) as client:
+        with httpx.Client(
+            timeout=timeout_s, verify=verify, trust_env=False, follow_redirects=False
+        ) as client:
             response = client.post(
                 pinned,
                 content=body,
