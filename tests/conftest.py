@@ -202,7 +202,7 @@ def live_server(engine: Engine, database_url: str) -> Iterator[str]:
         cwd=REPO,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # importing the app takes ~40 s on a loaded 2-core machine
     while True:
         try:
             with urllib.request.urlopen(url + "/health", timeout=2):

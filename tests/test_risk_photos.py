@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image
+from PIL import Image, ImageFile
 from PIL.ExifTags import IFD
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -93,8 +93,10 @@ def test_only_the_pixels_of_a_png_are_kept(client: TestClient, keys: Keys, db: S
     ids=["png-html", "jpeg-html", "webp-html", "truncated-png"],
 )
 def test_a_signature_without_an_image_is_refused(
-    client: TestClient, keys: Keys, db: Session, data: bytes
+    client: TestClient, keys: Keys, db: Session, data: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # as after `import weasyprint` (the reports), which sets this for the whole process
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
     rid = create_report(client, keys)["id"]
     before = counts(db)
     refused = client.post(

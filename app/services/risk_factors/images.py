@@ -10,9 +10,12 @@ turns sideways) drops every piece of metadata. The original bytes are not kept a
 from __future__ import annotations
 
 import io
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 from app.errors import InvalidInput, UnsupportedMediaType
 
@@ -45,9 +48,31 @@ def _invalid(reason: str) -> InvalidInput:
     )
 
 
+_TRUNCATION_FLAG = threading.Lock()
+
+
+@contextmanager
+def _complete_images_only() -> Iterator[None]:
+    """Refuse truncated files even where WeasyPrint runs.
+
+    Importing WeasyPrint (the reports) sets Pillow's process-wide
+    `ImageFile.LOAD_TRUNCATED_IMAGES = True`, which makes a cut-off upload decode as an image
+    padded with black. The flag is turned off while an upload is decoded; the lock keeps two
+    uploads from restoring it under each other (decoding photos is serialised, which is fine
+    for the few uploads a comuna gets).
+    """
+    with _TRUNCATION_FLAG:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
 def _decode(data: bytes, expected_format: str, max_pixels: int) -> Image.Image:
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _complete_images_only():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=[expected_format])
             if image.width * image.height > max_pixels:
