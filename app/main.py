@@ -14,10 +14,16 @@ from app.api.limits import BodyLimitMiddleware, PublicRateLimitMiddleware, Slidi
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.api.request_id import RequestIdMiddleware
+from app.api.security_headers import SecurityHeadersMiddleware
 from app.db import make_engine, make_sessionmaker
 from app.services import audit
 from app.services.web_map import STATIC_DIR
-from app.settings import DatabaseSettings, get_database_settings, get_limit_settings
+from app.settings import (
+    DatabaseSettings,
+    get_basemap_settings,
+    get_database_settings,
+    get_limit_settings,
+)
 
 DESCRIPTION = """
 Vigía es el sistema de información territorial del eje **Informaciones** del Plan Comunal
@@ -53,6 +59,11 @@ def create_app(database: DatabaseSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(reject_repeated_query)],
+        # FastAPI's pages load Swagger UI/ReDoc from a CDN with inline script: /docs is
+        # served by app.api.web from vendored files instead; ReDoc is not offered (its styles
+        # are injected inline, which the Content-Security-Policy forbids)
+        docs_url=None,
+        redoc_url=None,
     )
 
     limits = get_limit_settings()
@@ -62,7 +73,9 @@ def create_app(database: DatabaseSettings | None = None) -> FastAPI:
     app.add_middleware(PublicRateLimitMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=limits)
 
-    app.add_middleware(RequestIdMiddleware)  # outermost: every response carries the id
+    app.add_middleware(RequestIdMiddleware)  # every response carries the id
+    # outermost: every response, errors of the middlewares inside included, gets the headers
+    app.add_middleware(SecurityHeadersMiddleware, basemap_url=get_basemap_settings().url)
 
     install_problem_handlers(app)
     app.include_router(health.router)

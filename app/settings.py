@@ -2,9 +2,10 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/vigia"
 
@@ -135,6 +136,11 @@ class RiskFactorSettings(BaseSettings):
         default=300, ge=0, description="How far in the future observed_at may be (device clock)."
     )
     photo_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    photo_max_pixels: int = Field(
+        default=40_000_000,
+        ge=1_000_000,
+        description="Largest photo in pixels (width x height): decompression bombs are refused.",
+    )
     photos_per_report: int = Field(default=10, ge=1)
 
 
@@ -150,6 +156,18 @@ class WebhookSettings(BaseSettings):
         default=30, ge=1, description="After this many failures a delivery is 'agotada'."
     )
     batch_size: int = Field(default=50, ge=1)
+    http_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Trusted internal receivers (comma-separated host names or IPs): plain "
+        "http is accepted for them and their addresses are not checked. Empty by default.",
+    )
+
+    @field_validator("http_allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [h.strip().lower() for h in value.split(",") if h.strip()]
+        return value
 
 
 @lru_cache

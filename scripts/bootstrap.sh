@@ -3,8 +3,8 @@
 #   1. a Python virtual environment (.venv) with the project installed;
 #   2. a PostgreSQL server with PostGIS it can use;
 #   3. the database named by the first argument (default "vigia"), with migrations at head;
-#   4. the web map's libraries (Leaflet), from web/package-lock.json via the npm registry,
-#      copied into app/static/vendor/ so the map never loads anything from a CDN;
+#   4. the web map's libraries (Leaflet) and Swagger UI (/docs), from web/package-lock.json
+#      via the npm registry, copied into app/static/vendor/ so no page loads from a CDN;
 #   5. with VIGIA_BOOTSTRAP_BROWSER=1 (set by `make test`) or in CI: Debian's chromium, for
 #      the browser test of the map.
 # Prints the database URL on the last line of stdout.
@@ -122,13 +122,14 @@ lock_hash=$(sha1sum web/package-lock.json | cut -c1-12)
 web_stamp=web/node_modules/.vigia-lock-$lock_hash
 if [ ! -f "$web_stamp" ]; then
   log "instalando las bibliotecas del mapa (npm ci en web/)"
-  (cd web && npm ci --no-audit --no-fund --loglevel=error) >/tmp/vigia-npm.log 2>&1 ||
+  # --ignore-scripts: no package needs one, and swagger-ui-dist's @scarf/scarf would phone home
+  (cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >/tmp/vigia-npm.log 2>&1 ||
     { tail -30 /tmp/vigia-npm.log >&2; log "falló npm ci (ver /tmp/vigia-npm.log)"; exit 1; }
   touch "$web_stamp"
 fi
 vendor=app/static/vendor
 if [ ! -f "$vendor/.lock-$lock_hash" ]; then
-  log "copiando Leaflet y leaflet.markercluster a $vendor/"
+  log "copiando Leaflet, leaflet.markercluster y Swagger UI a $vendor/"
   rm -rf "$vendor"
   mkdir -p "$vendor/leaflet" "$vendor/leaflet.markercluster"
   cp -R web/node_modules/leaflet/dist/leaflet.js web/node_modules/leaflet/dist/leaflet.css \
@@ -136,6 +137,11 @@ if [ ! -f "$vendor/.lock-$lock_hash" ]; then
   cp web/node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
     web/node_modules/leaflet.markercluster/dist/MarkerCluster.css \
     web/node_modules/leaflet.markercluster/MIT-LICENCE.txt "$vendor/leaflet.markercluster/"
+  # Swagger UI for /docs (its init script is app/static/docs.js: no inline script, strict CSP)
+  mkdir -p "$vendor/swagger-ui"
+  cp web/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+    web/node_modules/swagger-ui-dist/swagger-ui.css \
+    web/node_modules/swagger-ui-dist/LICENSE "$vendor/swagger-ui/"
   touch "$vendor/.lock-$lock_hash"
 fi
 

@@ -24,8 +24,9 @@ from app import schema
 from app.api.deps import get_session
 from app.main import create_app
 from app.models import Role
-from app.services import api_keys, territory
+from app.services import api_keys, territory, webhook_targets
 from app.settings import DatabaseSettings, TerritorySettings
+from tests import fake_dns
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -113,6 +114,12 @@ def app(database_url: str, db: Session) -> Any:
     return application
 
 
+@pytest.fixture(autouse=True)
+def _no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Webhook hosts resolve through a stub: no test sends a DNS query (tests/fake_dns.py)."""
+    monkeypatch.setattr(webhook_targets, "resolve_host", fake_dns.default_resolver)
+
+
 @pytest.fixture
 def client(app: Any) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as test_client:
@@ -195,7 +202,7 @@ def live_server(engine: Engine, database_url: str) -> Iterator[str]:
         cwd=REPO,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # importing the app takes ~40 s on a loaded 2-core machine
     while True:
         try:
             with urllib.request.urlopen(url + "/health", timeout=2):

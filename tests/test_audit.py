@@ -21,6 +21,7 @@ from app.services import audit
 from app.services.api_keys import Caller
 from tests.conftest import bearer, make_key
 from tests.helpers import assert_matches_schema, assert_problem
+from tests.images import png_bytes
 from tests.risk_factories import Keys, create_report, report_body
 
 
@@ -48,7 +49,7 @@ def test_a_write_is_recorded_with_who_and_the_request_id(client: TestClient, db:
 def test_photo_download_is_a_sensitive_read(client: TestClient, db: Session) -> None:
     keys = Keys(db)
     report = create_report(client, keys)
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    png = png_bytes()
     added = client.post(
         f"/api/v1/risk-factors/{report['id']}/photos",
         files={"file": ("f.png", png, "image/png")},

@@ -27,10 +27,11 @@ from app.models import Role
 from app.settings import DatabaseSettings
 from tests.complaint_helpers import GOOD_ROW, csv_body
 from tests.conftest import bearer, make_key
+from tests.images import png_bytes
 from tests.risk_factories import create_report, move, report_body
 
 ROLES = ("public", "police", "pdi", "unit", "other_unit", "planner", "admin")
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png_bytes()
 COMPLAINT = {
     "external_ref": "MATRIZ-1",
     "source": "carabineros",

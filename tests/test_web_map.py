@@ -248,12 +248,19 @@ def page(chromium: Any, live_server: str) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="es-CL")
     page = context.new_page()
     page.set_default_timeout(20_000)
+    # the pages run under a strict CSP (app/api/security_headers.py): Chromium reports any
+    # inline script, style or foreign load it blocked on the console
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
     yield page
     context.close()
+    blocked = [text for text in console if "Content Security Policy" in text]
+    assert blocked == [], blocked
 
 
 def _wait_until_loaded(page: Any) -> None:
-    page.wait_for_function("document.body.dataset.estado === 'listo'")
+    # a function, not an expression: Playwright evals expressions, which the CSP forbids
+    page.wait_for_function("() => document.body.dataset.estado === 'listo'")
 
 
 def _save_screenshot(page: Any, tmp_path: Path, name: str) -> Path:
@@ -298,7 +305,7 @@ def test_browser_draws_layers_legend_and_opens_panels(
     page.fill("#clave", map_data.planner_key)
     page.click("#entrar")
     page.wait_for_function(
-        "document.body.dataset.estado === 'listo' && "
+        "() => document.body.dataset.estado === 'listo' && "
         f"document.getElementById('mapa').dataset.denuncias === '{COMPLAINTS}'"
     )
     assert "Prueba mapa (planificación)" in page.locator("#estado-acceso").inner_text()
@@ -353,3 +360,28 @@ def test_browser_shows_the_ranking_breakdown_of_a_unit(
     assert f"{unit['rank']} de {len(ranked)}" in text
     assert page.locator(".barras li").count() == len(unit["contributions"])
     _save_screenshot(page, tmp_path, "mapa-ranking.png")
+
+
+def test_browser_renders_docs_and_statistics_under_the_csp(
+    page: Any, live_server: str, tmp_path: Path
+) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    docs = page.goto(live_server + "/docs")
+    assert "script-src 'self'" in docs.headers["content-security-policy"]
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "Vigía" in page.locator(".swagger-ui .info .title").inner_text()
+    assert page.locator(".swagger-ui .opblock").count() > 20
+    _save_screenshot(page, tmp_path, "docs.png")
+
+    stats = page.goto(live_server + "/estadisticas?level=comuna")
+    assert "frame-ancestors 'none'" in stats.headers["content-security-policy"]
+    page.wait_for_selector("table")
+    # the page's CSS (a static file now) is applied
+    color = page.evaluate("getComputedStyle(document.querySelector('h1')).color")
+    assert color == "rgb(15, 42, 74)"
+    _save_screenshot(page, tmp_path, "estadisticas.png")
+
+    foreign = [u for u in requested if not u.startswith((live_server, "data:"))]
+    assert foreign == []

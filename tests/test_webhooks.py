@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.services import webhooks
-from app.settings import WebhookSettings
+from app.settings import WebhookSettings, get_webhook_settings
+from tests import fake_dns
 from tests.helpers import assert_problem
 from tests.risk_factories import Keys, create_report, move
 
@@ -23,7 +25,7 @@ from tests.risk_factories import Keys, create_report, move
 class Receiver:
     """A real HTTP server on 127.0.0.1 that records what it is sent."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, tls: ssl.SSLContext | None = None) -> None:
         self.port = port
         self.received: list[tuple[dict[str, str], bytes]] = []
         received = self.received
@@ -39,6 +41,8 @@ class Receiver:
                 pass
 
         self.server = HTTPServer(("127.0.0.1", port), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -72,8 +76,16 @@ def receiver_later(port: int) -> Iterator[list[Receiver]]:
 
 
 def test_delivery_after_the_receiver_comes_back(
-    client: TestClient, db: Session, keys: Keys, port: int, receiver_later: list[Receiver]
+    app: Any,
+    client: TestClient,
+    db: Session,
+    keys: Keys,
+    port: int,
+    receiver_later: list[Receiver],
 ) -> None:
+    # a receiver on loopback is only reachable because the operator allow-listed it
+    settings = WebhookSettings(backoff_base_s=30, http_allowed_hosts=["127.0.0.1"])
+    app.dependency_overrides[get_webhook_settings] = lambda: settings
     created = client.post(
         "/api/v1/webhooks",
         json={"comuna": "14103", "url": f"http://127.0.0.1:{port}/vigia"},
@@ -88,23 +100,26 @@ def test_delivery_after_the_receiver_comes_back(
     move(client, keys, rid, "validado")
     assert move(client, keys, rid, "derivado").status_code == 200
 
-    settings = WebhookSettings(backoff_base_s=30)
     post = webhooks.httpx_post(2.0)
     now = datetime.now(UTC) + timedelta(seconds=1)
+
+    def deliver(at: datetime) -> webhooks.DeliveryRun:
+        return webhooks.deliver_pending(db, at, post, settings, fake_dns.default_resolver)
+
     # receiver down: the delivery fails and is kept, due again after the back-off
-    run = webhooks.deliver_pending(db, now, post, settings)
+    run = deliver(now)
     assert (run.delivered, run.failed) == (0, 1)
     deliveries = client.get(f"/api/v1/webhooks/{sub['id']}/deliveries", headers=keys.h("unit"))
     [state] = deliveries.json()
     assert state["status"] == "pendiente"
     assert state["attempts"] == 1
-    assert state["last_error"].startswith("sin conexión")
+    assert state["last_error"] == webhooks.UNREACHABLE  # no port or errno for the subscriber
     next_at = datetime.fromisoformat(state["next_attempt_at"])
     assert next_at - now == timedelta(seconds=30)
-    assert webhooks.deliver_pending(db, now + timedelta(seconds=10), post, settings).failed == 0
+    assert deliver(now + timedelta(seconds=10)).failed == 0
 
     receiver_later.append(Receiver(port))
-    run = webhooks.deliver_pending(db, now + timedelta(seconds=31), post, settings)
+    run = deliver(now + timedelta(seconds=31))
     assert (run.delivered, run.failed) == (1, 0)
     [(headers, body)] = receiver_later[0].received
     assert headers["X-Vigia-Event"] == "factor.derivado"
@@ -127,7 +142,7 @@ def test_delivery_after_the_receiver_comes_back(
     assert state["attempts"] == 2
     assert state["last_status"] == 204
     # delivered once: nothing more to send
-    assert webhooks.deliver_pending(db, now + timedelta(hours=1), post, settings).delivered == 0
+    assert deliver(now + timedelta(hours=1)).delivered == 0
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:
@@ -143,7 +158,7 @@ def test_backoff_doubles_up_to_the_cap() -> None:
 def test_only_the_units_own_subscriptions(client: TestClient, keys: Keys) -> None:
     bad = client.post(
         "/api/v1/webhooks",
-        json={"comuna": "14103", "url": "http://127.0.0.1:9/x", "unit": "Aseo y ornato"},
+        json={"comuna": "14103", "url": "https://aseo.example/x", "unit": "Aseo y ornato"},
         headers=keys.h("unit"),
     )
     assert_problem(bad, 403)
@@ -158,7 +173,7 @@ def test_only_the_units_own_subscriptions(client: TestClient, keys: Keys) -> Non
     assert_problem(client.get("/api/v1/webhooks", headers=keys.h("police")), 403)
     made = client.post(
         "/api/v1/webhooks",
-        json={"comuna": "14103", "url": "http://127.0.0.1:9/x", "unit": "Aseo y ornato"},
+        json={"comuna": "14103", "url": "https://aseo.example/x", "unit": "Aseo y ornato"},
         headers=keys.h("admin"),
     ).json()
     assert "secret" in made

@@ -27,6 +27,12 @@ def map_page() -> Response:
     return FileResponse(web_map.INDEX_FILE, media_type="text/html; charset=utf-8")
 
 
+@router.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+def docs_page() -> Response:
+    """Swagger UI over /openapi.json, from vendored files (no CDN, no inline script)."""
+    return FileResponse(web_map.DOCS_FILE, media_type="text/html; charset=utf-8")
+
+
 @router.get(
     "/api/v1/map-config",
     operation_id="getMapConfig",

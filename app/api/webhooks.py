@@ -9,13 +9,23 @@ from app.api.deps import SessionDep, require_roles
 from app.models import Role
 from app.schemas.problem import problem_responses
 from app.schemas.webhook import DeliveryRead, WebhookCreate, WebhookCreated, WebhookRead
-from app.services import webhooks
+from app.services import webhook_targets, webhooks
 from app.services.api_keys import Caller
+from app.settings import WebhookSettings, get_webhook_settings
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 ManagerDep = Annotated[Caller, Depends(require_roles(Role.UNIT))]
 SubscriptionId = Annotated[int, Path(description="Identificador de la suscripción.")]
+
+
+def webhook_resolver() -> webhook_targets.Resolver:
+    """The resolver that vets webhook hosts (looked up per call, so tests can replace it)."""
+    return webhook_targets.resolve_host
+
+
+ResolverDep = Annotated[webhook_targets.Resolver, Depends(webhook_resolver)]
+WebhookSettingsDep = Annotated[WebhookSettings, Depends(get_webhook_settings)]
 
 
 @router.post(
@@ -25,10 +35,23 @@ SubscriptionId = Annotated[int, Path(description="Identificador de la suscripci�
     status_code=201,
     responses=problem_responses(401, 403, 422),
 )
-def create_webhook(session: SessionDep, caller: ManagerDep, data: WebhookCreate) -> WebhookCreated:
-    """Suscribe una URL a los factores derivados a una unidad. El secreto se ve una vez."""
+def create_webhook(
+    session: SessionDep,
+    caller: ManagerDep,
+    data: WebhookCreate,
+    settings: WebhookSettingsDep,
+    resolve: ResolverDep,
+) -> WebhookCreated:
+    """Suscribe una URL https pública a los factores de una unidad. El secreto se ve una vez."""
     sub = webhooks.create_subscription(
-        session, caller, comuna=data.comuna, url=data.url, unit=data.unit, events=data.events
+        session,
+        caller,
+        comuna=data.comuna,
+        url=data.url,
+        unit=data.unit,
+        events=data.events,
+        settings=settings,
+        resolve=resolve,
     )
     session.refresh(sub)
     return WebhookCreated(**WebhookRead.model_validate(sub).model_dump(), secret=sub.secret)

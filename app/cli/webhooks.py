@@ -3,7 +3,7 @@ import time
 import typer
 
 from app.cli.common import console, transaction
-from app.services import webhooks
+from app.services import webhook_targets, webhooks
 from app.settings import get_webhook_settings
 
 app = typer.Typer(help="Webhooks: entrega de notificaciones a las unidades.", no_args_is_help=True)
@@ -19,7 +19,15 @@ def deliver(
     post = webhooks.httpx_post(settings.timeout_s)
     while True:
         with transaction() as session:
-            run = webhooks.deliver_pending(session, webhooks.utcnow(), post, settings)
+            # each delivery committed as it is recorded: a killed worker re-sends at most one
+            run = webhooks.deliver_pending(
+                session,
+                webhooks.utcnow(),
+                post,
+                settings,
+                webhook_targets.resolve_host,
+                checkpoint=session.commit,
+            )
         if run.delivered or run.failed or run.exhausted or not loop:
             console.print(
                 f"entregadas {run.delivered}, fallidas {run.failed} (se reintentarán), "

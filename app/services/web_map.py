@@ -17,6 +17,7 @@ from app.settings import BasemapSettings
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
 INDEX_FILE = STATIC_DIR / "index.html"
+DOCS_FILE = STATIC_DIR / "docs.html"
 # What index.html loads from vendor/ (the bootstrap copies exactly these, plus Leaflet's images).
 VENDOR_FILES = (
     "leaflet/leaflet.css",
@@ -34,8 +35,9 @@ def setup_needed_page(missing: list[str]) -> str:
     """A plain Spanish page telling the operator how to install the map's libraries."""
     items = "".join(f"<li><code>app/static/vendor/{escape(m)}</code></li>" for m in missing)
     return f"""<!doctype html>
-<html lang="es"><head><meta charset="utf-8"><title>Vigía · falta preparar el mapa</title></head>
-<body style="font-family: sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5">
+<html lang="es"><head><meta charset="utf-8"><title>Vigía · falta preparar el mapa</title>
+<link rel="stylesheet" href="/static/paginas.css"></head>
+<body class="aviso">
 <h1>El mapa todavía no está instalado</h1>
 <p>Faltan las bibliotecas del mapa (Leaflet), que Vigía sirve desde el propio servidor:</p>
 <ul>{items}</ul>

@@ -11,12 +11,12 @@ import hashlib
 import hmac
 import logging
 import secrets
+import ssl
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -27,6 +27,7 @@ from app.errors import Forbidden, InvalidInput, NotFound
 from app.models import DeliveryStatus, Role, WebhookDelivery, WebhookSubscription
 from app.services import audit
 from app.services.api_keys import Caller
+from app.services.webhook_targets import Resolver, Target, vet
 from app.settings import WebhookSettings
 
 log = logging.getLogger("vigia.webhooks")
@@ -34,13 +35,34 @@ log = logging.getLogger("vigia.webhooks")
 EVENTS = ("factor.derivado", "factor.en_gestion", "factor.resuelto", "factor.reabierto")
 SIGNATURE_HEADER = "X-Vigia-Signature"
 
-# (url, body, headers) -> HTTP status; raises on a connection failure
-HttpPost = Callable[[str, bytes, dict[str, str]], int]
+# (vetted target, body, headers) -> HTTP status; raises httpx.HTTPError/OSError on failure
+HttpPost = Callable[[Target, bytes, dict[str, str]], int]
+
+# what a subscriber reads when a delivery did not reach its server: no connection, port or
+# TLS details (they would turn the delivery log into a network scanner); the log keeps them
+UNREACHABLE = "sin conexión: el receptor no respondió o rechazó la conexión"
+REFUSED_TARGET = "destino no permitido: la URL ya no resuelve a una dirección pública"
 
 
-def httpx_post(timeout_s: float) -> HttpPost:
-    def post(url: str, body: bytes, headers: dict[str, str]) -> int:
-        response = httpx.post(url, content=body, headers=headers, timeout=timeout_s)
+def httpx_post(timeout_s: float, *, verify: ssl.SSLContext | bool = True) -> HttpPost:
+    """POST to the vetted address, keeping the URL's Host header and TLS name (SNI).
+
+    The certificate is checked against the URL's host name, not the address connected to.
+    """
+
+    def post(target: Target, body: bytes, headers: dict[str, str]) -> int:
+        url = httpx.URL(target.url)
+        pinned = url.copy_with(host=target.address)
+        extensions = {"sni_hostname": target.host} if url.scheme == "https" else {}
+        with httpx.Client(
+            timeout=timeout_s, verify=verify, trust_env=False, follow_redirects=False
+        ) as client:
+            response = client.post(
+                pinned,
+                content=body,
+                headers={**headers, "Host": url.netloc.decode("ascii")},
+                extensions=extensions,
+            )
         return response.status_code
 
     return post
@@ -59,15 +81,6 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
 # --- subscriptions -----------------------------------------------------------------------
 
 
-def _check_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInput(
-            "La URL del webhook debe ser http(s)://servidor/ruta.",
-            errors=[{"field": "url", "location": "body", "reason": "URL http o https completa"}],
-        )
-
-
 def create_subscription(
     session: Session,
     caller: Caller,
@@ -76,8 +89,10 @@ def create_subscription(
     url: str,
     unit: str | None,
     events: list[str] | None,
+    settings: WebhookSettings,
+    resolve: Resolver,
 ) -> WebhookSubscription:
-    _check_url(url)
+    target = vet(url, http_allowed_hosts=settings.http_allowed_hosts, resolve=resolve)
     if caller.role == Role.UNIT:
         if unit not in (None, caller.unit):
             raise Forbidden("Una unidad solo puede suscribirse a sus propios factores.")
@@ -102,7 +117,7 @@ def create_subscription(
     subscription = WebhookSubscription(
         comuna_code=comuna,
         unit=unit,
-        url=url,
+        url=target.url,
         secret="whsec_" + secrets.token_urlsafe(32),
         events=list(events or EVENTS),
         created_by_key_id=caller.key_id,
@@ -215,57 +230,89 @@ def deliver_pending(
     session: Session,
     now: datetime,
     http_post: HttpPost,
-    settings: WebhookSettings | None = None,
+    settings: WebhookSettings,
+    resolve: Resolver,
+    *,
+    checkpoint: Callable[[], None] | None = None,
 ) -> DeliveryRun:
-    """Send every due delivery once. Locked rows (another worker) are skipped, not waited on."""
-    settings = settings or WebhookSettings()
+    """Send every due delivery once, one row at a time.
+
+    Each row is claimed alone (FOR UPDATE SKIP LOCKED: another worker skips it) and, when the
+    caller passes `checkpoint` (the CLI passes its commit), its outcome is committed before
+    the next is claimed: a worker killed mid-run re-sends at most the one in flight.
+    """
     run = DeliveryRun()
-    due = session.execute(
-        select(WebhookDelivery, WebhookSubscription)
-        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-        .where(
-            WebhookDelivery.status == DeliveryStatus.PENDIENTE,
-            WebhookDelivery.next_attempt_at <= now,
-            WebhookSubscription.active,
+    for _ in range(settings.batch_size):
+        due = session.execute(
+            select(WebhookDelivery, WebhookSubscription)
+            .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+            .where(
+                WebhookDelivery.status == DeliveryStatus.PENDIENTE,
+                WebhookDelivery.next_attempt_at <= now,
+                WebhookSubscription.active,
+            )
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(1)
+            .with_for_update(of=WebhookDelivery, skip_locked=True)
+        ).first()
+        if due is None:
+            break
+        _attempt(due[0], due[1], now, http_post, settings, resolve, run)
+        session.flush()
+        if checkpoint is not None:
+            checkpoint()
+    return run
+
+
+def _attempt(
+    delivery: WebhookDelivery,
+    subscription: WebhookSubscription,
+    now: datetime,
+    http_post: HttpPost,
+    settings: WebhookSettings,
+    resolve: Resolver,
+    run: DeliveryRun,
+) -> None:
+    body = orjson.dumps({"delivery_id": str(delivery.id), **delivery.payload})
+    timestamp = str(int(now.timestamp()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Vigia-Webhooks/1",
+        "X-Vigia-Event": delivery.event,
+        "X-Vigia-Delivery": str(delivery.id),
+        "X-Vigia-Timestamp": timestamp,
+        SIGNATURE_HEADER: sign(subscription.secret, timestamp, body),
+    }
+    delivery.attempts += 1
+    delivery.last_attempt_at = now
+    status: int | None = None
+    try:
+        # vetted again now: the name may resolve elsewhere than at subscription
+        target = vet(
+            subscription.url, http_allowed_hosts=settings.http_allowed_hosts, resolve=resolve
         )
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(settings.batch_size)
-        .with_for_update(of=WebhookDelivery, skip_locked=True)
-    ).all()
-    for delivery, subscription in due:
-        body = orjson.dumps({"delivery_id": str(delivery.id), **delivery.payload})
-        timestamp = str(int(now.timestamp()))
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "Vigia-Webhooks/1",
-            "X-Vigia-Event": delivery.event,
-            "X-Vigia-Delivery": str(delivery.id),
-            "X-Vigia-Timestamp": timestamp,
-            SIGNATURE_HEADER: sign(subscription.secret, timestamp, body),
-        }
-        delivery.attempts += 1
-        delivery.last_attempt_at = now
+    except InvalidInput:
+        log.warning("webhook %s: destino rechazado (%s)", delivery.id, subscription.url)
+        delivery.last_error = REFUSED_TARGET
+    else:
         try:
-            status = http_post(subscription.url, body, headers)
-            delivery.last_status = status
+            status = http_post(target, body, headers)
             delivery.last_error = None if 200 <= status < 300 else f"respuesta HTTP {status}"
         except (httpx.HTTPError, OSError) as exc:
-            status = None
-            delivery.last_status = None
-            delivery.last_error = f"sin conexión: {type(exc).__name__}: {exc}"[:500]
-        if status is not None and 200 <= status < 300:
-            delivery.status = DeliveryStatus.ENTREGADA
-            delivery.delivered_at = now
-            run.delivered += 1
-        elif delivery.attempts >= settings.max_attempts:
-            delivery.status = DeliveryStatus.AGOTADA
-            run.exhausted += 1
-            log.warning("webhook %s agotado tras %s intentos", delivery.id, delivery.attempts)
-        else:
-            delivery.next_attempt_at = now + backoff(delivery.attempts, settings)
-            run.failed += 1
-    session.flush()
-    return run
+            log.info("webhook %s sin conexión: %s: %s", delivery.id, type(exc).__name__, exc)
+            delivery.last_error = UNREACHABLE
+    delivery.last_status = status
+    if status is not None and 200 <= status < 300:
+        delivery.status = DeliveryStatus.ENTREGADA
+        delivery.delivered_at = now
+        run.delivered += 1
+    elif delivery.attempts >= settings.max_attempts:
+        delivery.status = DeliveryStatus.AGOTADA
+        run.exhausted += 1
+        log.warning("webhook %s agotado tras %s intentos", delivery.id, delivery.attempts)
+    else:
+        delivery.next_attempt_at = now + backoff(delivery.attempts, settings)
+        run.failed += 1
 
 
 def retry_delivery(

@@ -1,4 +1,5 @@
-"""Report photos: the bytes decide the type (magic numbers), never the client's header."""
+"""Report photos: the bytes decide the type, never the client's header; only re-encoded
+pixels are stored (app/services/risk_factors/images.py)."""
 
 from __future__ import annotations
 
@@ -15,25 +16,15 @@ from app.errors import (
     InvalidInput,
     NotFound,
     PayloadTooLarge,
-    UnsupportedMediaType,
 )
 from app.models import ReportPhoto, Role
 from app.services import audit
 from app.services.api_keys import Caller
+from app.services.risk_factors.images import reencode
 from app.services.risk_factors.reports import load_visible
 from app.settings import RiskFactorSettings
 
 _CHUNK = 64 * 1024
-
-
-def sniff_image(head: bytes) -> str | None:
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 def read_limited(stream: BinaryIO, limit: int) -> bytes:
@@ -70,12 +61,6 @@ def add_photo(
             "El archivo está vacío.",
             errors=[{"field": "file", "location": "file", "reason": "archivo vacío"}],
         )
-    content_type = sniff_image(data[:16])
-    if content_type is None:
-        raise UnsupportedMediaType(
-            "La foto debe ser JPEG, PNG o WebP (se revisa el contenido, no el nombre).",
-            errors=[{"field": "file", "location": "file", "reason": "no es JPEG, PNG ni WebP"}],
-        )
     count = session.scalar(
         select(func.count()).select_from(ReportPhoto).where(ReportPhoto.report_id == report.id)
     )
@@ -84,6 +69,8 @@ def add_photo(
             f"El informe ya tiene el máximo de {settings.photos_per_report} fotos.",
             code="demasiadas_fotos",
         )
+    # only the re-encoded pixels are stored: no EXIF (GPS, camera), no trailing payload
+    content_type, data = reencode(data, max_pixels=settings.photo_max_pixels)
     photo = ReportPhoto(
         comuna_code=report.comuna_code,
         report_id=report.id,
