@@ -11,6 +11,7 @@ from app.models.ranking import (
     RankingUnitResult,
     ScoringProfileRow,
 )
+from app.models.rate_limit import RateLimitWindow
 from app.models.report import (
     GeneratedReport,
     PlanIndicatorValue,
@@ -54,6 +55,7 @@ __all__ = [
     "PlanIndicatorValue",
     "ProjectStatus",
     "RankingSnapshot",
+    "RateLimitWindow",
     "RankingUnitResult",
     "ReportFormat",
     "ReportKind",
