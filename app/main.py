@@ -21,7 +21,10 @@ from app.api.shared_limits import PostgresWindow
 from app.db import make_engine, make_health_engine, make_sessionmaker
 from app.services.web_map import STATIC_DIR
 from app.settings import (
+    AdmissionSettings,
     DatabaseSettings,
+    LimitSettings,
+    ProxySettings,
     get_admission_settings,
     get_database_settings,
     get_limit_settings,
@@ -43,11 +46,18 @@ con un `code` estable y, para datos inválidos, la lista `errors` de campos y mo
 """
 
 
-def create_app(database: DatabaseSettings | None = None) -> FastAPI:
+def create_app(
+    database: DatabaseSettings | None = None,
+    *,
+    admission: AdmissionSettings | None = None,
+    limits: LimitSettings | None = None,
+    proxies: ProxySettings | None = None,
+) -> FastAPI:
+    """The service; settings not given are read from the environment (README's table)."""
     settings = database or get_database_settings()
-
-    limits = get_limit_settings()
-    admission = get_admission_settings()
+    limits = limits or get_limit_settings()
+    admission = admission or get_admission_settings()
+    proxies = proxies or get_proxy_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -93,9 +103,8 @@ def create_app(database: DatabaseSettings | None = None) -> FastAPI:
     app.state.admission = gate
     app.add_middleware(AdmissionMiddleware, gate=gate, retry_after_s=admission.retry_after_s)
     app.add_middleware(RequestIdMiddleware)  # every response carries the id
-    proxies = get_proxy_settings().networks
-    if proxies:  # first of all: the rate limits key on the client it establishes
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
+    if proxies.networks:  # first of all: the rate limits key on the client it establishes
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies.networks)
 
     install_problem_handlers(app)
     app.include_router(health.router)
