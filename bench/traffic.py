@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -60,6 +62,7 @@ class Tally:
     acknowledged: set[str] = field(default_factory=set)
     health: list[float] = field(default_factory=list)
     seconds: float = 1.0
+    samples: dict[str, str] = field(default_factory=dict)  # one body per unexpected outcome
 
     def note(self, kind: str, response: httpx.Response | None, elapsed: float) -> str:
         if response is None:
@@ -73,6 +76,8 @@ class Tally:
             outcome = f"{response.status_code}"
         else:
             outcome = f"{response.status_code}"
+        if outcome not in ("2xx", "503_retry_after", "sin_respuesta") and response is not None:
+            self.samples.setdefault(f"{kind} {outcome}", response.text[:300])
         self.outcomes[outcome] += 1
         self.by_type[kind][outcome] += 1
         return outcome
@@ -245,6 +250,8 @@ async def level(keys: dict[str, str], clients: int, seconds: float, cap: int) ->
             f"| {kind} | {len(lat) / elapsed:.1f} | {pct(lat, 0.5):.0f} | "
             f"{pct(lat, 0.95):.0f} | {pct(lat, 0.99):.0f} | {dict(tally.by_type[kind])} |"
         )
+    for what, sample in tally.samples.items():
+        print(f"ejemplo {what}: {sample}")
     tally.seconds = elapsed
     return tally
 
@@ -271,8 +278,9 @@ async def until_success(call: Callable[[], Awaitable[httpx.Response]]) -> list[i
     for _ in range(20):
         try:
             response = await call()
-        except httpx.HTTPError:
+        except httpx.HTTPError as exc:
             statuses.append(0)
+            print(f"  sin respuesta: {type(exc).__name__}: {exc}")
             continue
         statuses.append(response.status_code)
         if response.status_code != 503:
@@ -306,6 +314,7 @@ async def races(keys: dict[str, str], engine: Any, police_id: int) -> None:
             rows = session.scalar(
                 select(func.count())
                 .select_from(RiskFactorReport)
+                .where(RiskFactorReport.reporter_key_id == police_id)
                 .where(RiskFactorReport.description == body["description"])
             )
         print(
@@ -336,9 +345,10 @@ async def races(keys: dict[str, str], engine: Any, police_id: int) -> None:
         finals = Counter(a[-1] for a in attempts)
         every = Counter(s for a in attempts for s in a)
         final = (await http.get(url, headers=police)).json()
+        final = final.get("properties", final)
         print(
             f"## 100 PATCH con el mismo ETag, 100 a la vez: finales {dict(finals)}, "
-            f"todas {dict(every)}; descripción final: {final['properties']['description']!r}"
+            f"todas {dict(every)}; descripción final: {final['description']!r}"
         )
 
 
@@ -365,17 +375,19 @@ def make_keys(engine: Any) -> tuple[dict[str, str], int]:
 
 
 def start_server(workers: int) -> subprocess.Popen[bytes]:
+    """`vigia serve --workers N` in a session of its own, so stop_server reaches its workers."""
     env = {**os.environ, "VIGIA_TRUSTED_PROXIES": "127.0.0.1", "VIGIA_PORT": str(PORT)}
     vigia = Path(sys.executable).parent / "vigia"
-    log = LOG.open("wb")
-    process = subprocess.Popen(
-        [str(vigia), "serve", "--workers", str(workers)],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 120
+    with LOG.open("wb") as log:
+        process = subprocess.Popen(
+            [str(vigia), "serve", "--workers", str(workers)],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 180
     while True:
         try:
             if httpx.get(f"{BASE}/health", timeout=2).status_code == 200:
@@ -383,9 +395,18 @@ def start_server(workers: int) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
+            stop_server(process)
             raise RuntimeError(f"vigia serve no arrancó; ver {LOG}")
         time.sleep(0.3)
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def main() -> None:
@@ -404,8 +425,7 @@ def main() -> None:
     try:
         asyncio.run(run(args, keys, engine, police_id))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_server(server)
     text = LOG.read_text(errors="replace")
     print(
         f"\nregistro del servidor: {text.count('QueuePool limit')} 'QueuePool limit', "

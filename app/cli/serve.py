@@ -11,6 +11,7 @@ from app.settings import DatabaseSettings, get_api_settings, get_database_settin
 # Connections kept free for everything that is not a worker: the webhook worker, an
 # operator's `vigia` commands, psql, backups.
 OTHER_CONNECTIONS = 10
+WORKER_HEALTHCHECK_S = 60
 HEALTH_CONNECTIONS = 2  # app.db.make_health_engine: pool 1 + overflow 1
 
 
@@ -64,4 +65,8 @@ def serve(
         # uvicorn's own handling would trust any local peer (127.0.0.1) by default.
         proxy_headers=False,
         server_header=False,
+        # a new worker imports the whole app (geopandas, esda...) before it can answer the
+        # supervisor's ping: 5 s by default, and a loaded 2-core machine took 30 s, so the
+        # supervisor kept killing and respawning workers that were still importing
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
