@@ -74,7 +74,7 @@ class AdmissionSettings(BaseSettings):
     concurrency: int | None = Field(
         default=None, ge=1, le=200, description="Requests run at once; default VIGIA_POOL_SIZE."
     )
-    queue: int = Field(default=50, ge=0, description="Requests that may wait for a turn.")
+    queue: int = Field(default=20, ge=0, description="Requests that may wait for a turn.")
     wait_s: float = Field(default=5.0, gt=0, le=120, description="Longest wait in the queue.")
     retry_after_s: int = Field(default=2, ge=1, description="Retry-After of a busy 503.")
 

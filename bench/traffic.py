@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import math
 import os
 import random
@@ -51,6 +52,7 @@ BASE = f"http://127.0.0.1:{PORT}"
 LOG = Path("/tmp/vigia-bench-traffic.log")
 TOWN = (-72.775, -39.452)
 MIX = {"post": 10, "inbox": 20, "ogc_items": 25, "tiles": 25, "public_stats": 20}
+POST_NUMBERS = itertools.count(1)
 MAX_ATTEMPTS = 5  # a field app gives up on a report after this many tries (it keeps it)
 
 
@@ -109,7 +111,6 @@ class Scenario:
         self.http = http
         self.keys = keys
         self.tally = tally
-        self.posts = 0
 
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}"}
@@ -120,17 +121,18 @@ class Scenario:
         started = time.perf_counter()
         try:
             response: httpx.Response | None = await self.http.request(method, url, **kwargs)
-        except httpx.HTTPError:
+        except httpx.HTTPError as exc:
             response = None
+            self.tally.samples.setdefault(f"{kind} sin_respuesta", f"{type(exc).__name__} {exc}")
         outcome = self.tally.note(kind, response, time.perf_counter() - started)
         if outcome == "503_retry_after" and response is not None:
             await asyncio.sleep(min(float(response.headers["retry-after"]), 5.0))
         return response, outcome
 
     async def post(self, client_id: int) -> None:
-        self.posts += 1
-        key = f"traffic-{os.getpid()}-{client_id}-{self.posts}"
-        body = report_body(self.posts)
+        n = next(POST_NUMBERS)  # one key per report for the whole run, never reused
+        key = f"traffic-{os.getpid()}-{n}"
+        body = report_body(n)
         headers = {**self.auth("police"), "Idempotency-Key": key}
         for _ in range(MAX_ATTEMPTS):
             response, outcome = await self.send(

@@ -294,3 +294,19 @@ def test_beyond_a_tiny_pool_answers_are_2xx_or_503_and_only_acknowledged_writes_
     acknowledged = statuses.count(201)
     assert acknowledged >= 1
     assert reports_by(engine, key_id) == acknowledged
+
+
+def test_health_repeats_its_last_result_while_its_probe_cannot_run(database_url: str) -> None:
+    app = tiny_app(database_url, concurrency=1, queue=1, wait_s=1)
+    with TestClient(app) as client:
+        engine = app.state.health_engine
+        with engine.connect(), engine.connect():  # both probe connections busy
+            never_probed = client.get("/health")
+        assert never_probed.status_code == 503
+        assert "no respondió" in never_probed.json()["detail"]
+        assert client.get("/health").status_code == 200
+        with engine.connect(), engine.connect():
+            repeated = client.get("/health")
+    assert repeated.status_code == 200
+    assert repeated.json()["status"] == "ok"
+    assert "Comprobación lenta" in repeated.json()["detail"]
