@@ -28,6 +28,7 @@ import math
 import os
 import random
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -210,23 +211,27 @@ def pct(values: list[float], q: float) -> float:
 async def level(keys: dict[str, str], clients: int, seconds: float, cap: int) -> Tally:
     tally = Tally()
     stop = threading.Event()
-    limits = httpx.Limits(max_connections=clients + 10, max_keepalive_connections=clients + 10)
-    async with httpx.AsyncClient(base_url=BASE, timeout=30, limits=limits) as http:
-        scenario = Scenario(http, keys, tally)
-        deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + seconds
 
-        async def client(i: int) -> None:
+    tls = ssl.create_default_context()  # plain http, but httpx builds one per client: once
+
+    async def client(i: int) -> None:
+        # one connection per client, as separate devices have: a shared httpx pool of
+        # hundreds of connections made the load generator itself the bottleneck
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        async with httpx.AsyncClient(base_url=BASE, timeout=30, limits=limits, verify=tls) as http:
+            scenario = Scenario(http, keys, tally)
             while time.monotonic() < deadline and sum(tally.outcomes.values()) < cap:
                 await scenario.one(i)
 
-        poller = threading.Thread(target=poll_health, args=(tally, stop))
-        poller.start()
-        started = time.monotonic()
-        load_before = os.getloadavg()[0]
-        await asyncio.gather(*(client(i) for i in range(clients)))
-        elapsed = time.monotonic() - started
-        stop.set()
-        poller.join()
+    poller = threading.Thread(target=poll_health, args=(tally, stop))
+    poller.start()
+    started = time.monotonic()
+    load_before = os.getloadavg()[0]
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    elapsed = time.monotonic() - started
+    stop.set()
+    poller.join()
     total = sum(tally.outcomes.values())
     polite = tally.outcomes["2xx"] + tally.outcomes["503_retry_after"]
     ok = tally.outcomes["2xx"]
