@@ -31,7 +31,6 @@ import signal
 import ssl
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
@@ -188,17 +187,32 @@ class Scenario:
             )
 
 
-def poll_health(tally: Tally, stop: threading.Event) -> None:
-    """/health every 0.2 s from a thread of its own, so the clients' loop does not delay it."""
-    with httpx.Client(base_url=BASE, timeout=10) as http:
-        while not stop.is_set():
-            started = time.perf_counter()
-            try:
-                http.get("/health")
-                tally.health.append(time.perf_counter() - started)
-            except httpx.HTTPError:
-                tally.health.append(float("inf"))
-            stop.wait(0.2)
+HEALTH_POLLER = """
+import sys, time, httpx
+with httpx.Client(timeout=10) as http:
+    while True:
+        started = time.perf_counter()
+        try:
+            http.get(sys.argv[1])
+            print(time.perf_counter() - started, flush=True)
+        except httpx.HTTPError:
+            print("inf", flush=True)
+        time.sleep(0.2)
+"""
+
+
+def start_health_poller() -> subprocess.Popen[str]:
+    """/health every 0.2 s from a process of its own: in a thread of this one it waited for
+    the GIL behind the clients' event loop, and measured the load generator, not Vigía."""
+    return subprocess.Popen(
+        [sys.executable, "-c", HEALTH_POLLER, f"{BASE}/health"], stdout=subprocess.PIPE, text=True
+    )
+
+
+def stop_health_poller(poller: subprocess.Popen[str], tally: Tally) -> None:
+    poller.terminate()
+    out, _ = poller.communicate(timeout=10)
+    tally.health = [float(line) for line in out.split()]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -210,7 +224,6 @@ def pct(values: list[float], q: float) -> float:
 
 async def level(keys: dict[str, str], clients: int, seconds: float, cap: int) -> Tally:
     tally = Tally()
-    stop = threading.Event()
     deadline = time.monotonic() + seconds
 
     tls = ssl.create_default_context()  # plain http, but httpx builds one per client: once
@@ -224,14 +237,12 @@ async def level(keys: dict[str, str], clients: int, seconds: float, cap: int) ->
             while time.monotonic() < deadline and sum(tally.outcomes.values()) < cap:
                 await scenario.one(i)
 
-    poller = threading.Thread(target=poll_health, args=(tally, stop))
-    poller.start()
+    poller = start_health_poller()
     started = time.monotonic()
     load_before = os.getloadavg()[0]
     await asyncio.gather(*(client(i) for i in range(clients)))
     elapsed = time.monotonic() - started
-    stop.set()
-    poller.join()
+    stop_health_poller(poller, tally)
     total = sum(tally.outcomes.values())
     polite = tally.outcomes["2xx"] + tally.outcomes["503_retry_after"]
     ok = tally.outcomes["2xx"]

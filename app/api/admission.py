@@ -39,7 +39,9 @@ class ClientWatch:
     """Pumps the client's messages into a one-slot buffer and notes a disconnect.
 
     `gone` is a plain attribute so the session dependency, running in a worker thread,
-    can read it without touching the event loop.
+    can read it without touching the event loop. The buffer holds one message, so a large
+    upload is not read ahead: a client that leaves in the middle of one is noticed once the
+    app reads on.
     """
 
     def __init__(self, receive: Receive) -> None:
@@ -67,7 +69,7 @@ class ClientWatch:
 
 
 class Gate:
-    """`concurrency` turns, a FIFO queue of at most `queue` waiters, per event loop."""
+    """`concurrency` turns and a FIFO queue of at most `queue` waiters, for one worker."""
 
     def __init__(self, *, concurrency: int, queue: int, wait_s: float) -> None:
         self.concurrency = concurrency
@@ -94,6 +96,10 @@ class Gate:
         either: set[asyncio.Future[Any]] = {turn, leaving}
         try:
             await asyncio.wait(either, timeout=self.wait_s, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled (shutdown) just as a turn was handed over: return it
+            if turn.done() and not turn.cancelled():
+                self.leave()
+            raise
         finally:
             leaving.cancel()
             if not turn.done():
