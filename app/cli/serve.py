@@ -12,6 +12,7 @@ from app.settings import DatabaseSettings, get_api_settings, get_database_settin
 # operator's `vigia` commands, psql, backups.
 OTHER_CONNECTIONS = 10
 WORKER_HEALTHCHECK_S = 60
+KEEP_ALIVE_S = 75
 HEALTH_CONNECTIONS = 2  # app.db.make_health_engine: pool 1 + overflow 1
 
 
@@ -69,4 +70,8 @@ def serve(
         # supervisor's ping: 5 s by default, and a loaded 2-core machine took 30 s, so the
         # supervisor kept killing and respawning workers that were still importing
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+        # longer than the proxy keeps idle upstream connections (nginx: keepalive_timeout
+        # 60 s in docs/deploy/nginx.conf): else uvicorn's 5 s default closes a connection
+        # just as the proxy reuses it, and that request fails without an answer
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
