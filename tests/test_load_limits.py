@@ -157,3 +157,4 @@ def test_serve_leaves_forwarded_headers_to_the_app(monkeypatch: pytest.MonkeyPat
     assert result.exit_code == 0, result.output
     assert seen["workers"] == 2
     assert seen["proxy_headers"] is False  # uvicorn would trust any local peer
+    assert seen["timeout_keep_alive"] > 60  # outlives nginx's idle upstream connections
