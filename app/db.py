@@ -34,17 +34,55 @@ def use_custom_plans(connection: Connection) -> None:
 
 
 def make_engine(settings: DatabaseSettings) -> Engine:
+    """The service's engine: a short pool timeout, so a full pool is a quick 503, not a hang."""
+    return _engine(
+        settings,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_max_overflow,
+        pool_timeout=settings.pool_timeout_s,
+        connect_timeout_s=5,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        application_name="vigia",
+    )
+
+
+def make_health_engine(settings: DatabaseSettings) -> Engine:
+    """One connection of its own for /health, so it answers within a second even when the
+    service's pool is exhausted: an orchestrator can tell "busy" from "dead"."""
+    return _engine(
+        settings,
+        pool_size=1,
+        max_overflow=1,
+        pool_timeout=0.5,
+        connect_timeout_s=1,
+        statement_timeout_ms=500,
+        application_name="vigia-health",
+    )
+
+
+def _engine(
+    settings: DatabaseSettings,
+    *,
+    pool_size: int,
+    max_overflow: int,
+    pool_timeout: float,
+    connect_timeout_s: int,
+    statement_timeout_ms: int,
+    application_name: str,
+) -> Engine:
     engine = create_engine(
         settings.database_url,
-        pool_size=settings.pool_size,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
         pool_pre_ping=True,
         connect_args={
-            "connect_timeout": 5,
-            "application_name": "vigia",
+            "connect_timeout": connect_timeout_s,
+            "application_name": application_name,
             "options": " ".join(
                 f"-c {name}={value}"
                 for name, value in {
-                    "statement_timeout": str(settings.statement_timeout_ms),
+                    "statement_timeout": str(statement_timeout_ms),
                     **SESSION_SETTINGS,
                 }.items()
             ),

@@ -143,3 +143,26 @@ class ServiceUnavailable(VigiaError):
     def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("headers", {"Retry-After": "30"})
         super().__init__(detail, **kwargs)
+
+
+class ServiceBusy(ServiceUnavailable):
+    """Every turn is taken (admission queue full, or no free database connection)."""
+
+    code = "servicio_ocupado"
+    title = "Servicio ocupado"
+
+    def __init__(self, why: str, *, retry_after: int, **kwargs: Any) -> None:
+        wait = max(1, retry_after)
+        kwargs.setdefault("headers", {"Retry-After": str(wait)})
+        super().__init__(
+            f"El servicio está atendiendo su máximo de solicitudes ({why}). Reintente en {wait} s.",
+            **kwargs,
+        )
+
+
+class ClientGone(VigiaError):
+    """The client disconnected before its request committed: rolled back, nobody to tell."""
+
+    status = 499
+    code = "cliente_desconectado"
+    title = "El cliente cerró la conexión"

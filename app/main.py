@@ -4,25 +4,34 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
 from app.api import api_router, health, ogc_router, open311, web
+from app.api.admission import AdmissionMiddleware, Gate
 from app.api.deps import reject_repeated_query
-from app.api.limits import BodyLimitMiddleware, PublicRateLimitMiddleware, SlidingWindow
+from app.api.limits import BodyLimitMiddleware, PublicRateLimitMiddleware
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.api.request_id import RequestIdMiddleware
 from app.api.security_headers import SecurityHeadersMiddleware
-from app.db import make_engine, make_sessionmaker
+from app.api.shared_limits import PostgresWindow
+from app.db import make_engine, make_health_engine, make_sessionmaker
 from app.services import audit
 from app.services.web_map import STATIC_DIR
 from app.settings import (
+    AdmissionSettings,
     DatabaseSettings,
+    LimitSettings,
+    ProxySettings,
+    get_admission_settings,
     get_basemap_settings,
     get_database_settings,
     get_limit_settings,
+    get_proxy_settings,
 )
 
 DESCRIPTION = """
@@ -40,17 +49,42 @@ con un `code` estable y, para datos inválidos, la lista `errors` de campos y mo
 """
 
 
-def create_app(database: DatabaseSettings | None = None) -> FastAPI:
+def create_app(
+    database: DatabaseSettings | None = None,
+    *,
+    admission: AdmissionSettings | None = None,
+    limits: LimitSettings | None = None,
+    proxies: ProxySettings | None = None,
+) -> FastAPI:
+    """The service; settings not given are read from the environment (README's table)."""
     settings = database or get_database_settings()
+    limits = limits or get_limit_settings()
+    admission = admission or get_admission_settings()
+    proxies = proxies or get_proxy_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         audit.check_keys()  # an unreadable audit key stops the start, not a request
         engine = make_engine(settings)
+        health_engine = make_health_engine(settings)
         app.state.engine = engine
+        app.state.health_engine = health_engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        # shared by every worker through PostgreSQL, unless a test injected its own
+        if getattr(app.state, "auth_failure_limiter", None) is None:
+            app.state.auth_failure_limiter = PostgresWindow(
+                engine, "autenticacion", limits.auth_failures, limits.window_s
+            )
+        if getattr(app.state, "public_limiter", None) is None:
+            app.state.public_limiter = PostgresWindow(
+                engine, "publico", limits.public_requests, limits.window_s
+            )
+        # sync routes and dependencies run in anyio's pool (40 threads): never fewer than turns
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, gate.concurrency + 10)
         yield
         engine.dispose()
+        health_engine.dispose()
 
     app = FastAPI(
         title="Vigía",
@@ -66,16 +100,22 @@ def create_app(database: DatabaseSettings | None = None) -> FastAPI:
         redoc_url=None,
     )
 
-    limits = get_limit_settings()
-    app.state.auth_failure_limiter = SlidingWindow(limits.auth_failures, limits.window_s)
-    app.state.public_limiter = SlidingWindow(limits.public_requests, limits.window_s)
-    # added before the request-id middleware, so they run inside it and see the id
+    # Each add_middleware wraps the ones before it: the last one runs first.
     app.add_middleware(PublicRateLimitMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=limits)
-
+    # a turn is taken before any database work (the rate limit is a query too)
+    gate = Gate(
+        concurrency=admission.concurrency or settings.pool_size,
+        queue=admission.queue,
+        wait_s=admission.wait_s,
+    )
+    app.state.admission = gate
+    app.add_middleware(AdmissionMiddleware, gate=gate, retry_after_s=admission.retry_after_s)
     app.add_middleware(RequestIdMiddleware)  # every response carries the id
-    # outermost: every response, errors of the middlewares inside included, gets the headers
+    # every response, errors of the middlewares inside included, gets the headers
     app.add_middleware(SecurityHeadersMiddleware, basemap_url=get_basemap_settings().url)
+    if proxies.networks:  # first of all: rate limits and HSTS key on the client it establishes
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies.networks)
 
     install_problem_handlers(app)
     app.include_router(health.router)

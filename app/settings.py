@@ -1,5 +1,6 @@
 """Runtime configuration, read from the environment (see the README's table)."""
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -20,7 +21,18 @@ class DatabaseSettings(BaseSettings):
         validation_alias=AliasChoices("VIGIA_DATABASE_URL", "DATABASE_URL"),
         description="SQLAlchemy URL of the PostGIS database (driver psycopg 3).",
     )
-    pool_size: int = Field(default=5, ge=1, le=100)
+    pool_size: int = Field(
+        default=5, ge=1, le=100, description="Connections each worker keeps open."
+    )
+    pool_max_overflow: int = Field(
+        default=5,
+        ge=0,
+        le=100,
+        description="Extra connections beyond pool_size (side transactions: audit, limits).",
+    )
+    pool_timeout_s: float = Field(
+        default=2.0, gt=0, le=60, description="Longest wait for a free connection (then 503)."
+    )
     statement_timeout_ms: int = Field(
         default=30_000, ge=100, description="Per-statement timeout for API sessions."
     )
@@ -54,6 +66,54 @@ class ApiSettings(BaseSettings):
     geojson_precision: int = Field(
         default=6, ge=0, le=15, description="Decimal digits in GeoJSON coordinates (6 ~ 0.1 m)."
     )
+
+
+class AdmissionSettings(BaseSettings):
+    """How many requests one worker runs at once, and how many wait (issue #13)."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_ADMISSION_", extra="ignore")
+
+    concurrency: int | None = Field(
+        default=None, ge=1, le=200, description="Requests run at once; default VIGIA_POOL_SIZE."
+    )
+    queue: int = Field(default=20, ge=0, description="Requests that may wait for a turn.")
+    wait_s: float = Field(default=5.0, gt=0, le=120, description="Longest wait in the queue.")
+    retry_after_s: int = Field(default=2, ge=1, description="Retry-After of a busy 503.")
+
+
+class ProxySettings(BaseSettings):
+    """Which peers may say who the client is (X-Forwarded-For, X-Forwarded-Proto)."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_", extra="ignore")
+
+    trusted_proxies: str = Field(
+        default="", description="Comma list of IPs/CIDRs of reverse proxies; empty = none."
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        entries = [item.strip() for item in value.split(",") if item.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
+        return ",".join(entries)
+
+    @property
+    def networks(self) -> list[str]:
+        return [item for item in self.trusted_proxies.split(",") if item]
+
+
+@lru_cache
+def get_admission_settings() -> AdmissionSettings:
+    return AdmissionSettings()
+
+
+@lru_cache
+def get_proxy_settings() -> ProxySettings:
+    return ProxySettings()
 
 
 class TerritorySettings(BaseSettings):

@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 
 from app import schema
 from app.api.deps import get_session
+from app.api.limits import SlidingWindow
 from app.main import create_app
 from app.models import Role
 from app.services import api_keys, territory, webhook_targets
-from app.settings import DatabaseSettings, TerritorySettings
+from app.settings import DatabaseSettings, TerritorySettings, get_limit_settings
 from tests import fake_dns
 
 REPO = Path(__file__).resolve().parents[1]
@@ -94,6 +95,10 @@ def db(connection: Connection) -> Iterator[Session]:
 @pytest.fixture
 def app(database_url: str, db: Session) -> Any:
     application = create_app(DatabaseSettings(database_url=database_url))
+    # a fresh in-memory budget per test (the shared PostgreSQL one: tests/test_load_*.py)
+    limits = get_limit_settings()
+    application.state.public_limiter = SlidingWindow(limits.public_requests, limits.window_s)
+    application.state.auth_failure_limiter = SlidingWindow(limits.auth_failures, limits.window_s)
 
     def _session() -> Iterator[Session]:
         try:

@@ -1,5 +1,6 @@
 """Reusable dependencies: the database session and the caller."""
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Annotated
@@ -10,21 +11,31 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.api.admission import client_gone
 from app.api.limits import client_ip, too_many
 from app.db import unit_of_work
-from app.errors import Forbidden, InvalidCredentials, InvalidInput, NotAuthenticated
+from app.errors import ClientGone, Forbidden, InvalidCredentials, InvalidInput, NotAuthenticated
 from app.models import Role
 from app.services import audit
 from app.services.api_keys import KEY_PREFIX, PUBLIC, Caller, authenticate
 from app.services.oidc import caller_from_token
 from app.settings import OidcSettings, get_oidc_settings
 
+log = logging.getLogger("vigia")
+
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, committed once here when the route succeeds."""
+    """One session per request, committed once here when the route succeeds.
+
+    Not if the client has gone meanwhile: its write would land with nobody told it did
+    (and its retry would make a second one), so it is rolled back instead.
+    """
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     with unit_of_work(factory) as session:
         yield session
+        if client_gone(request.scope):
+            log.info("cliente desconectado: %s %s sin confirmar", request.method, request.url.path)
+            raise ClientGone()
 
 
 # scope="function": commit before the response is sent, so a failed commit is reported.

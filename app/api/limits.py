@@ -17,8 +17,11 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.problems import database_problem
 from app.errors import BadRequest, InvalidInput, PayloadTooLarge, TooManyRequests, VigiaError
 from app.settings import LimitSettings
 
@@ -306,7 +309,16 @@ class PublicRateLimitMiddleware:
                 scope.get("query_string", b"").decode("latin-1")
             )
             if limiter is not None and anonymous:
-                wait = limiter.hit(client_ip(scope))
+                try:  # the shared limiter is a database round trip: off the event loop
+                    wait = await run_in_threadpool(limiter.hit, client_ip(scope))
+                except SQLAlchemyError as exc:
+                    # outside the exception handlers here: answer the same 503 they would
+                    rid = (scope.get("state") or {}).get("request_id")
+                    problem = database_problem(exc, rid)
+                    if problem is None:
+                        raise
+                    await send_problem(scope, send, problem)
+                    return
                 if wait is not None:
                     await send_problem(scope, send, too_many(wait, "solicitudes sin clave"))
                     return

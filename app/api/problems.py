@@ -11,15 +11,30 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.db import QUERY_CANCELED, unit_of_work
-from app.errors import Conflict, FieldProblem, InvalidInput, ServiceUnavailable, VigiaError
+from app.errors import (
+    Conflict,
+    FieldProblem,
+    InvalidInput,
+    ServiceBusy,
+    ServiceUnavailable,
+    VigiaError,
+)
 from app.services import audit
 from app.services.api_keys import PUBLIC
+from app.settings import get_admission_settings
 
 log = logging.getLogger("vigia")
 
@@ -160,6 +175,35 @@ def audit_denial(request: Request, error: VigiaError) -> None:
         log.exception("no se pudo auditar la denegación (request %s)", request_id(request))
 
 
+def database_problem(exc: SQLAlchemyError, rid: str | None) -> VigiaError | None:
+    """The 503 a database failure means for the client, or None if it is not one of those.
+
+    One translation for the exception handlers and for the middlewares that touch the
+    database outside them (rate limits): a full pool is "busy, retry", a statement cut by
+    statement_timeout is "narrow the request", a lost connection is "database down".
+    """
+    if isinstance(exc, PoolTimeout):  # "QueuePool limit of size N overflow M reached"
+        log.warning("sin conexiones libres en el pool (request %s)", rid)
+        return ServiceBusy(
+            "no hay conexiones libres a la base de datos",
+            retry_after=get_admission_settings().retry_after_s,
+        )
+    if not isinstance(exc, DBAPIError):
+        return None
+    if getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:  # statement_timeout
+        log.warning("consulta cortada por tiempo (request %s): %s", rid, exc)
+        return ServiceUnavailable(
+            "La consulta superó el tiempo máximo por consulta "
+            "(VIGIA_STATEMENT_TIMEOUT_MS). Acote la solicitud (bbox, fechas, límite) o "
+            "intente más tarde.",
+            code="consulta_demasiado_larga",
+        )
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        log.error("base de datos no disponible (request %s): %s", rid, exc.orig)
+        return ServiceUnavailable("La base de datos no está disponible. Intente más tarde.")
+    return None
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(VigiaError)
     async def _vigia(request: Request, exc: VigiaError) -> JSONResponse:
@@ -201,22 +245,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(OperationalError)
-    async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
-        if getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:  # statement_timeout
-            log.warning("consulta cortada por tiempo (request %s): %s", request_id(request), exc)
-            return problem_response(
-                request,
-                ServiceUnavailable(
-                    "La consulta superó el tiempo máximo por consulta "
-                    "(VIGIA_STATEMENT_TIMEOUT_MS). Acote la solicitud (bbox, fechas, límite) o "
-                    "intente más tarde.",
-                    code="consulta_demasiado_larga",
-                ),
-            )
-        log.error("base de datos no disponible (request %s): %s", request_id(request), exc.orig)
-        return problem_response(
-            request, ServiceUnavailable("La base de datos no está disponible. Intente más tarde.")
-        )
+    @app.exception_handler(PoolTimeout)
+    async def _db_down(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        # both kinds always translate; the fallback only satisfies the type
+        problem = database_problem(exc, request_id(request)) or ServiceUnavailable()
+        return problem_response(request, problem)
 
     @app.exception_handler(DataError)
     async def _bad_value(request: Request, exc: DataError) -> JSONResponse:
@@ -246,8 +279,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-            return await _db_down(request, exc)  # type: ignore[arg-type]
+        if isinstance(exc, SQLAlchemyError) and (
+            problem := database_problem(exc, request_id(request))
+        ):
+            return problem_response(request, problem)
         log.exception("error inesperado (request %s)", request_id(request))
         return problem_response(
             request,

@@ -11,6 +11,7 @@ from app.models.ranking import (
     RankingUnitResult,
     ScoringProfileRow,
 )
+from app.models.rate_limit import RateLimitWindow
 from app.models.report import (
     GeneratedReport,
     PlanIndicatorValue,
@@ -55,6 +56,7 @@ __all__ = [
     "PlanIndicatorValue",
     "ProjectStatus",
     "RankingSnapshot",
+    "RateLimitWindow",
     "RankingUnitResult",
     "ReportFormat",
     "ReportKind",
