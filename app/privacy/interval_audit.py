@@ -16,7 +16,7 @@ to whole counts.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +69,8 @@ class _Program:
 
     def __post_init__(self) -> None:
         self.index = {key: i for i, key in enumerate(self.unknown)}
+        self._matrices: dict[int, tuple[dict[Key, int], Any, Any, list[Any]]] = {}
+        self._intervals: dict[Key, Interval] = {}
         self.rows: list[int] = []
         parent = list(range(len(self.index)))
 
@@ -103,6 +105,35 @@ class _Program:
 
     def solve(self, comp: _Component, target: Key, sense: int) -> tuple[float, Any]:
         """min (sense=1) or max (sense=-1) of `target` over the component's polytope."""
+        value, result = self.optimum(comp, {target: float(sense)})
+        return sense * value, result
+
+    def optimum(self, comp: _Component, weights: Mapping[Key, float]) -> tuple[float, Any]:
+        """min of sum(weight * cell); (-inf, None) when unbounded."""
+        local, a_eq, rhs, bounds = self._matrix(comp)
+        cost = np.zeros(len(local))
+        for key, weight in weights.items():
+            cost[local[key]] = weight
+        result = linprog(
+            cost,
+            A_eq=a_eq if comp.rows else None,
+            b_eq=rhs if comp.rows else None,
+            bounds=bounds,
+            method="highs",
+        )
+        if result.status == 2:
+            raise InconsistentTables("las cifras publicadas no admiten ninguna tabla de conteos")
+        if result.status == 3:
+            return -math.inf, None
+        if result.status != 0:
+            raise RuntimeError(f"HiGHS no resolvió la auditoría: {result.message}")
+        return float(result.fun), result
+
+    def _matrix(self, comp: _Component) -> tuple[dict[Key, int], Any, Any, list[Any]]:
+        """The component's A, b and bounds, built once."""
+        cached = self._matrices.get(id(comp))
+        if cached is not None:
+            return cached
         local = {key: i for i, key in enumerate(comp.variables)}
         data, row_index, col_index, rhs = [], [], [], []
         for row, r in enumerate(comp.rows):
@@ -115,24 +146,21 @@ class _Program:
                 else:
                     constant += coef * self.known[key]
             rhs.append(-constant)
-        cost = np.zeros(len(local))
-        cost[local[target]] = sense
+        shape = (len(comp.rows), len(local))
+        a_eq = coo_matrix((data, (row_index, col_index)), shape=shape).tocsr()
         bounds = [self.unknown[key] for key in comp.variables]
-        a_eq = coo_matrix((data, (row_index, col_index)), shape=(len(comp.rows), len(local)))
-        result = linprog(
-            cost,
-            A_eq=a_eq.tocsr() if comp.rows else None,
-            b_eq=rhs or None,
-            bounds=bounds,
-            method="highs",
+        built = (local, a_eq, np.array(rhs), bounds)
+        self._matrices[id(comp)] = built
+        return built
+
+    def interval(self, key: Key) -> Interval:
+        if key in self._intervals:
+            return self._intervals[key]
+        comp = self.components[self.component_of[key]]
+        self._intervals[key] = Interval(
+            _round_up(self.solve(comp, key, 1)[0]), _round_down(self.solve(comp, key, -1)[0])
         )
-        if result.status == 2:
-            raise InconsistentTables("las cifras publicadas no admiten ninguna tabla de conteos")
-        if result.status == 3:
-            return (math.inf if sense < 0 else -math.inf), None
-        if result.status != 0:
-            raise RuntimeError(f"HiGHS no resolvió la auditoría: {result.message}")
-        return sense * float(result.fun), result
+        return self._intervals[key]
 
 
 def intervals(
@@ -149,11 +177,31 @@ def intervals(
     program = _Program(known, unknown, relations)
     found: dict[Key, Interval] = {}
     for key in unknown if targets is None else targets:
-        comp = program.components[program.component_of[key]]
-        low, _ = program.solve(comp, key, 1)
-        high, _ = program.solve(comp, key, -1)
-        found[key] = Interval(_round_up(low), _round_down(high))
+        found[key] = program.interval(key)
     return found
+
+
+class Baseline:
+    """What the labels alone allow: every positive shown number forgotten (any count at or
+    above its threshold, as if it were "suprimido"), zeros and labels kept. It does not
+    depend on which complementary cells are hidden, so one instance serves every round.
+    Suppression can hide every positive cell at worst, and then reaches exactly this: a
+    cell no wider here is pinned by the labels themselves, not by a shown number.
+    """
+
+    def __init__(
+        self,
+        known: Mapping[Key, float],
+        unknown: Mapping[Key, tuple[float, float]],
+        relations: Sequence[Relation],
+        threshold_of: Callable[[Key], int],
+    ) -> None:
+        forgotten = {k: (float(threshold_of(k)), math.inf) for k, v in known.items() if v > 0}
+        zeros = {k: v for k, v in known.items() if v == 0}
+        self._program = _Program(zeros, {**unknown, **forgotten}, relations)
+
+    def interval(self, key: Key) -> Interval:
+        return self._program.interval(key)
 
 
 @dataclass(frozen=True)
@@ -161,6 +209,9 @@ class Pinned:
     key: Key
     interval: Interval
     binding: tuple[int, ...]  # relations whose duals say they hold the bound that is too tight
+    # the labels alone (every shown number forgotten) already allow no more: a limit of the
+    # labels, which no further suppression can lift (docs/privacidad.md)
+    inherent: bool = False
 
 
 def find_pinned(
@@ -168,12 +219,17 @@ def find_pinned(
     unknown: Mapping[Key, tuple[float, float]],
     relations: Sequence[Relation],
     protected: Mapping[Key, int],
+    baseline: Baseline | None = None,
 ) -> list[Pinned]:
     """Protected cells (key -> threshold) whose feasible interval `is_pinned`.
 
     Same answer as `intervals` + `is_pinned`, with fewer LPs: any solution in which a cell
-    reaches a value certifies that value is feasible, so each LP solved also settles the
-    bounds of the other protected cells it happens to push far enough.
+    reaches a value certifies that value is feasible, so two LPs per component (all
+    protected cells down, all up) settle most cells, and each LP solved after them also
+    settles the other cells it happens to push far enough.
+
+    A cell pinned by the labels alone is returned with `inherent=True`: its interval in the
+    `baseline` is no wider.
     """
     program = _Program(known, unknown, relations)
     seen_low: dict[Key, float] = {}
@@ -192,6 +248,24 @@ def find_pinned(
             return True
         return low <= 1 + EPS and high >= threshold - 1 - EPS
 
+    for comp in program.components:
+        mine = [k for k in comp.variables if k in protected]
+        for sense in (1.0, -1.0):
+            # push every cell still unsettled on this side at once, while that settles some
+            while True:
+                side = [k for k in mine if not settled(k, protected[k])]
+                if sense < 0:
+                    side = [k for k in side if not math.isinf(unknown[k][1])]
+                before = len(side)
+                if not side:
+                    break
+                _, result = program.optimum(comp, dict.fromkeys(side, sense))
+                if result is None:
+                    break
+                record(comp, result)
+                if sum(1 for k in side if not settled(k, protected[k])) >= before:
+                    break
+
     for key, threshold in protected.items():
         comp = program.components[program.component_of[key]]
         solved: dict[int, tuple[float, Any]] = {}
@@ -209,11 +283,15 @@ def find_pinned(
         interval = Interval(_round_up(solved[1][0]), _round_down(solved[-1][0]))
         if not is_pinned(interval, threshold):
             continue
+        inherent = False
+        if baseline is not None:
+            base = baseline.interval(key)
+            inherent = interval.low <= base.low and interval.high >= base.high
         binding: list[int] = []
         for _, result in solved.values():
             marginals = result.eqlin.marginals
             binding += [comp.rows[i] for i, m in enumerate(marginals) if abs(m) > EPS]
-        pinned.append(Pinned(key, interval, tuple(dict.fromkeys(binding))))
+        pinned.append(Pinned(key, interval, tuple(dict.fromkeys(binding)), inherent))
     return pinned
 
 

@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from app.privacy.interval_audit import Relation, find_pinned
+from app.privacy.interval_audit import Baseline, Relation, find_pinned
 
 Value = int | str
 Key = Hashable
@@ -86,12 +86,28 @@ def suppress_linked(linked: LinkedSet) -> Suppressed:
         return min(options, key=lambda o: o[:4])[4] if options else None
 
     _quick_pass(linked, hidden, protected_unpublished, candidate)
+    baseline: Baseline | None = None
+    inherent: set[Key] = set()  # pinned by the labels alone: hiding only widens, so for good
+    # hiding only widens intervals: after the first round, only the cells pinned in the
+    # previous one can still be pinned
+    still: set[Key] | None = None
     while True:
         known = {k: float(values[k]) for k in published if k not in hidden}
         unknown = {k: _bounds(values[k], thresholds[k]) for k in hidden}
         unknown |= dict.fromkeys(linked.unpublished, (0.0, math.inf))
-        protected = {k: thresholds[k] for k in unknown if is_small(values[k], thresholds[k])}
-        pinned = find_pinned(known, unknown, linked.relations, protected)
+        protected = {
+            k: thresholds[k]
+            for k in unknown
+            if is_small(values[k], thresholds[k])
+            and k not in inherent
+            and (still is None or k in still)
+        }
+        if baseline is None:
+            baseline = Baseline(known, unknown, linked.relations, thresholds.__getitem__)
+        found = find_pinned(known, unknown, linked.relations, protected, baseline)
+        inherent |= {p.key for p in found if p.inherent}
+        pinned = [p for p in found if not p.inherent]
+        still = {p.key for p in pinned}
         if not pinned:
             break
         added: set[Key] = set()

@@ -11,6 +11,7 @@ subtracted from another to recover a hidden cell.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -171,9 +172,20 @@ def published_year(
     return PublishedYear(place, units, layout, suppressed.shown)
 
 
-@lru_cache(maxsize=256)
+_SUPPRESSING = threading.Lock()
+
+
 def _suppressed(layout: Layout, atoms: Atoms) -> Suppressed:
-    # keyed by the year's counts themselves: new data, new entry; same data, same answer
+    """Cached by the year's counts themselves: new data, new entry; same data, same answer.
+    One computation at a time (it takes seconds on a busy year, docs/benchmarks.md): a burst
+    of requests after an import waits for the first instead of repeating it.
+    """
+    with _SUPPRESSING:
+        return _suppressed_cached(layout, atoms)
+
+
+@lru_cache(maxsize=256)
+def _suppressed_cached(layout: Layout, atoms: Atoms) -> Suppressed:
     return suppress_year(layout, atoms)
 
 
