@@ -50,10 +50,10 @@ class DemoYear:
 
 def demo_years(end: date, years: int, seed: int) -> dict[int, DemoYear]:
     """The demo complaints of `years` years up to `end`, as each year's layout and counts."""
+    import orjson
+
     from app.services.territory import parse_territory
     from app.settings import TerritorySettings
-
-    import orjson
 
     document = orjson.loads((REPO / "data" / "barrios.geojson").read_bytes())
     territory = parse_territory(document, TerritorySettings())
@@ -96,8 +96,9 @@ def per_table(layout: Layout, atoms: Atoms) -> Published:
     year = str(layout.year)
     for level_units in ((ALL,), layout.units):
         for family in (ALL, *layout.families):
-            counts = {(u, m): values[general(u, m, family)] for u in level_units
-                      for m in layout.months}
+            counts = {
+                (u, m): values[general(u, m, family)] for u in level_units for m in layout.months
+            }
             table = suppress(counts, list(level_units), list(layout.months), GENERAL_THRESHOLD)
             for (u, m), shown in table.cells.items():
                 seen.add(general(u, m, family), shown, "stats")
@@ -108,7 +109,9 @@ def per_table(layout: Layout, atoms: Atoms) -> Published:
             seen.add(general(ALL, year, family), table.total, "stats")
     quarters = suppress(
         {("c", q): values[sensitive(q)] for q in layout.quarters},
-        ["c"], list(layout.quarters), SENSITIVE_THRESHOLD,
+        ["c"],
+        list(layout.quarters),
+        SENSITIVE_THRESHOLD,
     )
     for q in layout.quarters:
         seen.add(sensitive(q), quarters.cells["c", q], "stats")
@@ -116,7 +119,9 @@ def per_table(layout: Layout, atoms: Atoms) -> Published:
     rows = {("f", f): values[layout.report_row(f)] for f in layout.families}
     report = suppress(
         {(f, "now"): n for (_, f), n in rows.items()},
-        list(layout.families), ["now"], SENSITIVE_THRESHOLD,
+        list(layout.families),
+        ["now"],
+        SENSITIVE_THRESHOLD,
     )
     for f in layout.families:
         seen.add(layout.report_row(f), report.cells[f, "now"], "cuenta pública")
@@ -139,8 +144,10 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(list(argv) if argv is not None else None)
     data = demo_years(date(2026, 10, 1), args.years, args.seed)
-    print("año  denuncias  celdas  ocultas(antes) acotadas(antes)  ocultas(ahora) "
-          "acotadas(ahora)  supresión_s  auditoría_s")
+    print(
+        "año  denuncias  celdas  ocultas(antes) acotadas(antes)  ocultas(ahora) "
+        "acotadas(ahora) por_etiquetas  supresión_s  auditoría_s"
+    )
     for year, demo in data.items():
         values = true_values(demo.layout, demo.atoms)
         before = per_table(demo.layout, demo.atoms)
@@ -150,12 +157,14 @@ def main(argv: Iterable[str] | None = None) -> None:
         now, hidden_now = linked(demo.layout, demo.atoms)
         suppress_s = time.perf_counter() - start
         start = time.perf_counter()
-        pinned_now = audit(now, [demo.layout]).findings
+        audited = audit(now, [demo.layout])
+        pinned_now, by_labels = audited.findings, audited.inherent
         audit_s = time.perf_counter() - start
         total = values[demo.layout.report_row(ALL)]
         print(
             f"{year} {total:10d} {len(now.shown):7d} {hidden_before:14d} {len(pinned_before):15d} "
-            f"{hidden_now:15d} {len(pinned_now):15d} {suppress_s:12.2f} {audit_s:12.2f}"
+            f"{hidden_now:15d} {len(pinned_now):15d} {len(by_labels):13d} {suppress_s:12.2f} "
+            f"{audit_s:12.2f}"
         )
 
 
