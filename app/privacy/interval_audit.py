@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -203,6 +203,35 @@ class Baseline:
     def interval(self, key: Key) -> Interval:
         return self._program.interval(key)
 
+    def reaching(self, narrow: Mapping[Key, Interval]) -> set[Key]:
+        """The keys whose value here can go beyond `narrow` (so shown numbers narrow them),
+        found with a few LPs that push all of them at once; the rest are settled one by one.
+        """
+        program = self._program
+        beyond: set[Key] = set()
+        for comp in program.components:
+            mine = [k for k in comp.variables if k in narrow]
+            for sense in (1.0, -1.0):
+                side = [k for k in mine if k not in beyond]
+                if sense < 0:
+                    side = [k for k in side if not math.isinf(program.unknown[k][1])]
+                if not side:
+                    continue
+                _, result = program.optimum(comp, dict.fromkeys(side, sense))
+                if result is None:
+                    continue
+                for key, value in zip(comp.variables, result.x, strict=True):
+                    if key in narrow and (
+                        value < narrow[key].low - EPS or value > narrow[key].high + EPS
+                    ):
+                        beyond.add(key)
+        for key, interval in narrow.items():
+            if key not in beyond:
+                base = self.interval(key)
+                if base.low < interval.low or base.high > interval.high:
+                    beyond.add(key)
+        return beyond
+
 
 @dataclass(frozen=True)
 class Pinned:
@@ -283,16 +312,15 @@ def find_pinned(
         interval = Interval(_round_up(solved[1][0]), _round_down(solved[-1][0]))
         if not is_pinned(interval, threshold):
             continue
-        inherent = False
-        if baseline is not None:
-            base = baseline.interval(key)
-            inherent = interval.low <= base.low and interval.high >= base.high
         binding: list[int] = []
         for _, result in solved.values():
             marginals = result.eqlin.marginals
             binding += [comp.rows[i] for i, m in enumerate(marginals) if abs(m) > EPS]
-        pinned.append(Pinned(key, interval, tuple(dict.fromkeys(binding)), inherent))
-    return pinned
+        pinned.append(Pinned(key, interval, tuple(dict.fromkeys(binding))))
+    if baseline is None or not pinned:
+        return pinned
+    beyond = baseline.reaching({p.key: p.interval for p in pinned})
+    return [replace(p, inherent=p.key not in beyond) for p in pinned]
 
 
 def is_pinned(interval: Interval, threshold: int) -> bool:
