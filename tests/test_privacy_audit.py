@@ -227,3 +227,41 @@ def _demo_sources() -> Any:
     territory = parse_territory(load_json(LANCO_FILE), TerritorySettings())
     barrios = [demo_data.BarrioShape(b.code, b.population or 0, b.geom) for b in territory.barrios]
     return demo_data.build_sources(barrios, demo_data.DemoFiles.in_directory(REPO / "data"))
+
+
+_SUPPRESS_RANDOM_YEAR = """
+import numpy as np
+from app.privacy.linked_tables import Atoms, Layout, suppress_year
+rng = np.random.default_rng(3)
+units = ("B01001", "B01002", "B01003", "B03001", "BRUR")
+families = tuple(str(f) for f in range(1, 10))
+general = {
+    (u, f"2024-{m:02d}", f): int(rng.poisson(1.2))
+    for u in units for m in (1, 2) for f in ("1", "3", "5", "7", "8", "9")
+}
+sensitive = {(f, "2024-T1"): int(rng.poisson(2)) for f in ("1", "2", "4", "6", "7")}
+layout = Layout(2024, units, families, frozenset({"1", "2", "4", "6", "7"}))
+shown = suppress_year(layout, Atoms.of(general, sensitive)).shown
+print(sorted((repr(k), repr(v)) for k, v in shown.items()))
+"""
+
+
+def test_every_process_hides_the_same_cells() -> None:
+    # string hashes differ between processes (uvicorn workers): a set's order must not
+    # decide what is hidden, or two workers would show two patterns that reveal each other
+    import os
+    import subprocess
+    import sys
+
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", _SUPPRESS_RANDOM_YEAR],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1
+    assert "suprimido" in outputs.pop()

@@ -93,8 +93,10 @@ def suppress_linked(linked: LinkedSet) -> Suppressed:
     still: set[Key] | None = None
     while True:
         known = {k: float(values[k]) for k in published if k not in hidden}
-        unknown = {k: _bounds(values[k], thresholds[k]) for k in hidden}
-        unknown |= dict.fromkeys(linked.unpublished, (0.0, math.inf))
+        # in the order of `values`, never of a set: string hashes change from one process
+        # to the next, and every worker must hide exactly the same cells
+        unknown = {k: _bounds(values[k], thresholds[k]) for k in published if k in hidden}
+        unknown |= {k: (0.0, math.inf) for k in values if k in linked.unpublished}
         protected = {
             k: thresholds[k]
             for k in unknown
