@@ -188,3 +188,14 @@ def test_privacy_check_cli(database_url: str) -> None:
         get_database_settings.cache_clear()
     assert run.exit_code == 0, run.output
     assert "Sin infracciones" in run.output
+
+
+def test_scanner_flags_a_label_below_its_threshold_not_above() -> None:
+    # "<5" on a sensitive family reveals 1..4 where 1..9 is due; "<10" on a mixed family's
+    # report row (it counts a sensitive category too) hides more than "<5" would: fine.
+    rules = Rules(sensitive_codes=frozenset({"2"}))
+    rows = [{"family": "2", "count": "<5"}, {"family": "7", "count": "<10"}]
+
+    found = scan("cuenta pública", rows, rules)
+
+    assert [(v.path, v.rule) for v in found] == [("$[0].count", "umbral de supresión insuficiente")]

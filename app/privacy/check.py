@@ -145,7 +145,7 @@ def _visit(walk: _Walk, path: str, node: Any, sensitive: bool, record: bool = Fa
                 walk.add(child, "conteo pequeño sin suprimir", f"{value} < {threshold}")
             if isinstance(value, str) and _SMALL.match(value):
                 shown = int(value[1:])
-                if shown > threshold:
+                if shown < threshold:  # "<3" where "<5" is due reveals 1..2
                     walk.add(child, "umbral de supresión insuficiente", value)
         child_sensitive = here_sensitive or key.startswith("sensitive")
         _visit(walk, child, value, child_sensitive, record)

@@ -1,15 +1,27 @@
-"""`vigia privacy check`: call every keyless GET endpoint of the OpenAPI document and scan it."""
+"""`vigia privacy check`: call every keyless GET endpoint of the OpenAPI document and scan
+it (`check_all`), then run the interval audit over every published table (`audit_all`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Float, Numeric, cast, func, select, union_all
+from sqlalchemy import Float, Integer, Numeric, cast, func, select, union_all
 from sqlalchemy.orm import Session
 
-from app.models import Barrio, Complaint, CrimeCategory, MicroBarrio, RiskFactorReport
+from app.models import (
+    Barrio,
+    Complaint,
+    Comuna,
+    CrimeCategory,
+    MicroBarrio,
+    ReportKind,
+    RiskFactorReport,
+)
 from app.privacy.check import Rules, Violation, scan
+from app.privacy.linked_audit import AuditResult, Finding, Published, audit, csv_as_stats
 
 # Parameters the scan fills in to reach each variant of an endpoint.
 EXAMPLE_VALUES: dict[str, list[str]] = {"level": ["comuna", "barrio"]}
@@ -85,3 +97,61 @@ def check_all(client: Client, rules: Rules) -> Report:
         checked.append(label)
         violations.extend(scan(label, response.json(), rules))
     return Report(checked, violations)
+
+
+STATS_PATH = "/api/v1/public/stats"
+CSV_PATH = "/estadisticas.csv"
+
+
+def published_years(session: Session) -> list[int]:
+    """Years (Chile's calendar) with at least one complaint: the ones worth auditing."""
+    local = func.timezone("America/Santiago", Complaint.occurred_at)
+    year = cast(func.extract("year", local), Integer)
+    return [int(y) for y in session.scalars(select(year).distinct().order_by(year))]
+
+
+def audit_all(client: Client, session: Session, years: list[int]) -> AuditResult:
+    """The interval audit over the live outputs: for each comuna and year, the statistics at
+    both levels for all families and each family, the page's CSV and the cuenta pública
+    (built from the database, as `vigia report annual --public` writes it).
+    """
+    from app.services import public_stats
+    from app.services.reports.period import year_period
+    from app.services.reports.public import build_public_progress, public_data
+
+    families, _ = public_stats.catalog_families(session)
+    audited = 0
+    findings: list[Finding] = []
+    for place in session.scalars(select(Comuna).order_by(Comuna.code)):
+        seen = Published()
+        layouts = {
+            y: public_stats.published_year(session, place, y).layout
+            for y in sorted({*years, *(y - 1 for y in years)})
+        }
+        for year in years:
+            for level in ("comuna", "barrio"):
+                for family in (None, *families):
+                    params = {"year": str(year), "level": level, "comuna": place.code}
+                    if family is not None:
+                        params["family"] = family
+                    response = client.get(STATS_PATH, params=params)
+                    if response.status_code == 200:
+                        seen.add_stats(response.json(), f"{STATS_PATH}?{_query(params)}")
+                params = {"year": str(year), "level": level, "comuna": place.code}
+                response = client.get(CSV_PATH, params=params)
+                if response.status_code == 200:
+                    body = csv_as_stats(response.text, level=level, year=year, family=None)
+                    seen.add_stats(body, f"{CSV_PATH}?{_query(params)}")
+            report = build_public_progress(
+                session, ReportKind.ANNUAL, place.code, year_period(year), as_of=datetime.now(UTC)
+            )
+            where = f"cuenta pública {place.code} {year}"
+            seen.add_report(public_data(report), layouts[year], layouts[year - 1], where)
+        result = audit(seen, layouts.values())
+        audited += result.audited
+        findings += result.findings
+    return AuditResult(audited, findings)
+
+
+def _query(params: dict[str, str]) -> str:
+    return "&".join(f"{k}={v}" for k, v in params.items())

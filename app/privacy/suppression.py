@@ -1,20 +1,33 @@
-"""Small-cell suppression with complementary suppression over a table with margins.
+"""Small-cell suppression with complementary suppression over linked tables.
 
-A published table shows each cell and its row and column totals. A count 1..threshold-1
-is hidden ("<5", or "<10" for sensitive categories and any rate); cells hidden only to
-protect another are shown as "suprimido" (they are not small, so "<5" would be false).
-Hiding one cell of a row is not enough when the row total is shown: total minus the visible
-cells gives it back. So whenever a row or column (with a published total) has exactly one
-hidden cell, the next smallest cell of that line is hidden too, and this repeats until no
-line has a lone hidden cell. A line with nothing left to hide gets its total hidden instead.
+A count 1..threshold-1 is hidden ("<5", or "<10" for sensitive categories and any rate);
+cells hidden only to protect another are shown as "suprimido" (they are not small, so "<5"
+would be false). Zeros are shown: they identify nobody.
+
+Hiding one cell of a line is not enough when the line's total is published: total minus the
+visible cells gives it back, and the same holds across tables (all families minus the
+visible families, the comuna minus its barrios, the year minus its months). So suppression
+works on one set of cells and every linear relation (`Relation`: total = sum of parts) a
+reader can form between them, in two passes:
+
+1. the quick pass, as in a single table: while a relation has exactly one hidden cell, hide
+   the smallest positive visible part (or its total when no part is left);
+2. the interval audit (app/privacy/interval_audit.py): while some protected cell is pinned
+   (`is_pinned`), hide the smallest positive visible cell of a relation that binds it (the
+   LP's duals say which), report rows before statistics cells. Hiding only widens
+   intervals, so this ends, at the latest when everything positive is hidden.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-Value = int | str
+from app.privacy.interval_audit import Baseline, Relation, find_pinned
 
+Value = int | str
+Key = Hashable
 
 COMPLEMENTARY = "suprimido"
 
@@ -25,6 +38,134 @@ def label(threshold: int) -> str:
 
 def is_small(count: int, threshold: int) -> bool:
     return 0 < count < threshold
+
+
+def reader_bounds(shown: Value, threshold: int) -> tuple[float, float]:
+    """What a label tells a reader who knows these rules: "<t" is 1..t-1, "suprimido" >= t."""
+    if isinstance(shown, int):
+        return float(shown), float(shown)
+    if shown == COMPLEMENTARY:
+        return float(threshold), math.inf
+    return 1.0, float(int(shown[1:]) - 1)
+
+
+@dataclass(frozen=True)
+class LinkedSet:
+    """True counts of every published cell and of the unpublished quantities the tables
+    link (e.g. the sensitive part of a family), with each one's threshold.
+    """
+
+    values: Mapping[Key, int]
+    thresholds: Mapping[Key, int]
+    relations: Sequence[Relation]
+    unpublished: frozenset[Key] = frozenset()
+    # lower number = hidden first when a complementary cell is needed
+    preference: Callable[[Key], int] = field(default=lambda key: 0)
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    hidden: frozenset[Key]
+    shown: Mapping[Key, Value]  # published cells only
+
+
+def suppress_linked(linked: LinkedSet) -> Suppressed:
+    values, thresholds = linked.values, linked.thresholds
+    published = [k for k in values if k not in linked.unpublished]
+    hidden = {k for k in published if is_small(values[k], thresholds[k])}
+    protected_unpublished = {k for k in linked.unpublished if is_small(values[k], thresholds[k])}
+
+    def candidate(keys: Sequence[Key], last: Key | None = None) -> Key | None:
+        """The cell to hide among `keys`: preferred kind first, then `last` (a total)
+        after the others, then the smallest count."""
+        options = [
+            (linked.preference(k), k == last, values[k], n, k)
+            for n, k in enumerate(keys)
+            if k not in hidden and k not in linked.unpublished and values[k] > 0
+        ]
+        return min(options, key=lambda o: o[:4])[4] if options else None
+
+    _quick_pass(linked, hidden, protected_unpublished, candidate)
+    baseline: Baseline | None = None
+    inherent: set[Key] = set()  # pinned by the labels alone: hiding only widens, so for good
+    # hiding only widens intervals: after the first round, only the cells pinned in the
+    # previous one can still be pinned
+    still: set[Key] | None = None
+    while True:
+        known = {k: float(values[k]) for k in published if k not in hidden}
+        # in the order of `values`, never of a set: string hashes change from one process
+        # to the next, and every worker must hide exactly the same cells
+        unknown = {k: _bounds(values[k], thresholds[k]) for k in published if k in hidden}
+        unknown |= {k: (0.0, math.inf) for k in values if k in linked.unpublished}
+        protected = {
+            k: thresholds[k]
+            for k in unknown
+            if is_small(values[k], thresholds[k])
+            and k not in inherent
+            and (still is None or k in still)
+        }
+        if baseline is None:
+            baseline = Baseline(known, unknown, linked.relations, thresholds.__getitem__)
+        found = find_pinned(known, unknown, linked.relations, protected, baseline)
+        inherent |= {p.key for p in found if p.inherent}
+        pinned = [p for p in found if not p.inherent]
+        still = {p.key for p in pinned}
+        if not pinned:
+            break
+        added: set[Key] = set()
+        for item in pinned:
+            binding = [linked.relations[r] for r in item.binding]
+            if any(set(_keys(r)) & added for r in binding):
+                continue  # a cell hidden this round already widened this one's line
+            pool = [k for r in binding for k in _keys(r)]
+            pool = pool or [k for r in linked.relations if item.key in _keys(r) for k in _keys(r)]
+            chosen = candidate(list(dict.fromkeys(pool)))
+            if chosen is not None:
+                hidden.add(chosen)
+                added.add(chosen)
+        if not added:
+            break  # nothing positive left to hide: the audit will say so
+    shown: dict[Key, Value] = {}
+    for k in published:
+        if k not in hidden:
+            shown[k] = values[k]
+        else:
+            small = is_small(values[k], thresholds[k])
+            shown[k] = label(thresholds[k]) if small else COMPLEMENTARY
+    return Suppressed(frozenset(hidden), shown)
+
+
+def _keys(relation: Relation) -> tuple[Key, ...]:
+    return (relation.total, *relation.parts)
+
+
+def _bounds(value: int, threshold: int) -> tuple[float, float]:
+    if is_small(value, threshold):
+        return 1.0, float(threshold - 1)
+    return float(threshold), math.inf
+
+
+def _quick_pass(
+    linked: LinkedSet,
+    hidden: set[Key],
+    protected_unpublished: set[Key],
+    candidate: Callable[..., Key | None],
+) -> None:
+    """The single-table rule over every relation: no line with exactly one unknown cell."""
+    changed = True
+    while changed:
+        changed = False
+        for relation in linked.relations:
+            keys = _keys(relation)
+            unknown = [k for k in keys if k in hidden or k in linked.unpublished]
+            if len(unknown) != 1:
+                continue
+            if unknown[0] in linked.unpublished and unknown[0] not in protected_unpublished:
+                continue
+            chosen = candidate(keys, last=relation.total)
+            if chosen is not None:
+                hidden.add(chosen)
+                changed = True
 
 
 @dataclass
@@ -41,56 +182,24 @@ class SuppressedTable:
 def suppress(
     counts: dict[tuple[str, str], int], rows: list[str], columns: list[str], threshold: int
 ) -> SuppressedTable:
-    """Suppress `counts` (missing cells are zeros, which are published as 0)."""
-    value = {(r, c): counts.get((r, c), 0) for r in rows for c in columns}
-    hidden = {key for key, n in value.items() if is_small(n, threshold)}
-    row_total = {r: sum(value[r, c] for c in columns) for r in rows}
-    col_total = {c: sum(value[r, c] for r in rows) for c in columns}
-    hidden_rows = {r for r, n in row_total.items() if is_small(n, threshold)}
-    hidden_cols = {c for c, n in col_total.items() if is_small(n, threshold)}
-
-    def lines() -> list[tuple[bool, str, list[tuple[str, str]]]]:
-        return [(r in hidden_rows, r, [(r, c) for c in columns]) for r in rows] + [
-            (c in hidden_cols, c, [(r, c) for r in rows]) for c in columns
-        ]
-
-    changed = True
-    while changed:
-        changed = False
-        for total_hidden, name, keys in lines():
-            if total_hidden:
-                continue
-            lone = [k for k in keys if k in hidden]
-            if len(lone) != 1:
-                continue
-            # hide the next smallest positive visible cell; zeros hide nothing
-            candidates = sorted((value[k], k) for k in keys if k not in hidden and value[k] > 0)
-            if candidates:
-                hidden.add(candidates[0][1])
-            elif name in row_total:
-                hidden_rows.add(name)
-            else:
-                hidden_cols.add(name)
-            changed = True
-    # Margins: a hidden total must not be recoverable from the other totals either.
-    if len(hidden_rows) == 1 and len(rows) > 1:
-        visible = sorted((row_total[r], r) for r in rows if r not in hidden_rows)
-        hidden_rows.add(visible[0][1])
-    if len(hidden_cols) == 1 and len(columns) > 1:
-        visible = sorted((col_total[c], c) for c in columns if c not in hidden_cols)
-        hidden_cols.add(visible[0][1])
-    small = label(threshold)
-    grand = sum(row_total.values())
-
-    def shown(n: int, is_hidden: bool) -> Value:
-        if not is_hidden:
-            return n
-        return small if is_small(n, threshold) else COMPLEMENTARY
-
+    """One table with its margins (missing cells are zeros, which are published as 0)."""
+    value: dict[Key, int] = {("cell", r, c): counts.get((r, c), 0) for r in rows for c in columns}
+    for r in rows:
+        value["row", r] = sum(value["cell", r, c] for c in columns)
+    for c in columns:
+        value["column", c] = sum(value["cell", r, c] for r in rows)
+    value[("total",)] = sum(value["row", r] for r in rows)
+    relations = [Relation(("row", r), tuple(("cell", r, c) for c in columns)) for r in rows]
+    relations += [Relation(("column", c), tuple(("cell", r, c) for r in rows)) for c in columns]
+    relations += [
+        Relation(("total",), tuple(("row", r) for r in rows)),
+        Relation(("total",), tuple(("column", c) for c in columns)),
+    ]
+    result = suppress_linked(LinkedSet(value, dict.fromkeys(value, threshold), relations))
     return SuppressedTable(
-        cells={k: shown(n, k in hidden) for k, n in value.items()},
-        row_totals={r: shown(n, r in hidden_rows) for r, n in row_total.items()},
-        column_totals={c: shown(n, c in hidden_cols) for c, n in col_total.items()},
-        total=small if is_small(grand, threshold) else grand,
-        hidden=hidden,
+        cells={(r, c): result.shown["cell", r, c] for r in rows for c in columns},
+        row_totals={r: result.shown["row", r] for r in rows},
+        column_totals={c: result.shown["column", c] for c in columns},
+        total=result.shown[("total",)],
+        hidden={(r, c) for r in rows for c in columns if ("cell", r, c) in result.hidden},
     )

@@ -3,11 +3,20 @@
 General categories: barrios (or the comuna) by month; barrios under 1,000 residents are
 merged into "otros". Sensitive categories (sexual offences, VIF, children, drug trafficking)
 only for the whole comuna and by quarter. No points, no free text, no arbitrary areas.
+
+Every number comes from `published_year`: the year's cells suppressed once, as one linked
+set with the other levels, families and the cuenta pública, so no response can be
+subtracted from another to recover a hidden cell.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import Integer, cast, extract, func, literal_column, select
@@ -16,12 +25,19 @@ from sqlalchemy.sql.elements import ColumnClause
 
 from app.errors import InvalidInput, NotFound
 from app.models import Barrio, Complaint, Comuna, CrimeCategory
-from app.privacy.suppression import suppress
+from app.privacy.linked_tables import (
+    ALL,
+    UNPLACED,
+    Atoms,
+    Layout,
+    general,
+    sensitive,
+    suppress_year,
+)
+from app.privacy.suppression import Key, Suppressed, Value
 
 Level = Literal["comuna", "barrio"]
 MIN_POPULATION = 1000
-GENERAL_THRESHOLD = 5
-SENSITIVE_THRESHOLD = 10
 OTHERS = "otros"
 # a literal, not a bind parameter, so GROUP BY sees the same expression as SELECT
 LOCAL_TZ: ColumnClause[str] = literal_column("'America/Santiago'")
@@ -79,54 +95,115 @@ def _month() -> Any:
     return func.to_char(func.timezone(LOCAL_TZ, Complaint.occurred_at), literal_column("'YYYY-MM'"))
 
 
+def _quarter() -> Any:
+    local = func.timezone(LOCAL_TZ, Complaint.occurred_at)
+    return func.to_char(local, literal_column("'YYYY-\"T\"Q'"))
+
+
 def _year() -> Any:
     return cast(extract("year", func.timezone(LOCAL_TZ, Complaint.occurred_at)), Integer)
+
+
+@dataclass(frozen=True)
+class PublishedYear:
+    """One comuna's year as every public surface shows it (app/privacy/linked_tables.py)."""
+
+    comuna: Comuna
+    units: list[PublicUnit]
+    layout: Layout
+    shown: Mapping[Key, Value]
+
+    def value(self, key: Key) -> Value:
+        return self.shown.get(key, 0)  # a family code outside the catalog counts nothing
+
+
+def catalog_families(session: Session) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Family codes, and those with at least one sensitive category."""
+    rows = session.execute(
+        select(CrimeCategory.family_code, func.bool_or(CrimeCategory.sensitive))
+        .group_by(CrimeCategory.family_code)
+        .order_by(func.length(CrimeCategory.family_code), CrimeCategory.family_code)
+    ).all()
+    return tuple(f for f, _ in rows), frozenset(f for f, s in rows if s)
+
+
+def published_year(
+    session: Session, place: Comuna, year: int, *, as_of: datetime | None = None
+) -> PublishedYear:
+    """The suppressed cells of `year`; `as_of` counts only complaints received by then."""
+    units = public_units(session, place, "barrio")
+    unit_of = {m: u.code for u in units for m in u.members}
+    codes = [u.code for u in units]
+    outside = OTHERS if OTHERS in codes else UNPLACED
+    stmt = (
+        select(
+            Barrio.code,
+            _month(),
+            _quarter(),
+            CrimeCategory.family_code,
+            CrimeCategory.sensitive,
+            func.count(),
+        )
+        .select_from(Complaint)
+        .join(CrimeCategory, CrimeCategory.code == Complaint.category_code)
+        .outerjoin(Barrio, Barrio.id == Complaint.barrio_id)
+        .where(Complaint.comuna_code == place.code, _year() == year)
+        .group_by(Barrio.code, _month(), _quarter(), CrimeCategory.family_code)
+        .group_by(CrimeCategory.sensitive)
+    )
+    if as_of is not None:
+        stmt = stmt.where(Complaint.received_at <= as_of)
+    general: dict[tuple[str, str, str], int] = defaultdict(int)
+    sensitive: dict[tuple[str, str], int] = defaultdict(int)
+    for barrio, month, quarter, family, is_sensitive, n in session.execute(stmt):
+        if is_sensitive:
+            sensitive[family, quarter] += n
+        else:
+            general[unit_of.get(barrio, outside), month, family] += n
+    families, with_sensitive = catalog_families(session)
+    layout = Layout(
+        year=year,
+        units=tuple(codes),
+        families=families,
+        sensitive_families=with_sensitive,
+        unplaced=any(unit == UNPLACED for unit, _, _ in general),
+    )
+    suppressed = _suppressed(layout, Atoms.of(general, sensitive))
+    return PublishedYear(place, units, layout, suppressed.shown)
+
+
+_SUPPRESSING = threading.Lock()
+
+
+def _suppressed(layout: Layout, atoms: Atoms) -> Suppressed:
+    """Cached by the year's counts themselves: new data, new entry; same data, same answer.
+    One computation at a time (it takes seconds on a busy year, docs/benchmarks.md): a burst
+    of requests after an import waits for the first instead of repeating it.
+    """
+    with _SUPPRESSING:
+        return _suppressed_cached(layout, atoms)
+
+
+@lru_cache(maxsize=256)
+def _suppressed_cached(layout: Layout, atoms: Atoms) -> Suppressed:
+    return suppress_year(layout, atoms)
 
 
 def public_stats(
     session: Session, *, comuna: str | None, level: Level, year: int, family: str | None
 ) -> dict[str, Any]:
     place = resolve_comuna(session, comuna)
+    published = published_year(session, place, year)
+    value = published.value
     units = public_units(session, place, level)
-    unit_of = {m: u.code for u in units for m in u.members}
-    months = [f"{year}-{m:02d}" for m in range(1, 13)]
-    base = (
-        select(Barrio.code, _month(), func.count())
-        .select_from(Complaint)
-        .join(CrimeCategory, CrimeCategory.code == Complaint.category_code)
-        .outerjoin(Barrio, Barrio.id == Complaint.barrio_id)
-        .where(Complaint.comuna_code == place.code, _year() == year)
-        .where(~CrimeCategory.sensitive)
-        .group_by(Barrio.code, _month())
-    )
-    if family is not None:
-        base = base.where(CrimeCategory.family_code == family)
-    counts: dict[tuple[str, str], int] = {}
-    for barrio, month, n in session.execute(base):
-        unit = place.code if level == "comuna" else unit_of.get(barrio, OTHERS)
-        counts[unit, month] = counts.get((unit, month), 0) + n
-    codes = [u.code for u in units]
-    table = suppress(counts, codes, months, GENERAL_THRESHOLD)
+    fam = family if family is not None else ALL
+    y = str(year)
+    months = list(published.layout.months)
 
-    local = func.timezone(LOCAL_TZ, Complaint.occurred_at)
-    quarter = func.to_char(local, literal_column("'YYYY-\"T\"Q'"))
-    sensitive: dict[str, int] = dict(
-        session.execute(
-            select(quarter, func.count())
-            .select_from(Complaint)
-            .join(CrimeCategory, CrimeCategory.code == Complaint.category_code)
-            .where(Complaint.comuna_code == place.code, _year() == year)
-            .where(CrimeCategory.sensitive)
-            .group_by(quarter)
-        ).all()
-    )
-    quarters = [f"{year}-T{q}" for q in range(1, 5)]
-    sensitive_table = suppress(
-        {(place.code, q): n for q, n in sensitive.items()},
-        [place.code],
-        quarters,
-        SENSITIVE_THRESHOLD,
-    )
+    def unit_key(code: str) -> str:
+        return ALL if level == "comuna" else code
+
+    codes = [u.code for u in units]
     return {
         "comuna": place.code,
         "level": level,
@@ -138,13 +215,15 @@ def public_stats(
         ],
         "months": months,
         "cells": [
-            {"unit": u, "month": m, "count": table.cells[u, m]} for u in codes for m in months
+            {"unit": u, "month": m, "count": value(general(unit_key(u), m, fam))}
+            for u in codes
+            for m in months
         ],
-        "unit_totals": [{"unit": u, "count": table.row_totals[u]} for u in codes],
-        "month_totals": [{"month": m, "count": table.column_totals[m]} for m in months],
-        "total": table.total,
+        "unit_totals": [{"unit": u, "count": value(general(unit_key(u), y, fam))} for u in codes],
+        "month_totals": [{"month": m, "count": value(general(ALL, m, fam))} for m in months],
+        "total": value(general(ALL, y, fam)),
         "sensitive_by_quarter": [
-            {"quarter": q, "count": sensitive_table.cells[place.code, q]} for q in quarters
+            {"quarter": q, "count": value(sensitive(q))} for q in published.layout.quarters
         ],
-        "sensitive_total": sensitive_table.total,
+        "sensitive_total": value(sensitive(y)),
     }

@@ -1,19 +1,17 @@
 """Progress against the plan: the SPD progress report (year to date) and the annual
 cuenta pública (calendar year). Both are built here in their internal version; the public
-cuenta pública is `public_version(internal, suppress, barrios=...)` with the privacy
-module's small-cell suppression (app/services/reports/public.py puts them together).
+cuenta pública is `public_version(internal, ...)` with the rows of the published, suppressed
+cells (app/services/reports/public.py puts them together).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from app.models import ReportKind
-from app.privacy.suppression import SuppressedTable
 from app.services.reports import data
 from app.services.reports.period import Period
 from app.services.reports.plan import IndicatorResult, Plan, default_plan, evaluate_plan
@@ -119,51 +117,22 @@ def build_progress(
     )
 
 
-Suppressor = Callable[[dict[tuple[str, str], int], list[str], list[str], int], SuppressedTable]
-CURRENT, PREVIOUS = "current", "previous"
-
-
-def suppress_rows(
-    rows: list[PeriodRow], suppress: Suppressor, threshold: int
-) -> tuple[list[PeriodRow], PeriodRow]:
-    """A rows x (current, previous) table with its margins, small cells hidden and the
-    hidden ones protected from recovery through the totals; the total row as published.
-    """
-    keys = [r.code or r.name for r in rows]
-    counts = {(k, CURRENT): int(r.current) for k, r in zip(keys, rows, strict=True)}
-    counts |= {(k, PREVIOUS): int(r.previous) for k, r in zip(keys, rows, strict=True)}
-    table = suppress(counts, keys, [CURRENT, PREVIOUS], threshold)
-    shown = [
-        replace(r, current=table.cells[k, CURRENT], previous=table.cells[k, PREVIOUS])
-        for k, r in zip(keys, rows, strict=True)
-    ]
-    total = PeriodRow(None, "Total", table.column_totals[CURRENT], table.column_totals[PREVIOUS])
-    return shown, total
-
-
 def public_version(
-    internal: Progress,
-    suppress: Suppressor,
-    *,
-    barrios: list[PeriodRow],
-    general_threshold: int = 5,
-    sensitive_threshold: int = 10,
+    internal: Progress, *, families: list[PeriodRow], total: PeriodRow, barrios: list[PeriodRow]
 ) -> Progress:
-    """The public cuenta pública: every count table through small-cell and complementary
-    suppression, and the staff-only section (work per responsible unit) dropped.
+    """The public cuenta pública: the count tables replaced by their public rows and the
+    staff-only section (work per responsible unit) dropped.
 
-    `barrios` must be the public barrio rows (non-sensitive categories only, barrios under
-    1,000 residents merged): the internal rows count sensitive categories per barrio, which
-    is never public. The family table is at comuna level and includes the sensitive
-    families, so it takes the sensitive threshold throughout ("<10").
+    The rows must come from the published cells of the year and the previous one
+    (app/services/reports/public.py), the same cells /api/v1/public/stats shows: the family
+    table counts sensitive categories too (at comuna level, "<10"), the barrio table only
+    non-sensitive ones with barrios under 1,000 residents merged.
     """
-    families, total = suppress_rows(internal.families, suppress, sensitive_threshold)
-    public_barrios, _ = suppress_rows(barrios, suppress, general_threshold)
     return replace(
         internal,
         audience="público",
         families=families,
         public_total=total,
-        barrios=public_barrios,
+        barrios=barrios,
         units=[],
     )
