@@ -121,8 +121,32 @@ def _cql_filter(collection: Collection, columns: Any, text: str, lang: str) -> C
         raise bad_parameter(
             "filter", f"la propiedad {exc.args[0]!r} no existe; se puede filtrar por: {names}"
         ) from None
+    except ArithmeticError as exc:  # pygeofilter folds literals: `1/0` fails right here
+        raise bad_parameter("filter", _evaluation_reason(exc)) from None
     except (NotImplementedError, ValueError, TypeError) as exc:
         raise bad_parameter("filter", f"operación no soportada ({exc})") from None
+
+
+# SQLSTATEs of class 22 (data exception) a filter's own values can raise, in Spanish
+_FILTER_FAILURES = {
+    "22012": "división por cero",
+    "22003": "número fuera de rango",
+    "22P02": "un valor no se puede convertir al tipo esperado",
+    "2201B": "expresión regular no válida",
+    "22007": "fecha u hora no válida",
+    "22008": "fecha u hora fuera de rango",
+}
+
+
+def _evaluation_reason(exc: BaseException) -> str:
+    if isinstance(exc, ZeroDivisionError):
+        what = "división por cero"
+    elif isinstance(exc, ArithmeticError):
+        what = "número fuera de rango"
+    else:
+        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", "") or ""
+        what = _FILTER_FAILURES.get(sqlstate, "el filtro compara valores de tipos incompatibles")
+    return f"el filtro no se puede evaluar: {what}"
 
 
 @dataclass(frozen=True)
@@ -255,19 +279,26 @@ def build_items_statement(
     return _cached(collection, who, shape), values
 
 
-def _execute(connection: Connection, statement: tuple[Any, dict[str, Any]], *, stream: bool) -> Any:
+def _execute(
+    connection: Connection, statement: tuple[Any, dict[str, Any]], *, stream: bool, filtered: bool
+) -> Any:
     stmt, values = statement
     try:
         if stream:
             connection = connection.execution_options(stream_results=True, yield_per=BATCH)
         return connection.execute(stmt, values)
     except DBAPIError as exc:
-        sqlstate = getattr(exc.orig, "sqlstate", "") or ""
-        if sqlstate.startswith(("22", "42")):  # data exception / undefined operator
-            raise bad_parameter(
-                "filter", "el filtro compara valores de tipos incompatibles"
-            ) from None
-        raise
+        raise _filter_failure(exc, filtered) from None
+
+
+def _filter_failure(exc: DBAPIError, filtered: bool) -> Exception:
+    """A user's CQL2 filter that PostgreSQL cannot evaluate (1/0, overflow, a bad cast or
+    regex: SQLSTATE class 22, or an operator on the wrong types, 42) is the request's fault:
+    400 naming `filter`. Without a filter the error is not reinterpreted: it is a bug."""
+    sqlstate = getattr(exc.orig, "sqlstate", "") or ""
+    if filtered and sqlstate.startswith(("22", "42")):
+        return bad_parameter("filter", _evaluation_reason(exc))
+    return exc
 
 
 def read_page(
@@ -278,7 +309,12 @@ def read_page(
     One plain statement on the request's own connection: no server-side cursor, no second
     connection, so a small page costs little more than its SQL.
     """
-    rows = _execute(connection, build_items_statement(collection, query, caller), stream=False)
+    statement = build_items_statement(collection, query, caller)
+    if query.cql:  # a savepoint: a filter that fails leaves the request's transaction usable
+        with connection.begin_nested():
+            rows = _execute(connection, statement, stream=False, filtered=True)
+    else:
+        rows = _execute(connection, statement, stream=False, filtered=False)
     texts = [row[0] for row in rows]
     return texts[: query.limit], len(texts) > query.limit
 
@@ -320,8 +356,11 @@ def open_page(engine: Engine, collection: Collection, query: ItemsQuery, caller:
     stmt = build_items_statement(collection, query, caller)
     connection = engine.connect()
     try:
-        result = _execute(connection, stmt, stream=True)
+        result = _execute(connection, stmt, stream=True, filtered=bool(query.cql))
         first = result.fetchmany(min(query.limit + 1, BATCH))
+    except DBAPIError as exc:  # a streamed filter fails on the first fetch
+        connection.close()
+        raise _filter_failure(exc, bool(query.cql)) from None
     except BaseException:
         connection.close()
         raise
