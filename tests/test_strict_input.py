@@ -5,6 +5,8 @@ Every rejection is a 4xx problem naming the field, and writes nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -42,3 +44,34 @@ def test_filter_that_cannot_be_evaluated_is_400_naming_filter(
     assert "no se puede evaluar" in body["errors"][0]["reason"]
     # the request's transaction is still usable: the next read on it works
     assert client.get(f"/ogc/collections/{collection}/items").status_code == 200
+
+
+# --- item 8: a 405 lists every method of the path ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("OPTIONS", "/api/v1/complaints", {"GET", "POST"}),
+        ("DELETE", "/api/v1/risk-factors", {"GET", "POST"}),
+        (
+            "OPTIONS",
+            "/api/v1/risk-factors/e3e70682-c209-1cac-a29f-6fbed82c07cd",
+            {"GET", "PATCH"},
+        ),
+        ("PATCH", "/api/v1/risk-factors/stats", {"GET"}),
+        ("PUT", "/api/v1/rankings/profiles", {"GET", "POST"}),
+        ("DELETE", "/api/v1/projects/1", {"GET", "PATCH"}),
+    ],
+)
+def test_405_allow_lists_every_method_of_the_path(
+    client: TestClient, keys: Keys, method: str, path: str, allow: set[str]
+) -> None:
+    response = client.request(method, path, headers=keys.h("admin"))
+    assert_problem(response, 405)
+    assert {m.strip() for m in response.headers["allow"].split(",")} == allow
+
+
+def test_openapi_paths_hide_route_converters(openapi: dict[str, Any]) -> None:
+    assert "/api/v1/risk-factors/{report_id}" in openapi["paths"]
+    assert not any(":" in path for path in openapi["paths"])

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.db import QUERY_CANCELED, unit_of_work
 from app.errors import Conflict, FieldProblem, InvalidInput, ServiceUnavailable, VigiaError
@@ -111,6 +112,26 @@ def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
     return problems
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route of this path answers (RFC 9110 15.5.6: a 405 lists them all).
+
+    Each method is matched through the router itself, so path converters and routes split
+    across routers count exactly as they do when a request is dispatched.
+    """
+    routes = request.app.router.routes
+    found = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(found)
+
+
 def request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
@@ -182,8 +203,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No existe la ruta {request.url.path}."
-        elif exc.status_code == 405:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
             detail = f"La ruta {request.url.path} no acepta {request.method}."
+            if allow := allowed_methods(request):
+                headers["Allow"] = allow
         body = {
             "type": f"urn:vigia:problema:{code}",
             "title": title,
@@ -196,7 +220,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return JSONResponse(
             body,
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
             media_type=PROBLEM_MEDIA_TYPE,
         )
 

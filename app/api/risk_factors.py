@@ -226,7 +226,7 @@ def report_stats(session: SessionDep, caller: ReaderDep, flt: FilterDep) -> Risk
 
 
 @router.get(
-    "/risk-factors/{report_id}",
+    "/risk-factors/{report_id:uuid}",  # a UUID: /risk-factors/stats is not one
     operation_id="getRiskFactor",
     response_model=RiskFactorRead,
     responses=problem_responses(401, 403, 404),
@@ -238,7 +238,7 @@ def get_report(session: SessionDep, caller: ReaderDep, report_id: ReportId) -> R
 
 
 @router.patch(
-    "/risk-factors/{report_id}",
+    "/risk-factors/{report_id:uuid}",  # a UUID: /risk-factors/stats is not one
     operation_id="updateRiskFactor",
     response_model=RiskFactorRead,
     responses=problem_responses(401, 403, 404, 412, 422, 428),
