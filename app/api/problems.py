@@ -66,6 +66,7 @@ _REASONS = {
     "datetime_from_date_parsing": "fecha y hora no válida (formato ISO 8601)",
     "datetime_type": "fecha y hora no válida (formato ISO 8601)",
     "date_parsing": "fecha no válida (formato AAAA-MM-DD)",
+    "date_type": "fecha no válida (formato AAAA-MM-DD)",
     "date_from_datetime_parsing": "fecha no válida (formato AAAA-MM-DD)",
     "uuid_parsing": "identificador UUID no válido",
     "uuid_type": "identificador UUID no válido",

@@ -48,8 +48,13 @@ def public_complaint_stats(
 def public_ranking_summary(
     session: SessionDep,
     level: Annotated[
-        Literal["barrio", "micro_barrio"],
-        Query(description="Solo barrio es público; micro_barrio responde 422 explicando por qué."),
+        Literal["barrio"],
+        Query(
+            description=(
+                "Solo barrio es público: un micro-barrio tiene muy pocos habitantes para "
+                "publicar su lugar sin exponer a sus vecinos."
+            )
+        ),
     ] = "barrio",
     comuna: Annotated[
         str | None, Query(pattern=r"^\d{5}$", description="Código CUT (si hay más de una).")
