@@ -282,10 +282,10 @@ def test_public_ranking_levels_in_schema_are_the_ones_served(
 def test_open311_errors_are_documented_in_their_own_format(
     client: TestClient, openapi: dict[str, Any]
 ) -> None:
-    response = client.get(
-        "/open311/v2/services.json", params=[("jurisdiction_id", "a"), ("jurisdiction_id", "b")]
-    )
-    assert response.status_code == 400
+    repeated = [("jurisdiction_id", "a"), ("jurisdiction_id", "b")]
+    response = client.get("/open311/v2/services.json", params=repeated)
+    assert response.status_code == 422
+    assert isinstance(response.json(), list)  # GeoReport v2's [{code, description}]
     media = response.headers["content-type"].split(";")[0]
-    declared = openapi["paths"]["/open311/v2/services.json"]["get"]["responses"]["400"]
+    declared = openapi["paths"]["/open311/v2/services.json"]["get"]["responses"]["422"]
     assert media in declared["content"]

@@ -41,9 +41,7 @@ class Open311Route(APIRoute):
                 return await handler(request)
             except VigiaError as exc:
                 fields = "; ".join(f"{p['field']}: {p['reason']}" for p in exc.errors)
-                # GeoReport v2 answers bad input with 400, whatever Vigía's own status
-                status = 400 if exc.status == 422 else exc.status
-                return _error(status, f"{exc.detail} {fields}".strip())
+                return _error(exc.status, f"{exc.detail} {fields}".strip())
             except DataError:
                 return _error(400, "Un valor no es admisible (p. ej. un carácter NUL).")
             except RequestValidationError as exc:
@@ -74,7 +72,7 @@ def _open311_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 # what the routes answer in GeoReport's format; limits (413, 429) stay problem+json
-_ERRORS = {**_open311_errors(400, 401, 404), **problem_responses(429)}
+_ERRORS = {**_open311_errors(400, 401, 404, 422), **problem_responses(429)}
 
 
 @router.get("/services.json", operation_id="open311Services", responses=_ERRORS)

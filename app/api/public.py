@@ -48,12 +48,15 @@ def public_complaint_stats(
 def public_ranking_summary(
     session: SessionDep,
     level: Annotated[
-        Literal["barrio"],
+        str,
         Query(
+            max_length=20,
+            # the schema offers what is served; any other level is a 422 that says why
+            json_schema_extra={"enum": ["barrio"]},
             description=(
-                "Solo barrio es público: un micro-barrio tiene muy pocos habitantes para "
-                "publicar su lugar sin exponer a sus vecinos."
-            )
+                "Solo barrio es público (otro nivel responde 422 explicando por qué: los "
+                "micro-barrios tienen muy pocos habitantes para publicar su lugar)."
+            ),
         ),
     ] = "barrio",
     comuna: Annotated[
