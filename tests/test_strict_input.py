@@ -289,3 +289,20 @@ def test_open311_errors_are_documented_in_their_own_format(
     media = response.headers["content-type"].split(";")[0]
     declared = openapi["paths"]["/open311/v2/services.json"]["get"]["responses"]["422"]
     assert media in declared["content"]
+
+
+def test_statuses_of_the_shared_layers_are_documented_everywhere(
+    openapi: dict[str, Any],
+) -> None:
+    """The rate limiter, body filter and database handlers answer for any route."""
+    missing = []
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            expected = {"429", "503"}
+            if "requestBody" in operation:
+                expected |= {"400", "413", "422"}
+            if operation.get("security"):
+                expected.add("401")
+            if absent := expected - set(operation["responses"]):
+                missing.append(f"{method.upper()} {path}: {sorted(absent)}")
+    assert not missing, missing
