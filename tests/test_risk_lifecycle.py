@@ -156,7 +156,9 @@ def test_if_match_missing_is_428_and_stale_is_412(
     body = assert_problem(stale, 412, "version_desactualizada")
     assert body["current_etag"] == '"v2"'
     assert counts(db) == before | {"report_transition": before["report_transition"] + 1}
-    assert move(client, keys, rid, "derivado", etag='W/"v2"').status_code == 200
+    # If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches
+    assert_problem(move(client, keys, rid, "derivado", etag='W/"v2"'), 412)
+    assert move(client, keys, rid, "derivado", etag='"v2"').status_code == 200
 
 
 def test_patch_requires_if_match_too(client: TestClient, keys: Keys) -> None:

@@ -1,6 +1,5 @@
 """The audit trail, for administrators."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -9,6 +8,7 @@ from app.api.deps import SessionDep, require_roles
 from app.models import Role
 from app.schemas.audit import AuditEventRead, AuditVerificationRead
 from app.schemas.problem import problem_responses
+from app.schemas.strict import IsoDatetime
 from app.services import audit
 from app.services.api_keys import Caller
 
@@ -30,8 +30,8 @@ def list_audit_events(
     actor: Annotated[str | None, Query(max_length=250, description="Actor exacto.")] = None,
     object_type: Annotated[str | None, Query(max_length=60)] = None,
     object_id: Annotated[str | None, Query(max_length=200)] = None,
-    since: Annotated[datetime | None, Query(description="Desde (incluido), ISO 8601.")] = None,
-    until: Annotated[datetime | None, Query(description="Hasta (excluido), ISO 8601.")] = None,
+    since: Annotated[IsoDatetime | None, Query(description="Desde (incluido), ISO 8601.")] = None,
+    until: Annotated[IsoDatetime | None, Query(description="Hasta (excluido), ISO 8601.")] = None,
     before_id: Annotated[
         int | None, Query(ge=1, le=2**62, description="Página siguiente: id menor que este.")
     ] = None,

@@ -28,6 +28,7 @@ from app.schemas.complaint import (
     problems_out,
 )
 from app.schemas.problem import problem_responses
+from app.schemas.strict import IsoDatetime
 from app.services import audit
 from app.services.access import complaint_sources
 from app.services.api_keys import Caller
@@ -93,11 +94,11 @@ def complaint_filter(
         bool | None, Query(description="Solo DMCS (true) o solo no DMCS (false).")
     ] = None,
     occurred_from: Annotated[
-        datetime | None,
+        IsoDatetime | None,
         Query(description="Desde (incluido), ISO 8601; sin desfase = hora de Chile."),
     ] = None,
     occurred_to: Annotated[
-        datetime | None,
+        IsoDatetime | None,
         Query(description="Hasta (excluido), ISO 8601; sin desfase = hora de Chile."),
     ] = None,
     comuna: Annotated[str | None, Query(pattern=r"^\d{5}$", description="Código CUT.")] = None,

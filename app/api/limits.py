@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.json_keys import duplicate_keys
 from app.api.problems import database_problem
 from app.errors import BadRequest, InvalidInput, PayloadTooLarge, TooManyRequests, VigiaError
 from app.settings import LimitSettings
@@ -214,6 +215,14 @@ class BodyLimitMiddleware:
                 f"El cuerpo no es JSON válido: {exc.msg}.",
                 errors=[{"field": "cuerpo", "location": "body", "reason": "JSON mal formado"}],
                 code="json_invalido",
+            )
+        if repeated := duplicate_keys(body):
+            return InvalidInput(
+                f"El JSON repite la clave: {', '.join(repeated)}; cada clave debe ir una vez.",
+                errors=[
+                    {"field": k, "location": "body", "reason": "clave repetida"} for k in repeated
+                ],
+                code="clave_repetida",
             )
         return None
 

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Coroutine
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError
 
 from app.api.deps import SessionDep, identify
 from app.errors import Forbidden, NotAuthenticated, VigiaError
 from app.models import Role
+from app.schemas.problem import problem_responses
+from app.schemas.strict import IsoDatetime
 from app.services import open311
 from app.settings import RiskFactorSettings, get_oidc_settings, get_risk_settings
 
@@ -54,10 +56,23 @@ router = APIRouter(prefix="/open311/v2", tags=["Open311 GeoReport v2"], route_cl
 Jurisdiction = Annotated[
     str | None, Query(description="Código CUT de la comuna (opcional: una jurisdicción).")
 ]
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Solicitud inválida: [{code, description}]"},
-    404: {"description": "No encontrado: [{code, description}]"},
-}
+
+
+class Open311ErrorRead(BaseModel):
+    code: int = Field(description="El estado HTTP.")
+    description: str = Field(description="Qué pasó, en español.")
+
+
+def _open311_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """GeoReport v2's own error list (application/json) for errors the routes answer."""
+    return {
+        status: {"model": list[Open311ErrorRead], "description": "[{code, description}]"}
+        for status in statuses
+    }
+
+
+# what the routes answer in GeoReport's format; limits (413, 429) stay problem+json
+_ERRORS = {**_open311_errors(400, 401, 404, 422), **problem_responses(429)}
 
 
 @router.get("/services.json", operation_id="open311Services", responses=_ERRORS)
@@ -86,8 +101,8 @@ def list_requests(
     service_code: Annotated[
         str | None, Query(max_length=1000, description="Códigos separados por coma.")
     ] = None,
-    start_date: Annotated[datetime | None, Query(description="Desde (ISO 8601).")] = None,
-    end_date: Annotated[datetime | None, Query(description="Hasta (ISO 8601).")] = None,
+    start_date: Annotated[IsoDatetime | None, Query(description="Desde (ISO 8601).")] = None,
+    end_date: Annotated[IsoDatetime | None, Query(description="Hasta (ISO 8601).")] = None,
     status: Annotated[
         str | None, Query(pattern="^(open|closed)$", description="open o closed.")
     ] = None,
@@ -135,7 +150,7 @@ async def form_fields(request: Request) -> dict[str, str]:
     "/requests.json",
     operation_id="open311CreateRequest",
     status_code=201,
-    responses={**_ERRORS, 401: {"description": "Falta api_key"}, 403: {"description": "Rol"}},
+    responses={**_ERRORS, **_open311_errors(403, 409), **problem_responses(413, 415)},
 )
 def create_request(
     request: Request,

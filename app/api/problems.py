@@ -22,6 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.db import QUERY_CANCELED, unit_of_work
 from app.errors import (
@@ -80,6 +81,7 @@ _REASONS = {
     "datetime_from_date_parsing": "fecha y hora no válida (formato ISO 8601)",
     "datetime_type": "fecha y hora no válida (formato ISO 8601)",
     "date_parsing": "fecha no válida (formato AAAA-MM-DD)",
+    "date_type": "fecha no válida (formato AAAA-MM-DD)",
     "date_from_datetime_parsing": "fecha no válida (formato AAAA-MM-DD)",
     "uuid_parsing": "identificador UUID no válido",
     "uuid_type": "identificador UUID no válido",
@@ -124,6 +126,26 @@ def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
             problem["location"] = location
         problems.append(problem)
     return problems
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route of this path answers (RFC 9110 15.5.6: a 405 lists them all).
+
+    Each method is matched through the router itself, so path converters and routes split
+    across routers count exactly as they do when a request is dispatched.
+    """
+    routes = request.app.router.routes
+    found = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(found)
 
 
 def request_id(request: Request) -> str | None:
@@ -226,8 +248,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No existe la ruta {request.url.path}."
-        elif exc.status_code == 405:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
             detail = f"La ruta {request.url.path} no acepta {request.method}."
+            if allow := allowed_methods(request):
+                headers["Allow"] = allow
         body = {
             "type": f"urn:vigia:problema:{code}",
             "title": title,
@@ -240,7 +265,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return JSONResponse(
             body,
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
             media_type=PROBLEM_MEDIA_TYPE,
         )
 

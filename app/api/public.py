@@ -48,8 +48,16 @@ def public_complaint_stats(
 def public_ranking_summary(
     session: SessionDep,
     level: Annotated[
-        Literal["barrio", "micro_barrio"],
-        Query(description="Solo barrio es público; micro_barrio responde 422 explicando por qué."),
+        str,
+        Query(
+            max_length=20,
+            # the schema offers what is served; any other level is a 422 that says why
+            json_schema_extra={"enum": ["barrio"]},
+            description=(
+                "Solo barrio es público (otro nivel responde 422 explicando por qué: los "
+                "micro-barrios tienen muy pocos habitantes para publicar su lugar)."
+            ),
+        ),
     ] = "barrio",
     comuna: Annotated[
         str | None, Query(pattern=r"^\d{5}$", description="Código CUT (si hay más de una).")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, UploadFile
@@ -29,6 +29,7 @@ from app.schemas.risk_factor import (
     RiskFactorUpdate,
     TransitionCreate,
 )
+from app.schemas.strict import IsoDate
 from app.services.api_keys import Caller
 from app.services.risk_factors import catalog, photos, public, queries, reports, transitions
 from app.settings import RiskFactorSettings, get_risk_settings
@@ -98,8 +99,8 @@ def report_filter(
     overdue: Annotated[bool | None, Query(description="Solo vencidos (o no vencidos).")] = None,
     unit: Annotated[str | None, Query(max_length=200, description="Unidad responsable.")] = None,
     barrio: BarrioFilter = None,
-    received_from: Annotated[date | None, Query(description="Recibidos desde (incl.).")] = None,
-    received_to: Annotated[date | None, Query(description="Recibidos hasta (incl.).")] = None,
+    received_from: Annotated[IsoDate | None, Query(description="Recibidos desde (incl.).")] = None,
+    received_to: Annotated[IsoDate | None, Query(description="Recibidos hasta (incl.).")] = None,
 ) -> queries.ReportFilter:
     return queries.ReportFilter(
         comuna=comuna,
@@ -226,7 +227,7 @@ def report_stats(session: SessionDep, caller: ReaderDep, flt: FilterDep) -> Risk
 
 
 @router.get(
-    "/risk-factors/{report_id}",
+    "/risk-factors/{report_id:uuid}",  # a UUID: /risk-factors/stats is not one
     operation_id="getRiskFactor",
     response_model=RiskFactorRead,
     responses=problem_responses(401, 403, 404),
@@ -238,7 +239,7 @@ def get_report(session: SessionDep, caller: ReaderDep, report_id: ReportId) -> R
 
 
 @router.patch(
-    "/risk-factors/{report_id}",
+    "/risk-factors/{report_id:uuid}",  # a UUID: /risk-factors/stats is not one
     operation_id="updateRiskFactor",
     response_model=RiskFactorRead,
     responses=problem_responses(401, 403, 404, 412, 422, 428),

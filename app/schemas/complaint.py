@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from geojson_pydantic import Feature, FeatureCollection, Point
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, ValidationInfo, field_validator
 
 from app.errors import FieldProblem
 from app.models import ComplaintSource, LocationPrecision
+from app.schemas.strict import FactDatetime, not_in_future
 
 SANTIAGO = ZoneInfo("America/Santiago")
-# Clocks of police systems drift; a case "from the future" beyond this is a data error.
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 class ComplaintCreate(BaseModel):
-    """One complaint as an institution sends it (also one CSV row or GeoJSON feature)."""
+    """One complaint as an institution sends it (also one CSV row or GeoJSON feature).
+
+    Strict as a JSON body (`"lon": "-72.7"` is refused); an imported file's rows are text
+    and are validated with `strict=False`.
+    """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
 
@@ -34,15 +37,15 @@ class ComplaintCreate(BaseModel):
     category: str = Field(
         min_length=1, max_length=10, description="Código del catálogo (`GET /categories`)."
     )
-    occurred_at: datetime = Field(
+    occurred_at: FactDatetime = Field(
         description=(
             "Fecha y hora del hecho, ISO 8601. Sin desfase horario se interpreta como hora "
             "de Chile continental (America/Santiago)."
         ),
         examples=["2025-06-01T21:30:00-04:00", "2025-06-01T21:30:00"],
     )
-    lon: float = Field(description="Longitud WGS 84 (grados).", examples=[-72.775])
-    lat: float = Field(description="Latitud WGS 84 (grados).", examples=[-39.452])
+    lon: StrictFloat = Field(description="Longitud WGS 84 (grados).", examples=[-72.775])
+    lat: StrictFloat = Field(description="Latitud WGS 84 (grados).", examples=[-39.452])
     precision: LocationPrecision = Field(
         description="Precisión de la ubicación: exact, street, block o approximate."
     )
@@ -53,9 +56,7 @@ class ComplaintCreate(BaseModel):
     def _aware_and_past(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             value = value.replace(tzinfo=SANTIAGO)
-        if value > datetime.now(UTC) + CLOCK_SKEW:
-            raise ValueError("la fecha del hecho está en el futuro")
-        return value
+        return not_in_future(value, what="la fecha del hecho")
 
     @field_validator("lon")
     @classmethod

@@ -6,7 +6,9 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+
+from app.schemas.strict import PlausibleDate
 
 Level = Literal["barrio", "micro_barrio"]
 
@@ -23,7 +25,7 @@ class RankingCreate(BaseModel):
         description="Código CUT; opcional si hay una sola comuna cargada.",
         examples=["14103"],
     )
-    period_end: date | None = Field(
+    period_end: PlausibleDate | None = Field(
         default=None,
         description=(
             "Último día incluido del período (AAAA-MM-DD). Por defecto, el último día del "
@@ -31,13 +33,13 @@ class RankingCreate(BaseModel):
         ),
         examples=["2026-10-31"],
     )
-    months: int = Field(default=12, ge=1, le=60, description="Meses del período (1-60).")
+    months: StrictInt = Field(default=12, ge=1, le=60, description="Meses del período (1-60).")
     profile: str | None = Field(
         default=None,
         max_length=64,
         description="Perfil de pesos; por defecto vigia-barrio o vigia-micro-barrio.",
     )
-    profile_version: int | None = Field(
+    profile_version: StrictInt | None = Field(
         default=None, ge=1, description="Versión del perfil; por defecto, la última."
     )
 
@@ -130,7 +132,7 @@ class ProfileCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$", examples=["vigia-micro-barrio"])
-    weights: dict[str, float] = Field(
+    weights: dict[str, StrictFloat] = Field(
         min_length=1,
         description="Peso >= 0 por variable (dmcs_rate, ..., hotspot, ext_<nombre>).",
     )
@@ -139,7 +141,7 @@ class ProfileCreate(BaseModel):
     inverted: list[str] | None = Field(
         default=None, description="Variables en que un valor más bajo es peor."
     )
-    risk_factor_weights: dict[str, float] | None = Field(
+    risk_factor_weights: dict[str, StrictFloat] | None = Field(
         default=None, description="Peso por tipo de factor de riesgo."
     )
     description: str = Field(default="", max_length=2000, description="Por qué este cambio.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from app.models import ReportFormat, ReportKind
 
@@ -19,7 +19,7 @@ class ReportCreate(BaseModel):
     month: str | None = Field(
         default=None, description="AAAA-MM; obligatorio para bulletin y spd.", examples=["2025-06"]
     )
-    year: int | None = Field(default=None, description="AAAA; obligatorio para annual.")
+    year: StrictInt | None = Field(default=None, description="AAAA; obligatorio para annual.")
     format: ReportFormat = Field(default=ReportFormat.PDF, description="pdf o html.")
     comuna: str | None = Field(
         default=None, pattern=r"^\d{5}$", description="Código CUT (por defecto, la única)."

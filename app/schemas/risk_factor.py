@@ -5,20 +5,36 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from geojson_pydantic import Feature, FeatureCollection
 from geojson_pydantic.geometries import Geometry
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+)
 
 from app.models import ProjectStatus, ReportStatus, Typology
+from app.schemas.strict import FactDatetime, PlausibleDate
 
 GeometryName = Literal["Point", "LineString", "Polygon"]
 _CODE = r"^[a-z][a-z0-9_]{1,59}$"
 
 
 class _Strict(BaseModel):
+    """Request bodies: unknown fields refused; numbers and booleans typed (app.schemas.strict)."""
+
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("falta el desfase horario (p. ej. -04:00 o Z)")
+    return value
 
 
 # --- catalog -----------------------------------------------------------------------------
@@ -31,7 +47,7 @@ class RiskFactorTypeCreate(_Strict):
         description="Tipología SPD del proyecto que lo resuelve (nula: coordinación)."
     )
     default_unit: str = Field(min_length=2, max_length=200)
-    expected_days: int = Field(ge=1, le=3650, description="Días esperados hasta resolverlo.")
+    expected_days: StrictInt = Field(ge=1, le=3650, description="Días esperados hasta resolverlo.")
     geometry_types: list[GeometryName] = Field(min_length=1)
     attributes_schema: dict[str, Any] = Field(
         default_factory=dict,
@@ -40,7 +56,7 @@ class RiskFactorTypeCreate(_Strict):
             "label, required, min, max, max_length, values}}."
         ),
     )
-    public: bool = Field(
+    public: StrictBool = Field(
         default=True, description="Falso: nunca aparece en el feed público ni en Open311."
     )
     comuna: str | None = Field(
@@ -52,11 +68,11 @@ class RiskFactorTypeUpdate(_Strict):
     label: str | None = Field(default=None, min_length=3, max_length=200)
     typology: Typology | None = None
     default_unit: str | None = Field(default=None, min_length=2, max_length=200)
-    expected_days: int | None = Field(default=None, ge=1, le=3650)
+    expected_days: StrictInt | None = Field(default=None, ge=1, le=3650)
     geometry_types: list[GeometryName] | None = Field(default=None, min_length=1)
     attributes_schema: dict[str, Any] | None = None
-    public: bool | None = None
-    active: bool | None = None
+    public: StrictBool | None = None
+    active: StrictBool | None = None
 
 
 class RiskFactorTypeRead(BaseModel):
@@ -90,9 +106,11 @@ class RiskFactorCreate(_Strict):
         ),
         examples=[{"type": "Point", "coordinates": [-72.775, -39.452]}],
     )
-    severity: int = Field(ge=1, le=5, description="Gravedad de 1 (leve) a 5 (crítica).")
+    severity: StrictInt = Field(ge=1, le=5, description="Gravedad de 1 (leve) a 5 (crítica).")
     description: str | None = Field(default=None, max_length=2000)
-    observed_at: AwareDatetime = Field(description="Cuándo se observó (reloj del dispositivo).")
+    observed_at: Annotated[FactDatetime, AfterValidator(_aware)] = Field(
+        description="Cuándo se observó (reloj del dispositivo)."
+    )
     reporting_unit: str | None = Field(
         default=None, max_length=200, description="Unidad policial que informa (p. ej. cuadrante)."
     )
@@ -105,7 +123,7 @@ class RiskFactorCreate(_Strict):
 
 
 class RiskFactorUpdate(_Strict):
-    severity: int | None = Field(default=None, ge=1, le=5)
+    severity: StrictInt | None = Field(default=None, ge=1, le=5)
     description: str | None = Field(default=None, max_length=2000)
     attributes: dict[str, Any] | None = None
 
@@ -118,7 +136,7 @@ class TransitionCreate(_Strict):
         max_length=200,
         description="Al derivar: unidad responsable (por defecto, la del tipo).",
     )
-    project_id: int | None = Field(
+    project_id: StrictInt | None = Field(
         default=None, description="Al pasar a en_gestion: proyecto de intervención."
     )
     duplicate_of: uuid.UUID | None = Field(
@@ -272,18 +290,18 @@ class ProjectCreate(_Strict):
     typology: Typology
     barrios: list[str] = Field(default_factory=list, description="Códigos de barrio.")
     status: ProjectStatus = ProjectStatus.PLANIFICADO
-    start_date: date | None = None
-    end_date: date | None = None
-    budget_clp: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=0)
+    start_date: PlausibleDate | None = None
+    end_date: PlausibleDate | None = None
+    budget_clp: StrictInt | None = Field(default=None, ge=0, le=10**14 - 1, description="Pesos.")
 
 
 class ProjectUpdate(_Strict):
     name: str | None = Field(default=None, min_length=3, max_length=200)
     barrios: list[str] | None = None
     status: ProjectStatus | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    budget_clp: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=0)
+    start_date: PlausibleDate | None = None
+    end_date: PlausibleDate | None = None
+    budget_clp: StrictInt | None = Field(default=None, ge=0, le=10**14 - 1, description="Pesos.")
 
 
 class ProjectFactor(BaseModel):

@@ -490,7 +490,7 @@ def _stage(
                 progress("leyendo", report.rows, total)
             if values is not None:
                 try:
-                    complaint = ComplaintCreate.model_validate(values)
+                    complaint = ComplaintCreate.model_validate(values, strict=False)  # file text
                 except ValidationError as exc:
                     row_problems = row_problems + _problems(exc, row, index)
                     category = values.get("category")

@@ -123,8 +123,32 @@ def _cql_filter(collection: Collection, columns: Any, text: str, lang: str) -> C
         raise bad_parameter(
             "filter", f"la propiedad {exc.args[0]!r} no existe; se puede filtrar por: {names}"
         ) from None
+    except ArithmeticError as exc:  # pygeofilter folds literals: `1/0` fails right here
+        raise bad_parameter("filter", _evaluation_reason(exc)) from None
     except (NotImplementedError, ValueError, TypeError) as exc:
         raise bad_parameter("filter", f"operación no soportada ({exc})") from None
+
+
+# SQLSTATEs of class 22 (data exception) a filter's own values can raise, in Spanish
+_FILTER_FAILURES = {
+    "22012": "división por cero",
+    "22003": "número fuera de rango",
+    "22P02": "un valor no se puede convertir al tipo esperado",
+    "2201B": "expresión regular no válida",
+    "22007": "fecha u hora no válida",
+    "22008": "fecha u hora fuera de rango",
+}
+
+
+def _evaluation_reason(exc: BaseException) -> str:
+    if isinstance(exc, ZeroDivisionError):
+        what = "división por cero"
+    elif isinstance(exc, ArithmeticError):
+        what = "número fuera de rango"
+    else:
+        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", "") or ""
+        what = _FILTER_FAILURES.get(sqlstate, "el filtro compara valores de tipos incompatibles")
+    return f"el filtro no se puede evaluar: {what}"
 
 
 @dataclass(frozen=True)
@@ -286,19 +310,26 @@ def _audit(
         )
 
 
-def _execute(connection: Connection, statement: tuple[Any, dict[str, Any]], *, stream: bool) -> Any:
+def _execute(
+    connection: Connection, statement: tuple[Any, dict[str, Any]], *, stream: bool, filtered: bool
+) -> Any:
     stmt, values = statement
     try:
         if stream:
             connection = connection.execution_options(stream_results=True, yield_per=BATCH)
         return connection.execute(stmt, values)
     except DBAPIError as exc:
-        sqlstate = getattr(exc.orig, "sqlstate", "") or ""
-        if sqlstate.startswith(("22", "42")):  # data exception / undefined operator
-            raise bad_parameter(
-                "filter", "el filtro compara valores de tipos incompatibles"
-            ) from None
-        raise
+        raise _filter_failure(exc, filtered) from None
+
+
+def _filter_failure(exc: DBAPIError, filtered: bool) -> Exception:
+    """A user's CQL2 filter that PostgreSQL cannot evaluate (1/0, overflow, a bad cast or
+    regex: SQLSTATE class 22, or an operator on the wrong types, 42) is the request's fault:
+    400 naming `filter`. Without a filter the error is not reinterpreted: it is a bug."""
+    sqlstate = getattr(exc.orig, "sqlstate", "") or ""
+    if filtered and sqlstate.startswith(("22", "42")):
+        return bad_parameter("filter", _evaluation_reason(exc))
+    return exc
 
 
 def read_page(
@@ -311,7 +342,12 @@ def read_page(
     in one event.
     """
     statement = build_items_statement(collection, query, caller)
-    rows = _execute(session.connection(), statement, stream=False).all()
+    connection = session.connection()
+    if query.cql:  # a savepoint: a filter that fails leaves the request's transaction usable
+        with connection.begin_nested():
+            rows = _execute(connection, statement, stream=False, filtered=True).all()
+    else:
+        rows = _execute(connection, statement, stream=False, filtered=False).all()
     page = rows[: query.limit]
     if collection.audited is not None:
         _audit(session, collection, [row[1] for row in page if row[2]], "ogc.items")
@@ -364,7 +400,12 @@ def _audit_streamed(
         stmt = _build_audited(collection, who, shape, (query.cql, query.cql_lang))
     else:
         stmt = _cached_audited(collection, who, shape)
-    ids = list(_execute(session.connection(), (stmt, values), stream=False).scalars())
+    connection = session.connection()
+    if query.cql:  # a filter that fails here must leave the request's transaction usable
+        with connection.begin_nested():
+            ids = list(_execute(connection, (stmt, values), stream=False, filtered=True).scalars())
+    else:
+        ids = list(_execute(connection, (stmt, values), stream=False, filtered=False).scalars())
     _audit(session, collection, ids, "ogc.items")
 
 
@@ -376,8 +417,11 @@ def open_page(
     stmt = build_items_statement(collection, query, caller)
     connection = engine.connect()
     try:
-        result = _execute(connection, stmt, stream=True)
+        result = _execute(connection, stmt, stream=True, filtered=bool(query.cql))
         first = result.fetchmany(min(query.limit + 1, BATCH))
+    except DBAPIError as exc:  # a streamed filter fails on the first fetch
+        connection.close()
+        raise _filter_failure(exc, bool(query.cql)) from None
     except BaseException:
         connection.close()
         raise

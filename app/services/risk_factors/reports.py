@@ -79,15 +79,25 @@ def etag(version: int) -> str:
     return f'"v{version}"'
 
 
+def if_match_passes(if_match: str, current: str) -> bool:
+    """RFC 9110 13.1.1: `*` matches any current representation (the resource exists); else a
+    listed entity-tag must equal `current` by strong comparison, so a weak `W/"v3"` never does.
+    """
+    tags = [t.strip() for t in if_match.split(",")]
+    if tags == ["*"]:
+        return True
+    return current in tags  # `current` is strong; a weak tag keeps its W/ and cannot equal it
+
+
 def check_if_match(if_match: str | None, version: int) -> None:
-    """428 without If-Match, 412 when the tag is not the current one."""
+    """428 without If-Match, 412 when the tag is not the current one (called on a report that
+    exists, so `*` passes)."""
     if not if_match:
         raise PreconditionRequired(
             "Para modificar un informe envíe la cabecera If-Match con el ETag que leyó "
             "(evita pisar cambios de otra persona)."
         )
-    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
-    if etag(version) not in tags:
+    if not if_match_passes(if_match, etag(version)):
         raise PreconditionFailed(
             f"El informe cambió desde que se leyó (versión actual {etag(version)}); "
             "vuelva a leerlo y reintente.",
