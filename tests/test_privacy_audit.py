@@ -18,6 +18,7 @@ from app.privacy.interval_audit import Interval, Relation, find_pinned, interval
 from app.privacy.linked_audit import Published, audit
 from app.privacy.linked_tables import ALL, Atoms, Layout, general, suppress_year
 from app.privacy.runner import audit_all
+from app.privacy.suppression import LinkedSet, reader_bounds, suppress_linked
 from app.services.complaints import import_complaints
 from bench.privacy import demo_years, linked, per_table
 from tests.risk_factories import LANCO_TOWN
@@ -72,6 +73,52 @@ def test_protection_rule() -> None:
     assert is_pinned(Interval(1, 8), 10)
 
 
+def _audit_shown(
+    shown: dict[Any, int | str], relations: list[Relation], protected: set[str], *, masked: bool
+) -> dict[Any, Interval]:
+    known = {k: float(v) for k, v in shown.items() if isinstance(v, int)}
+    unknown = {
+        k: reader_bounds(v, 5, zeros_masked=masked) for k, v in shown.items() if k not in known
+    }
+    return {
+        p.key: p.interval
+        for p in find_pinned(known, unknown, relations, dict.fromkeys(protected & set(unknown), 5))
+    }
+
+
+def test_four_small_parts_of_a_small_total_are_pinned_only_while_zeros_are_shown() -> None:
+    # a line of six: 1, 1, 1, 1, 0, 0, total 4; every part and the total are "<5"
+    line = [Relation("t", ("a", "b", "c", "d", "e", "f"))]
+    values = {"a": 1, "b": 1, "c": 1, "d": 1, "e": 0, "f": 0, "t": 4}
+    small = {"a", "b", "c", "d", "t"}
+    old = {k: "<5" if k in small else v for k, v in values.items()}
+
+    # the old rule: zeros always shown, so "<5" is 1..4 and four of them in 4 are 1 each
+    before = _audit_shown(old, line, small, masked=False)
+    assert before == dict.fromkeys("abcd", Interval(1, 1)) | {"t": Interval(4, 4)}
+
+    shown = suppress_linked(LinkedSet(values, dict.fromkeys(values, 5), line)).shown
+    assert all(shown[k] == "<5" for k in small)
+    assert _audit_shown(dict(shown), line, small, masked=True) == {}
+    assert intervals(
+        {k: float(v) for k, v in shown.items() if isinstance(v, int)},
+        {k: reader_bounds(v, 5) for k, v in shown.items() if not isinstance(v, int)},
+        line,
+    )["a"] == Interval(0, 4)
+
+
+def test_a_zero_is_hidden_as_a_label_to_protect_a_small_cell() -> None:
+    # 3 + 4 + 0 + 0 = 7 shown: "<5" = 0..4 gives 3..4 for the first, so one zero is hidden
+    # with the same label (first in data order) and the total stays visible
+    line = [Relation("t", ("a", "b", "c", "d"))]
+    values = {"a": 3, "b": 4, "c": 0, "d": 0, "t": 7}
+
+    result = suppress_linked(LinkedSet(values, dict.fromkeys(values, 5), line))
+
+    assert result.shown == {"a": "<5", "b": "<5", "c": "<5", "d": 0, "t": 7}
+    assert _audit_shown(dict(result.shown), line, {"a", "b", "c"}, masked=True) == {}
+
+
 def _comuna_body(year: int, family: str | None, july: int | str) -> dict[str, Any]:
     """A level=comuna stats body with one non-zero month, as a per-table suppression shows
     it: a small July makes every total of that table "<5" as well.
@@ -121,9 +168,11 @@ def test_the_same_counts_suppressed_as_one_set_are_not_pinned() -> None:
     assert after.findings == []
     shown = suppress_year(layout, atoms).shown
     assert shown[general(ALL, "2022-07", "3")] == "<5"
-    # something else of July is hidden too: the visible families no longer add up
+    # something else of July is hidden too, a family with none shown "<5" (the cheapest cell
+    # to hide): the visible families no longer add up, and "<5" no longer means at least 1
     july = [shown[general(ALL, "2022-07", f)] for f in (ALL, "1", "5", "7")]
-    assert "suprimido" in july
+    assert july == [57, 18, 9, 27]
+    assert "<5" in [shown[general(ALL, "2022-07", f)] for f in ("2", "4", "6", "8", "9")]
     assert hidden > 4
 
 
@@ -186,11 +235,11 @@ def test_live_outputs_of_the_differencing_case_pass_the_audit(
 ) -> None:
     by_family = client.get(STATS, params={"year": 2022, "level": "comuna", "family": "3"})
     assert by_family.json()["cells"][6]["count"] == "<5"
-    july = [
-        client.get(STATS, params={"year": 2022, "level": "comuna", **extra}).json()["cells"][6]
-        for extra in ({}, {"family": "1"}, {"family": "5"}, {"family": "7"})
+    zeros = [
+        client.get(STATS, params={"year": 2022, "level": "comuna", "family": f}).json()["cells"][6]
+        for f in ("2", "4", "6", "8", "9")
     ]
-    assert "suprimido" in [c["count"] for c in july]  # 57 - 18 - 9 - 27 no longer works
+    assert "<5" in [c["count"] for c in zeros]  # 57 - 18 - 9 - 27 no longer works
 
     result = audit_all(client, db, [2022])
 

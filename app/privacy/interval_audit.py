@@ -16,8 +16,8 @@ to whole counts.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -172,7 +172,7 @@ def intervals(
     """Feasible [min, max] of each target (default: every unknown cell), two LPs each.
 
     `known` maps published cells to their value, `unknown` the others to the bounds a reader
-    has for them (a "<5" cell: (1, 4); a complementary one: (5, inf); unpublished: (0, inf)).
+    has for them (a "<5" cell: (0, 4); a complementary one: (5, inf); unpublished: (0, inf)).
     """
     program = _Program(known, unknown, relations)
     found: dict[Key, Interval] = {}
@@ -181,66 +181,11 @@ def intervals(
     return found
 
 
-class Baseline:
-    """What the labels alone allow: every positive shown number forgotten (any count at or
-    above its threshold, as if it were "suprimido"), zeros and labels kept. It does not
-    depend on which complementary cells are hidden, so one instance serves every round.
-    Suppression can hide every positive cell at worst, and then reaches exactly this: a
-    cell no wider here is pinned by the labels themselves, not by a shown number.
-    """
-
-    def __init__(
-        self,
-        known: Mapping[Key, float],
-        unknown: Mapping[Key, tuple[float, float]],
-        relations: Sequence[Relation],
-        threshold_of: Callable[[Key], int],
-    ) -> None:
-        forgotten = {k: (float(threshold_of(k)), math.inf) for k, v in known.items() if v > 0}
-        zeros = {k: v for k, v in known.items() if v == 0}
-        self._program = _Program(zeros, {**unknown, **forgotten}, relations)
-
-    def interval(self, key: Key) -> Interval:
-        return self._program.interval(key)
-
-    def reaching(self, narrow: Mapping[Key, Interval]) -> set[Key]:
-        """The keys whose value here can go beyond `narrow` (so shown numbers narrow them),
-        found with a few LPs that push all of them at once; the rest are settled one by one.
-        """
-        program = self._program
-        beyond: set[Key] = set()
-        for comp in program.components:
-            mine = [k for k in comp.variables if k in narrow]
-            for sense in (1.0, -1.0):
-                side = [k for k in mine if k not in beyond]
-                if sense < 0:
-                    side = [k for k in side if not math.isinf(program.unknown[k][1])]
-                if not side:
-                    continue
-                _, result = program.optimum(comp, dict.fromkeys(side, sense))
-                if result is None:
-                    continue
-                for key, value in zip(comp.variables, result.x, strict=True):
-                    if key in narrow and (
-                        value < narrow[key].low - EPS or value > narrow[key].high + EPS
-                    ):
-                        beyond.add(key)
-        for key, interval in narrow.items():
-            if key not in beyond:
-                base = self.interval(key)
-                if base.low < interval.low or base.high > interval.high:
-                    beyond.add(key)
-        return beyond
-
-
 @dataclass(frozen=True)
 class Pinned:
     key: Key
     interval: Interval
     binding: tuple[int, ...]  # relations whose duals say they hold the bound that is too tight
-    # the labels alone (every shown number forgotten) already allow no more: a limit of the
-    # labels, which no further suppression can lift (docs/privacidad.md)
-    inherent: bool = False
 
 
 def find_pinned(
@@ -248,7 +193,6 @@ def find_pinned(
     unknown: Mapping[Key, tuple[float, float]],
     relations: Sequence[Relation],
     protected: Mapping[Key, int],
-    baseline: Baseline | None = None,
 ) -> list[Pinned]:
     """Protected cells (key -> threshold) whose feasible interval `is_pinned`.
 
@@ -256,9 +200,6 @@ def find_pinned(
     reaches a value certifies that value is feasible, so two LPs per component (all
     protected cells down, all up) settle most cells, and each LP solved after them also
     settles the other cells it happens to push far enough.
-
-    A cell pinned by the labels alone is returned with `inherent=True`: its interval in the
-    `baseline` is no wider.
     """
     program = _Program(known, unknown, relations)
     seen_low: dict[Key, float] = {}
@@ -317,16 +258,14 @@ def find_pinned(
             marginals = result.eqlin.marginals
             binding += [comp.rows[i] for i, m in enumerate(marginals) if abs(m) > EPS]
         pinned.append(Pinned(key, interval, tuple(dict.fromkeys(binding))))
-    if baseline is None or not pinned:
-        return pinned
-    beyond = baseline.reaching({p.key: p.interval for p in pinned})
-    return [replace(p, inherent=p.key not in beyond) for p in pinned]
+    return pinned
 
 
 def is_pinned(interval: Interval, threshold: int) -> bool:
-    """The protection rule (docs/privacidad.md): a reader must not be able to tell that a
-    count is a small positive one (1..threshold-1) *and* narrow it below that whole range.
-    For a "<5" cell the interval must be all of 1..4; for "<10", all of 1..9.
+    """The protection level (docs/privacidad.md, "Nivel de protección"): a reader must not
+    be able to tell that a count is a small positive one (1..threshold-1) *and* narrow it
+    below that whole range. The interval of a "<5" cell (labels mean 0..4) must include 0,
+    or reach 5, or be all of 1..4; of a "<10" cell, include 0, reach 10 or be all of 1..9.
     """
     return interval.low >= 1 and interval.high <= threshold - 1 and interval.width < threshold - 2
 

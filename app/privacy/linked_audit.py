@@ -3,7 +3,7 @@ then ask the interval audit whether any hidden or unpublished count is pinned.
 
 Pure code. `Published` collects cells from responses (`/api/v1/public/stats`, the CSV of
 `/estadisticas`, the cuenta pública's data) under the keys of app/privacy/linked_tables.py;
-`audit` knows only those numbers, the labels' bounds ("<5": 1..4, "<10": 1..9,
+`audit` knows only those numbers, the labels' bounds ("<5": 0..4, "<10": 0..9,
 "suprimido": at least the threshold), the relations and the non-negativity of counts.
 `vigia privacy check` feeds it the live outputs; a test feeds it the differencing case of
 issue 12 and sees it fail.
@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.privacy.interval_audit import (
-    Baseline,
     InconsistentTables,
     Interval,
     Pinned,
@@ -149,13 +148,17 @@ def csv_as_stats(text: str, *, level: str, year: int, family: str | None) -> dic
 @dataclass(frozen=True)
 class AuditResult:
     audited: int  # hidden or unpublished cells whose interval was checked
-    findings: list[Finding]  # pinned by shown numbers (or contradictions): the check fails
-    # narrowed by the labels alone ("<5" parts of a "<5" total): reported, not a failure
-    inherent: list[Finding] = field(default_factory=list)
+    findings: list[Finding]  # pinned cells (or contradictions): the check fails
 
 
-def audit(published: Published, layouts: Iterable[Layout]) -> AuditResult:
-    """Every hidden or unpublished count that the published numbers pin (`is_pinned`)."""
+def audit(
+    published: Published, layouts: Iterable[Layout], *, zeros_masked: bool = True
+) -> AuditResult:
+    """Every hidden or unpublished count that the published numbers pin (`is_pinned`).
+
+    `zeros_masked=False` reads the labels as the old rule meant them ("<5": 1..4, every zero
+    shown), to show what a reader could pin under it.
+    """
     linked = [r for layout in layouts for r in relations(layout)]
     known: dict[Key, float] = {}
     unknown: dict[Key, tuple[float, float]] = {}
@@ -163,33 +166,25 @@ def audit(published: Published, layouts: Iterable[Layout]) -> AuditResult:
         if isinstance(value, int):
             known[key] = float(value)
         else:
-            unknown[key] = reader_bounds(value, threshold(key))
+            unknown[key] = reader_bounds(value, threshold(key), zeros_masked=zeros_masked)
     for relation in linked:
         for key in (relation.total, *relation.parts):
             if key not in known and key not in unknown:
                 unknown[key] = (0.0, math.inf)  # not published anywhere the check looked
     protected = {k: threshold(k) for k, (low, _) in unknown.items() if low < threshold(k)}
     try:
-        baseline = Baseline(known, unknown, linked, threshold)
-        pinned = find_pinned(known, unknown, linked, protected, baseline)
+        pinned = find_pinned(known, unknown, linked, protected)
     except InconsistentTables as exc:
         inconsistent = Finding(None, None, str(exc))
         return AuditResult(len(protected), [*published.conflicts, inconsistent])
 
     def finding(p: Pinned) -> Finding:
         interval = f"{p.interval.low:.0f}..{p.interval.high:.0f}"
-        why = (
-            "solo por las etiquetas"
-            if p.inherent
-            else f"protección: todo 1..{threshold(p.key) - 1}"
-        )
+        limit = threshold(p.key)
+        why = f"protección: que incluya 0, llegue a {limit} o sea todo 1..{limit - 1}"
         return Finding(p.key, p.interval, f"acotada a {interval} ({why})")
 
-    return AuditResult(
-        len(protected),
-        [*published.conflicts, *(finding(p) for p in pinned if not p.inherent)],
-        [finding(p) for p in pinned if p.inherent],
-    )
+    return AuditResult(len(protected), [*published.conflicts, *(finding(p) for p in pinned)])
 
 
 def _intersect(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:

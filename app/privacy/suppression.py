@@ -1,8 +1,11 @@
 """Small-cell suppression with complementary suppression over linked tables.
 
-A count 1..threshold-1 is hidden ("<5", or "<10" for sensitive categories and any rate);
+A count 1..threshold-1 is hidden ("<5", or "<10" for sensitive categories and any rate).
+A label means 0..threshold-1, not 1..threshold-1: zeros are shown, except those hidden to
+protect another cell, which are shown with the same label (true: 0 is below 5). Positive
 cells hidden only to protect another are shown as "suprimido" (they are not small, so "<5"
-would be false). Zeros are shown: they identify nobody.
+would be false). Without masked zeros a label would certify a count >= 1, and four "<5"
+parts of a "<5" total would each be exactly 1.
 
 Hiding one cell of a line is not enough when the line's total is published: total minus the
 visible cells gives it back, and the same holds across tables (all families minus the
@@ -11,11 +14,12 @@ works on one set of cells and every linear relation (`Relation`: total = sum of 
 reader can form between them, in two passes:
 
 1. the quick pass, as in a single table: while a relation has exactly one hidden cell, hide
-   the smallest positive visible part (or its total when no part is left);
+   the smallest visible part, a zero first (or its total when no part is left);
 2. the interval audit (app/privacy/interval_audit.py): while some protected cell is pinned
-   (`is_pinned`), hide the smallest positive visible cell of a relation that binds it (the
-   LP's duals say which), report rows before statistics cells. Hiding only widens
-   intervals, so this ends, at the latest when everything positive is hidden.
+   (`is_pinned`), hide the smallest visible cell, a zero first, of a relation that binds it
+   (the LP's duals say which), report rows before statistics cells, then the quick pass
+   again. Hiding only widens intervals, so this ends, at the latest when everything is
+   hidden.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from app.privacy.interval_audit import Baseline, Relation, find_pinned
+from app.privacy.interval_audit import Relation, find_pinned
 
 Value = int | str
 Key = Hashable
@@ -40,13 +44,18 @@ def is_small(count: int, threshold: int) -> bool:
     return 0 < count < threshold
 
 
-def reader_bounds(shown: Value, threshold: int) -> tuple[float, float]:
-    """What a label tells a reader who knows these rules: "<t" is 1..t-1, "suprimido" >= t."""
+def reader_bounds(
+    shown: Value, threshold: int, *, zeros_masked: bool = True
+) -> tuple[float, float]:
+    """What a label tells a reader who knows these rules: "<t" is 0..t-1 (some zeros are
+    shown with it), "suprimido" >= t. `zeros_masked=False` reads the labels under the old
+    rule (every zero shown, so "<t" is 1..t-1), to show what that rule let a reader pin.
+    """
     if isinstance(shown, int):
         return float(shown), float(shown)
     if shown == COMPLEMENTARY:
         return float(threshold), math.inf
-    return 1.0, float(int(shown[1:]) - 1)
+    return (0.0 if zeros_masked else 1.0), float(int(shown[1:]) - 1)
 
 
 @dataclass(frozen=True)
@@ -77,17 +86,16 @@ def suppress_linked(linked: LinkedSet) -> Suppressed:
 
     def candidate(keys: Sequence[Key], last: Key | None = None) -> Key | None:
         """The cell to hide among `keys`: preferred kind first, then `last` (a total)
-        after the others, then the smallest count."""
+        after the others, then the smallest count (a zero, shown "<5", before anything
+        shown "suprimido"), then data order."""
         options = [
             (linked.preference(k), k == last, values[k], n, k)
             for n, k in enumerate(keys)
-            if k not in hidden and k not in linked.unpublished and values[k] > 0
+            if k not in hidden and k not in linked.unpublished
         ]
         return min(options, key=lambda o: o[:4])[4] if options else None
 
     _quick_pass(linked, hidden, protected_unpublished, candidate)
-    baseline: Baseline | None = None
-    inherent: set[Key] = set()  # pinned by the labels alone: hiding only widens, so for good
     # hiding only widens intervals: after the first round, only the cells pinned in the
     # previous one can still be pinned
     still: set[Key] | None = None
@@ -97,18 +105,13 @@ def suppress_linked(linked: LinkedSet) -> Suppressed:
         # to the next, and every worker must hide exactly the same cells
         unknown = {k: _bounds(values[k], thresholds[k]) for k in published if k in hidden}
         unknown |= {k: (0.0, math.inf) for k in values if k in linked.unpublished}
+        # a masked zero is never pinned (0 is in its interval), so only small counts are
         protected = {
             k: thresholds[k]
             for k in unknown
-            if is_small(values[k], thresholds[k])
-            and k not in inherent
-            and (still is None or k in still)
+            if is_small(values[k], thresholds[k]) and (still is None or k in still)
         }
-        if baseline is None:
-            baseline = Baseline(known, unknown, linked.relations, thresholds.__getitem__)
-        found = find_pinned(known, unknown, linked.relations, protected, baseline)
-        inherent |= {p.key for p in found if p.inherent}
-        pinned = [p for p in found if not p.inherent]
+        pinned = find_pinned(known, unknown, linked.relations, protected)
         still = {p.key for p in pinned}
         if not pinned:
             break
@@ -124,14 +127,17 @@ def suppress_linked(linked: LinkedSet) -> Suppressed:
                 hidden.add(chosen)
                 added.add(chosen)
         if not added:
-            break  # nothing positive left to hide: the audit will say so
+            break  # nothing left to hide: the audit will say so
+        # a cell hidden alone in one of its lines would be given back at once (and a zero
+        # hidden for nothing): the quick pass again, so no line has exactly one unknown
+        _quick_pass(linked, hidden, protected_unpublished, candidate)
     shown: dict[Key, Value] = {}
     for k in published:
         if k not in hidden:
             shown[k] = values[k]
         else:
-            small = is_small(values[k], thresholds[k])
-            shown[k] = label(thresholds[k]) if small else COMPLEMENTARY
+            below = values[k] < thresholds[k]  # small, or a zero hidden to protect another
+            shown[k] = label(thresholds[k]) if below else COMPLEMENTARY
     return Suppressed(frozenset(hidden), shown)
 
 
@@ -140,8 +146,9 @@ def _keys(relation: Relation) -> tuple[Key, ...]:
 
 
 def _bounds(value: int, threshold: int) -> tuple[float, float]:
-    if is_small(value, threshold):
-        return 1.0, float(threshold - 1)
+    """What the cell's label will tell a reader (`reader_bounds`)."""
+    if value < threshold:
+        return 0.0, float(threshold - 1)
     return float(threshold), math.inf
 
 
@@ -182,7 +189,8 @@ class SuppressedTable:
 def suppress(
     counts: dict[tuple[str, str], int], rows: list[str], columns: list[str], threshold: int
 ) -> SuppressedTable:
-    """One table with its margins (missing cells are zeros, which are published as 0)."""
+    """One table with its margins (missing cells are zeros, published as 0 unless one is
+    hidden to protect a small cell)."""
     value: dict[Key, int] = {("cell", r, c): counts.get((r, c), 0) for r in rows for c in columns}
     for r in rows:
         value["row", r] = sum(value["cell", r, c] for c in columns)
