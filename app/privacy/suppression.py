@@ -84,14 +84,28 @@ def suppress_linked(linked: LinkedSet) -> Suppressed:
     hidden = {k for k in published if is_small(values[k], thresholds[k])}
     protected_unpublished = {k for k in linked.unpublished if is_small(values[k], thresholds[k])}
 
+    lines_of: dict[Key, list[tuple[Key, ...]]] = {}
+    for relation in linked.relations:
+        for k in _keys(relation):
+            lines_of.setdefault(k, []).append(_keys(relation))
+
+    def maskable(zero: Key) -> bool:
+        """A zero is worth hiding only if every line through it already has another unknown
+        cell: alone in a line, it would be given back as 0 at once, and protecting it in
+        turn would hide zero after zero (a partial year's empty months, every one)."""
+        return all(
+            any(m != zero and (m in hidden or m in linked.unpublished) for m in line)
+            for line in lines_of.get(zero, [])
+        )
+
     def candidate(keys: Sequence[Key], last: Key | None = None) -> Key | None:
         """The cell to hide among `keys`: preferred kind first, then `last` (a total)
         after the others, then the smallest count (a zero, shown "<5", before anything
-        shown "suprimido"), then data order."""
+        shown "suprimido", when `maskable`), then data order."""
         options = [
             (linked.preference(k), k == last, values[k], n, k)
             for n, k in enumerate(keys)
-            if k not in hidden and k not in linked.unpublished
+            if k not in hidden and k not in linked.unpublished and (values[k] > 0 or maskable(k))
         ]
         return min(options, key=lambda o: o[:4])[4] if options else None
 
