@@ -5,7 +5,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Count = int | str
-COUNT_DOC = 'Cantidad, "<5" (1 a 4), "<10" (sensibles, 1 a 9) o "suprimido" (complementaria).'
+COUNT_DOC = (
+    'Cantidad, "<5" (0 a 4), "<10" (sensibles, 0 a 9) o "suprimido" (complementaria, al menos el'
+    ' umbral). Un cero puede mostrarse como "<5" o "<10" para proteger otra celda.'
+)
 
 
 class PublicUnitRead(BaseModel):
