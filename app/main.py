@@ -69,6 +69,7 @@ def create_app(
         health_engine = make_health_engine(settings)
         app.state.engine = engine
         app.state.health_engine = health_engine
+        health.warm_up(app.state)
         app.state.sessionmaker = make_sessionmaker(engine)
         # shared by every worker through PostgreSQL, unless a test injected its own
         if getattr(app.state, "auth_failure_limiter", None) is None:

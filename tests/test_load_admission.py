@@ -301,6 +301,11 @@ def test_health_repeats_its_last_result_while_its_probe_cannot_run(database_url:
     with TestClient(app) as client:
         engine = app.state.health_engine
         with engine.connect(), engine.connect():  # both probe connections busy
+            warmed = client.get("/health")  # the start-up probe's result is repeated
+        assert warmed.status_code == 200
+        assert "Comprobación lenta" in warmed.json()["detail"]
+        app.state.health_last = None  # as a worker whose database was down at start
+        with engine.connect(), engine.connect():
             never_probed = client.get("/health")
         assert never_probed.status_code == 503
         assert "no respondió" in never_probed.json()["detail"]

@@ -8,6 +8,7 @@ the last result is repeated if it is recent (and says how old it is); otherwise 
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,20 +16,24 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from starlette.concurrency import run_in_threadpool
 
 from app.schema import head_revisions
 from app.schemas.health import HealthRead
 
 router = APIRouter(tags=["salud"])
 
-PROBE_BUDGET_S = 0.8  # an orchestrator's probe gets its answer within a second
+PROBE_BUDGET_S = 0.6  # an orchestrator's probe gets its answer within a second
 FIRST_PROBE_BUDGET_S = 3.0  # with no earlier result to repeat: connect (1 s) + queries
 STALE_AFTER_S = 10.0  # a slower database than that is reported as not answering
 
 # Two reads in one round trip; to_regclass keeps a database without migrations readable.
 _PROBE = text("SELECT postgis_lib_version(), to_regclass('public.alembic_version') IS NOT NULL")
 _REVISIONS = text("SELECT version_num FROM alembic_version")
+
+
+# The probe's own thread: in anyio's shared pool it waited behind the request threads, and
+# at 300 clients /health then took 1.1-1.3 s (docs/benchmarks.md, "Bajo carga").
+_PROBE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigia-health")
 
 
 class _Slow(Exception):
@@ -67,6 +72,16 @@ def _probe(engine: Engine) -> tuple[dict[str, Any], int]:
     return body, 200
 
 
+def warm_up(state: Any) -> None:
+    """Probe once at start-up: each worker opens its probe connection and has a result to
+    repeat before the first orchestrator probe arrives (under load, connecting took > 1 s)."""
+    try:
+        body, status = _probe(state.health_engine)
+    except _Slow:
+        return
+    state.health_last = (time.monotonic(), body, status)
+
+
 def _answer(body: dict[str, Any], status: int) -> JSONResponse:
     headers = {"Retry-After": "30"} if status == 503 else None
     return JSONResponse(body, status_code=status, headers=headers)
@@ -84,10 +99,16 @@ async def health(request: Request) -> Any:
     last: tuple[float, dict[str, Any], int] | None = getattr(state, "health_last", None)
     budget = PROBE_BUDGET_S if last else FIRST_PROBE_BUDGET_S
     try:
-        # async route: it waits on the event loop, never behind the request threads
-        body, status = await asyncio.wait_for(
-            run_in_threadpool(_probe, state.health_engine), budget
+        # async route on its own thread: it never waits behind the request threads; a probe
+        # still running is awaited again, not queued behind (a dead database cannot pile them up)
+        probe: asyncio.Future[tuple[dict[str, Any], int]] | None = getattr(
+            state, "health_probe", None
         )
+        loop = asyncio.get_running_loop()
+        if probe is None or probe.done() or probe.get_loop() is not loop:
+            probe = loop.run_in_executor(_PROBE_THREAD, _probe, state.health_engine)
+            state.health_probe = probe
+        body, status = await asyncio.wait_for(asyncio.shield(probe), budget)
     except (TimeoutError, _Slow):
         age = time.monotonic() - last[0] if last else None
         if last is None or age is None or age > STALE_AFTER_S:
