@@ -20,3 +20,17 @@ def complaint_count(db: Session) -> int:
 
 def csv_body(*rows: str, header: str = HEADER) -> bytes:
     return ("\n".join([header, *rows]) + "\n").encode()
+
+
+def complaint_json(external_ref: str, **overrides: object) -> dict[str, object]:
+    """A valid JSON body for POST /api/v1/complaints (a carabineros robbery in Lanco)."""
+    return {
+        "external_ref": external_ref,
+        "source": "carabineros",
+        "category": "556",
+        "occurred_at": "2025-06-01T21:30:00-04:00",
+        "lon": -72.775,
+        "lat": -39.452,
+        "precision": "exact",
+        **overrides,
+    }

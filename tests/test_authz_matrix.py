@@ -25,22 +25,14 @@ from sqlalchemy.orm import Session
 from app.main import create_app
 from app.models import Role
 from app.settings import DatabaseSettings
-from tests.complaint_helpers import GOOD_ROW, csv_body
+from tests.complaint_helpers import GOOD_ROW, complaint_json, csv_body
 from tests.conftest import bearer, make_key
 from tests.images import png_bytes
 from tests.risk_factories import create_report, move, report_body
 
 ROLES = ("public", "police", "pdi", "unit", "other_unit", "planner", "admin")
 PNG = png_bytes()
-COMPLAINT = {
-    "external_ref": "MATRIZ-1",
-    "source": "carabineros",
-    "category": "556",
-    "occurred_at": "2025-06-01T21:30:00-04:00",
-    "lon": -72.775,
-    "lat": -39.452,
-    "precision": "exact",
-}
+COMPLAINT = complaint_json("MATRIZ-1")
 
 
 @dataclass

@@ -13,22 +13,14 @@ from sqlalchemy.orm import Session
 from app.api.limits import SlidingWindow, json_depth
 from app.main import create_app
 from app.models import AuditEvent, Role
-from tests.complaint_helpers import complaint_count
+from tests.complaint_helpers import complaint_count, complaint_json
 from tests.conftest import bearer, make_key
 from tests.helpers import assert_problem
 from tests.risk_factories import Keys, counts, report_body
 
 RISK = "/api/v1/risk-factors"
 COMPLAINTS = "/api/v1/complaints"
-ONE = {
-    "external_ref": "H-1",
-    "source": "carabineros",
-    "category": "556",
-    "occurred_at": "2025-06-01T21:30:00-04:00",
-    "lon": -72.775,
-    "lat": -39.452,
-    "precision": "exact",
-}
+ONE = complaint_json("H-1")
 
 
 @pytest.fixture

@@ -13,20 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import RankingSnapshot
-from tests.complaint_helpers import complaint_count
+from tests.complaint_helpers import complaint_count, complaint_json
 from tests.helpers import assert_problem
 from tests.risk_factories import Keys, counts, create_report, report_body
 
 RISK = "/api/v1/risk-factors"
-COMPLAINT = {
-    "external_ref": "S-1",
-    "source": "carabineros",
-    "category": "556",
-    "occurred_at": "2025-06-01T21:30:00-04:00",
-    "lon": -72.775,
-    "lat": -39.452,
-    "precision": "exact",
-}
+COMPLAINT = complaint_json("S-1")
 
 
 def _fields(body: dict[str, Any]) -> set[str]:
