@@ -10,18 +10,19 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
-from app.api import api_router, health, ogc_router, open311, web
+from app.api import health
 from app.api.admission import AdmissionMiddleware, Gate
 from app.api.deps import reject_repeated_query
 from app.api.limits import BodyLimitMiddleware, PublicRateLimitMiddleware
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.api.request_id import RequestIdMiddleware
+from app.api.routers import api_router, ogc_router
 from app.api.security_headers import SecurityHeadersMiddleware
 from app.api.shared_limits import PostgresWindow
+from app.audit import trail as audit
 from app.db import make_engine, make_health_engine, make_sessionmaker
-from app.services import audit
-from app.services.web_map import STATIC_DIR
+from app.risk_factors.open311 import routes as open311
 from app.settings import (
     AdmissionSettings,
     DatabaseSettings,
@@ -33,6 +34,8 @@ from app.settings import (
     get_limit_settings,
     get_proxy_settings,
 )
+from app.web import routes as web
+from app.web.map import STATIC_DIR
 
 DESCRIPTION = """
 Vigía es el sistema de información territorial del eje **Informaciones** del Plan Comunal
@@ -95,7 +98,7 @@ def create_app(
         lifespan=lifespan,
         dependencies=[Depends(reject_repeated_query)],
         # FastAPI's pages load Swagger UI/ReDoc from a CDN with inline script: /docs is
-        # served by app.api.web from vendored files instead; ReDoc is not offered (its styles
+        # served by app.web.routes from vendored files instead; ReDoc is not offered (its styles
         # are injected inline, which the Content-Security-Policy forbids)
         docs_url=None,
         redoc_url=None,

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from app.services import audit, audit_keys
+from app.audit import keys as audit_keys
+from app.audit import trail as audit
 from app.settings import get_audit_settings
 from bench.common import bench_engine
 

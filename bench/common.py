@@ -13,10 +13,10 @@ import orjson
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
-from app import schema
+from app import migrations as schema
 from app.db import make_engine
-from app.services import territory
 from app.settings import DatabaseSettings, TerritorySettings
+from app.territory import service as territory
 
 BENCH_URL = os.environ.get(
     "VIGIA_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/vigia_bench"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from app.services.complaints import import_complaints
+from app.complaints.ingest import import_complaints
 from bench.common import BENCH_URL, bench_engine, load_territory_dir, psql
 from bench.tiers import OUT, write_tier
 

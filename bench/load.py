@@ -17,10 +17,11 @@ import orjson
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
-from app import schema
-from app.services import categories, territory
-from app.services.complaints.ingest import import_complaints
+from app import migrations as schema
+from app.categories import catalog as categories
+from app.complaints.ingest import import_complaints
 from app.settings import TerritorySettings
+from app.territory import service as territory
 from bench.tiers import OUT
 
 

@@ -31,11 +31,11 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from app.db import CUSTOM_PLANS, SESSION_SETTINGS
+from app.identity import api_keys
+from app.identity.api_keys import Caller
 from app.models import Role
-from app.services import api_keys
-from app.services.api_keys import Caller
-from app.services.ogc import items, tiles
-from app.services.ogc.collections import REGISTRY
+from app.ogc import items, tiles
+from app.ogc.collections import REGISTRY
 from app.settings import TileSettings
 
 ROOT = Path(__file__).resolve().parents[1]

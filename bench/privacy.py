@@ -2,7 +2,7 @@
 
     python -m bench.privacy [--years 6] [--seed 1]
 
-Pure: the demo generator's complaints for Lanco (app/services/demo_data.py), placed in
+Pure: the demo generator's complaints for Lanco (app/demo/complaints.py), placed in
 barrios with shapely, counted per year as the service counts them, then suppressed two ways:
 per table (what Vigía did before issue 12: each /api/v1/public/stats response and each
 report table on its own) and as one linked set (what it does now). The interval audit
@@ -24,6 +24,7 @@ from pathlib import Path
 from shapely import Point
 from shapely.prepared import prep
 
+from app.demo import complaints as demo_data
 from app.privacy.linked_audit import Published, audit
 from app.privacy.linked_tables import (
     ALL,
@@ -37,7 +38,6 @@ from app.privacy.linked_tables import (
     true_values,
 )
 from app.privacy.suppression import suppress
-from app.services import demo_data
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,8 +52,8 @@ def demo_years(end: date, years: int, seed: int) -> dict[int, DemoYear]:
     """The demo complaints of `years` years up to `end`, as each year's layout and counts."""
     import orjson
 
-    from app.services.territory import parse_territory
     from app.settings import TerritorySettings
+    from app.territory.service import parse_territory
 
     document = orjson.loads((REPO / "data" / "barrios.geojson").read_bytes())
     territory = parse_territory(document, TerritorySettings())

@@ -32,17 +32,17 @@ from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from app import schema
+from app import migrations as schema
+from app.complaints.ingest import import_complaints
 from app.db import CUSTOM_PLANS, SESSION_SETTINGS, make_engine
 from app.models import Comuna, RankingSnapshot
+from app.rankings import compute_snapshot
+from app.rankings.compute import period_for
+from app.rankings.inputs import aggregation_params, aggregation_statement, unit_geometry
 from app.scoring import HotSpotParams, contiguity_weights, getis_ord_star
 from app.scoring.inputs import adjacency
-from app.services import territory
-from app.services.complaints import import_complaints
-from app.services.rankings import compute_snapshot
-from app.services.rankings.compute import period_for
-from app.services.rankings.inputs import aggregation_params, aggregation_statement, unit_geometry
 from app.settings import DatabaseSettings, TerritorySettings
+from app.territory import service as territory
 
 DATA = Path(__file__).resolve().parent / "data"
 PERIOD_END = date(2026, 10, 31)  # the tiers' complaints end on 2026-10-31

@@ -26,7 +26,7 @@ import numpy as np
 import orjson
 from shapely.geometry import box, mapping
 
-from app.services import demo_data
+from app.demo import complaints as demo_data
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

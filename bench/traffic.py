@@ -43,8 +43,8 @@ import httpx
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from app.identity import api_keys
 from app.models import RiskFactorReport, Role
-from app.services import api_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 PORT = 8821

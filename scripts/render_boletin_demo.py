@@ -25,9 +25,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from app.models import MicroBarrio, ProjectStatus, ReportStatus, Typology  # noqa: E402
-from app.services.reports.bulletin import build_bulletin  # noqa: E402
-from app.services.reports.period import Month  # noqa: E402
-from app.services.reports.render import bulletin_html, html_to_pdf  # noqa: E402
+from app.reports.bulletin import build_bulletin  # noqa: E402
+from app.reports.period import Month  # noqa: E402
+from app.reports.render import bulletin_html, html_to_pdf  # noqa: E402
 from app.settings import get_database_settings  # noqa: E402
 from tests.report_factories import add_factor, add_project, resolved_history  # noqa: E402
 

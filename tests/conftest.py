@@ -20,13 +20,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
-from app import schema
+from app import migrations as schema
 from app.api.deps import get_session
 from app.api.limits import SlidingWindow
+from app.identity import api_keys
 from app.main import create_app
 from app.models import Role
-from app.services import api_keys, territory, webhook_targets
+from app.risk_factors.webhooks import targets as webhook_targets
 from app.settings import DatabaseSettings, TerritorySettings, get_limit_settings
+from app.territory import service as territory
 from tests import fake_dns
 
 REPO = Path(__file__).resolve().parents[1]

@@ -4,7 +4,7 @@ The matrix is generated from the OGC registry: every collection with row scope, 
 with every role (both police institutions, two units, planner, admin), over data owned by
 different institutions and units. A new scoped collection gets its rows of the matrix
 automatically, and fails here until its REST surfaces and rule are written down below.
-The expected rule is spelled out independently of app.services.access, so a surface that
+The expected rule is spelled out independently of app.identity.access, so a surface that
 agrees with the others but not with the documented rule still fails.
 """
 
@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import find_tables
 
+from app.complaints.ingest import import_complaints
+from app.identity import access
 from app.models import AuditEvent, Complaint, Role
-from app.services import access
-from app.services.complaints import import_complaints
-from app.services.ogc.collections import REGISTRY, Collection
+from app.ogc.collections import REGISTRY, Collection
 from app.settings import TileSettings
 from tests.conftest import bearer, make_key
 from tests.helpers import assert_problem

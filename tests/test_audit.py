@@ -14,11 +14,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from app.cli import audit as audit_cli
+from app.audit import cli as audit_cli
+from app.audit import trail as audit
 from app.cli import cli
+from app.identity.api_keys import Caller
 from app.models import AuditEvent, Role
-from app.services import audit
-from app.services.api_keys import Caller
 from tests.conftest import bearer, make_key
 from tests.helpers import assert_matches_schema, assert_problem
 from tests.images import png_bytes

@@ -19,13 +19,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from app.cli import audit as audit_cli
+from app.audit import anchor as audit_anchor
+from app.audit import cli as audit_cli
+from app.audit import keys as audit_keys
+from app.audit import trail as audit
 from app.cli import cli
 from app.errors import Conflict, InvalidInput
 from app.main import create_app
 from app.models import AuditAnchor, AuditEvent, ReportFormat, ReportKind, Role
-from app.services import audit, audit_anchor, audit_keys
-from app.services.reports.generate import generate
+from app.reports.generate import generate
 from app.settings import DatabaseSettings, get_audit_settings
 from tests.conftest import bearer, make_key
 from tests.helpers import assert_matches_schema

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.api.deps import oidc_settings
+from app.complaints.ingest import import_complaints
 from app.models import Role
-from app.services.complaints import import_complaints
 from app.settings import OidcSettings
 from tests.complaint_helpers import OK_CSV, complaint_count
 from tests.conftest import bearer, make_key

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.complaints.ingest import import_complaints
 from app.models import Role
-from app.services.complaints import import_complaints
 from tests.complaint_helpers import OK_CSV
 from tests.conftest import bearer, make_key
 from tests.helpers import assert_feature_collection, assert_matches_schema, assert_problem

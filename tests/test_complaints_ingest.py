@@ -13,10 +13,10 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from app.complaints.ingest import import_complaints
 from app.db import make_engine
 from app.errors import InvalidInput
 from app.models import Barrio, Complaint, MicroBarrio, Role
-from app.services.complaints import import_complaints
 from app.settings import DatabaseSettings
 from tests.complaint_helpers import (
     GOOD_ROW,
@@ -337,7 +337,7 @@ def test_unsupported_content_type_and_too_large(
         IMPORT, content=b"x", headers={**police, "Content-Type": "application/pdf"}
     )
     assert_problem(response, 415)
-    monkeypatch.setattr("app.api.complaints.MAX_UPLOAD_BYTES", 100)
+    monkeypatch.setattr("app.complaints.routes.MAX_UPLOAD_BYTES", 100)
     before = complaint_count(db)
     assert_problem(post_csv(client, police, OK_CSV.read_bytes()), 413)
     assert complaint_count(db) == before

@@ -10,9 +10,9 @@ from shapely.geometry import Point
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.complaints.ingest import import_complaints
+from app.demo import complaints as demo_data
 from app.models import Complaint, ComplaintSource
-from app.services import demo_data
-from app.services.complaints import import_complaints
 from tests.conftest import REPO
 
 END = date(2024, 6, 1)
@@ -20,8 +20,8 @@ END = date(2024, 6, 1)
 
 @pytest.fixture(scope="module")
 def sources() -> demo_data.DemoSources:
-    from app.services.territory import parse_territory
     from app.settings import TerritorySettings
+    from app.territory.service import parse_territory
     from tests.conftest import LANCO_FILE, load_json
 
     territory = parse_territory(load_json(LANCO_FILE), TerritorySettings())
@@ -83,8 +83,8 @@ def test_demo_rows_import_and_are_marked_synthetic(
 
 
 def test_demo_risk_factors_walk_the_lifecycle(db: Session, sources: demo_data.DemoSources) -> None:
+    from app.demo import risk_factors as demo_risk_factors
     from app.models import ApiKey, ReportTransition, RiskFactorReport
-    from app.services import demo_risk_factors
 
     made = demo_risk_factors.generate(db, sources.barrios, count=25, seed=11)
     assert made.submitted == 25

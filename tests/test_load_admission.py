@@ -28,9 +28,9 @@ from starlette.types import Message, Receive, Scope, Send
 
 from app.api.admission import AdmissionMiddleware, Gate
 from app.api.limits import SlidingWindow
+from app.identity import api_keys
 from app.main import create_app
 from app.models import ApiKey, RiskFactorReport, Role
-from app.services import api_keys
 from app.settings import AdmissionSettings, DatabaseSettings
 from tests.helpers import assert_problem
 from tests.risk_factories import report_body

@@ -20,12 +20,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
-from app.api.tiles import tile_settings
+from app import rankings
+from app.complaints.ingest import import_complaints
 from app.main import create_app
 from app.models import ApiKey, Complaint, RiskFactorReport
 from app.models.ranking import RankingSnapshot
-from app.services import rankings
-from app.services.complaints import import_complaints
+from app.ogc.tile_routes import tile_settings
 from app.settings import DatabaseSettings, TileSettings
 from tests.conftest import bearer
 from tests.helpers import assert_feature_collection, assert_problem

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from app.identity import access
+from app.identity.api_keys import Caller
 from app.models import Complaint, Role
-from app.services import access
-from app.services.api_keys import Caller
-from app.services.ogc.collections import REGISTRY, Collection, Queryable
+from app.ogc.collections import REGISTRY, Collection, Queryable
 
 
 def test_every_collection_reading_a_scoped_table_is_scoped_or_a_public_generalisation() -> None:

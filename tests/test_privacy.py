@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.complaints.ingest import import_complaints
 from app.privacy.check import Rules, scan
 from app.privacy.runner import check_all, rules_from_db
 from app.privacy.suppression import COMPLEMENTARY, suppress
-from app.services.complaints import import_complaints
 from tests.complaint_helpers import complaint_count
 from tests.helpers import assert_matches_schema, assert_problem
 from tests.risk_factories import FAR_IN_TOWN, LANCO_TOWN, Keys, create_report

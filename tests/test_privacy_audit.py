@@ -14,12 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.complaints.ingest import import_complaints
 from app.privacy.interval_audit import Interval, Relation, find_pinned, intervals, is_pinned
 from app.privacy.linked_audit import Published, audit
 from app.privacy.linked_tables import ALL, Atoms, Layout, general, suppress_year
 from app.privacy.runner import audit_all
 from app.privacy.suppression import LinkedSet, reader_bounds, suppress_linked
-from app.services.complaints import import_complaints
 from bench.privacy import demo_years, linked, per_table
 from tests.risk_factories import LANCO_TOWN
 
@@ -261,7 +261,7 @@ def test_live_outputs_of_the_differencing_case_pass_the_audit(
 def test_demo_data_through_every_public_surface_has_no_pinned_cell(
     client: TestClient, db: Session
 ) -> None:
-    from app.services import demo_data
+    from app.demo import complaints as demo_data
 
     rows = [
         r.as_row()
@@ -279,9 +279,9 @@ def test_demo_data_through_every_public_surface_has_no_pinned_cell(
 
 
 def _demo_sources() -> Any:
-    from app.services import demo_data
-    from app.services.territory import parse_territory
+    from app.demo import complaints as demo_data
     from app.settings import TerritorySettings
+    from app.territory.service import parse_territory
     from tests.conftest import LANCO_FILE, REPO, load_json
 
     territory = parse_territory(load_json(LANCO_FILE), TerritorySettings())

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.privacy import public_page
 from app.privacy.check import scan
 from app.privacy.runner import rules_from_db
-from app.services import public_page
 from tests.helpers import assert_problem
 from tests.risk_factories import Keys, create_report
 from tests.test_privacy import complaints  # noqa: F401  (fixture)

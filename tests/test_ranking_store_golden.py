@@ -9,9 +9,9 @@ import uuid
 import numpy as np
 import pandas as pd
 
+from app.rankings.inputs import AggregatedInputs
+from app.rankings.store import inputs_document, unit_rows
 from app.scoring import compute_ranking
-from app.services.rankings.inputs import AggregatedInputs
-from app.services.rankings.store import inputs_document, unit_rows
 from tests.scoring.test_golden import GRID_PROFILE, PERIOD, grid_inputs
 
 SNAPSHOT = uuid.UUID("00000000-0000-4000-8000-000000020965")

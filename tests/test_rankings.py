@@ -13,10 +13,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from app.complaints.ingest import import_complaints
 from app.models import ExternalVariable, RankingSnapshot, RankingUnitResult, Role, ScoringProfileRow
+from app.rankings.external import load_external_variables
 from app.scoring import DEFAULT_PROFILES
-from app.services.complaints import import_complaints
-from app.services.rankings.external import load_external_variables
 from tests.conftest import bearer, make_key
 from tests.helpers import assert_feature_collection, assert_matches_schema, assert_problem
 
@@ -391,7 +391,7 @@ def test_external_variable_missing_for_some_units_is_422(
 def test_seeded_profiles_are_the_default_profiles(
     client: TestClient, planner: dict[str, str], db: Session
 ) -> None:
-    from app.services.rankings.profiles import get_profile
+    from app.rankings.profiles import get_profile
 
     for level, profile in DEFAULT_PROFILES.items():
         stored = get_profile(db, profile.name, 1)

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.complaints.schemas import SANTIAGO
 from app.models import GeneratedReport, PlanIndicatorValue, ProjectStatus, Role
-from app.schemas.complaint import SANTIAGO
 from tests.conftest import bearer, make_key
 from tests.helpers import assert_matches_schema, assert_problem
 from tests.report_factories import add_complaint, add_factor, add_project, resolved_history

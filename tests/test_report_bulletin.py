@@ -12,13 +12,13 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
+from app.complaints.schemas import SANTIAGO
 from app.models import ReportFormat, ReportKind, ReportStatus
-from app.schemas.complaint import SANTIAGO
-from app.services.reports.bulletin import build_bulletin
-from app.services.reports.generate import generate
-from app.services.reports.period import Month, year_to_date
-from app.services.reports.plan import default_plan, set_indicator
-from app.services.reports.progress import build_progress
+from app.reports.bulletin import build_bulletin
+from app.reports.generate import generate
+from app.reports.period import Month, year_to_date
+from app.reports.plan import default_plan, set_indicator
+from app.reports.progress import build_progress
 from tests.report_factories import add_complaint, add_factor, resolved_history
 
 A = (-72.785306, -39.450470)  # micro-barrio B01001-01, barrio B01001 (Lanco)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from app.errors import InvalidInput
-from app.services.reports.indicators import REGISTRY
-from app.services.reports.plan import DEFAULT_PLAN, load_plan
+from app.reports.indicators import REGISTRY
+from app.reports.plan import DEFAULT_PLAN, load_plan
 
 
 def test_plan_file_has_the_reporting_goals_and_known_indicator_keys() -> None:

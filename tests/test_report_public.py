@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.models import ReportKind
 from app.privacy.check import scan
+from app.privacy.public_report import build_public_progress, public_data
 from app.privacy.runner import rules_from_db
-from app.services.reports import render
-from app.services.reports.period import year_period
-from app.services.reports.progress import build_progress
-from app.services.reports.public import build_public_progress, public_data
+from app.reports import render
+from app.reports.period import year_period
+from app.reports.progress import build_progress
 from tests.test_privacy import complaints  # noqa: F401  (fixture)
 
 YEAR = year_period(2025)

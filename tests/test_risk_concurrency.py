@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
+from app.identity import api_keys
 from app.models import ApiKey, IdempotencyRecord, RiskFactorReport, Role
-from app.schemas.risk_factor import RiskFactorCreate
-from app.services import api_keys
-from app.services.risk_factors import reports
+from app.risk_factors import field_reports as reports
+from app.risk_factors.schemas import RiskFactorCreate
 from app.settings import RiskFactorSettings
 from tests.risk_factories import report_body
 

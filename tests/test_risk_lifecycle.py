@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.models import ReportStatus, Role
-from app.services.risk_factors import lifecycle
+from app.risk_factors import lifecycle
 from tests.helpers import assert_matches_schema, assert_problem
 from tests.risk_factories import FAR_IN_TOWN, Keys, counts, create_report, move, point
 
-# Written out independently of app.services.risk_factors.lifecycle, as the issue states it.
+# Written out independently of app.risk_factors.lifecycle, as the issue states it.
 EXPECTED = {
     ("reportado", "validado"),
     ("reportado", "descartado"),

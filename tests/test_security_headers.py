@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.security_headers import basemap_origin, content_security_policy
-from app.services.web_map import STATIC_DIR
+from app.web.map import STATIC_DIR
 
 ALWAYS = {
     "x-content-type-options": "nosniff",

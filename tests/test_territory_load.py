@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.errors import InvalidInput
 from app.models import Barrio, Comuna, MicroBarrio
-from app.services import territory
 from app.settings import TerritorySettings
+from app.territory import service as territory
 from tests.conftest import FIXTURES, LANCO_FILE, load_json
 
 SMALL = FIXTURES / "territory_small.geojson"

@@ -24,11 +24,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
+from app import rankings
+from app.complaints.ingest import import_complaints
+from app.identity import api_keys
 from app.models import ApiKey, Barrio, Complaint, RiskFactorReport, Role
 from app.models.ranking import RankingSnapshot, RankingUnitResult
-from app.services import api_keys, rankings, web_map
-from app.services.complaints import import_complaints
 from app.settings import BasemapSettings, get_basemap_settings
+from app.web import map as web_map
 from tests.risk_factories import FAR_IN_TOWN, point, report_body
 
 CHROMIUM = Path("/usr/bin/chromium")

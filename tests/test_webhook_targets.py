@@ -20,10 +20,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.api.webhooks import webhook_resolver
 from app.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
-from app.services import webhooks
-from app.services.webhook_targets import Target
+from app.risk_factors.webhooks import service as webhooks
+from app.risk_factors.webhooks.routes import webhook_resolver
+from app.risk_factors.webhooks.targets import Target
 from app.settings import WebhookSettings, get_webhook_settings
 from tests.fake_dns import PUBLIC_ADDRESS, FakeDns
 from tests.helpers import assert_problem

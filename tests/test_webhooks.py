@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.services import webhooks
+from app.risk_factors.webhooks import service as webhooks
 from app.settings import WebhookSettings, get_webhook_settings
 from tests import fake_dns
 from tests.helpers import assert_problem

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.admission import client_gone
 from app.api.limits import client_ip, too_many
+from app.audit import trail as audit
 from app.db import unit_of_work
 from app.errors import ClientGone, Forbidden, InvalidCredentials, InvalidInput, NotAuthenticated
+from app.identity.api_keys import KEY_PREFIX, PUBLIC, Caller, authenticate
+from app.identity.oidc import caller_from_token
 from app.models import Role
-from app.services import audit
-from app.services.api_keys import KEY_PREFIX, PUBLIC, Caller, authenticate
-from app.services.oidc import caller_from_token
 from app.settings import OidcSettings, get_oidc_settings
 
 log = logging.getLogger("vigia")

@@ -17,8 +17,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from app.schema import head_revisions
-from app.schemas.health import HealthRead
+from app.api.health_schema import HealthRead
+from app.migrations import head_revisions
 
 router = APIRouter(tags=["salud"])
 

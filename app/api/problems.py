@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.audit import trail as audit
 from app.db import QUERY_CANCELED, unit_of_work
 from app.errors import (
     Conflict,
@@ -33,8 +34,7 @@ from app.errors import (
     ServiceUnavailable,
     VigiaError,
 )
-from app.services import audit
-from app.services.api_keys import PUBLIC
+from app.identity.api_keys import PUBLIC
 from app.settings import get_admission_settings
 
 log = logging.getLogger("vigia")

@@ -2,20 +2,17 @@
 
 import typer
 
-from app.cli import (
-    apikey,
-    audit,
-    categories,
-    complaints,
-    db,
-    demo,
-    privacy,
-    rankings,
-    report,
-    serve,
-    territory,
-    webhooks,
-)
+from app.audit import cli as audit
+from app.categories import cli as categories
+from app.cli import db, serve
+from app.complaints import cli as complaints
+from app.demo import cli as demo
+from app.identity import cli as apikey
+from app.privacy import cli as privacy
+from app.rankings import cli as rankings
+from app.reports import cli as report
+from app.risk_factors.webhooks import cli as webhooks
+from app.territory import cli as territory
 
 cli = typer.Typer(
     help="Vigía: sistema de información territorial para la seguridad pública comunal.",

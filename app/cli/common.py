@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from app.audit import trail as audit
 from app.db import QUERY_CANCELED, make_engine, make_sessionmaker, unit_of_work
 from app.errors import VigiaError
-from app.services import audit
 from app.settings import get_database_settings
 
 console = Console(stderr=True)

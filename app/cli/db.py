@@ -1,6 +1,6 @@
 import typer
 
-from app import schema
+from app import migrations as schema
 from app.cli.common import console, engine
 
 app = typer.Typer(help="Base de datos: migraciones.", no_args_is_help=True)

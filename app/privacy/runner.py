@@ -115,9 +115,9 @@ def audit_all(client: Client, session: Session, years: list[int]) -> AuditResult
     both levels for all families and each family, the page's CSV and the cuenta pública
     (built from the database, as `vigia report annual --public` writes it).
     """
-    from app.services import public_stats
-    from app.services.reports.period import year_period
-    from app.services.reports.public import build_public_progress, public_data
+    from app.privacy import public_stats
+    from app.privacy.public_report import build_public_progress, public_data
+    from app.reports.period import year_period
 
     families, _ = public_stats.catalog_families(session)
     audited = 0

@@ -1,0 +1,1 @@
+"""Complaints (denuncias): ingest, GeoJSON queries, statistics, routes and commands."""

@@ -1,0 +1,573 @@
+"""Loading complaints: one from the API, or hundreds of thousands from a CSV or GeoJSON file.
+
+Every path goes through the same pipeline, so the rules are identical:
+
+1. rows are parsed and checked in Python as they stream in (fields, types, ranges, NaN,
+   dates, known category, repeated `external_ref`); good rows go straight into a TEMP
+   staging table with psycopg's COPY;
+2. PostGIS resolves each staged point's comuna in one set-based UPDATE of the staging
+   table (inside the polygon, or within the tolerance) and names the rows outside every
+   comuna, recognising swapped lat/lon pairs;
+3. one INSERT ... SELECT assigns barrio and micro-barrio by point-in-polygon (lowest code
+   on shared boundaries, as `territory.locate` does) and upserts on (source, external_ref),
+   touching only rows whose data changed.
+
+All-or-nothing (default) raises `InvalidInput` with every bad row before step 3, so nothing
+is written; skip-invalid writes the good rows and reports the bad ones.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import orjson
+from pydantic import ValidationError
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from app.audit import trail as audit
+from app.categories.catalog import category_versions
+from app.complaints.schemas import ComplaintCreate
+from app.errors import FieldProblem, InvalidInput
+
+COMUNA_TOLERANCE_M = 50.0
+MAX_LISTED_ERRORS = 1_000
+CSV_COLUMNS = ("external_ref", "source", "category", "occurred_at", "lon", "lat", "precision")
+OPTIONAL_COLUMNS = ("address",)
+GEOJSON_PROPERTIES = frozenset(CSV_COLUMNS + OPTIONAL_COLUMNS) - {"lon", "lat"}
+
+Format = Literal["csv", "geojson"]
+Progress = Callable[[str, int, int | None], None]
+"""progress(stage, rows_done, rows_total_or_None); stages: leyendo, validando, guardando."""
+
+
+class ImportMode(enum.StrEnum):
+    ALL_OR_NOTHING = "all-or-nothing"
+    SKIP_INVALID = "skip-invalid"
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: list[FieldProblem] = field(default_factory=list)
+    errors_total: int = 0
+
+    @property
+    def errors_omitted(self) -> int:
+        return self.errors_total - len(self.errors)
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+_REASONS = {
+    "missing": "campo obligatorio",
+    "extra_forbidden": "campo no permitido",
+    "float_parsing": "debe ser un número",
+    "float_type": "debe ser un número",
+    "finite_number": "debe ser un número finito (no NaN ni infinito)",
+    "string_type": "debe ser texto",
+    "string_too_short": "no puede estar vacío",
+    "string_too_long": "debe tener como máximo {max_length} caracteres",
+    "enum": "valor no permitido; se espera uno de: {expected}",
+    "datetime_parsing": "fecha y hora no válida (ISO 8601, p. ej. 2025-06-01T21:30:00-04:00)",
+    "datetime_from_date_parsing": "fecha y hora no válida (ISO 8601)",
+    "datetime_type": "fecha y hora no válida (ISO 8601)",
+    "value_error": "{error}",
+}
+
+
+def _problems(exc: ValidationError, row: int, index: int | None) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    for error in exc.errors(include_url=False, include_input=False):
+        template = _REASONS.get(error["type"])
+        try:
+            reason = template.format(**(error.get("ctx") or {})) if template else error["msg"]
+        except (KeyError, IndexError):
+            reason = error["msg"]
+        name = ".".join(str(part) for part in error["loc"]) or "fila"
+        problems.append(_problem(row, index, name, reason.replace("' or '", "' o '")))
+    return problems
+
+
+def _problem(row: int, index: int | None, name: str, reason: str) -> FieldProblem:
+    problem: FieldProblem = {"row": row, "field": name, "reason": reason}
+    if index is not None:
+        problem["index"] = index
+    return problem
+
+
+Record = tuple[int, int | None, Mapping[str, Any] | None, list[FieldProblem]]
+"""(row, feature index or None, fields for ComplaintCreate or None, problems so far)."""
+
+
+def _csv_records(stream: IO[bytes]) -> Iterator[Record]:
+    text_stream = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text_stream)
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        unknown = [n for n in header if n not in CSV_COLUMNS + OPTIONAL_COLUMNS]
+        missing = [n for n in CSV_COLUMNS if n not in header]
+        if unknown or missing or len(set(header)) != len(header):
+            problems = [_header_problem(n, "columna no permitida") for n in unknown]
+            problems += [_header_problem(n, "falta la columna") for n in missing]
+            if len(set(header)) != len(header):
+                problems.append(_header_problem("encabezado", "columnas repetidas"))
+            raise InvalidInput(
+                "El encabezado del CSV debe tener las columnas "
+                f"{','.join(CSV_COLUMNS)}[,address]; no se escribió nada.",
+                errors=problems,
+                code="importacion_rechazada",
+            )
+        for row, cells in enumerate(reader, start=1):
+            if not cells:
+                continue
+            if len(cells) != len(header):
+                reason = f"la fila tiene {len(cells)} valores y el encabezado {len(header)}"
+                yield row, None, None, [_problem(row, None, "fila", reason)]
+                continue
+            yield row, None, {k: v for k, v in zip(header, cells, strict=True) if v != ""}, []
+    except UnicodeDecodeError as exc:
+        raise _file_error("El archivo no está en UTF-8.") from exc
+    except csv.Error as exc:
+        raise _file_error(f"CSV mal formado cerca de la línea {reader.line_num}: {exc}.") from exc
+    finally:
+        text_stream.detach()
+
+
+def _header_problem(name: str, reason: str) -> FieldProblem:
+    return {"field": name, "reason": reason, "location": "file"}
+
+
+def _file_error(detail: str) -> InvalidInput:
+    return InvalidInput(
+        detail + " No se escribió nada.",
+        errors=[{"field": "archivo", "reason": detail, "location": "file"}],
+        code="importacion_rechazada",
+    )
+
+
+def _geojson_records(stream: IO[bytes]) -> tuple[Iterator[Record], int]:
+    try:
+        document = orjson.loads(stream.read())
+    except orjson.JSONDecodeError as exc:
+        reason = f"El archivo no es JSON válido (NaN e Infinity no lo son): {exc}."
+        raise _file_error(reason) from exc
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+        raise _file_error("Se esperaba un FeatureCollection GeoJSON.")
+    if "crs" in document:
+        raise _file_error("El miembro 'crs' no existe en RFC 7946: use WGS 84 (lon, lat).")
+    features = document.get("features")
+    if not isinstance(features, list):
+        raise _file_error("'features' debe ser una lista.")
+    return _features(features), len(features)
+
+
+def _features(features: list[Any]) -> Iterator[Record]:
+    for index, feature in enumerate(features):
+        row = index + 1
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            yield row, index, None, [_problem(row, index, "type", "se esperaba un Feature")]
+            continue
+        properties = feature.get("properties")
+        if not isinstance(properties, dict):
+            yield row, index, None, [_problem(row, index, "properties", "debe ser un objeto")]
+            continue
+        problems = [
+            _problem(row, index, f"properties.{name}", "campo no permitido")
+            for name in properties
+            if name not in GEOJSON_PROPERTIES
+        ]
+        position, reason = _point(feature.get("geometry"))
+        if reason:
+            problems.append(_problem(row, index, "geometry", reason))
+        if problems:
+            yield row, index, None, problems
+            continue
+        lon, lat = position
+        yield row, index, {**properties, "lon": lon, "lat": lat}, []
+
+
+def _point(geometry: Any) -> tuple[tuple[Any, Any], str | None]:
+    nowhere = (None, None)
+    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
+        return nowhere, "debe ser una geometría Point"
+    coordinates = geometry.get("coordinates")
+    if not isinstance(coordinates, list) or len(coordinates) < 2:
+        return nowhere, "un Point necesita [longitud, latitud]"
+    if len(coordinates) > 2:
+        return nowhere, "solo se aceptan coordenadas 2-D [longitud, latitud], sin altura"
+    if any(isinstance(c, bool) or not isinstance(c, int | float) for c in coordinates):
+        return nowhere, "las coordenadas deben ser números"
+    return (coordinates[0], coordinates[1]), None
+
+
+def _mapping_records(rows: Iterable[Mapping[str, Any]]) -> Iterator[Record]:
+    for row, values in enumerate(rows, start=1):
+        yield row, None, values, []
+
+
+# --- the database side -----------------------------------------------------------------------
+
+_CREATE_STAGE = text("""
+    CREATE TEMP TABLE complaint_stage (
+        row_no integer NOT NULL,
+        external_ref text NOT NULL,
+        source complaint_source NOT NULL,
+        category_code text NOT NULL,
+        occurred_at timestamptz NOT NULL,
+        lon double precision NOT NULL,
+        lat double precision NOT NULL,
+        location_precision location_precision NOT NULL,
+        address text,
+        geom geometry(Point, 4326)
+            GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED,
+        comuna_code text,
+        existing boolean NOT NULL DEFAULT false
+    ) ON COMMIT DROP
+""")
+_DROP_STAGE = text("DROP TABLE IF EXISTS pg_temp.complaint_stage")
+_COPY_STAGE = (
+    "COPY complaint_stage (row_no, external_ref, source, category_code, occurred_at, lon, lat,"
+    " location_precision, address) FROM STDIN"
+)
+
+# The comuna containing the point; failing that, the nearest within the tolerance.
+# COALESCE evaluates the metre-based fallback only for points outside every polygon.
+_RESOLVE_COMUNA = text("""
+    UPDATE complaint_stage s SET comuna_code = COALESCE(
+        (SELECT c.code FROM comuna c WHERE ST_Intersects(c.geom, s.geom)
+          ORDER BY c.code LIMIT 1),
+        (SELECT c.code FROM comuna c
+          WHERE ST_DWithin(c.geom::geography, s.geom::geography, :tolerance)
+          ORDER BY ST_Distance(c.geom::geography, s.geom::geography), c.code LIMIT 1))
+""")
+
+_OUTSIDE = text("""
+    SELECT s.row_no, s.lon, s.lat,
+           (SELECT c.name FROM comuna c
+             WHERE ST_Intersects(c.geom, ST_SetSRID(ST_MakePoint(s.lat, s.lon), 4326))
+             ORDER BY c.code LIMIT 1) AS swapped_into
+      FROM complaint_stage s
+     WHERE s.comuna_code IS NULL
+     ORDER BY s.row_no
+""")
+_DROP_OUTSIDE = text("DELETE FROM complaint_stage WHERE comuna_code IS NULL")
+
+# Barrio: the one containing the point, lowest code on a shared edge (for a tiling this is
+# the rule of territory.locate); for points in the tolerance band just outside every
+# barrio, the nearest one. Micro-barrio: inside the chosen barrio only, lowest code on a
+# shared edge; none in barrios that are not subdivided (the rural remainder).
+_ASSIGNED = """
+    SELECT s.comuna_code, s.category_code, cat.taxonomy_version, s.occurred_at, s.geom,
+           s.location_precision, s.address, s.source, s.external_ref,
+           COALESCE(b.id,
+               (SELECT nb.id FROM barrio nb
+                 WHERE nb.comuna_code = s.comuna_code
+                   AND ST_DWithin(nb.geom::geography, s.geom::geography, :tolerance)
+                 ORDER BY ST_Distance(nb.geom::geography, s.geom::geography), nb.code
+                 LIMIT 1)) AS barrio_id,
+           m.id AS micro_barrio_id
+      FROM complaint_stage s
+      JOIN crime_category cat ON cat.code = s.category_code
+      LEFT JOIN LATERAL (
+            SELECT b.id FROM barrio b
+             WHERE b.comuna_code = s.comuna_code AND ST_Intersects(b.geom, s.geom)
+             ORDER BY b.code LIMIT 1) b ON true
+      LEFT JOIN LATERAL (
+            SELECT m.id FROM micro_barrio m
+             WHERE m.barrio_id = b.id AND ST_Intersects(m.geom, s.geom)
+             ORDER BY m.code LIMIT 1) m ON true
+"""
+# Which staged rows are already stored (same source + external_ref): they take the UPDATE
+# path, the rest a plain INSERT, so a first import pays no upsert machinery per row.
+_MARK_EXISTING = text("""
+    UPDATE complaint_stage s SET existing = true
+      FROM complaint c
+     WHERE c.source = s.source AND c.external_ref = s.external_ref
+""")
+# New rows, assigned to barrio and micro-barrio within the INSERT itself. DO NOTHING only
+# covers a concurrent import of the same rows (they are then neither inserted nor counted).
+_INSERT_NEW = text(
+    """
+    INSERT INTO complaint (
+        comuna_code, category_code, taxonomy_version, occurred_at, geom,
+        location_precision, address, source, external_ref, barrio_id, micro_barrio_id,
+        loaded_by)
+    SELECT a.*, :loaded_by FROM ("""
+    + _ASSIGNED
+    + """ WHERE NOT s.existing) a
+    ON CONFLICT (source, external_ref) DO NOTHING
+"""
+)
+# Rows already stored: rewritten only where something changed.
+_UPDATE_EXISTING = text(
+    """
+    UPDATE complaint t SET
+        comuna_code = a.comuna_code,
+        category_code = a.category_code,
+        taxonomy_version = a.taxonomy_version,
+        occurred_at = a.occurred_at,
+        geom = a.geom,
+        location_precision = a.location_precision,
+        address = a.address,
+        barrio_id = a.barrio_id,
+        micro_barrio_id = a.micro_barrio_id,
+        loaded_by = :loaded_by,
+        updated_at = now()
+      FROM ("""
+    + _ASSIGNED
+    + """ WHERE s.existing) a
+     WHERE t.source = a.source AND t.external_ref = a.external_ref
+       AND (t.comuna_code, t.category_code, t.taxonomy_version, t.occurred_at, t.geom,
+            t.location_precision, t.address, t.barrio_id, t.micro_barrio_id)
+           IS DISTINCT FROM
+           (a.comuna_code, a.category_code, a.taxonomy_version, a.occurred_at, a.geom,
+            a.location_precision, a.address, a.barrio_id, a.micro_barrio_id)
+"""
+)
+
+
+def _connection(target: Session | Connection) -> Connection:
+    return target.connection() if isinstance(target, Session) else target
+
+
+# --- the pipeline ------------------------------------------------------------------------------
+
+
+def import_complaints(
+    target: Session | Connection,
+    rows_or_file: str | os.PathLike[str] | IO[bytes] | Iterable[Mapping[str, Any]],
+    *,
+    fmt: Format | None = None,
+    mode: ImportMode | str = ImportMode.ALL_OR_NOTHING,
+    loaded_by: str,
+    allowed_sources: frozenset[str] | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Validate and upsert complaints; flushes, never commits (the caller owns the transaction).
+
+    `rows_or_file` is a path, a binary stream (CSV or GeoJSON, see `fmt`; a path's suffix
+    decides when `fmt` is None) or an iterable of dicts with the CSV fields (lon/lat as
+    numbers or text). Raises `InvalidInput` (nothing written) when mode is all-or-nothing and
+    any row is bad, or when the file itself is unreadable. `allowed_sources` (None = any)
+    limits which institutions' complaints this load may create or change.
+    """
+    mode = ImportMode(mode)
+    if isinstance(rows_or_file, str | os.PathLike):
+        path = Path(rows_or_file)
+        with path.open("rb") as opened:
+            return import_complaints(
+                target,
+                opened,
+                fmt=fmt or ("geojson" if path.suffix.lower() in {".geojson", ".json"} else "csv"),
+                mode=mode,
+                loaded_by=loaded_by,
+                allowed_sources=allowed_sources,
+                progress=progress,
+            )
+    total: int | None = None
+    records: Iterator[Record]
+    if isinstance(rows_or_file, Mapping):
+        records = _mapping_records([rows_or_file])
+    elif isinstance(rows_or_file, io.IOBase) or hasattr(rows_or_file, "read"):
+        stream = rows_or_file
+        if fmt == "geojson":
+            records, total = _geojson_records(stream)  # type: ignore[arg-type]
+        elif fmt == "csv":
+            records = _csv_records(stream)  # type: ignore[arg-type]
+        else:
+            raise ValueError("fmt must be 'csv' or 'geojson' for a stream")
+    else:
+        records = _mapping_records(rows_or_file)
+
+    # A savepoint makes a rejection leave the caller's transaction exactly as it was, even
+    # when the rejection interrupts the COPY (which aborts the transaction on the server).
+    savepoint = target.begin_nested()
+    conn = _connection(target)
+    try:
+        # A bulk load is bounded by its input (the API caps uploads at 100 MB), not by the
+        # per-statement timeout that protects interactive queries: with it, the set-based
+        # insert of a large file (~70 s for a million rows) would be cut halfway.
+        conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+        conn.execute(_DROP_STAGE)
+        conn.execute(_CREATE_STAGE)
+        report = _run(conn, records, total, fmt, mode, loaded_by, progress, allowed_sources)
+        conn.execute(_DROP_STAGE)
+        conn.exec_driver_sql("SET LOCAL statement_timeout TO DEFAULT")
+        if isinstance(target, Session):
+            audit.record(
+                target,
+                "complaint.import",
+                "complaint",
+                detail={
+                    "rows": report.rows,
+                    "inserted": report.inserted,
+                    "updated": report.updated,
+                    "rejected": report.rejected,
+                },
+            )
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    return report
+
+
+def _run(
+    conn: Connection,
+    records: Iterator[Record],
+    total: int | None,
+    fmt: Format | None,
+    mode: ImportMode,
+    loaded_by: str,
+    progress: Progress | None,
+    allowed_sources: frozenset[str] | None = None,
+) -> ImportReport:
+    report = ImportReport()
+    problems = _stage(conn, records, report, total, progress, allowed_sources)
+    if progress:
+        progress("validando", report.rows, report.rows)
+    problems += _outside_comuna(conn, geojson=fmt == "geojson")
+    problems.sort(key=lambda p: p.get("row", 0))
+    bad_rows = {p.get("row") for p in problems}
+    report.rejected = len(bad_rows)
+    report.errors_total = len(problems)
+    report.errors = problems[:MAX_LISTED_ERRORS]
+    if report.rows == 0:
+        raise _file_error("El archivo no tiene filas de datos.")
+    if problems and mode is ImportMode.ALL_OR_NOTHING:
+        raise InvalidInput(
+            f"{report.rejected} de {report.rows} fila(s) tienen problemas; no se escribió "
+            "nada. Corríjalas o importe con mode=skip-invalid.",
+            errors=report.errors,
+            code="importacion_rechazada",
+            rows=report.rows,
+            rejected=report.rejected,
+            errors_omitted=report.errors_omitted,
+        )
+    conn.execute(_DROP_OUTSIDE)
+    if progress:
+        progress("guardando", 0, report.rows - report.rejected)
+    params = {"tolerance": COMUNA_TOLERANCE_M, "loaded_by": loaded_by}
+    conn.execute(_MARK_EXISTING)
+    report.inserted = conn.execute(_INSERT_NEW, params).rowcount
+    report.updated = conn.execute(_UPDATE_EXISTING, params).rowcount
+    report.unchanged = report.rows - report.rejected - report.inserted - report.updated
+    if progress:
+        progress("guardando", report.rows - report.rejected, report.rows - report.rejected)
+    return report
+
+
+def _stage(
+    conn: Connection,
+    records: Iterator[Record],
+    report: ImportReport,
+    total: int | None,
+    progress: Progress | None,
+    allowed_sources: frozenset[str] | None = None,
+) -> list[FieldProblem]:
+    """Parse and check every row, COPYing the good ones into the staging table."""
+    versions = category_versions(conn)
+    seen: dict[tuple[str, str], int] = {}
+    problems: list[FieldProblem] = []
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(_COPY_STAGE) as copy:
+        for row, index, values, row_problems in records:
+            report.rows += 1
+            if progress and report.rows % 5_000 == 0:
+                progress("leyendo", report.rows, total)
+            if values is not None:
+                try:
+                    complaint = ComplaintCreate.model_validate(values, strict=False)  # file text
+                except ValidationError as exc:
+                    row_problems = row_problems + _problems(exc, row, index)
+                    category = values.get("category")
+                    if isinstance(category, str) and category.strip() not in versions:
+                        row_problems.append(_unknown_category(category, row, index))
+                else:
+                    row_problems = row_problems + _semantic(complaint, row, index, versions, seen)
+                    if allowed_sources is not None and complaint.source not in allowed_sources:
+                        reason = "su clave solo carga denuncias de: " + ", ".join(
+                            sorted(allowed_sources)
+                        )
+                        row_problems.append(_problem(row, index, "source", reason))
+            if row_problems:
+                problems.extend(row_problems)
+                continue
+            copy.write_row(
+                (
+                    row,
+                    complaint.external_ref,
+                    complaint.source.value,
+                    complaint.category,
+                    complaint.occurred_at,
+                    complaint.lon,
+                    complaint.lat,
+                    complaint.precision.value,
+                    complaint.address,
+                )
+            )
+    if progress:
+        progress("leyendo", report.rows, report.rows)
+    conn.execute(text("ANALYZE complaint_stage"))
+    return problems
+
+
+def _unknown_category(category: str, row: int, index: int | None) -> FieldProblem:
+    reason = f"categoría desconocida {category!r} (ver GET /api/v1/categories)"
+    return _problem(row, index, "category", reason)
+
+
+def _semantic(
+    complaint: ComplaintCreate,
+    row: int,
+    index: int | None,
+    versions: dict[str, str],
+    seen: dict[tuple[str, str], int],
+) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    if complaint.category not in versions:
+        problems.append(_unknown_category(complaint.category, row, index))
+    key = (complaint.source.value, complaint.external_ref)
+    first = seen.setdefault(key, row)
+    if first != row:
+        problems.append(
+            _problem(
+                row,
+                index,
+                "external_ref",
+                f"external_ref repetido en el archivo para {key[0]}: ya aparece en la fila {first}",
+            )
+        )
+    return problems
+
+
+def _outside_comuna(conn: Connection, *, geojson: bool) -> list[FieldProblem]:
+    conn.execute(_RESOLVE_COMUNA, {"tolerance": COMUNA_TOLERANCE_M})
+    problems: list[FieldProblem] = []
+    for row, lon, lat, swapped_into in conn.execute(_OUTSIDE):
+        if swapped_into:
+            reason = (
+                f"latitud y longitud parecen invertidas: ({lat}, {lon}) cae dentro de la "
+                f"comuna {swapped_into}"
+            )
+        else:
+            reason = (
+                f"el punto ({lon}, {lat}) queda fuera de todas las comunas cargadas "
+                f"(tolerancia {COMUNA_TOLERANCE_M:g} m)"
+            )
+        where = ("geometry", row - 1) if geojson else ("lon,lat", None)
+        problems.append(_problem(row, where[1], where[0], reason))
+    return problems

@@ -1,0 +1,180 @@
+"""Complaint (denuncia) schemas: what institutions send, and what staff read back."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from geojson_pydantic import Feature, FeatureCollection, Point
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, ValidationInfo, field_validator
+
+from app.api.strict import FactDatetime, not_in_future
+from app.errors import FieldProblem
+from app.models import ComplaintSource, LocationPrecision
+
+SANTIAGO = ZoneInfo("America/Santiago")
+
+
+class ComplaintCreate(BaseModel):
+    """One complaint as an institution sends it (also one CSV row or GeoJSON feature).
+
+    Strict as a JSON body (`"lon": "-72.7"` is refused); an imported file's rows are text
+    and are validated with `strict=False`.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
+
+    external_ref: str = Field(
+        min_length=1,
+        max_length=100,
+        description="Número de caso de la institución; único por fuente.",
+        examples=["CAR-2025-000123"],
+    )
+    source: ComplaintSource = Field(description="Institución que informa la denuncia.")
+    category: str = Field(
+        min_length=1, max_length=10, description="Código del catálogo (`GET /categories`)."
+    )
+    occurred_at: FactDatetime = Field(
+        description=(
+            "Fecha y hora del hecho, ISO 8601. Sin desfase horario se interpreta como hora "
+            "de Chile continental (America/Santiago)."
+        ),
+        examples=["2025-06-01T21:30:00-04:00", "2025-06-01T21:30:00"],
+    )
+    lon: StrictFloat = Field(description="Longitud WGS 84 (grados).", examples=[-72.775])
+    lat: StrictFloat = Field(description="Latitud WGS 84 (grados).", examples=[-39.452])
+    precision: LocationPrecision = Field(
+        description="Precisión de la ubicación: exact, street, block o approximate."
+    )
+    address: str | None = Field(default=None, max_length=300, description="Dirección (texto).")
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware_and_past(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=SANTIAGO)
+        return not_in_future(value, what="la fecha del hecho")
+
+    @field_validator("lon")
+    @classmethod
+    def _lon_range(cls, value: float) -> float:
+        if not -180 <= value <= 180:
+            raise ValueError(f"longitud {value} fuera del rango [-180, 180]")
+        return value
+
+    @field_validator("lat")
+    @classmethod
+    def _lat_range(cls, value: float, info: ValidationInfo) -> float:
+        if not -90 <= value <= 90:
+            lon = info.data.get("lon")
+            hint = (
+                "; ¿latitud y longitud están invertidas?"
+                if lon is not None and math.isfinite(lon) and abs(lon) <= 90 and abs(value) <= 180
+                else ""
+            )
+            raise ValueError(f"latitud {value} fuera del rango [-90, 90]{hint}")
+        return value
+
+    @field_validator("address")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+
+class UnitRef(BaseModel):
+    code: str
+    name: str
+
+
+class ComplaintRead(BaseModel):
+    id: uuid.UUID
+    external_ref: str
+    source: ComplaintSource
+    category: str
+    taxonomy_version: str
+    occurred_at: datetime
+    received_at: datetime
+    lon: float
+    lat: float
+    precision: LocationPrecision
+    address: str | None
+    comuna: str = Field(description="Código CUT de la comuna que contiene el punto.")
+    barrio: UnitRef | None = Field(description="Asignado por punto en polígono en PostGIS.")
+    micro_barrio: UnitRef | None = Field(
+        description="Nulo cuando el barrio no se divide en micro-barrios (p. ej. zona rural)."
+    )
+    loaded_by: str
+
+
+class ImportReportRead(BaseModel):
+    """What an import did: every row is inserted, updated, unchanged or rejected."""
+
+    rows: int = Field(description="Filas de datos leídas.")
+    inserted: int
+    updated: int
+    unchanged: int = Field(description="Ya estaban con los mismos datos (mismo external_ref).")
+    rejected: int = Field(description="Filas inválidas (solo con mode=skip-invalid).")
+    errors: list[FieldProblemOut] = Field(
+        default_factory=list, description="Problemas por fila (máximo 1.000)."
+    )
+    errors_omitted: int = Field(default=0, description="Problemas no listados por el máximo.")
+
+
+class FieldProblemOut(BaseModel):
+    row: int | None = None
+    index: int | None = None
+    field: str
+    reason: str
+
+
+def problems_out(problems: list[FieldProblem]) -> list[FieldProblemOut]:
+    return [FieldProblemOut.model_validate(p) for p in problems]
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+class ComplaintProperties(BaseModel):
+    external_ref: str | None = Field(description="N° de caso; null para planificación.")
+    source: ComplaintSource
+    category: str
+    category_name: str
+    family: str
+    dmcs: bool
+    sensitive: bool
+    taxonomy_version: str
+    occurred_at: datetime
+    received_at: datetime
+    precision: LocationPrecision
+    address: str | None
+    comuna: str
+    barrio: str | None
+    micro_barrio: str | None
+
+
+class Link(BaseModel):
+    href: str
+    rel: Literal["next", "self"]
+    type: str = "application/geo+json"
+
+
+class ComplaintCollection(FeatureCollection[Feature[Point, ComplaintProperties]]):
+    numberReturned: int = Field(description="Features en esta página.")  # noqa: N815 (OGC name)
+    links: list[Link] = Field(description="`next` lleva a la página siguiente, si la hay.")
+
+
+GroupBy = Literal["barrio", "micro_barrio", "month", "category"]
+
+
+class ComplaintStats(BaseModel):
+    group_by: list[GroupBy]
+    total: int
+    groups: list[dict[str, str | int | None]] = Field(
+        description="Una fila por combinación con denuncias: claves de `group_by` y `count`."
+    )
+
+
+ImportReportRead.model_rebuild()

@@ -1,0 +1,448 @@
+"""Items of a collection: filters (bbox, datetime, properties, CQL2) and the streamed page.
+
+The page is assembled by PostgreSQL feature by feature (`json_build_object` +
+`ST_AsGeoJSON`). Pages of BATCH features or more are streamed from a server-side cursor,
+so a 10,000-feature page never sits in Python memory as objects; smaller pages are read in
+one plain fetch on the request's connection (`read_page`). CQL2 goes through pygeofilter's
+parser and its SQLAlchemy backend: expressions with bind parameters, never spliced text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from lark.exceptions import LarkError
+from pygeofilter.backends.sqlalchemy import to_filter
+from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
+from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
+from sqlalchemy import Connection, Engine, Float, Integer, Text, bindparam, cast, func, select
+from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.errors import BadRequest, FieldProblem, NotFound
+from app.geo import bbox as geo_bbox
+from app.geo.bbox import Bbox
+from app.geojson import feature
+from app.identity import access
+from app.identity.api_keys import Caller
+from app.models.base import SRID
+from app.ogc.collections import Collection
+
+MAX_LIMIT = 10_000
+DEFAULT_LIMIT = 10
+BATCH = 500
+
+
+def bad_parameter(field: str, reason: str) -> BadRequest:
+    problem: FieldProblem = {"field": field, "reason": reason, "location": "query"}
+    return BadRequest(f"Parámetro {field} no válido: {reason}", errors=[problem])
+
+
+def parse_bbox(raw: str | None) -> Bbox | None:
+    if raw is None:
+        return None
+    try:
+        return geo_bbox.parse_bbox(raw, allow_3d=True)
+    except geo_bbox.BboxError as exc:
+        raise bad_parameter("bbox", exc.reason) from None
+
+
+def _instant(text: str) -> datetime | None:
+    if text in ("", ".."):
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise bad_parameter("datetime", f"fecha {text!r} no es RFC 3339") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def parse_datetime(raw: str | None) -> tuple[datetime | None, datetime | None] | None:
+    """RFC 3339 instant or interval (`a/b`, `../b`, `a/..`) as (start, end)."""
+    if raw is None:
+        return None
+    if "/" in raw:
+        start_text, _, end_text = raw.partition("/")
+        start, end = _instant(start_text), _instant(end_text)
+        if start and end and start > end:
+            raise bad_parameter("datetime", "el inicio del intervalo es posterior al fin")
+        return start, end
+    instant = _instant(raw)
+    return instant, instant
+
+
+@dataclass
+class ItemsQuery:
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+    bbox: tuple[float, float, float, float] | None = None
+    datetime: tuple[datetime | None, datetime | None] | None = None
+    properties: dict[str, str] | None = None
+    cql: str | None = None
+    cql_lang: str = "cql2-text"
+
+
+def _coerce(collection: Collection, name: str, raw: str) -> Any:
+    queryable = next(q for q in collection.properties if q.name == name)
+    try:
+        if queryable.type == "integer":
+            return int(raw)
+        if queryable.type == "number":
+            return float(raw)
+        if queryable.type == "boolean":
+            return {"true": True, "false": False}[raw.lower()]
+    except (ValueError, KeyError):
+        raise bad_parameter(name, f"se esperaba un valor de tipo {queryable.type}") from None
+    return raw
+
+
+def _cql_filter(collection: Collection, columns: Any, text: str, lang: str) -> ColumnElement[Any]:
+    try:
+        if lang == "cql2-json":
+            import orjson
+
+            ast = parse_cql2_json(orjson.loads(text))
+        else:
+            ast = parse_cql2_text(text)
+    except (LarkError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise bad_parameter("filter", f"expresión {lang} no válida ({reason})") from None
+    mapping: dict[str, Any] = {q.name: columns[q.name] for q in collection.properties}
+    mapping["geometry"] = columns.geom
+    if collection.datetime_property:
+        mapping["datetime"] = columns.datetime
+    try:
+        return to_filter(ast, mapping, undefined_as_null=False)
+    except KeyError as exc:
+        names = ", ".join(sorted(mapping))
+        raise bad_parameter(
+            "filter", f"la propiedad {exc.args[0]!r} no existe; se puede filtrar por: {names}"
+        ) from None
+    except ArithmeticError as exc:  # pygeofilter folds literals: `1/0` fails right here
+        raise bad_parameter("filter", _evaluation_reason(exc)) from None
+    except (NotImplementedError, ValueError, TypeError) as exc:
+        raise bad_parameter("filter", f"operación no soportada ({exc})") from None
+
+
+# SQLSTATEs of class 22 (data exception) a filter's own values can raise, in Spanish
+_FILTER_FAILURES = {
+    "22012": "división por cero",
+    "22003": "número fuera de rango",
+    "22P02": "un valor no se puede convertir al tipo esperado",
+    "2201B": "expresión regular no válida",
+    "22007": "fecha u hora no válida",
+    "22008": "fecha u hora fuera de rango",
+}
+
+
+def _evaluation_reason(exc: BaseException) -> str:
+    if isinstance(exc, ZeroDivisionError):
+        what = "división por cero"
+    elif isinstance(exc, ArithmeticError):
+        what = "número fuera de rango"
+    else:
+        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", "") or ""
+        what = _FILTER_FAILURES.get(sqlstate, "el filtro compara valores de tipos incompatibles")
+    return f"el filtro no se puede evaluar: {what}"
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a page statement looks like, whatever the values: the key of the statement cache."""
+
+    bbox: bool = False
+    start: bool = False
+    end: bool = False
+    properties: tuple[str, ...] = ()
+    offset: bool = False
+    one: bool = False
+
+
+def _bind_values(
+    collection: Collection, query: ItemsQuery, one: str | None
+) -> tuple[_Shape, dict[str, Any]]:
+    """Validate the query's values and split them from its shape."""
+    values: dict[str, Any] = {}
+    start = end = None
+    if query.bbox is not None:
+        values.update(zip(("bbox_w", "bbox_s", "bbox_e", "bbox_n"), query.bbox, strict=True))
+    if query.datetime is not None:
+        if not collection.datetime_property:
+            raise bad_parameter("datetime", "esta colección no tiene dimensión temporal")
+        start, end = query.datetime
+        if start is not None:
+            values["dt_start"] = start
+        if end is not None:
+            values["dt_end"] = end
+    names = tuple(sorted(query.properties or {}))
+    for name in names:
+        values[f"prop_{name}"] = _coerce(collection, name, (query.properties or {})[name])
+    if one is not None:
+        values["item_id"] = one
+    else:
+        values["page_limit"] = query.limit + 1
+        if query.offset:
+            values["page_offset"] = query.offset
+    shape = _Shape(
+        bbox=query.bbox is not None,
+        start=start is not None,
+        end=end is not None,
+        properties=names,
+        offset=bool(query.offset) and one is None,
+        one=one is not None,
+    )
+    return shape, values
+
+
+def _conditions(
+    collection: Collection, sub: Any, shape: _Shape, cql: tuple[str, str] | None
+) -> list[ColumnElement[Any]]:
+    conditions: list[ColumnElement[Any]] = []
+    if shape.bbox:
+        envelope = func.ST_MakeEnvelope(
+            *(bindparam(name, type_=Float) for name in ("bbox_w", "bbox_s", "bbox_e", "bbox_n")),
+            SRID,
+        )
+        conditions.append(func.ST_Intersects(sub.c.geom, envelope))
+    if shape.start:
+        conditions.append(sub.c.datetime >= bindparam("dt_start"))
+    if shape.end:
+        conditions.append(sub.c.datetime <= bindparam("dt_end"))
+    for name in shape.properties:
+        conditions.append(sub.c[name] == bindparam(f"prop_{name}"))
+    if cql is not None:
+        conditions.append(_cql_filter(collection, sub.c, *cql))
+    return conditions
+
+
+def _build(
+    collection: Collection, who: Caller | None, shape: _Shape, cql: tuple[str, str] | None
+) -> Any:
+    def source(alias: str) -> Any:
+        return collection.scoped_source(who).subquery(alias)
+
+    sub = source("c")
+    conditions = _conditions(collection, sub, shape, cql)
+    if shape.one:
+        conditions.append(sub.c.id == bindparam("item_id"))
+    elif shape.offset:
+        # Skipped rows must not pay for their GeoJSON: pick the page's keys first (an index
+        # walk over the key), then build features for those keys only.
+        keys = (
+            select(sub.c.id)
+            .where(*conditions)
+            .order_by(sub.c.id)
+            .limit(bindparam("page_limit", type_=Integer))
+            .offset(bindparam("page_offset", type_=Integer))
+            .scalar_subquery()
+        )
+        sub = source("page")
+        conditions = [sub.c.id.in_(keys)]
+    props = {q.name: sub.c[q.name] for q in collection.properties}
+    if collection.datetime_property:
+        props[collection.datetime_property] = sub.c.datetime
+    geom = func.ST_ForcePolygonCCW(sub.c.geom) if collection.force_ccw else sub.c.geom
+    # Ordered by the key (the primary key for table-backed collections), so a page walks
+    # an index instead of sorting the whole match.
+    columns: list[Any] = [cast(feature(id_=sub.c.id, geom=geom, properties=props), Text)]
+    if collection.audited is not None:  # which rows of the page the audit event counts
+        columns += [sub.c.id, sub.c[collection.audited.flag]]
+    stmt = select(*columns).where(*conditions).order_by(sub.c.id)
+    if not shape.one:
+        stmt = stmt.limit(bindparam("page_limit", type_=Integer))
+    return stmt
+
+
+def _build_audited(
+    collection: Collection, who: Caller | None, shape: _Shape, cql: tuple[str, str] | None
+) -> Any:
+    """The audited rows' ids of a page, without building its features (for streamed pages,
+    whose rows arrive after the request's transaction has committed)."""
+    assert collection.audited is not None
+    sub = collection.scoped_source(who).subquery("c")
+    page = select(sub.c.id, sub.c[collection.audited.flag].label("flag"))
+    page = page.where(*_conditions(collection, sub, shape, cql)).order_by(sub.c.id)
+    page = page.limit(bindparam("page_limit", type_=Integer))
+    if shape.offset:
+        page = page.offset(bindparam("page_offset", type_=Integer))
+    keys = page.subquery("page")
+    return select(keys.c.id).where(keys.c.flag).order_by(keys.c.id)
+
+
+@lru_cache(maxsize=512)
+def _cached(collection: Collection, who: Caller | None, shape: _Shape) -> Any:
+    return _build(collection, who, shape, None)
+
+
+@lru_cache(maxsize=512)
+def _cached_audited(collection: Collection, who: Caller | None, shape: _Shape) -> Any:
+    return _build_audited(collection, who, shape, None)
+
+
+def build_items_statement(
+    collection: Collection, query: ItemsQuery, caller: Caller, *, one: str | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """The page statement (a feature's GeoJSON text per row) and its bind values.
+
+    Building the statement costs more than running a small page, so statements without a
+    CQL2 filter are built once per shape of query (which filters, not their values) and
+    reused; scoped collections keep one per scope (role, institution, unit), never less.
+    With an audited collection, each row also carries its id and audited flag.
+    """
+    shape, values = _bind_values(collection, query, one)
+    who = collection.scope_key(caller)
+    if query.cql:
+        return _build(collection, who, shape, (query.cql, query.cql_lang)), values
+    return _cached(collection, who, shape), values
+
+
+def _audit(
+    session: Session, collection: Collection, ids: list[Any], surface: str, **detail: Any
+) -> None:
+    if collection.audited is not None:
+        access.audit_read(
+            session, collection.audited, ids, surface=surface, collection=collection.id, **detail
+        )
+
+
+def _execute(
+    connection: Connection, statement: tuple[Any, dict[str, Any]], *, stream: bool, filtered: bool
+) -> Any:
+    stmt, values = statement
+    try:
+        if stream:
+            connection = connection.execution_options(stream_results=True, yield_per=BATCH)
+        return connection.execute(stmt, values)
+    except DBAPIError as exc:
+        raise _filter_failure(exc, filtered) from None
+
+
+def _filter_failure(exc: DBAPIError, filtered: bool) -> Exception:
+    """A user's CQL2 filter that PostgreSQL cannot evaluate (1/0, overflow, a bad cast or
+    regex: SQLSTATE class 22, or an operator on the wrong types, 42) is the request's fault:
+    400 naming `filter`. Without a filter the error is not reinterpreted: it is a bug."""
+    sqlstate = getattr(exc.orig, "sqlstate", "") or ""
+    if filtered and sqlstate.startswith(("22", "42")):
+        return bad_parameter("filter", _evaluation_reason(exc))
+    return exc
+
+
+def read_page(
+    session: Session, collection: Collection, query: ItemsQuery, caller: Caller
+) -> tuple[list[str], bool]:
+    """A page that fits in one fetch (limit < BATCH): its features and whether more match.
+
+    One plain statement on the request's own connection: no server-side cursor, no second
+    connection, so a small page costs little more than its SQL. Audited rows are recorded
+    in one event.
+    """
+    statement = build_items_statement(collection, query, caller)
+    connection = session.connection()
+    if query.cql:  # a savepoint: a filter that fails leaves the request's transaction usable
+        with connection.begin_nested():
+            rows = _execute(connection, statement, stream=False, filtered=True).all()
+    else:
+        rows = _execute(connection, statement, stream=False, filtered=False).all()
+    page = rows[: query.limit]
+    if collection.audited is not None:
+        _audit(session, collection, [row[1] for row in page if row[2]], "ogc.items")
+    return [row[0] for row in page], len(rows) > query.limit
+
+
+@dataclass
+class Page:
+    """A page being streamed: first rows already fetched (so errors surface as problems)."""
+
+    connection: Connection
+    result: Any
+    first: list[Any]
+    limit: int
+
+    def stream(self, head: bytes, footer: Callable[[int, bool], bytes]) -> Iterator[bytes]:
+        # One chunk per fetched batch, not per feature: each chunk costs a hop between the
+        # event loop and the worker thread.
+        count = 0
+        more = False
+        try:
+            yield head
+            batch = self.first
+            while batch:
+                take = batch[: self.limit - count]
+                more = len(take) < len(batch)
+                if take:
+                    chunk = ",".join(row[0] for row in take).encode()
+                    yield (b"," if count else b"") + chunk
+                    count += len(take)
+                if more:
+                    break
+                batch = self.result.fetchmany(BATCH)
+            yield footer(count, more)
+        finally:
+            self.result.close()
+            self.connection.close()
+
+
+def _audit_streamed(
+    session: Session, collection: Collection, query: ItemsQuery, caller: Caller
+) -> None:
+    """Record the audited rows of a page before it streams (in the request's transaction)."""
+    if collection.audited is None:
+        return
+    shape, values = _bind_values(collection, query, None)
+    values["page_limit"] = query.limit
+    who = collection.scope_key(caller)
+    if query.cql:
+        stmt = _build_audited(collection, who, shape, (query.cql, query.cql_lang))
+    else:
+        stmt = _cached_audited(collection, who, shape)
+    connection = session.connection()
+    if query.cql:  # a filter that fails here must leave the request's transaction usable
+        with connection.begin_nested():
+            ids = list(_execute(connection, (stmt, values), stream=False, filtered=True).scalars())
+    else:
+        ids = list(_execute(connection, (stmt, values), stream=False, filtered=False).scalars())
+    _audit(session, collection, ids, "ogc.items")
+
+
+def open_page(
+    engine: Engine, session: Session, collection: Collection, query: ItemsQuery, caller: Caller
+) -> Page:
+    """A page streamed from its own connection; its audit event goes in `session` first."""
+    _audit_streamed(session, collection, query, caller)
+    stmt = build_items_statement(collection, query, caller)
+    connection = engine.connect()
+    try:
+        result = _execute(connection, stmt, stream=True, filtered=bool(query.cql))
+        first = result.fetchmany(min(query.limit + 1, BATCH))
+    except DBAPIError as exc:  # a streamed filter fails on the first fetch
+        connection.close()
+        raise _filter_failure(exc, bool(query.cql)) from None
+    except BaseException:
+        connection.close()
+        raise
+    return Page(connection=connection, result=result, first=first, limit=query.limit)
+
+
+def read_item(session: Session, collection: Collection, feature_id: str, caller: Caller) -> str:
+    missing = NotFound(
+        f"La colección {collection.id} no tiene el elemento {feature_id!r}.",
+        code="elemento_no_encontrado",
+    )
+    stmt, values = build_items_statement(collection, ItemsQuery(), caller, one=feature_id)
+    try:
+        row = session.connection().execute(stmt, values).first()
+    except StatementError as exc:  # an id that cannot be a key of this collection (not a UUID)
+        sqlstate = getattr(exc.orig, "sqlstate", "") or ""
+        if isinstance(exc.orig, ValueError) or sqlstate.startswith("22"):
+            raise missing from None
+        raise
+    if row is None:
+        raise missing
+    if collection.audited is not None and row[2]:
+        _audit(session, collection, [row[1]], "ogc.item", object_id=row[1])
+    return str(row[0])

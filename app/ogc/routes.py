@@ -1,0 +1,328 @@
+"""OGC API - Features: Part 1 Core (GeoJSON, OpenAPI 3.0) and Part 3 CQL2 filtering."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy import Engine
+
+from app.api.deps import CallerDep, SessionDep
+from app.api.schemas import problem_responses
+from app.errors import NotAuthenticated, NotFound
+from app.geojson import GEOJSON_MEDIA_TYPE
+from app.identity.api_keys import Caller
+from app.ogc import items
+from app.ogc.collections import REGISTRY, Collection, territory_extent
+from app.territory.routes import GeoJSONResponse
+
+router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+]
+_HEAD = b'{"type":"FeatureCollection","features":['
+_RESERVED = {"limit", "offset", "bbox", "bbox-crs", "datetime", "filter", "filter-lang", "f", "crs"}
+
+CollectionId = Annotated[str, Path(description="Identificador de la colección.", max_length=64)]
+Limit = Annotated[
+    int,
+    Query(
+        ge=1, le=items.MAX_LIMIT, description=f"Elementos por página (máximo {items.MAX_LIMIT})."
+    ),
+]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Elementos a saltar (paginación).")]
+Bbox = Annotated[
+    str | None,
+    Query(
+        description="minlon,minlat,maxlon,maxlat en WGS 84 (CRS84).",
+        examples=["-72.8,-39.47,-72.75,-39.44"],
+    ),
+]
+Datetime = Annotated[
+    str | None, Query(description="Instante o intervalo RFC 3339 (`2024-01-01T00:00:00Z/..`).")
+]
+Filter = Annotated[
+    str | None,
+    Query(alias="filter", description="Filtro CQL2 (p. ej. `population > 2000`)."),
+]
+FilterLang = Annotated[
+    str,
+    Query(alias="filter-lang", pattern="^cql2-(text|json)$", description="cql2-text o cql2-json."),
+]
+
+
+def ogc_base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/ogc"
+
+
+async def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[Engine, Depends(_engine)]
+
+
+def readable_collection(collection_id: str, caller: Caller) -> Collection:
+    collection = REGISTRY.get(collection_id)
+    if collection is None:
+        raise NotFound(f"No existe la colección {collection_id!r}.", code="coleccion_no_encontrada")
+    if not collection.readable_by(caller.role):
+        if caller.is_public:
+            raise NotAuthenticated(f"La colección {collection_id} requiere una clave de acceso.")
+        raise NotFound(f"No existe la colección {collection_id!r}.", code="coleccion_no_encontrada")
+    return collection
+
+
+def _collection_doc(
+    base: str, collection: Collection, extent: list[float] | None
+) -> dict[str, Any]:
+    url = f"{base}/collections/{collection.id}"
+    doc: dict[str, Any] = {
+        "id": collection.id,
+        "title": collection.title,
+        "description": collection.description,
+        "keywords": list(collection.keywords),
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "links": [
+            {"rel": "self", "type": "application/json", "href": url},
+            {
+                "rel": "items",
+                "type": GEOJSON_MEDIA_TYPE,
+                "href": f"{url}/items",
+                "title": "Elementos",
+            },
+            {
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                "type": "application/schema+json",
+                "href": f"{url}/queryables",
+                "title": "Propiedades filtrables",
+            },
+            {
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                "type": "application/json",
+                "href": f"{url}/tiles",
+                "title": "Teselas vectoriales (MVT)",
+            },
+        ],
+    }
+    if extent is not None and None not in extent:
+        doc["extent"] = {"spatial": {"bbox": [extent], "crs": CRS84}}
+    if collection.datetime_property:
+        doc.setdefault("extent", {})["temporal"] = {"interval": [[None, None]]}
+    return doc
+
+
+def territory_bbox(engine: Engine) -> list[float] | None:
+    with engine.connect() as connection:
+        row = connection.execute(territory_extent()).one()
+    return None if row[0] is None else [round(float(v), 6) for v in row]
+
+
+@router.get("", operation_id="ogcLanding", response_model=dict[str, Any])
+def landing(request: Request) -> dict[str, Any]:
+    """Página de inicio OGC API - Features."""
+    base = ogc_base(request)
+    root = str(request.base_url).rstrip("/")
+    return {
+        "title": "Vigía — OGC API - Features",
+        "description": "Capas territoriales y de seguridad pública comunal de Vigía.",
+        "links": [
+            {"rel": "self", "type": "application/json", "href": base},
+            {
+                "rel": "service-desc",
+                "type": "application/vnd.oai.openapi+json;version=3.0",
+                "href": f"{root}/openapi.json",
+            },
+            {"rel": "service-doc", "type": "text/html", "href": f"{root}/docs"},
+            {"rel": "conformance", "type": "application/json", "href": f"{base}/conformance"},
+            {"rel": "data", "type": "application/json", "href": f"{base}/collections"},
+        ],
+    }
+
+
+@router.get("/conformance", operation_id="ogcConformance", response_model=dict[str, list[str]])
+def conformance() -> dict[str, list[str]]:
+    """Clases de conformidad implementadas."""
+    return {"conformsTo": CONFORMANCE}
+
+
+@router.get("/collections", operation_id="ogcCollections", response_model=dict[str, Any])
+def collections(request: Request, caller: CallerDep, engine: EngineDep) -> dict[str, Any]:
+    """Colecciones visibles para quien consulta."""
+    base = ogc_base(request)
+    extent = territory_bbox(engine)
+    return {
+        "links": [{"rel": "self", "type": "application/json", "href": f"{base}/collections"}],
+        "collections": [
+            _collection_doc(base, c, extent)
+            for c in REGISTRY.values()
+            if c.readable_by(caller.role)
+        ],
+    }
+
+
+@router.get(
+    "/collections/{collection_id}",
+    operation_id="ogcCollection",
+    response_model=dict[str, Any],
+    responses=problem_responses(401, 404),
+)
+def collection(
+    request: Request, collection_id: CollectionId, caller: CallerDep, engine: EngineDep
+) -> dict[str, Any]:
+    """Descripción de una colección."""
+    return _collection_doc(
+        ogc_base(request), readable_collection(collection_id, caller), territory_bbox(engine)
+    )
+
+
+@router.get(
+    "/collections/{collection_id}/queryables",
+    operation_id="ogcQueryables",
+    response_model=dict[str, Any],
+    responses=problem_responses(401, 404),
+)
+def queryables(request: Request, collection_id: CollectionId, caller: CallerDep) -> JSONResponse:
+    """Propiedades por las que se puede filtrar (JSON Schema)."""
+    c = readable_collection(collection_id, caller)
+    properties: dict[str, Any] = {
+        "geometry": {"$ref": f"https://geojson.org/schema/{c.geometry_type}.json"}
+    }
+    if c.datetime_property:
+        properties["datetime"] = {"type": "string", "format": "date-time"}
+    properties.update({q.name: q.json_schema() for q in c.properties})
+    body = {
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": f"{ogc_base(request)}/collections/{c.id}/queryables",
+        "type": "object",
+        "title": c.title,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    return JSONResponse(body, media_type="application/schema+json")
+
+
+def _link(request: Request, offset: int, limit: int) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]
+    params += [("limit", str(limit)), ("offset", str(offset))]
+    return f"{str(request.url).split('?')[0]}?{urlencode(params)}"
+
+
+@router.get(
+    "/collections/{collection_id}/items",
+    operation_id="ogcItems",
+    response_class=GeoJSONResponse,
+    response_model=dict[str, Any],
+    responses=problem_responses(400, 401, 404, 422),
+)
+def list_items(
+    request: Request,
+    collection_id: CollectionId,
+    caller: CallerDep,
+    session: SessionDep,
+    engine: EngineDep,
+    limit: Limit = items.DEFAULT_LIMIT,
+    offset: Offset = 0,
+    bbox: Bbox = None,
+    datetime: Datetime = None,
+    cql: Filter = None,
+    filter_lang: FilterLang = "cql2-text",
+) -> Response:
+    """Elementos de la colección como FeatureCollection GeoJSON, paginados."""
+    c = readable_collection(collection_id, caller)
+    known = {q.name for q in c.properties}
+    extra = {k: v for k, v in request.query_params.items() if k not in _RESERVED}
+    unknown = sorted(set(extra) - known)
+    if unknown:
+        raise items.bad_parameter(
+            unknown[0], f"parámetro desconocido; propiedades filtrables: {', '.join(sorted(known))}"
+        )
+    query = items.ItemsQuery(
+        limit=limit,
+        offset=offset,
+        bbox=items.parse_bbox(bbox),
+        datetime=items.parse_datetime(datetime),
+        properties=extra,
+        cql=cql,
+        cql_lang=filter_lang,
+    )
+    self_url = str(request.url)
+
+    def footer(returned: int, more: bool) -> bytes:
+        links = [
+            {"rel": "self", "type": GEOJSON_MEDIA_TYPE, "href": self_url},
+            {
+                "rel": "collection",
+                "type": "application/json",
+                "href": f"{ogc_base(request)}/collections/{c.id}",
+            },
+        ]
+        if more:
+            links.append(
+                {
+                    "rel": "next",
+                    "type": GEOJSON_MEDIA_TYPE,
+                    "href": _link(request, offset + limit, limit),
+                }
+            )
+        if offset > 0:
+            links.append(
+                {
+                    "rel": "prev",
+                    "type": GEOJSON_MEDIA_TYPE,
+                    "href": _link(request, max(offset - limit, 0), limit),
+                }
+            )
+        tail = {"numberReturned": returned, "links": links}
+        return b"]," + orjson.dumps(tail)[1:]
+
+    if limit < items.BATCH:  # one fetch on the request's own connection, no cursor
+        features, more = items.read_page(session, c, query, caller)
+        body = b"".join((_HEAD, ",".join(features).encode(), footer(len(features), more)))
+        return GeoJSONResponse(body)
+    page = items.open_page(engine, session, c, query, caller)
+    return StreamingResponse(page.stream(_HEAD, footer), media_type=GEOJSON_MEDIA_TYPE)
+
+
+@router.get(
+    "/collections/{collection_id}/items/{feature_id}",
+    operation_id="ogcItem",
+    response_class=GeoJSONResponse,
+    response_model=dict[str, Any],
+    responses=problem_responses(401, 404),
+)
+def get_item(
+    request: Request,
+    collection_id: CollectionId,
+    feature_id: Annotated[str, Path(max_length=100, description="Identificador del elemento.")],
+    caller: CallerDep,
+    session: SessionDep,
+) -> GeoJSONResponse:
+    """Un elemento como Feature GeoJSON."""
+    c = readable_collection(collection_id, caller)
+    text = items.read_item(session, c, feature_id, caller)
+    body = orjson.loads(text)
+    base = f"{ogc_base(request)}/collections/{c.id}"
+    body["links"] = [
+        {"rel": "self", "type": GEOJSON_MEDIA_TYPE, "href": f"{base}/items/{feature_id}"},
+        {"rel": "collection", "type": "application/json", "href": base},
+    ]
+    return GeoJSONResponse(orjson.dumps(body))

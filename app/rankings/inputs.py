@@ -1,0 +1,202 @@
+"""The ranking's input table, from ONE set-based aggregation per level and period.
+
+For every unit of the comuna: its complaint counts of the current and previous periods
+(`COUNT(*) FILTER (...)` over one index range scan per unit), plus the rows of the risk
+factors open at the end of the period and the external variables the profile weights.
+Identifiers in the SQL come from a fixed allow-list (`_UNITS`); every value is a bind
+parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+import pandas as pd
+import shapely
+from sqlalchemy import TextClause, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+from sqlalchemy.types import String
+
+from app.complaints.schemas import SANTIAGO
+from app.db import use_custom_plans
+from app.models import ExternalVariable
+from app.scoring import DRUG_CONSUMPTION_CODES, DRUG_TRAFFICKING_CODES, Period, ScoringProfile
+from app.scoring.errors import ScoringInputError, problem
+from app.scoring.inputs import COUNT_COLUMNS, EXTERNAL_PREFIX, risk_factor_load
+
+# level -> (unit table, complaint / report column): the only identifiers that reach SQL
+_UNITS = {
+    "barrio": ("barrio", "barrio_id"),
+    "micro_barrio": ("micro_barrio", "micro_barrio_id"),
+}
+
+_AGGREGATE = """
+SELECT u.code, u.id, u.name, u.population, u.population_estimated,
+       count(*) FILTER (WHERE c.occurred_at >= :start AND k.dmcs) AS dmcs_count,
+       count(*) FILTER (WHERE c.occurred_at < :start AND k.dmcs) AS dmcs_count_prev,
+       count(*) FILTER (WHERE c.occurred_at >= :start
+                          AND c.category_code = ANY(:trafficking)) AS drug_trafficking_count,
+       count(*) FILTER (WHERE c.occurred_at >= :start
+                          AND c.category_code = ANY(:consumption)) AS drug_consumption_count,
+       count(*) FILTER (WHERE c.occurred_at >= :start AND k.violent) AS violent_count,
+       count(*) FILTER (WHERE c.occurred_at >= :start) AS total_count
+  FROM {units} u
+  LEFT JOIN complaint c
+         ON c.{column} = u.id AND c.occurred_at >= :previous_start AND c.occurred_at < :end
+  LEFT JOIN crime_category k ON k.code = c.category_code
+ WHERE u.comuna_code = :comuna
+ GROUP BY u.id
+ ORDER BY u.code
+"""
+
+# Open at the end of the period: received before it, not discarded, not resolved before it.
+_OPEN_FACTORS = """
+SELECT u.code AS unit, t.code AS type_code, r.severity,
+       floor(extract(epoch FROM (:end - r.received_at)) / 86400)::int AS days_open,
+       t.expected_days
+  FROM risk_factor_report r
+  JOIN risk_factor_type t ON t.id = r.type_id
+  JOIN {units} u ON u.id = r.{column}
+ WHERE r.comuna_code = :comuna
+   AND r.received_at < :end
+   AND r.status NOT IN ('descartado', 'duplicado')
+   AND NOT (r.status = 'resuelto' AND r.resolved_at IS NOT NULL AND r.resolved_at < :end)
+ ORDER BY u.code, r.received_at, r.id
+"""
+
+_GEOMETRY = """
+SELECT u.code, ST_AsBinary(u.geom) AS wkb FROM {units} u WHERE u.comuna_code = :comuna
+"""
+
+
+def _statement(template: str, level: str) -> TextClause:
+    units, column = _UNITS[level]
+    return text(template.format(units=units, column=column))
+
+
+def aggregation_statement(level: str) -> TextClause:
+    """The aggregate SQL of a level (also run bare by bench/rankings.py)."""
+    return _statement(_AGGREGATE, level).bindparams(
+        bindparam("trafficking", type_=ARRAY(String)),
+        bindparam("consumption", type_=ARRAY(String)),
+    )
+
+
+def boundaries(period: Period) -> dict[str, datetime]:
+    """Half-open period limits as instants: calendar days in Chile (America/Santiago)."""
+
+    def instant(day: date) -> datetime:
+        return datetime.combine(day, time.min, tzinfo=SANTIAGO)
+
+    return {
+        "previous_start": instant(period.previous().start),
+        "start": instant(period.start),
+        "end": instant(period.end),
+    }
+
+
+def aggregation_params(comuna: str, period: Period) -> dict[str, Any]:
+    return {
+        "comuna": comuna,
+        "trafficking": list(DRUG_TRAFFICKING_CODES),
+        "consumption": list(DRUG_CONSUMPTION_CODES),
+        **boundaries(period),
+    }
+
+
+@dataclass(frozen=True)
+class AggregatedInputs:
+    """The contract table for `UnitInputs.build`, and what the outputs need about units."""
+
+    table: pd.DataFrame  # indexed by unit code, REQUIRED_COLUMNS + ext_<name>
+    units: pd.DataFrame  # id, name, population, population_estimated by code
+    factors: pd.DataFrame  # open risk factors used in risk_factor_load
+    ignored_factor_types: list[str]  # types the profile gives no weight to
+
+
+def aggregate(
+    session: Session, *, level: str, comuna: str, period: Period, profile: ScoringProfile
+) -> AggregatedInputs:
+    params = aggregation_params(comuna, period)
+    use_custom_plans(session.connection())  # planned for this comuna and period
+    rows = session.execute(aggregation_statement(level), params).mappings().all()
+    if not rows:
+        raise ScoringInputError(
+            f"la comuna {comuna} no tiene unidades de nivel {level} cargadas",
+            errors=[problem("level", "no hay unidades de este nivel en la comuna")],
+        )
+    frame = pd.DataFrame([dict(r) for r in rows]).set_index("code")
+    frame.index = frame.index.map(str)
+    units = frame[["id", "name", "population", "population_estimated"]]
+    table = frame[["population", *COUNT_COLUMNS]].astype(float)
+    table["population"] = frame["population"].astype("Float64").astype(float)
+
+    factors = pd.DataFrame(
+        session.execute(_statement(_OPEN_FACTORS, level), {"comuna": comuna, "end": params["end"]})
+        .mappings()
+        .all(),
+        columns=["unit", "type_code", "severity", "days_open", "expected_days"],
+    )
+    weighted = factors["type_code"].isin(list(profile.risk_factor_weights))
+    ignored = sorted(set(factors.loc[~weighted, "type_code"]))
+    factors = factors[weighted].reset_index(drop=True)
+    table["risk_factor_load"] = risk_factor_load(
+        factors, profile.risk_factor_weights, units=list(table.index)
+    ).reindex(table.index)
+    for name, values in external_columns(session, level, comuna, profile, table.index).items():
+        table[name] = values
+    table.index.name = "unit"
+    return AggregatedInputs(table=table, units=units, factors=factors, ignored_factor_types=ignored)
+
+
+def external_columns(
+    session: Session, level: str, comuna: str, profile: ScoringProfile, codes: pd.Index
+) -> dict[str, pd.Series]:
+    """The ext_<name> columns the profile weights, complete for every unit or an error."""
+    wanted = sorted(
+        name.removeprefix(EXTERNAL_PREFIX)
+        for name in profile.weights
+        if name.startswith(EXTERNAL_PREFIX)
+    )
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(ExternalVariable.name, ExternalVariable.unit_code, ExternalVariable.value).where(
+            ExternalVariable.comuna_code == comuna,
+            ExternalVariable.level == level,
+            ExternalVariable.name.in_(wanted),
+        )
+    ).all()
+    columns: dict[str, pd.Series] = {}
+    problems = []
+    for name in wanted:
+        values = pd.Series(
+            {code: value for n, code, value in rows if n == name}, dtype=float
+        ).reindex(codes)
+        problems += [
+            problem(
+                f"{EXTERNAL_PREFIX}{name}",
+                "falta el valor de la variable externa para esta unidad "
+                "(cárguela con `vigia rankings load-external`)",
+                code=str(code),
+            )
+            for code in codes[values.isna().to_numpy()]
+        ]
+        columns[f"{EXTERNAL_PREFIX}{name}"] = values
+    if problems:
+        raise ScoringInputError(
+            "el perfil pondera variables externas que no están cargadas para todas las unidades",
+            errors=problems,
+        )
+    return columns
+
+
+def unit_geometry(session: Session, *, level: str, comuna: str) -> pd.Series:
+    """Unit polygons (shapely) by code, for the contiguity weights of Gi*."""
+    rows = session.execute(_statement(_GEOMETRY, level), {"comuna": comuna}).all()
+    return pd.Series(
+        {str(code): shapely.from_wkb(bytes(wkb)) for code, wkb in rows}, dtype=object
+    ).sort_index()

@@ -1,0 +1,160 @@
+"""Ranking schemas: the request that computes one, the snapshot read back, profiles."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+
+from app.api.strict import PlausibleDate
+
+Level = Literal["barrio", "micro_barrio"]
+
+
+class RankingCreate(BaseModel):
+    """What to rank: level, comuna, period and profile (everything but the level optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    level: Level = Field(description="barrio o micro_barrio.")
+    comuna: str | None = Field(
+        default=None,
+        pattern=r"^\d{5}$",
+        description="Código CUT; opcional si hay una sola comuna cargada.",
+        examples=["14103"],
+    )
+    period_end: PlausibleDate | None = Field(
+        default=None,
+        description=(
+            "Último día incluido del período (AAAA-MM-DD). Por defecto, el último día del "
+            "último mes completo en hora de Chile."
+        ),
+        examples=["2026-10-31"],
+    )
+    months: StrictInt = Field(default=12, ge=1, le=60, description="Meses del período (1-60).")
+    profile: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Perfil de pesos; por defecto vigia-barrio o vigia-micro-barrio.",
+    )
+    profile_version: StrictInt | None = Field(
+        default=None, ge=1, description="Versión del perfil; por defecto, la última."
+    )
+
+
+class ProfileRef(BaseModel):
+    name: str
+    version: int
+    weights: dict[str, float]
+
+
+class PeriodRead(BaseModel):
+    start: date = Field(description="Primer día incluido.")
+    end: date = Field(description="Último día incluido.")
+
+
+class RankingUnitRead(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    code: str
+    name: str
+    rank: int = Field(description="1 = más crítico.")
+    score: float = Field(description="Índice 0-100: suma de las contribuciones.")
+    class_: str = Field(alias="class", description="crítico, alto, medio o bajo.")
+    raw: dict[str, float | None] = Field(description="Valor de cada variable, en su unidad.")
+    normalised: dict[str, float | None] = Field(description="Cada variable llevada a [0, 1].")
+    contributions: dict[str, float | None] = Field(
+        description=(
+            "Puntos que aporta cada variable al índice (100 · peso · normalizado / Σ pesos)."
+        )
+    )
+    top_variables: list[str] = Field(description="Las variables que más aportan.")
+    population: int | None
+    population_estimated: bool
+
+
+class RankingRead(BaseModel):
+    """A stored ranking: cite its id; recompute it with POST /rankings/{id}/recompute."""
+
+    id: uuid.UUID
+    level: Level
+    comuna: str
+    profile: ProfileRef
+    period: PeriodRead
+    input_fingerprint: str = Field(description="SHA-256 de entradas, perfil, período y método.")
+    result_fingerprint: str = Field(description="SHA-256 de los números publicados.")
+    computed_at: datetime
+    units: list[RankingUnitRead]
+
+
+class FingerprintCheck(BaseModel):
+    stored: str
+    recomputed: str
+    matches: bool
+
+
+class Difference(BaseModel):
+    unit: str
+    field: str
+    stored: object | None
+    recomputed: object | None
+
+
+class CurrentData(BaseModel):
+    input_fingerprint: str = Field(description="Huella de las entradas con los datos de hoy.")
+    matches: bool = Field(
+        description="false si llegaron denuncias o factores tardíos para ese período."
+    )
+
+
+class VerificationRead(BaseModel):
+    """Recomputed from the stored inputs: do fingerprints and every number match?"""
+
+    id: uuid.UUID
+    matches: bool = Field(description="true si huellas y todos los números coinciden.")
+    input_fingerprint: FingerprintCheck
+    result_fingerprint: FingerprintCheck
+    differences: list[Difference] = Field(description="Primeras diferencias, si las hay.")
+    software: dict[str, dict[str, str]] = Field(
+        description="Versiones de las bibliotecas al calcular (`stored`) y ahora (`current`)."
+    )
+    current_data: CurrentData
+
+
+class ProfileCreate(BaseModel):
+    """A new version of a named profile (or version 1 of a new name).
+
+    Fields left out are copied from the latest version, so a revision can send only weights.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$", examples=["vigia-micro-barrio"])
+    weights: dict[str, StrictFloat] = Field(
+        min_length=1,
+        description="Peso >= 0 por variable (dmcs_rate, ..., hotspot, ext_<nombre>).",
+    )
+    normalisation: Literal["min_max", "percentil"] | None = None
+    classifier: Literal["fisher_jenks", "cuantiles"] | None = None
+    inverted: list[str] | None = Field(
+        default=None, description="Variables en que un valor más bajo es peor."
+    )
+    risk_factor_weights: dict[str, StrictFloat] | None = Field(
+        default=None, description="Peso por tipo de factor de riesgo."
+    )
+    description: str = Field(default="", max_length=2000, description="Por qué este cambio.")
+
+
+class ProfileRead(BaseModel):
+    name: str
+    version: int
+    weights: dict[str, float]
+    normalisation: str
+    classifier: str
+    inverted: list[str]
+    risk_factor_weights: dict[str, float]
+    description: str
+    created_at: datetime
+    created_by: str

@@ -1,0 +1,124 @@
+"""One entry point for the CLI and the API: build, render and store a report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import anchor as audit_anchor
+from app.audit import trail as audit
+from app.errors import InvalidInput
+from app.models import Comuna, GeneratedReport, ReportFormat, ReportKind
+from app.privacy.public_report import build_public_progress
+from app.reports import render, store
+from app.reports.bulletin import Bulletin, build_bulletin
+from app.reports.period import parse_month, parse_year, year_period, year_to_date
+from app.reports.progress import build_progress
+
+Step = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def only_comuna(session: Session, comuna: str | None) -> str:
+    """The comuna asked for, or the only one loaded."""
+    codes = list(session.scalars(select(Comuna.code).order_by(Comuna.code)))
+    if comuna is not None:
+        if comuna not in codes:
+            raise InvalidInput(
+                f"La comuna {comuna} no está cargada.",
+                errors=[{"field": "comuna", "reason": "no está cargada"}],
+            )
+        return comuna
+    if len(codes) != 1:
+        raise InvalidInput(
+            "Indique la comuna: hay varias (o ninguna) cargadas.",
+            errors=[{"field": "comuna", "reason": "obligatoria con más de una comuna"}],
+        )
+    return codes[0]
+
+
+def generate(
+    session: Session,
+    *,
+    kind: ReportKind,
+    period: str,
+    fmt: ReportFormat,
+    created_by: str,
+    comuna: str | None = None,
+    as_of: datetime | None = None,
+    step: Step = _quiet,
+    location: str = "body",
+) -> GeneratedReport:
+    """`period` is AAAA-MM for a bulletin or an SPD progress report (year to date through
+    that month), AAAA for the annual report. `as_of` (default now) is the data cutoff.
+    """
+    now = datetime.now(UTC)
+    as_of = as_of or now
+    code = only_comuna(session, comuna)
+    step("consultando datos")
+    if kind == ReportKind.BULLETIN:
+        month = parse_month(period, now=now, field="period", location=location)
+        bulletin = build_bulletin(session, code, month, as_of=as_of)
+        _print_anchor(session, bulletin, now)
+        html = render.bulletin_html(bulletin, step)
+        key = month.key
+    elif kind == ReportKind.SPD:
+        month = parse_month(period, now=now, field="period", location=location)
+        progress = build_progress(session, kind, code, year_to_date(month), as_of=as_of)
+        html = render.progress_html(progress, step)
+        key = month.key
+    else:
+        year = parse_year(period, now=now, field="period", location=location)
+        progress = build_progress(session, kind, code, year_period(year), as_of=as_of)
+        html = render.progress_html(progress, step)
+        key = str(year)
+    content = render.html_to_pdf(html, step) if fmt == ReportFormat.PDF else html.encode()
+    step("guardando")
+    return store.save(
+        session,
+        comuna=code,
+        kind=kind,
+        period=key,
+        fmt=fmt,
+        content=content,
+        as_of=as_of,
+        created_by=created_by,
+    )
+
+
+def _print_anchor(session: Session, bulletin: Bulletin, now: datetime) -> None:
+    """A new anchor when this process holds the anchor key, else the newest stored one."""
+    made, bulletin.audit_problem = audit.anchor_if_configured(session)
+    anchor = made or audit_anchor.latest(session, until=now)
+    bulletin.audit_anchor = anchor.line if anchor else None
+
+
+def public_annual(
+    session: Session,
+    *,
+    year: str,
+    fmt: ReportFormat,
+    comuna: str | None = None,
+    as_of: datetime | None = None,
+    step: Step = _quiet,
+    location: str = "body",
+) -> tuple[str, bytes]:
+    """The public cuenta pública (file name and content). Not stored: generated_report
+    keeps staff versions; this one is derived from the same data and cutoff, and anyone
+    with `as_of` can render it again.
+    """
+    now = datetime.now(UTC)
+    as_of = as_of or now
+    code = only_comuna(session, comuna)
+    step("consultando datos")
+    period = year_period(parse_year(year, now=now, field="year", location=location))
+    progress = build_public_progress(session, ReportKind.ANNUAL, code, period, as_of=as_of)
+    html = render.progress_html(progress, step)
+    content = render.html_to_pdf(html, step) if fmt == ReportFormat.PDF else html.encode()
+    return f"cuenta-publica-{code}-{period.first.year}-publica.{fmt.value}", content

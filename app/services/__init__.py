@@ -1,1 +1,0 @@
-"""Domain services: query building and writes. They flush, never commit."""

@@ -1,0 +1,111 @@
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse, Response
+
+from app.api.deps import SessionDep
+from app.api.schemas import problem_responses
+from app.geojson import GEOJSON_MEDIA_TYPE
+from app.territory import service as territory
+from app.territory.schemas import (
+    BarrioCollection,
+    BarrioFeature,
+    LocationRead,
+    MicroBarrioCollection,
+    UnitRef,
+)
+
+router = APIRouter(tags=["territorio"])
+
+ComunaFilter = Annotated[
+    str | None,
+    Query(
+        pattern=r"^\d{5}$",
+        description="Código CUT de la comuna (p. ej. 14103).",
+        examples=["14103"],
+    ),
+]
+BarrioCode = Annotated[
+    str,
+    Path(max_length=40, description="Código del barrio (p. ej. B01001).", examples=["B01001"]),
+]
+Longitude = Annotated[
+    float, Query(ge=-180, le=180, allow_inf_nan=False, description="Longitud WGS 84 (grados).")
+]
+Latitude = Annotated[
+    float, Query(ge=-90, le=90, allow_inf_nan=False, description="Latitud WGS 84 (grados).")
+]
+
+
+class GeoJSONResponse(JSONResponse):
+    """GeoJSON already serialised by PostGIS: the text goes out untouched."""
+
+    media_type = GEOJSON_MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        if isinstance(content, str):
+            return content.encode()
+        if isinstance(content, bytes):
+            return content
+        return super().render(content)
+
+
+@router.get(
+    "/barrios",
+    operation_id="listBarrios",
+    response_model=BarrioCollection,
+    response_class=GeoJSONResponse,
+    responses=problem_responses(422),
+)
+def list_barrios(session: SessionDep, comuna: ComunaFilter = None) -> Response:
+    """Barrios como FeatureCollection GeoJSON (RFC 7946)."""
+    return GeoJSONResponse(territory.barrios_geojson(session, comuna=comuna))
+
+
+@router.get(
+    "/barrios/{code}",
+    operation_id="getBarrio",
+    response_model=BarrioFeature,
+    response_class=GeoJSONResponse,
+    responses=problem_responses(404, 422),
+)
+def get_barrio(session: SessionDep, code: BarrioCode, comuna: ComunaFilter = None) -> Response:
+    """Un barrio como Feature GeoJSON."""
+    return GeoJSONResponse(territory.barrio_feature(session, code, comuna=comuna))
+
+
+@router.get(
+    "/micro-barrios",
+    operation_id="listMicroBarrios",
+    response_model=MicroBarrioCollection,
+    response_class=GeoJSONResponse,
+    responses=problem_responses(422),
+)
+def list_micro_barrios(
+    session: SessionDep,
+    comuna: ComunaFilter = None,
+    barrio: Annotated[
+        str | None, Query(max_length=40, description="Solo los de este barrio.")
+    ] = None,
+) -> Response:
+    """Micro-barrios como FeatureCollection GeoJSON (RFC 7946)."""
+    return GeoJSONResponse(territory.micro_barrios_geojson(session, comuna=comuna, barrio=barrio))
+
+
+@router.get(
+    "/locate",
+    operation_id="locatePoint",
+    response_model=LocationRead,
+    responses=problem_responses(404, 422),
+)
+def locate(session: SessionDep, lon: Longitude, lat: Latitude) -> LocationRead:
+    """Barrio y micro-barrio que contienen un punto (404 si queda fuera de la comuna)."""
+    found = territory.locate(session, lon, lat)
+    return LocationRead(
+        lon=lon,
+        lat=lat,
+        comuna=UnitRef(**found.comuna),
+        barrio=UnitRef(**found.barrio),
+        micro_barrio=UnitRef(**found.micro_barrio) if found.micro_barrio else None,
+        on_boundary=found.on_boundary,
+    )

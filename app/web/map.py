@@ -1,0 +1,63 @@
+"""The planners' web map: a static page plus Leaflet, vendored from the npm registry.
+
+The libraries are copied into `app/static/vendor/` by `scripts/bootstrap.sh` (from
+`web/package-lock.json`), never fetched from a CDN: the map must work on a municipal
+network with no internet.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from app.scoring import VARIABLES
+from app.settings import BasemapSettings
+from app.web.schemas import BasemapRead, MapConfigRead, VariableRead
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+VENDOR_DIR = STATIC_DIR / "vendor"
+INDEX_FILE = STATIC_DIR / "index.html"
+DOCS_FILE = STATIC_DIR / "docs.html"
+# What index.html loads from vendor/ (the bootstrap copies exactly these, plus Leaflet's images).
+VENDOR_FILES = (
+    "leaflet/leaflet.css",
+    "leaflet/leaflet.js",
+    "leaflet.markercluster/MarkerCluster.css",
+    "leaflet.markercluster/leaflet.markercluster.js",
+)
+
+
+def missing_vendor_files() -> list[str]:
+    return [name for name in VENDOR_FILES if not (VENDOR_DIR / name).is_file()]
+
+
+def setup_needed_page(missing: list[str]) -> str:
+    """A plain Spanish page telling the operator how to install the map's libraries."""
+    items = "".join(f"<li><code>app/static/vendor/{escape(m)}</code></li>" for m in missing)
+    return f"""<!doctype html>
+<html lang="es"><head><meta charset="utf-8"><title>Vigía · falta preparar el mapa</title>
+<link rel="stylesheet" href="/static/paginas.css"></head>
+<body class="aviso">
+<h1>El mapa todavía no está instalado</h1>
+<p>Faltan las bibliotecas del mapa (Leaflet), que Vigía sirve desde el propio servidor:</p>
+<ul>{items}</ul>
+<p>Ejecute la preparación desde la raíz del repositorio y vuelva a cargar esta página:</p>
+<pre>scripts/bootstrap.sh</pre>
+<p>(la corre también <code>make run</code>; necesita <code>npm</code> y acceso al registro npm).
+La API sigue disponible en <a href="/docs">/docs</a>.</p>
+</body></html>
+"""
+
+
+def map_config(basemap: BasemapSettings) -> MapConfigRead:
+    return MapConfigRead(
+        basemap=(
+            BasemapRead(url=basemap.url, attribution=basemap.attribution, max_zoom=basemap.max_zoom)
+            if basemap.url
+            else None
+        ),
+        variables={
+            name: VariableRead(label=v.label, unit=v.unit, description=v.description)
+            for name, v in VARIABLES.items()
+        },
+    )
