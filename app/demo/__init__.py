@@ -1,0 +1,3 @@
+"""Synthetic demonstration data (complaints, risk factors), always marked `demo`, and
+`vigia demo-data`.
+"""

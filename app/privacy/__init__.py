@@ -1,6 +1,9 @@
-"""Privacy rules for public outputs: small-cell suppression over the linked public tables,
-the interval audit (LP, HiGHS) that proves no hidden cell is pinned, and the output scanner.
+"""Everything the public sees, and the rules it passes through (DOMAIN.md's "Privacy rules").
 
-Pure code (no FastAPI, no database) except `runner`, which fetches the live outputs:
-DOMAIN.md's "Privacy rules" as functions.
+Public surfaces: `public_stats` (stats API), `public_page` (`/estadisticas` and its CSV),
+`public_rankings`, `public_report` (the cuenta pública), `public_risk_factors` (what the
+community sees of a factor), their `routes`. Rules, pure (no FastAPI, no database):
+`suppression` (small cells and complementary suppression over `linked_tables`),
+`interval_audit` (LP, HiGHS: no hidden cell is pinned) and `check` (the output scanner).
+`runner` and `cli` (`vigia privacy check`) scan the live outputs.
 """

@@ -1,0 +1,1 @@
+"""Open311 GeoReport v2 over the risk-factor catalog and lifecycle."""

@@ -1,0 +1,1 @@
+"""Intervention projects that resolve risk factors (lighting, pruning, community alarms)."""
