@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import Numeric, func, select
 from sqlalchemy.orm import Session
 
+from app.api.validation_messages import spanish_reason
 from app.errors import InvalidInput, NotFound
 from app.identity.api_keys import Caller
 from app.models import ReportStatus, RiskFactorReport, RiskFactorType
@@ -299,7 +300,7 @@ def create_request(
                 {
                     "field": _OPEN311_FIELDS.get(str(e["loc"][0]), str(e["loc"][0])),
                     "location": "body",
-                    "reason": "valor no válido o demasiado largo",
+                    "reason": spanish_reason(e),
                 }
                 for e in exc.errors()
             ],
