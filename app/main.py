@@ -13,7 +13,7 @@ from app import __version__
 from app.api import health
 from app.api.admission import AdmissionMiddleware, Gate
 from app.api.deps import reject_repeated_query
-from app.api.limits import BodyLimitMiddleware, PublicRateLimitMiddleware
+from app.api.limits import BodyLimitMiddleware, PublicRateLimitMiddleware, upload_routes
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.api.request_id import RequestIdMiddleware
@@ -33,6 +33,7 @@ from app.settings import (
     get_database_settings,
     get_limit_settings,
     get_proxy_settings,
+    get_risk_settings,
 )
 from app.web import routes as web
 from app.web.map import STATIC_DIR
@@ -106,7 +107,9 @@ def create_app(
 
     # Each add_middleware wraps the ones before it: the last one runs first.
     app.add_middleware(PublicRateLimitMiddleware)
-    app.add_middleware(BodyLimitMiddleware, settings=limits)
+    app.add_middleware(
+        BodyLimitMiddleware, settings=limits, uploads=upload_routes(limits, get_risk_settings())
+    )
     # a turn is taken before any database work (the rate limit is a query too)
     gate = Gate(
         concurrency=admission.concurrency or settings.pool_size,

@@ -195,7 +195,9 @@ class RiskFactorSettings(BaseSettings):
     clock_skew_s: int = Field(
         default=300, ge=0, description="How far in the future observed_at may be (device clock)."
     )
-    photo_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    photo_max_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=1024, description="Largest photo file (enforced by the shell)."
+    )
     photo_max_pixels: int = Field(
         default=40_000_000,
         ge=1_000_000,
@@ -325,6 +327,9 @@ class LimitSettings(BaseSettings):
 
     body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body on ordinary routes."
+    )
+    import_bytes: int = Field(
+        default=100 * 1024 * 1024, ge=1024, description="Largest complaints file to import."
     )
     json_max_depth: int = Field(default=64, ge=2, le=1000)
     auth_failures: int = Field(

@@ -28,8 +28,6 @@ from app.demo import complaints as demo_data
 from app.privacy.linked_audit import Published, audit
 from app.privacy.linked_tables import (
     ALL,
-    GENERAL_THRESHOLD,
-    SENSITIVE_THRESHOLD,
     Atoms,
     Layout,
     general,
@@ -38,6 +36,7 @@ from app.privacy.linked_tables import (
     true_values,
 )
 from app.privacy.suppression import suppress
+from app.privacy.thresholds import GENERAL_THRESHOLD, SENSITIVE_THRESHOLD
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import io
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -17,7 +18,7 @@ from app.complaints.ingest import import_complaints
 from app.db import make_engine
 from app.errors import InvalidInput
 from app.models import Barrio, Complaint, MicroBarrio, Role
-from app.settings import DatabaseSettings
+from app.settings import DatabaseSettings, get_limit_settings
 from tests.complaint_helpers import (
     GOOD_ROW,
     HEADER,
@@ -43,7 +44,9 @@ def admin(db: Session) -> dict[str, str]:
     return bearer(make_key(db, role=Role.ADMIN, institution="municipalidad"))
 
 
-def post_csv(client: TestClient, headers: dict[str, str], body: bytes, **params: str) -> Any:
+def post_csv(
+    client: TestClient, headers: dict[str, str], body: bytes | Iterator[bytes], **params: str
+) -> Any:
     return client.post(
         IMPORT, content=body, headers={**headers, "Content-Type": "text/csv"}, params=params
     )
@@ -331,16 +334,49 @@ def test_geojson_with_nan_is_not_json(
 
 
 def test_unsupported_content_type_and_too_large(
-    client: TestClient, db: Session, police: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    client: TestClient, db: Session, police: dict[str, str]
 ) -> None:
     response = client.post(
         IMPORT, content=b"x", headers={**police, "Content-Type": "application/pdf"}
     )
     assert_problem(response, 415)
-    monkeypatch.setattr("app.complaints.routes.MAX_UPLOAD_BYTES", 100)
     before = complaint_count(db)
-    assert_problem(post_csv(client, police, OK_CSV.read_bytes()), 413)
+    declared = client.post(
+        IMPORT,
+        content=OK_CSV.read_bytes(),
+        headers={**police, "Content-Type": "text/csv", "Content-Length": "9" * 9},
+    )
+    body = assert_problem(declared, 413, "contenido_demasiado_grande")
+    assert "100 MB" in body["detail"]
     assert complaint_count(db) == before
+
+
+@pytest.fixture
+def import_limit_1_kb(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """VIGIA_LIMIT_IMPORT_BYTES lowered as an operator would, before the app is built."""
+    monkeypatch.setenv("VIGIA_LIMIT_IMPORT_BYTES", "1024")
+    get_limit_settings.cache_clear()
+    yield
+    get_limit_settings.cache_clear()
+
+
+def test_the_import_limit_is_the_setting(
+    import_limit_1_kb: None, client: TestClient, db: Session, admin: dict[str, str]
+) -> None:
+    before = complaint_count(db)
+    rows = OK_CSV.read_bytes()
+    assert post_csv(client, admin, rows).status_code == 200  # a file under the limit goes in
+
+    def streamed() -> Iterator[bytes]:  # no Content-Length: cut while it streams in
+        yield rows
+        for _ in range(8):
+            yield b"\n" * (16 * 1024)
+
+    for body in (rows + b"\n" * (80 * 1024), streamed()):
+        refused = post_csv(client, admin, body)
+        problem = assert_problem(refused, 413, "contenido_demasiado_grande")
+        assert "1 KB" in problem["detail"]
+    assert complaint_count(db) == before + len(rows.splitlines()) - 1
 
 
 # --- one complaint -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -129,3 +130,40 @@ def test_decompression_bombs_are_refused(
     assert counts(db) == before
     fits = png_bytes((1000, 1000), (0, 0, 0))
     assert upload(client, keys, fits, "ok.png").status_code == 201
+
+
+# --- the size limit: one setting, enforced by the shell -------------------------------------
+
+TEN_MB_PHOTO = png_bytes() + b"\0" * 10_000_000  # a real PNG with 10 MB after its end
+
+
+@pytest.fixture
+def photo_limit_20_mb(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """VIGIA_RISK_PHOTO_MAX_BYTES raised as an operator would, before the app is built."""
+    monkeypatch.setenv("VIGIA_RISK_PHOTO_MAX_BYTES", "20000000")
+    get_risk_settings.cache_clear()
+    yield
+    get_risk_settings.cache_clear()  # the next test reads the environment without it
+
+
+def test_a_raised_photo_limit_is_the_one_enforced(
+    photo_limit_20_mb: None, client: TestClient, keys: Keys, db: Session
+) -> None:
+    # the shell once cut every photo body at 8 MB + 64 KB whatever the setting said
+    added = upload(client, keys, TEN_MB_PHOTO, "big.png")
+    assert added.status_code == 201, added.text[:300]
+    stored = download(client, keys, added)
+    assert Image.open(io.BytesIO(stored)).format == "PNG"
+
+
+def test_a_photo_over_the_default_limit_is_413(client: TestClient, keys: Keys, db: Session) -> None:
+    rid = create_report(client, keys)["id"]
+    before = counts(db)
+    refused = client.post(
+        f"/api/v1/risk-factors/{rid}/photos",
+        files={"file": ("big.png", io.BytesIO(TEN_MB_PHOTO), "image/png")},
+        headers=keys.h("police"),
+    )
+    body = assert_problem(refused, 413, "contenido_demasiado_grande")
+    assert "8 MB" in body["detail"]
+    assert counts(db) == before

@@ -14,6 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -24,17 +25,33 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.json_keys import duplicate_keys
 from app.api.problems import database_problem
 from app.errors import BadRequest, InvalidInput, PayloadTooLarge, TooManyRequests, VigiaError
-from app.settings import LimitSettings
+from app.settings import LimitSettings, RiskFactorSettings
 
 PROBLEM_MEDIA_TYPE = b"application/problem+json"
-
-# Routes that take files: their own (larger) limit, enforced here while streaming.
-LARGE_BODY_ROUTES: list[tuple[re.Pattern[str], int]] = [
-    (re.compile(r"^/api/v1/complaints/import$"), 100 * 1024 * 1024 + 64 * 1024),
-    (re.compile(r"^/api/v1/risk-factors/[^/]+/photos$"), 8 * 1024 * 1024 + 64 * 1024),
-]
+# what multipart/form-data adds around a file: boundaries and part headers
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
 # Requests without a key to these paths are not rate limited (monitoring, documentation).
 UNLIMITED_PATHS = ("/health", "/docs", "/redoc", "/openapi.json")
+
+
+@dataclass(frozen=True)
+class UploadRoute:
+    """A route that takes a file: its limit is a setting, enforced here and nowhere else."""
+
+    pattern: re.Pattern[str]
+    file_bytes: int
+
+    @property
+    def body_bytes(self) -> int:
+        return self.file_bytes + MULTIPART_OVERHEAD_BYTES
+
+
+def upload_routes(limits: LimitSettings, risk: RiskFactorSettings) -> list[UploadRoute]:
+    """The routes that take files, each with the setting that bounds it."""
+    return [
+        UploadRoute(re.compile(r"^/api/v1/complaints/import$"), limits.import_bytes),
+        UploadRoute(re.compile(r"^/api/v1/risk-factors/[^/]+/photos$"), risk.photo_max_bytes),
+    ]
 
 
 async def send_problem(scope: Scope, send: Send, error: VigiaError) -> None:
@@ -81,44 +98,64 @@ def json_depth(data: bytes) -> int:
     return deepest
 
 
+def size_text(size: int) -> str:
+    """A limit as people read it: 1 MB, 512 KB, 19,1 MB (binary units, as the defaults)."""
+    if size < 1024 * 1024:
+        return f"{size // 1024} KB"
+    mb = size / (1024 * 1024)
+    return f"{mb:.0f} MB" if mb.is_integer() else f"{mb:.1f} MB".replace(".", ",")
+
+
 def _too_large(limit: int) -> PayloadTooLarge:
-    shown = f"{limit // 1024} KB" if limit < 1024 * 1024 else f"{limit // (1024 * 1024)} MB"
-    return PayloadTooLarge(f"El cuerpo de la solicitud supera el máximo de {shown} para esta ruta.")
+    return PayloadTooLarge(
+        f"El cuerpo de la solicitud supera el máximo de {size_text(limit)} para esta ruta."
+    )
+
+
+def _file_too_large(upload: UploadRoute) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"El archivo supera el máximo de {size_text(upload.file_bytes)} para esta ruta.",
+        errors=[{"field": "file", "location": "body", "reason": "archivo demasiado grande"}],
+    )
 
 
 class BodyLimitMiddleware:
     """413 before parsing; JSON bodies checked for depth and NaN/Infinity before pydantic."""
 
-    def __init__(self, app: ASGIApp, *, settings: LimitSettings) -> None:
+    def __init__(
+        self, app: ASGIApp, *, settings: LimitSettings, uploads: list[UploadRoute]
+    ) -> None:
         self.app = app
         self.settings = settings
+        self.uploads = uploads
 
-    def limit_for(self, path: str) -> int:
-        for pattern, limit in LARGE_BODY_ROUTES:
-            if pattern.match(path):
-                return limit
-        return self.settings.body_bytes
+    def upload_for(self, path: str) -> UploadRoute | None:
+        return next((u for u in self.uploads if u.pattern.match(path)), None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["path"])
+        upload = self.upload_for(scope["path"])
+        limit = upload.body_bytes if upload else self.settings.body_bytes
+        refusal = _file_too_large(upload) if upload else _too_large(limit)
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             if not declared.isdigit():
                 await send_problem(scope, send, BadRequest("Content-Length no es válido."))
             else:
-                await send_problem(scope, send, _too_large(limit))
+                await send_problem(scope, send, refusal)
             return
         media = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
         is_json = media == "application/json" or media.endswith("+json")
-        if is_json and limit == self.settings.body_bytes:
+        if is_json and upload is None:
             await self._checked_json(scope, receive, send, limit)
             return
-        await self._streamed(scope, receive, send, limit)
+        await self._streamed(scope, receive, send, limit, refusal)
 
-    async def _streamed(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    async def _streamed(
+        self, scope: Scope, receive: Receive, send: Send, limit: int, refusal: PayloadTooLarge
+    ) -> None:
         """Count streamed bytes; past the limit, whatever the app answers becomes a 413."""
         received = 0
         exceeded = answered = False
@@ -130,7 +167,7 @@ class BodyLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > limit:
                     exceeded = True
-                    raise _too_large(limit)
+                    raise refusal
             return message
 
         async def guarded(message: Message) -> None:
@@ -139,19 +176,19 @@ class BodyLimitMiddleware:
                 await send(message)
             elif message["type"] == "http.response.start" and not answered:
                 answered = True
-                await self._answer_too_large(scope, send, limit)
+                await self._answer_too_large(scope, send, refusal)
 
         try:
             await self.app(scope, counting, guarded)
         except PayloadTooLarge:
             if not answered:
                 answered = True
-                await self._answer_too_large(scope, send, limit)
+                await self._answer_too_large(scope, send, refusal)
 
-    async def _answer_too_large(self, scope: Scope, send: Send, limit: int) -> None:
+    async def _answer_too_large(self, scope: Scope, send: Send, refusal: PayloadTooLarge) -> None:
         if scope["path"].startswith("/open311/"):
             # GeoReport v2 has its own error format
-            payload = orjson.dumps([{"code": 413, "description": _too_large(limit).detail}])
+            payload = orjson.dumps([{"code": 413, "description": refusal.detail}])
             await send(
                 {
                     "type": "http.response.start",
@@ -161,7 +198,7 @@ class BodyLimitMiddleware:
             )
             await send({"type": "http.response.body", "body": payload})
             return
-        await send_problem(scope, send, _too_large(limit))
+        await send_problem(scope, send, refusal)
 
     async def _checked_json(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         chunks: list[bytes] = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.api.validation_messages import spanish_reason
 from app.audit import trail as audit
 from app.db import QUERY_CANCELED, unit_of_work
 from app.errors import (
@@ -53,62 +53,6 @@ _HTTP_CODES = {
     429: ("demasiadas_solicitudes", "Demasiadas solicitudes"),
 }
 
-# pydantic error types -> Spanish reasons ({ctx} keys are filled from the error context)
-_REASONS = {
-    "missing": "campo obligatorio",
-    "extra_forbidden": "campo no permitido",
-    "float_parsing": "debe ser un número",
-    "float_type": "debe ser un número",
-    "int_parsing": "debe ser un número entero",
-    "int_type": "debe ser un número entero",
-    "int_from_float": "debe ser un número entero",
-    "bool_parsing": "debe ser verdadero o falso",
-    "bool_type": "debe ser verdadero o falso",
-    "string_type": "debe ser texto",
-    "string_too_short": "debe tener al menos {min_length} caracteres",
-    "string_too_long": "debe tener como máximo {max_length} caracteres",
-    "string_pattern_mismatch": "no tiene el formato esperado",
-    "greater_than": "debe ser mayor que {gt}",
-    "greater_than_equal": "debe ser mayor o igual que {ge}",
-    "less_than": "debe ser menor que {lt}",
-    "less_than_equal": "debe ser menor o igual que {le}",
-    "finite_number": "debe ser un número finito (no NaN ni infinito)",
-    "enum": "valor no permitido; se espera uno de: {expected}",
-    "literal_error": "valor no permitido; se espera uno de: {expected}",
-    "datetime_parsing": (
-        "fecha y hora no válida (formato ISO 8601, p. ej. 2025-06-01T21:30:00-04:00)"
-    ),
-    "datetime_from_date_parsing": "fecha y hora no válida (formato ISO 8601)",
-    "datetime_type": "fecha y hora no válida (formato ISO 8601)",
-    "date_parsing": "fecha no válida (formato AAAA-MM-DD)",
-    "date_type": "fecha no válida (formato AAAA-MM-DD)",
-    "date_from_datetime_parsing": "fecha no válida (formato AAAA-MM-DD)",
-    "uuid_parsing": "identificador UUID no válido",
-    "uuid_type": "identificador UUID no válido",
-    "json_invalid": "JSON mal formado",
-    "json_type": "se esperaba JSON",
-    "model_attributes_type": "se esperaba un objeto JSON",
-    "dict_type": "se esperaba un objeto JSON",
-    "list_type": "se esperaba una lista",
-    "too_short": "debe tener al menos {min_length} elementos",
-    "too_long": "debe tener como máximo {max_length} elementos",
-    "union_tag_invalid": "tipo no reconocido; se espera uno de: {expected_tags}",
-    "value_error": "{error}",
-}
-
-
-def _spanish_reason(error: dict[str, Any]) -> str:
-    template = _REASONS.get(error.get("type", ""))
-    if template is None:
-        return str(error.get("msg", "valor no válido"))
-    ctx = dict((error.get("ctx") or {}).items())
-    try:
-        reason = template.format(**ctx)
-    except (KeyError, IndexError):
-        reason = str(error.get("msg", "valor no válido"))
-    # value errors raised by our own validators already carry a Spanish message
-    return reason.removeprefix("Value error, ")
-
 
 def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
@@ -120,7 +64,7 @@ def _field_problems(exc: RequestValidationError) -> list[FieldProblem]:
         path = loc[1:] if location else loc
         problem: FieldProblem = {
             "field": ".".join(path) or (location or "cuerpo"),
-            "reason": _spanish_reason(error),
+            "reason": spanish_reason(error),
         }
         if location:
             problem["location"] = location

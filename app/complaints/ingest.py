@@ -32,6 +32,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from app.api.validation_messages import spanish_reason
 from app.audit import trail as audit
 from app.categories.catalog import category_versions
 from app.complaints.schemas import ComplaintCreate
@@ -70,33 +71,12 @@ class ImportReport:
 
 # --- parsing -------------------------------------------------------------------------------
 
-_REASONS = {
-    "missing": "campo obligatorio",
-    "extra_forbidden": "campo no permitido",
-    "float_parsing": "debe ser un número",
-    "float_type": "debe ser un número",
-    "finite_number": "debe ser un número finito (no NaN ni infinito)",
-    "string_type": "debe ser texto",
-    "string_too_short": "no puede estar vacío",
-    "string_too_long": "debe tener como máximo {max_length} caracteres",
-    "enum": "valor no permitido; se espera uno de: {expected}",
-    "datetime_parsing": "fecha y hora no válida (ISO 8601, p. ej. 2025-06-01T21:30:00-04:00)",
-    "datetime_from_date_parsing": "fecha y hora no válida (ISO 8601)",
-    "datetime_type": "fecha y hora no válida (ISO 8601)",
-    "value_error": "{error}",
-}
-
 
 def _problems(exc: ValidationError, row: int, index: int | None) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     for error in exc.errors(include_url=False, include_input=False):
-        template = _REASONS.get(error["type"])
-        try:
-            reason = template.format(**(error.get("ctx") or {})) if template else error["msg"]
-        except (KeyError, IndexError):
-            reason = error["msg"]
         name = ".".join(str(part) for part in error["loc"]) or "fila"
-        problems.append(_problem(row, index, name, reason.replace("' or '", "' o '")))
+        problems.append(_problem(row, index, name, spanish_reason(error)))
     return problems
 
 

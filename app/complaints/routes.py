@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from datetime import datetime
 from tempfile import SpooledTemporaryFile
 from typing import IO, Annotated, Any, Literal
@@ -29,7 +28,7 @@ from app.complaints.schemas import (
     problems_out,
 )
 from app.complaints.stats import GROUPS, complaint_counts, counts_csv
-from app.errors import Forbidden, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from app.errors import Forbidden, InvalidInput, UnsupportedMediaType
 from app.geo.bbox import Bbox, BboxError, parse_bbox
 from app.identity.access import complaint_sources
 from app.identity.api_keys import Caller
@@ -38,7 +37,6 @@ from app.territory.routes import GeoJSONResponse
 
 router = APIRouter(tags=["denuncias"])
 
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 _RAW_TYPES: dict[str, Format] = {
     "text/csv": "csv",
     "application/geo+json": "geojson",
@@ -267,23 +265,15 @@ _IMPORT_BODY = {
 }
 
 
-async def _limited(request: Request) -> AsyncGenerator[bytes, None]:
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > MAX_UPLOAD_BYTES:
-            raise PayloadTooLarge(f"El archivo supera el máximo de {MAX_UPLOAD_BYTES // 2**20} MB.")
-        yield chunk
-
-
 async def _upload(request: Request, fmt: Format | None) -> tuple[IO[bytes], Format]:
-    """The uploaded file, spooled to disk past 8 MB, with its format."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 64 * 1024:
-        raise PayloadTooLarge(f"El archivo supera el máximo de {MAX_UPLOAD_BYTES // 2**20} MB.")
+    """The uploaded file, spooled to disk past 8 MB, with its format.
+
+    Its size is bounded by VIGIA_LIMIT_IMPORT_BYTES in the shell (app.api.limits), which
+    answers 413 before or while the body streams in.
+    """
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "multipart/form-data":
-        parser = MultiPartParser(request.headers, _limited(request), max_files=1, max_fields=5)
+        parser = MultiPartParser(request.headers, request.stream(), max_files=1, max_fields=5)
         try:
             form = await parser.parse()
         except MultiPartException as exc:
@@ -306,7 +296,7 @@ async def _upload(request: Request, fmt: Format | None) -> tuple[IO[bytes], Form
         )
     # closed by the route once the import has read it
     spooled: SpooledTemporaryFile[bytes] = SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115
-    async for chunk in _limited(request):
+    async for chunk in request.stream():
         spooled.write(chunk)
     spooled.seek(0)
     return spooled, fmt or _RAW_TYPES[media]

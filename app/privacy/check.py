@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.privacy.thresholds import GENERAL_THRESHOLD, PUBLIC_DECIMALS, SENSITIVE_THRESHOLD
+
 # keys whose presence (with a value) is a leak in any public output
 FREE_TEXT_KEYS = frozenset({"description", "address", "note", "notes", "comment", "comments"})
 IDENTIFIER_KEYS = frozenset(
@@ -34,9 +36,9 @@ _SMALL = re.compile(r"^<\d+$")
 
 @dataclass(frozen=True)
 class Rules:
-    max_decimals: int = 5
-    general_threshold: int = 5
-    sensitive_threshold: int = 10
+    max_decimals: int = PUBLIC_DECIMALS
+    general_threshold: int = GENERAL_THRESHOLD
+    sensitive_threshold: int = SENSITIVE_THRESHOLD
     sensitive_codes: frozenset[str] = frozenset()  # category and family codes
     exact_points: frozenset[tuple[float, float]] = frozenset()  # rounded to max_decimals
     unit_names: frozenset[str] = frozenset()  # published unit names: not free text

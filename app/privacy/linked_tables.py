@@ -32,11 +32,10 @@ from functools import cached_property
 
 from app.privacy.interval_audit import Relation
 from app.privacy.suppression import Key, LinkedSet, Suppressed, suppress_linked
+from app.privacy.thresholds import GENERAL_THRESHOLD, SENSITIVE_THRESHOLD
 
 ALL = "*"
 UNPLACED = "?"  # complaints of the comuna in no public unit: counted in ALL, never shown
-GENERAL_THRESHOLD = 5
-SENSITIVE_THRESHOLD = 10
 
 
 def general(unit: str, period: str, family: str) -> Key:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.models import Comuna
-from app.privacy import public_rankings, public_stats
+from app.privacy import public_rankings, public_stats, thresholds
 from app.privacy.public_risk_factors import R, T, public_base, status_label
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "public"
@@ -172,9 +172,11 @@ def render_page(session: Session, data: dict[str, Any], csv_url: str) -> str:
 
 
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals.update(thresholds.template_globals())
+    return env

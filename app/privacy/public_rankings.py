@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput, NotFound
-from app.privacy.public_stats import MIN_POPULATION, resolve_comuna
+from app.privacy.public_stats import resolve_comuna
+from app.privacy.thresholds import MIN_POPULATION
 from app.rankings.store import RankingNotFound, latest_snapshot, unit_results
 
 PUBLIC_LEVEL = "barrio"

@@ -18,13 +18,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.geojson import feature, feature_collection
 from app.models import Barrio, MicroBarrio, ReportStatus, RiskFactorReport, RiskFactorType
+from app.privacy.thresholds import PUBLIC_DECIMALS
 from app.risk_factors.field_reports import overdue
 from app.risk_factors.lifecycle import LABELS
 
 R = RiskFactorReport
 T = RiskFactorType
 Micro = aliased(MicroBarrio)
-PUBLIC_PRECISION = 5
 LOCAL_TZ = "America/Santiago"
 
 
@@ -71,7 +71,7 @@ def public_geojson(session: Session, flt: PublicFilter, *, now: datetime, limit:
             feature(
                 id_=R.id,
                 geom=generalised_point(),
-                precision=PUBLIC_PRECISION,
+                precision=PUBLIC_DECIMALS,
                 properties={
                     "type": T.code,
                     "type_label": T.label,

@@ -35,9 +35,9 @@ from app.privacy.linked_tables import (
     suppress_year,
 )
 from app.privacy.suppression import Key, Suppressed, Value
+from app.privacy.thresholds import MIN_POPULATION
 
 Level = Literal["comuna", "barrio"]
-MIN_POPULATION = 1000
 OTHERS = "otros"
 # a literal, not a bind parameter, so GROUP BY sees the same expression as SELECT
 LOCAL_TZ: ColumnClause[str] = literal_column("'America/Santiago'")

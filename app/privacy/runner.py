@@ -22,6 +22,7 @@ from app.models import (
 )
 from app.privacy.check import Rules, Violation, scan
 from app.privacy.linked_audit import AuditResult, Finding, Published, audit, csv_as_stats
+from app.privacy.thresholds import PUBLIC_DECIMALS
 
 # Parameters the scan fills in to reach each variant of an endpoint.
 EXAMPLE_VALUES: dict[str, list[str]] = {"level": ["comuna", "barrio"]}
@@ -38,7 +39,7 @@ class Report:
     violations: list[Violation]
 
 
-def rules_from_db(session: Session, *, max_decimals: int = 5) -> Rules:
+def rules_from_db(session: Session, *, max_decimals: int = PUBLIC_DECIMALS) -> Rules:
     categories = session.execute(
         select(CrimeCategory.code, CrimeCategory.family_code).where(CrimeCategory.sensitive)
     ).all()

@@ -18,11 +18,12 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.complaints.schemas import SANTIAGO
+from app.privacy import thresholds
 from app.reports import charts
 from app.reports.bulletin import Bulletin
 from app.reports.progress import Progress
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "reports"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "reports"
 Step = Callable[[str], None]
 
 
@@ -57,6 +58,7 @@ def _environment() -> Environment:
     env.filters["num"] = _number
     env.filters["pct"] = _percent
     env.filters["local"] = _local
+    env.globals.update(thresholds.template_globals())
     return env
 
 

@@ -6,13 +6,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Path, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from app.api.deps import CallerDep, SessionDep, require_roles
 from app.api.schemas import problem_responses
 from app.api.strict import IsoDate
-from app.errors import InvalidInput, PayloadTooLarge
+from app.errors import InvalidInput
 from app.geo.bbox import BboxError
 from app.geo.bbox import parse_bbox as geo_parse_bbox
 from app.identity.api_keys import Caller
@@ -66,8 +66,6 @@ TypeFilter = Annotated[list[str], Query(description="Códigos de tipo (repetible
 StatusFilter = Annotated[list[ReportStatus], Query(description="Estados (repetible).")]
 BarrioFilter = Annotated[str | None, Query(max_length=40, description="Código de barrio.")]
 Limit = Annotated[int, Query(ge=1, le=10_000, description="Máximo de features.")]
-
-PHOTO_OVERHEAD_BYTES = 64 * 1024
 
 
 def parse_bbox(
@@ -276,22 +274,12 @@ def transition_report(
     return _report_response(reports.read_report(session, report_id))
 
 
-def _photo_size_guard(request: Request, settings: SettingsDep) -> None:
-    declared = request.headers.get("content-length")
-    limit = settings.photo_max_bytes + PHOTO_OVERHEAD_BYTES
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(
-            f"La foto supera el máximo de {settings.photo_max_bytes // (1024 * 1024)} MB."
-        )
-
-
 @router.post(
     "/risk-factors/{report_id}/photos",
     operation_id="addRiskFactorPhoto",
     response_model=PhotoRead,
     status_code=201,
     responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
-    dependencies=[Depends(_photo_size_guard)],
 )
 def add_photo(
     session: SessionDep,

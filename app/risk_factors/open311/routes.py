@@ -20,6 +20,7 @@ from sqlalchemy.exc import DataError
 from app.api.deps import SessionDep, identify
 from app.api.schemas import problem_responses
 from app.api.strict import IsoDatetime
+from app.api.validation_messages import spanish_reason
 from app.errors import Forbidden, NotAuthenticated, VigiaError
 from app.models import Role
 from app.risk_factors.open311 import service as open311
@@ -45,7 +46,10 @@ class Open311Route(APIRoute):
             except DataError:
                 return _error(400, "Un valor no es admisible (p. ej. un carácter NUL).")
             except RequestValidationError as exc:
-                fields = ", ".join(".".join(str(x) for x in e["loc"][1:]) for e in exc.errors())
+                fields = "; ".join(
+                    f"{'.'.join(str(x) for x in e['loc'][1:])}: {spanish_reason(e)}"
+                    for e in exc.errors()
+                )
                 return _error(400, f"Parámetros inválidos: {fields}.")
 
         return route

@@ -18,17 +18,18 @@ from pydantic import ValidationError
 from sqlalchemy import Numeric, func, select
 from sqlalchemy.orm import Session
 
+from app.api.validation_messages import spanish_reason
 from app.errors import InvalidInput, NotFound
 from app.identity.api_keys import Caller
 from app.models import ReportStatus, RiskFactorReport, RiskFactorType
 from app.privacy.public_risk_factors import (
     LOCAL_TZ,
-    PUBLIC_PRECISION,
     Barrio,
     Micro,
     generalised_point,
     public_base,
 )
+from app.privacy.thresholds import PUBLIC_DECIMALS
 from app.risk_factors import catalog
 from app.risk_factors import field_reports as reports
 from app.risk_factors.lifecycle import CLOSED_STATUSES, LABELS, OPEN_STATUSES
@@ -159,8 +160,8 @@ def requests(
             T.label,
             T.default_unit,
             func.coalesce(Micro.name, Barrio.name),
-            func.round(func.ST_Y(anchor).cast(Numeric), PUBLIC_PRECISION),
-            func.round(func.ST_X(anchor).cast(Numeric), PUBLIC_PRECISION),
+            func.round(func.ST_Y(anchor).cast(Numeric), PUBLIC_DECIMALS),
+            func.round(func.ST_X(anchor).cast(Numeric), PUBLIC_DECIMALS),
             _month_start(R.received_at),
             _month_start(R.updated_at),
         )
@@ -299,7 +300,7 @@ def create_request(
                 {
                     "field": _OPEN311_FIELDS.get(str(e["loc"][0]), str(e["loc"][0])),
                     "location": "body",
-                    "reason": "valor no válido o demasiado largo",
+                    "reason": spanish_reason(e),
                 }
                 for e in exc.errors()
             ],
