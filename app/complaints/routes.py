@@ -20,7 +20,6 @@ from app.audit import trail as audit
 from app.complaints.ingest import Format, ImportMode, ImportReport, import_complaints
 from app.complaints.queries import ComplaintFilter, complaint_read, complaints_page, loaded_by
 from app.complaints.schemas import (
-    SANTIAGO,
     ComplaintCollection,
     ComplaintCreate,
     ComplaintRead,
@@ -35,6 +34,7 @@ from app.identity.access import complaint_sources
 from app.identity.api_keys import Caller
 from app.models import Role
 from app.territory.routes import GeoJSONResponse
+from app.timezone import as_chile
 
 router = APIRouter(tags=["denuncias"])
 
@@ -64,7 +64,7 @@ def _codes(values: list[str] | None) -> tuple[str, ...]:
 
 
 def _local(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=SANTIAGO) if value and value.tzinfo is None else value
+    return as_chile(value) if value else value
 
 
 def _bbox(value: str | None) -> Bbox | None:

@@ -27,7 +27,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import orjson
@@ -39,8 +38,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Barrio, Complaint, ComplaintSource, Comuna
+from app.timezone import CHILE_TZ
 
-SANTIAGO = ZoneInfo("America/Santiago")
 CSV_FIELDS = (
     "external_ref",
     "source",
@@ -288,7 +287,7 @@ def generate(
                 yield DemoComplaint(
                     external_ref=f"{prefix}-{seed}-{serial:07d}",
                     category=code,
-                    occurred_at=local.replace(tzinfo=SANTIAGO),
+                    occurred_at=local.replace(tzinfo=CHILE_TZ),
                     lon=lon,
                     lat=lat,
                     precision=precision,

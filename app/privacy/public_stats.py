@@ -19,9 +19,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import Integer, cast, extract, func, literal_column, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnClause
 
 from app.errors import InvalidInput, NotFound
 from app.models import Barrio, Complaint, Comuna, CrimeCategory
@@ -35,12 +34,11 @@ from app.privacy.linked_tables import (
     suppress_year,
 )
 from app.privacy.suppression import Key, Suppressed, Value
+from app.timezone import local_month, local_quarter, local_year
 
 Level = Literal["comuna", "barrio"]
 MIN_POPULATION = 1000
 OTHERS = "otros"
-# a literal, not a bind parameter, so GROUP BY sees the same expression as SELECT
-LOCAL_TZ: ColumnClause[str] = literal_column("'America/Santiago'")
 
 
 @dataclass(frozen=True)
@@ -92,16 +90,15 @@ def public_units(session: Session, comuna: Comuna, level: Level) -> list[PublicU
 
 
 def _month() -> Any:
-    return func.to_char(func.timezone(LOCAL_TZ, Complaint.occurred_at), literal_column("'YYYY-MM'"))
+    return local_month(Complaint.occurred_at)
 
 
 def _quarter() -> Any:
-    local = func.timezone(LOCAL_TZ, Complaint.occurred_at)
-    return func.to_char(local, literal_column("'YYYY-\"T\"Q'"))
+    return local_quarter(Complaint.occurred_at)
 
 
 def _year() -> Any:
-    return cast(extract("year", func.timezone(LOCAL_TZ, Complaint.occurred_at)), Integer)
+    return cast(local_year(Complaint.occurred_at), Integer)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.complaints.schemas import SANTIAGO
 from app.errors import FieldProblem, InvalidInput
 from app.models import Comuna, RankingSnapshot
 from app.rankings.inputs import aggregate, unit_geometry
@@ -24,6 +23,7 @@ from app.scoring import (
     contiguity_weights,
 )
 from app.scoring.snapshot import LEVELS
+from app.timezone import chile_today
 
 Progress = Callable[[str], None]
 
@@ -35,8 +35,7 @@ def _invalid(field: str, reason: str) -> InvalidInput:
 
 def default_period_end(now: datetime | None = None) -> date:
     """Last day of the last complete month in Chile (America/Santiago)."""
-    today = (now or datetime.now(UTC)).astimezone(SANTIAGO).date()
-    return today.replace(day=1) - timedelta(days=1)
+    return chile_today(now).replace(day=1) - timedelta(days=1)
 
 
 def period_for(period_end: date, months: int) -> Period:
@@ -89,7 +88,7 @@ def compute_snapshot(
     if not 1 <= months <= 60:
         raise _invalid("months", "entre 1 y 60 meses")
     now = now or datetime.now(UTC)
-    today = now.astimezone(SANTIAGO).date()
+    today = chile_today(now)
     if period_end is None:
         period_end = default_period_end(now)
     elif period_end > today:
