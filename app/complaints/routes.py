@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from app.api.deps import SessionDep, require_roles
+from app.api.params import BboxQuery, ComunaFilter
 from app.api.schemas import problem_responses
 from app.api.strict import IsoDatetime
 from app.audit import trail as audit
@@ -29,7 +30,6 @@ from app.complaints.schemas import (
 )
 from app.complaints.stats import GROUPS, complaint_counts, counts_csv
 from app.errors import Forbidden, InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from app.geo.bbox import Bbox, BboxError, parse_bbox
 from app.identity.access import complaint_sources
 from app.identity.api_keys import Caller
 from app.models import Role
@@ -67,15 +67,6 @@ def _local(value: datetime | None) -> datetime | None:
     return as_chile(value) if value else value
 
 
-def _bbox(value: str | None) -> Bbox | None:
-    if value is None:
-        return None
-    try:
-        return parse_bbox(value)
-    except BboxError as exc:
-        raise _problem("bbox", exc.reason) from None
-
-
 def complaint_filter(
     category: Annotated[
         list[str] | None,
@@ -95,18 +86,12 @@ def complaint_filter(
         IsoDatetime | None,
         Query(description="Hasta (excluido), ISO 8601; sin desfase = hora de Chile."),
     ] = None,
-    comuna: Annotated[str | None, Query(pattern=r"^\d{5}$", description="Código CUT.")] = None,
+    comuna: ComunaFilter = None,
     barrio: Annotated[str | None, Query(max_length=40, description="Código de barrio.")] = None,
     micro_barrio: Annotated[
         str | None, Query(max_length=40, description="Código de micro-barrio.")
     ] = None,
-    bbox: Annotated[
-        str | None,
-        Query(
-            description="minlon,minlat,maxlon,maxlat (WGS 84).",
-            examples=["-72.8,-39.5,-72.7,-39.4"],
-        ),
-    ] = None,
+    bbox: BboxQuery = None,
 ) -> ComplaintFilter:
     """Filters shared by the list and the statistics."""
     start, end = _local(occurred_from), _local(occurred_to)
@@ -121,7 +106,7 @@ def complaint_filter(
         comuna=comuna,
         barrio=barrio,
         micro_barrio=micro_barrio,
-        bbox=_bbox(bbox),
+        bbox=bbox,
     )
 
 
