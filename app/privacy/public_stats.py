@@ -22,7 +22,6 @@ from typing import Any, Literal
 from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
-from app.errors import InvalidInput, NotFound
 from app.models import Barrio, Complaint, Comuna, CrimeCategory
 from app.privacy.linked_tables import (
     ALL,
@@ -34,6 +33,7 @@ from app.privacy.linked_tables import (
     suppress_year,
 )
 from app.privacy.suppression import Key, Suppressed, Value
+from app.territory.service import resolve_comuna
 from app.timezone import local_month, local_quarter, local_year
 
 Level = Literal["comuna", "barrio"]
@@ -47,21 +47,6 @@ class PublicUnit:
     name: str
     population: int
     members: tuple[str, ...]
-
-
-def resolve_comuna(session: Session, comuna: str | None) -> Comuna:
-    if comuna is not None:
-        found = session.get(Comuna, comuna)
-        if found is None:
-            raise NotFound(f"No existe la comuna {comuna}.", code="comuna_no_encontrada")
-        return found
-    loaded = session.scalars(select(Comuna).limit(2)).all()
-    if len(loaded) != 1:
-        raise InvalidInput(
-            "Indique la comuna (código CUT).",
-            errors=[{"field": "comuna", "location": "query", "reason": "obligatorio"}],
-        )
-    return loaded[0]
 
 
 def public_units(session: Session, comuna: Comuna, level: Level) -> list[PublicUnit]:

@@ -30,6 +30,7 @@ from app.rankings.schemas import (
     VerificationRead,
 )
 from app.territory.routes import GeoJSONResponse
+from app.territory.service import resolve_comuna
 
 router = APIRouter(prefix="/rankings", tags=["rankings"])
 
@@ -138,7 +139,7 @@ def latest(
     format: Format = "json",
 ) -> Response:
     """El último ranking calculado de un nivel y comuna."""
-    code = rankings.resolve_comuna(session, comuna)
+    code = resolve_comuna(session, comuna).code
     return _render(session, rankings.latest_snapshot(session, level=level, comuna=code), format)
 
 
