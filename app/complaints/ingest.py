@@ -323,8 +323,7 @@ _UPDATE_EXISTING = text(
         address = a.address,
         barrio_id = a.barrio_id,
         micro_barrio_id = a.micro_barrio_id,
-        loaded_by = :loaded_by,
-        updated_at = now()
+        loaded_by = :loaded_by
       FROM ("""
     + _ASSIGNED
     + """ WHERE s.existing) a

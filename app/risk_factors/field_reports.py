@@ -470,7 +470,6 @@ def update_report(
             setattr(report, field, changes[field])
     if "description" in changes:
         report.description = changes["description"]
-    report.updated_at = datetime.now(UTC)
     session.flush()
     audit.record(
         session, "risk_factor.update", "risk_factor", report.id, detail={"fields": sorted(changes)}

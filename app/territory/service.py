@@ -89,7 +89,7 @@ def _upsert(
     changed = or_(*[table.c[c].is_distinct_from(stmt.excluded[c]) for c in compared])
     stmt = stmt.on_conflict_do_update(
         index_elements=key,
-        set_={**{c: stmt.excluded[c] for c in compared}, "updated_at": func.now()},
+        set_={c: stmt.excluded[c] for c in compared},
         where=changed,
     ).returning(table.c.code, _WAS_INSERTED)
     touched = {row.code: row.inserted for row in session.execute(stmt)}
