@@ -37,7 +37,7 @@ from shapely.prepared import prep
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Barrio, Complaint, ComplaintSource, Comuna
+from app.models import Barrio, Complaint, ComplaintSource
 from app.timezone import CHILE_TZ
 
 CSV_FIELDS = (
@@ -361,11 +361,6 @@ def comuna_barrios(session: Session, comuna: str) -> list[BarrioShape]:
         BarrioShape(code, population or 0, wkb.loads(bytes(geom)))
         for code, population, geom in rows
     ]
-
-
-def only_comuna(session: Session) -> str | None:
-    codes = session.scalars(select(Comuna.code).order_by(Comuna.code).limit(2)).all()
-    return codes[0] if len(codes) == 1 else None
 
 
 def demo_rows_exist(session: Session, comuna: str) -> bool:
