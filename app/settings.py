@@ -127,6 +127,18 @@ class TerritorySettings(BaseSettings):
     overlap_tolerance_m2: float = Field(
         default=10.0, ge=0, description="Largest overlap accepted between sibling polygons."
     )
+    comuna_tolerance_m: float = Field(
+        default=50.0,
+        ge=0,
+        # the old name of the risk-factor setting is still read
+        validation_alias=AliasChoices(
+            "VIGIA_TERRITORY_COMUNA_TOLERANCE_M", "VIGIA_RISK_COMUNA_TOLERANCE_M"
+        ),
+        description=(
+            "How far outside every loaded comuna a point (imported complaint) or a vertex "
+            "(risk factor) may lie and still belong to the nearest one: GPS error."
+        ),
+    )
 
 
 @lru_cache
@@ -185,9 +197,6 @@ class RiskFactorSettings(BaseSettings):
 
     max_vertices: int = Field(
         default=500, ge=4, description="Most vertices a submitted geometry may have."
-    )
-    comuna_tolerance_m: float = Field(
-        default=50.0, ge=0, description="How far outside the comuna a vertex may lie."
     )
     duplicate_radius_m: float = Field(
         default=30.0, ge=0, description="Open reports of the same type this close are flagged."

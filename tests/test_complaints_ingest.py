@@ -18,7 +18,12 @@ from app.complaints.ingest import import_complaints
 from app.db import make_engine
 from app.errors import InvalidInput
 from app.models import Barrio, Complaint, MicroBarrio, Role
-from app.settings import DatabaseSettings, get_limit_settings
+from app.settings import (
+    DatabaseSettings,
+    RiskFactorSettings,
+    get_limit_settings,
+    get_territory_settings,
+)
 from tests.complaint_helpers import (
     GOOD_ROW,
     HEADER,
@@ -208,6 +213,25 @@ def test_comuna_tolerance_of_50_m(db: Session, metres: int, accepted: bool) -> N
             import_complaints(db, io.BytesIO(csv_body(row)), fmt="csv", loaded_by="cli:prueba")
         assert "fuera de todas las comunas" in info.value.errors[0]["reason"]
         assert complaint_count(db) == before
+
+
+@pytest.mark.parametrize(
+    "variable", ["VIGIA_TERRITORY_COMUNA_TOLERANCE_M", "VIGIA_RISK_COMUNA_TOLERANCE_M"]
+)
+def test_comuna_tolerance_is_the_one_territory_setting(
+    db: Session, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    # the import and the risk factors read the same setting (it was a constant here)
+    monkeypatch.setenv(variable, "200")
+    get_territory_settings.cache_clear()
+    try:
+        assert "comuna_tolerance_m" not in RiskFactorSettings.model_fields
+        lon, lat = _comuna_west_vertex(db)
+        row = f"EDGE-4,carabineros,556,2025-06-01T21:30:00,{lon - 120 / 85_900},{lat},exact,"
+        import_complaints(db, io.BytesIO(csv_body(row)), fmt="csv", loaded_by="cli:prueba")
+        assert assignment(db, "EDGE-4")[0] == "14103"
+    finally:
+        get_territory_settings.cache_clear()
 
 
 # --- every validation rule: a 422 naming row and field, and nothing written ------------------

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.complaints.schemas import SANTIAGO
 from app.models import GeneratedReport, PlanIndicatorValue, ProjectStatus, Role
+from app.timezone import CHILE_TZ
 from tests.conftest import bearer, make_key
 from tests.helpers import assert_matches_schema, assert_problem
 from tests.report_factories import add_complaint, add_factor, add_project, resolved_history
@@ -30,7 +30,7 @@ MALALHUE = {
 
 
 def chile(day: str) -> datetime:
-    return datetime.fromisoformat(f"{day}T12:00").replace(tzinfo=SANTIAGO)
+    return datetime.fromisoformat(f"{day}T12:00").replace(tzinfo=CHILE_TZ)
 
 
 # --- roles and generation ------------------------------------------------------------------

@@ -12,13 +12,13 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
-from app.complaints.schemas import SANTIAGO
 from app.models import ReportFormat, ReportKind, ReportStatus
 from app.reports.bulletin import build_bulletin
 from app.reports.generate import generate
 from app.reports.period import Month, year_to_date
 from app.reports.plan import default_plan, set_indicator
 from app.reports.progress import build_progress
+from app.timezone import CHILE_TZ
 from tests.report_factories import add_complaint, add_factor, resolved_history
 
 A = (-72.785306, -39.450470)  # micro-barrio B01001-01, barrio B01001 (Lanco)
@@ -29,7 +29,7 @@ AS_OF = datetime(2025, 7, 10, 12, tzinfo=UTC)
 
 
 def chile(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=SANTIAGO)
+    return datetime.fromisoformat(text).replace(tzinfo=CHILE_TZ)
 
 
 def utc(text: str) -> datetime:

@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.models import Role
+from tests.conftest import bearer, make_key
 from tests.helpers import assert_feature_collection, assert_matches_schema, assert_problem
 
 LANCO_TOWN = (-72.775, -39.452)  # Lanco town centre
@@ -120,3 +122,22 @@ def test_locate_bad_input(client: TestClient, params: dict[str, Any], field: str
     body = assert_problem(client.get("/api/v1/locate", params=params), 422, "datos_invalidos")
     assert [e["field"] for e in body["errors"]] == [field]
     assert all(e["reason"] for e in body["errors"])
+
+
+def test_an_unknown_comuna_is_the_same_422_on_every_surface(
+    client: TestClient, db: Session
+) -> None:
+    # one resolver (app/territory/service.resolve_comuna): the public statistics answered 404
+    # where the rankings and the reports answered 422 for the very same mistake
+    planner = bearer(make_key(db, role=Role.PLANNER))
+    ranking = {"level": "barrio", "comuna": "13101", "period_end": "2026-06-30", "months": 12}
+    report = {"kind": "bulletin", "month": "2025-06", "format": "html", "comuna": "13101"}
+    answers = {
+        "public stats": client.get("/api/v1/public/stats", params={"comuna": "13101"}),
+        "public rankings": client.get("/api/v1/public/rankings", params={"comuna": "13101"}),
+        "rankings": client.post("/api/v1/rankings", json=ranking, headers=planner),
+        "reports": client.post("/api/v1/reports", json=report, headers=planner),
+    }
+    for name, response in answers.items():
+        body = assert_problem(response, 422, "comuna_no_encontrada")
+        assert [e["field"] for e in body["errors"]] == ["comuna"], name

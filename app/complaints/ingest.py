@@ -37,8 +37,8 @@ from app.audit import trail as audit
 from app.categories.catalog import category_versions
 from app.complaints.schemas import ComplaintCreate
 from app.errors import FieldProblem, InvalidInput
+from app.settings import get_territory_settings
 
-COMUNA_TOLERANCE_M = 50.0
 MAX_LISTED_ERRORS = 1_000
 CSV_COLUMNS = ("external_ref", "source", "category", "occurred_at", "lon", "lat", "precision")
 OPTIONAL_COLUMNS = ("address",)
@@ -303,8 +303,7 @@ _UPDATE_EXISTING = text(
         address = a.address,
         barrio_id = a.barrio_id,
         micro_barrio_id = a.micro_barrio_id,
-        loaded_by = :loaded_by,
-        updated_at = now()
+        loaded_by = :loaded_by
       FROM ("""
     + _ASSIGNED
     + """ WHERE s.existing) a
@@ -418,7 +417,8 @@ def _run(
     problems = _stage(conn, records, report, total, progress, allowed_sources)
     if progress:
         progress("validando", report.rows, report.rows)
-    problems += _outside_comuna(conn, geojson=fmt == "geojson")
+    tolerance_m = get_territory_settings().comuna_tolerance_m
+    problems += _outside_comuna(conn, geojson=fmt == "geojson", tolerance_m=tolerance_m)
     problems.sort(key=lambda p: p.get("row", 0))
     bad_rows = {p.get("row") for p in problems}
     report.rejected = len(bad_rows)
@@ -439,7 +439,7 @@ def _run(
     conn.execute(_DROP_OUTSIDE)
     if progress:
         progress("guardando", 0, report.rows - report.rejected)
-    params = {"tolerance": COMUNA_TOLERANCE_M, "loaded_by": loaded_by}
+    params = {"tolerance": tolerance_m, "loaded_by": loaded_by}
     conn.execute(_MARK_EXISTING)
     report.inserted = conn.execute(_INSERT_NEW, params).rowcount
     report.updated = conn.execute(_UPDATE_EXISTING, params).rowcount
@@ -534,8 +534,8 @@ def _semantic(
     return problems
 
 
-def _outside_comuna(conn: Connection, *, geojson: bool) -> list[FieldProblem]:
-    conn.execute(_RESOLVE_COMUNA, {"tolerance": COMUNA_TOLERANCE_M})
+def _outside_comuna(conn: Connection, *, geojson: bool, tolerance_m: float) -> list[FieldProblem]:
+    conn.execute(_RESOLVE_COMUNA, {"tolerance": tolerance_m})
     problems: list[FieldProblem] = []
     for row, lon, lat, swapped_into in conn.execute(_OUTSIDE):
         if swapped_into:
@@ -546,7 +546,7 @@ def _outside_comuna(conn: Connection, *, geojson: bool) -> list[FieldProblem]:
         else:
             reason = (
                 f"el punto ({lon}, {lat}) queda fuera de todas las comunas cargadas "
-                f"(tolerancia {COMUNA_TOLERANCE_M:g} m)"
+                f"(tolerancia {tolerance_m:g} m)"
             )
         where = ("geometry", row - 1) if geojson else ("lon,lat", None)
         problems.append(_problem(row, where[1], where[0], reason))

@@ -13,13 +13,13 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from app.api.deps import SessionDep, require_roles
+from app.api.params import BboxQuery, ComunaFilter
 from app.api.schemas import problem_responses
 from app.api.strict import IsoDatetime
 from app.audit import trail as audit
 from app.complaints.ingest import Format, ImportMode, ImportReport, import_complaints
 from app.complaints.queries import ComplaintFilter, complaint_read, complaints_page, loaded_by
 from app.complaints.schemas import (
-    SANTIAGO,
     ComplaintCollection,
     ComplaintCreate,
     ComplaintRead,
@@ -29,11 +29,11 @@ from app.complaints.schemas import (
 )
 from app.complaints.stats import GROUPS, complaint_counts, counts_csv
 from app.errors import Forbidden, InvalidInput, UnsupportedMediaType
-from app.geo.bbox import Bbox, BboxError, parse_bbox
 from app.identity.access import complaint_sources
 from app.identity.api_keys import Caller
 from app.models import Role
 from app.territory.routes import GeoJSONResponse
+from app.timezone import as_chile
 
 router = APIRouter(tags=["denuncias"])
 
@@ -62,16 +62,7 @@ def _codes(values: list[str] | None) -> tuple[str, ...]:
 
 
 def _local(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=SANTIAGO) if value and value.tzinfo is None else value
-
-
-def _bbox(value: str | None) -> Bbox | None:
-    if value is None:
-        return None
-    try:
-        return parse_bbox(value)
-    except BboxError as exc:
-        raise _problem("bbox", exc.reason) from None
+    return as_chile(value) if value else value
 
 
 def complaint_filter(
@@ -93,18 +84,12 @@ def complaint_filter(
         IsoDatetime | None,
         Query(description="Hasta (excluido), ISO 8601; sin desfase = hora de Chile."),
     ] = None,
-    comuna: Annotated[str | None, Query(pattern=r"^\d{5}$", description="Código CUT.")] = None,
+    comuna: ComunaFilter = None,
     barrio: Annotated[str | None, Query(max_length=40, description="Código de barrio.")] = None,
     micro_barrio: Annotated[
         str | None, Query(max_length=40, description="Código de micro-barrio.")
     ] = None,
-    bbox: Annotated[
-        str | None,
-        Query(
-            description="minlon,minlat,maxlon,maxlat (WGS 84).",
-            examples=["-72.8,-39.5,-72.7,-39.4"],
-        ),
-    ] = None,
+    bbox: BboxQuery = None,
 ) -> ComplaintFilter:
     """Filters shared by the list and the statistics."""
     start, end = _local(occurred_from), _local(occurred_to)
@@ -119,7 +104,7 @@ def complaint_filter(
         comuna=comuna,
         barrio=barrio,
         micro_barrio=micro_barrio,
-        bbox=_bbox(bbox),
+        bbox=bbox,
     )
 
 

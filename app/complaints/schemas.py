@@ -6,7 +6,6 @@ import math
 import uuid
 from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from geojson_pydantic import Feature, FeatureCollection, Point
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, ValidationInfo, field_validator
@@ -14,8 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, ValidationInfo, 
 from app.api.strict import FactDatetime, not_in_future
 from app.errors import FieldProblem
 from app.models import ComplaintSource, LocationPrecision
-
-SANTIAGO = ZoneInfo("America/Santiago")
+from app.timezone import as_chile
 
 
 class ComplaintCreate(BaseModel):
@@ -54,9 +52,7 @@ class ComplaintCreate(BaseModel):
     @field_validator("occurred_at")
     @classmethod
     def _aware_and_past(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=SANTIAGO)
-        return not_in_future(value, what="la fecha del hecho")
+        return not_in_future(as_chile(value), what="la fecha del hecho")
 
     @field_validator("lon")
     @classmethod

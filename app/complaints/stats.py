@@ -14,17 +14,16 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.complaints.queries import ComplaintFilter, filtered
-from app.complaints.schemas import SANTIAGO
 from app.identity.access import complaint_scope
 from app.identity.api_keys import Caller
 from app.models import Barrio, Complaint, MicroBarrio
+from app.timezone import local_month
 
 
 def _month() -> ColumnElement[Any]:
     # Months are calendar months in Chile, not in UTC: a case at 22:00 on 31 May (UTC-4)
     # belongs to May.
-    local = func.timezone(SANTIAGO.key, Complaint.occurred_at)
-    return func.to_char(func.date_trunc("month", local), "YYYY-MM")
+    return local_month(Complaint.occurred_at)
 
 
 # The allow-list: a group_by name never reaches SQL other than through this mapping.

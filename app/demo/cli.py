@@ -10,6 +10,7 @@ from app.complaints.ingest import import_complaints
 from app.demo import complaints as demo_data
 from app.demo import risk_factors as demo_risk_factors
 from app.migrations import REPO_ROOT
+from app.territory.service import resolve_comuna
 
 
 def demo_data_command(
@@ -38,10 +39,7 @@ def demo_data_command(
     last = date.fromisoformat(f"{end}-01") if end else demo_data.last_complete_month(date.today())
     files = demo_data.DemoFiles.in_directory(data_dir, series_dir)
     with transaction() as session:
-        code = comuna or demo_data.only_comuna(session)
-        if code is None:
-            console.print("[red]Indique --comuna: hay varias (o ninguna) comunas cargadas.[/red]")
-            raise typer.Exit(1)
+        code = resolve_comuna(session, comuna).code
         if if_empty and demo_data.demo_rows_exist(session, code):
             console.print(f"La comuna {code} ya tiene denuncias de demostración; no se agregan.")
             return

@@ -27,7 +27,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import orjson
@@ -38,9 +37,9 @@ from shapely.prepared import prep
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Barrio, Complaint, ComplaintSource, Comuna
+from app.models import Barrio, Complaint, ComplaintSource
+from app.timezone import CHILE_TZ
 
-SANTIAGO = ZoneInfo("America/Santiago")
 CSV_FIELDS = (
     "external_ref",
     "source",
@@ -288,7 +287,7 @@ def generate(
                 yield DemoComplaint(
                     external_ref=f"{prefix}-{seed}-{serial:07d}",
                     category=code,
-                    occurred_at=local.replace(tzinfo=SANTIAGO),
+                    occurred_at=local.replace(tzinfo=CHILE_TZ),
                     lon=lon,
                     lat=lat,
                     precision=precision,
@@ -362,11 +361,6 @@ def comuna_barrios(session: Session, comuna: str) -> list[BarrioShape]:
         BarrioShape(code, population or 0, wkb.loads(bytes(geom)))
         for code, population, geom in rows
     ]
-
-
-def only_comuna(session: Session) -> str | None:
-    codes = session.scalars(select(Comuna.code).order_by(Comuna.code).limit(2)).all()
-    return codes[0] if len(codes) == 1 else None
 
 
 def demo_rows_exist(session: Session, comuna: str) -> bool:

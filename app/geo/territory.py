@@ -26,7 +26,10 @@ from app.geo.projection import to_local_metres
 
 LEVELS = ("comuna", "barrio", "micro_barrio")
 _PARENT_LEVEL = {"barrio": "comuna", "micro_barrio": "barrio"}
-_CUT = re.compile(r"^\d{5}$")
+# The CUT (Código Único Territorial) of a comuna: five digits, e.g. 14103. The one
+# definition: app/api/params.py builds the `CutCode` type of every API input on it.
+CUT_PATTERN = r"^\d{5}$"
+_CUT = re.compile(CUT_PATTERN)
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 _KNOWN_PROPERTIES = {
     "level",

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import MetaData, func
+from sqlalchemy import FetchedValue, MetaData, func
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -22,4 +22,8 @@ class Base(DeclarativeBase):
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Kept by a BEFORE UPDATE trigger (migration 0009_updated_at) on every UPDATE, however
+    # issued; never set by hand. FetchedValue makes the ORM reload it after a flush.
+    updated_at: Mapped[datetime] = mapped_column(
+        server_default=func.now(), server_onupdate=FetchedValue()
+    )

@@ -25,8 +25,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.errors import BadRequest, FieldProblem, NotFound
-from app.geo import bbox as geo_bbox
-from app.geo.bbox import Bbox
 from app.geojson import feature
 from app.identity import access
 from app.identity.api_keys import Caller
@@ -41,15 +39,6 @@ BATCH = 500
 def bad_parameter(field: str, reason: str) -> BadRequest:
     problem: FieldProblem = {"field": field, "reason": reason, "location": "query"}
     return BadRequest(f"Parámetro {field} no válido: {reason}", errors=[problem])
-
-
-def parse_bbox(raw: str | None) -> Bbox | None:
-    if raw is None:
-        return None
-    try:
-        return geo_bbox.parse_bbox(raw, allow_3d=True)
-    except geo_bbox.BboxError as exc:
-        raise bad_parameter("bbox", exc.reason) from None
 
 
 def _instant(text: str) -> datetime | None:

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import Engine
 
 from app.api.deps import CallerDep, SessionDep
+from app.api.params import OgcBboxQuery
 from app.api.schemas import problem_responses
 from app.errors import NotAuthenticated, NotFound
 from app.geojson import GEOJSON_MEDIA_TYPE
@@ -46,13 +47,6 @@ Limit = Annotated[
     ),
 ]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Elementos a saltar (paginación).")]
-Bbox = Annotated[
-    str | None,
-    Query(
-        description="minlon,minlat,maxlon,maxlat en WGS 84 (CRS84).",
-        examples=["-72.8,-39.47,-72.75,-39.44"],
-    ),
-]
 Datetime = Annotated[
     str | None, Query(description="Instante o intervalo RFC 3339 (`2024-01-01T00:00:00Z/..`).")
 ]
@@ -239,9 +233,9 @@ def list_items(
     caller: CallerDep,
     session: SessionDep,
     engine: EngineDep,
+    bbox: OgcBboxQuery,
     limit: Limit = items.DEFAULT_LIMIT,
     offset: Offset = 0,
-    bbox: Bbox = None,
     datetime: Datetime = None,
     cql: Filter = None,
     filter_lang: FilterLang = "cql2-text",
@@ -258,7 +252,7 @@ def list_items(
     query = items.ItemsQuery(
         limit=limit,
         offset=offset,
-        bbox=items.parse_bbox(bbox),
+        bbox=bbox,
         datetime=items.parse_datetime(datetime),
         properties=extra,
         cql=cql,

@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput, NotFound
-from app.privacy.public_stats import resolve_comuna
 from app.privacy.thresholds import MIN_POPULATION
 from app.rankings.store import RankingNotFound, latest_snapshot, unit_results
+from app.territory.service import resolve_comuna
 
 PUBLIC_LEVEL = "barrio"
 

@@ -29,7 +29,7 @@ def build_public_progress(
     session: Session, kind: ReportKind, comuna: str, period: Period, *, as_of: datetime
 ) -> Progress:
     place = session.get(Comuna, comuna)
-    assert place is not None  # checked by generate.only_comuna
+    assert place is not None  # checked by territory.resolve_comuna
     year = period.first.year
     assert (period.first.month, period.last.month, period.last.year) == (1, 12, year)
     internal = build_progress(session, kind, comuna, period, as_of=as_of)

@@ -21,11 +21,11 @@ from app.models import Barrio, MicroBarrio, ReportStatus, RiskFactorReport, Risk
 from app.privacy.thresholds import PUBLIC_DECIMALS
 from app.risk_factors.field_reports import overdue
 from app.risk_factors.lifecycle import LABELS
+from app.timezone import local_month
 
 R = RiskFactorReport
 T = RiskFactorType
 Micro = aliased(MicroBarrio)
-LOCAL_TZ = "America/Santiago"
 
 
 def generalised_point() -> ColumnElement[Any]:
@@ -37,7 +37,7 @@ def location_precision() -> ColumnElement[str]:
 
 
 def month(ts: Any) -> ColumnElement[str]:
-    return func.to_char(func.timezone(LOCAL_TZ, ts), "YYYY-MM")
+    return local_month(ts)
 
 
 def status_label() -> ColumnElement[str]:

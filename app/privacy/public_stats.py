@@ -19,11 +19,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import Integer, cast, extract, func, literal_column, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnClause
 
-from app.errors import InvalidInput, NotFound
 from app.models import Barrio, Complaint, Comuna, CrimeCategory
 from app.privacy.linked_tables import (
     ALL,
@@ -36,11 +34,11 @@ from app.privacy.linked_tables import (
 )
 from app.privacy.suppression import Key, Suppressed, Value
 from app.privacy.thresholds import MIN_POPULATION
+from app.territory.service import resolve_comuna
+from app.timezone import local_month, local_quarter, local_year
 
 Level = Literal["comuna", "barrio"]
 OTHERS = "otros"
-# a literal, not a bind parameter, so GROUP BY sees the same expression as SELECT
-LOCAL_TZ: ColumnClause[str] = literal_column("'America/Santiago'")
 
 
 @dataclass(frozen=True)
@@ -49,21 +47,6 @@ class PublicUnit:
     name: str
     population: int
     members: tuple[str, ...]
-
-
-def resolve_comuna(session: Session, comuna: str | None) -> Comuna:
-    if comuna is not None:
-        found = session.get(Comuna, comuna)
-        if found is None:
-            raise NotFound(f"No existe la comuna {comuna}.", code="comuna_no_encontrada")
-        return found
-    loaded = session.scalars(select(Comuna).limit(2)).all()
-    if len(loaded) != 1:
-        raise InvalidInput(
-            "Indique la comuna (código CUT).",
-            errors=[{"field": "comuna", "location": "query", "reason": "obligatorio"}],
-        )
-    return loaded[0]
 
 
 def public_units(session: Session, comuna: Comuna, level: Level) -> list[PublicUnit]:
@@ -92,16 +75,15 @@ def public_units(session: Session, comuna: Comuna, level: Level) -> list[PublicU
 
 
 def _month() -> Any:
-    return func.to_char(func.timezone(LOCAL_TZ, Complaint.occurred_at), literal_column("'YYYY-MM'"))
+    return local_month(Complaint.occurred_at)
 
 
 def _quarter() -> Any:
-    local = func.timezone(LOCAL_TZ, Complaint.occurred_at)
-    return func.to_char(local, literal_column("'YYYY-\"T\"Q'"))
+    return local_quarter(Complaint.occurred_at)
 
 
 def _year() -> Any:
-    return cast(extract("year", func.timezone(LOCAL_TZ, Complaint.occurred_at)), Integer)
+    return cast(local_year(Complaint.occurred_at), Integer)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from app.api.deps import SessionDep
+from app.api.params import ComunaChoice
 from app.api.schemas import problem_responses
 from app.privacy import public_rankings, public_stats
 from app.privacy.schemas import PublicRankingRead, PublicStatsRead
@@ -27,9 +28,7 @@ def public_complaint_stats(
     year: Annotated[int, Query(ge=2000, le=2100, description="Año (hora de Chile).")] = (
         date.today().year
     ),
-    comuna: Annotated[
-        str | None, Query(pattern=r"^\d{5}$", description="Código CUT (si hay más de una).")
-    ] = None,
+    comuna: ComunaChoice = None,
     family: Annotated[
         str | None, Query(pattern=r"^\d{1,3}$", description="Familia CEAD (no sensible).")
     ] = None,
@@ -59,9 +58,7 @@ def public_ranking_summary(
             ),
         ),
     ] = "barrio",
-    comuna: Annotated[
-        str | None, Query(pattern=r"^\d{5}$", description="Código CUT (si hay más de una).")
-    ] = None,
+    comuna: ComunaChoice = None,
 ) -> PublicRankingRead:
     """Clase y lugar de cada barrio en el último ranking guardado, citable por su id."""
     body = public_rankings.public_ranking(session, comuna=comuna, level=level)

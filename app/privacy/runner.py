@@ -23,6 +23,7 @@ from app.models import (
 from app.privacy.check import Rules, Violation, scan
 from app.privacy.linked_audit import AuditResult, Finding, Published, audit, csv_as_stats
 from app.privacy.thresholds import PUBLIC_DECIMALS
+from app.timezone import local_year
 
 # Parameters the scan fills in to reach each variant of an endpoint.
 EXAMPLE_VALUES: dict[str, list[str]] = {"level": ["comuna", "barrio"]}
@@ -106,8 +107,7 @@ CSV_PATH = "/estadisticas.csv"
 
 def published_years(session: Session) -> list[int]:
     """Years (Chile's calendar) with at least one complaint: the ones worth auditing."""
-    local = func.timezone("America/Santiago", Complaint.occurred_at)
-    year = cast(func.extract("year", local), Integer)
+    year = cast(local_year(Complaint.occurred_at), Integer)
     return [int(y) for y in session.scalars(select(year).distinct().order_by(year))]
 
 

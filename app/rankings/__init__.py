@@ -6,7 +6,7 @@ recomputes them from their stored inputs (`verify`) and renders JSON, GeoJSON an
 (`outputs`).
 """
 
-from app.rankings.compute import compute_snapshot, default_period_end, resolve_comuna
+from app.rankings.compute import compute_snapshot, default_period_end
 from app.rankings.profiles import create_profile_version, get_profile, list_profiles
 from app.rankings.store import RankingNotFound, get_snapshot, latest_snapshot
 from app.rankings.verify import verify_snapshot
@@ -20,6 +20,5 @@ __all__ = [
     "get_snapshot",
     "latest_snapshot",
     "list_profiles",
-    "resolve_comuna",
     "verify_snapshot",
 ]

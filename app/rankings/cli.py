@@ -8,6 +8,7 @@ from rich.table import Table
 from app import rankings
 from app.cli.common import console, out, transaction
 from app.rankings.external import load_external_variables
+from app.territory.service import resolve_comuna
 
 app = typer.Typer(help="Ranking de barrios y micro-barrios críticos.", no_args_is_help=True)
 
@@ -95,7 +96,7 @@ def load_external(
 ) -> None:
     """Carga variables externas por unidad desde un CSV (reemplaza valores anteriores)."""
     with transaction() as session:
-        code = rankings.resolve_comuna(session, comuna)
+        code = resolve_comuna(session, comuna).code
         with file.open(encoding="utf-8", newline="") as handle:
             loaded = load_external_variables(
                 session,

@@ -6,12 +6,10 @@ import calendar
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.complaints.schemas import SANTIAGO
 from app.errors import FieldProblem, InvalidInput
-from app.models import Comuna, RankingSnapshot
+from app.models import RankingSnapshot
 from app.rankings.inputs import aggregate, unit_geometry
 from app.rankings.profiles import get_profile
 from app.rankings.store import store_snapshot
@@ -24,6 +22,8 @@ from app.scoring import (
     contiguity_weights,
 )
 from app.scoring.snapshot import LEVELS
+from app.territory.service import resolve_comuna
+from app.timezone import chile_today
 
 Progress = Callable[[str], None]
 
@@ -35,8 +35,7 @@ def _invalid(field: str, reason: str) -> InvalidInput:
 
 def default_period_end(now: datetime | None = None) -> date:
     """Last day of the last complete month in Chile (America/Santiago)."""
-    today = (now or datetime.now(UTC)).astimezone(SANTIAGO).date()
-    return today.replace(day=1) - timedelta(days=1)
+    return chile_today(now).replace(day=1) - timedelta(days=1)
 
 
 def period_for(period_end: date, months: int) -> Period:
@@ -46,19 +45,6 @@ def period_for(period_end: date, months: int) -> Period:
     year, month = divmod(index, 12)
     day = min(end.day, calendar.monthrange(year, month + 1)[1])
     return Period(start=date(year, month + 1, day), end=end)
-
-
-def resolve_comuna(session: Session, comuna: str | None) -> str:
-    """The requested comuna, or the only one loaded; 422 naming `comuna` otherwise."""
-    if comuna is not None:
-        if session.get(Comuna, comuna) is None:
-            raise _invalid("comuna", f"la comuna {comuna} no está cargada")
-        return comuna
-    codes = list(session.scalars(select(Comuna.code).order_by(Comuna.code).limit(2)))
-    if len(codes) != 1:
-        reason = "no hay comunas cargadas" if not codes else "hay varias comunas: indique cuál"
-        raise _invalid("comuna", reason)
-    return codes[0]
 
 
 def resolve_profile(
@@ -89,12 +75,12 @@ def compute_snapshot(
     if not 1 <= months <= 60:
         raise _invalid("months", "entre 1 y 60 meses")
     now = now or datetime.now(UTC)
-    today = now.astimezone(SANTIAGO).date()
+    today = chile_today(now)
     if period_end is None:
         period_end = default_period_end(now)
     elif period_end > today:
         raise _invalid("period_end", "el período no puede terminar en el futuro")
-    code = resolve_comuna(session, comuna)
+    code = resolve_comuna(session, comuna).code
     profile = resolve_profile(session, level, profile_name, profile_version)
     period = period_for(period_end, months)
 

@@ -20,12 +20,12 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
-from app.complaints.schemas import SANTIAGO
 from app.db import use_custom_plans
 from app.models import ExternalVariable
 from app.scoring import DRUG_CONSUMPTION_CODES, DRUG_TRAFFICKING_CODES, Period, ScoringProfile
 from app.scoring.errors import ScoringInputError, problem
 from app.scoring.inputs import COUNT_COLUMNS, EXTERNAL_PREFIX, risk_factor_load
+from app.timezone import CHILE_TZ
 
 # level -> (unit table, complaint / report column): the only identifiers that reach SQL
 _UNITS = {
@@ -89,7 +89,7 @@ def boundaries(period: Period) -> dict[str, datetime]:
     """Half-open period limits as instants: calendar days in Chile (America/Santiago)."""
 
     def instant(day: date) -> datetime:
-        return datetime.combine(day, time.min, tzinfo=SANTIAGO)
+        return datetime.combine(day, time.min, tzinfo=CHILE_TZ)
 
     return {
         "previous_start": instant(period.previous().start),

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from app import rankings
 from app.api.deps import SessionDep, require_roles
+from app.api.params import ComunaChoice
 from app.api.schemas import problem_responses
 from app.geojson import GEOJSON_MEDIA_TYPE
 from app.identity.api_keys import Caller
@@ -29,6 +30,7 @@ from app.rankings.schemas import (
     VerificationRead,
 )
 from app.territory.routes import GeoJSONResponse
+from app.territory.service import resolve_comuna
 
 router = APIRouter(prefix="/rankings", tags=["rankings"])
 
@@ -41,10 +43,6 @@ Format = Annotated[
     Query(description="json (valores, normalizados y contribuciones), geojson (coropleta) o csv."),
 ]
 LevelQuery = Annotated[Level, Query(description="barrio o micro_barrio.")]
-ComunaQuery = Annotated[
-    str | None,
-    Query(pattern=r"^\d{5}$", description="Código CUT; opcional con una sola comuna cargada."),
-]
 
 _FORMATS: dict[int | str, dict[str, Any]] = {
     200: {
@@ -137,11 +135,11 @@ def latest(
     session: SessionDep,
     caller: ReaderDep,
     level: LevelQuery,
-    comuna: ComunaQuery = None,
+    comuna: ComunaChoice = None,
     format: Format = "json",
 ) -> Response:
     """El último ranking calculado de un nivel y comuna."""
-    code = rankings.resolve_comuna(session, comuna)
+    code = resolve_comuna(session, comuna).code
     return _render(session, rankings.latest_snapshot(session, level=level, comuna=code), format)
 
 

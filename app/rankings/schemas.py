@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
+from app.api.params import CutCode
 from app.api.strict import PlausibleDate
 
 Level = Literal["barrio", "micro_barrio"]
@@ -19,9 +20,8 @@ class RankingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     level: Level = Field(description="barrio o micro_barrio.")
-    comuna: str | None = Field(
+    comuna: CutCode | None = Field(
         default=None,
-        pattern=r"^\d{5}$",
         description="Código CUT; opcional si hay una sola comuna cargada.",
         examples=["14103"],
     )

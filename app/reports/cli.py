@@ -14,8 +14,9 @@ from rich.table import Table
 from app.cli.common import console, out, transaction
 from app.models import ReportFormat, ReportKind
 from app.reports import store
-from app.reports.generate import generate, only_comuna, public_annual
+from app.reports.generate import generate, public_annual
 from app.reports.plan import DEFAULT_PLAN, load_plan, set_indicator
+from app.territory.service import resolve_comuna
 
 app = typer.Typer(help="Informes: boletín del Consejo, avance a la SPD, cuenta pública anual.")
 
@@ -180,7 +181,7 @@ def set_indicator_command(
         entry = set_indicator(
             session,
             plan,
-            comuna=only_comuna(session, comuna),
+            comuna=resolve_comuna(session, comuna).code,
             code=code,
             year=year,
             value=number,

@@ -22,7 +22,6 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.complaints.schemas import SANTIAGO
 from app.models import (
     Barrio,
     Complaint,
@@ -37,6 +36,7 @@ from app.models import (
 )
 from app.reports.period import Month
 from app.risk_factors.lifecycle import OPEN_STATUSES
+from app.timezone import local_month
 
 R = RiskFactorReport
 T = RiskFactorType
@@ -46,7 +46,7 @@ NO_UNIT = "Sin unidad asignada"
 
 def month_key(column: Any) -> ColumnElement[str]:
     """'YYYY-MM' of a timestamp in Chile's calendar."""
-    return func.to_char(func.date_trunc("month", func.timezone(SANTIAGO.key, column)), "YYYY-MM")
+    return local_month(column)
 
 
 # --- complaints ------------------------------------------------------------------------------

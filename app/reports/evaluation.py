@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from app.complaints.schemas import SANTIAGO
 from app.errors import Conflict, InvalidInput
 from app.models import (
     Complaint,
@@ -33,6 +32,7 @@ from app.models import (
 )
 from app.risk_factors.placement import geography
 from app.risk_factors.projects.service import get_project
+from app.timezone import CHILE_TZ
 
 R = RiskFactorReport
 COMPARISON_UNITS = 3
@@ -266,7 +266,7 @@ def evaluate_project(
             code="proyecto_sin_factores",
         )
     # The day after the end date, in Chile: the first full day with the project in place.
-    event = datetime.combine(project.end_date + timedelta(days=1), time.min, tzinfo=SANTIAGO)
+    event = datetime.combine(project.end_date + timedelta(days=1), time.min, tzinfo=CHILE_TZ)
     return evaluate(
         session,
         subject="proyecto",

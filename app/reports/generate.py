@@ -5,42 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import anchor as audit_anchor
 from app.audit import trail as audit
-from app.errors import InvalidInput
-from app.models import Comuna, GeneratedReport, ReportFormat, ReportKind
+from app.models import GeneratedReport, ReportFormat, ReportKind
 from app.privacy.public_report import build_public_progress
 from app.reports import render, store
 from app.reports.bulletin import Bulletin, build_bulletin
 from app.reports.period import parse_month, parse_year, year_period, year_to_date
 from app.reports.progress import build_progress
+from app.territory.service import resolve_comuna
 
 Step = Callable[[str], None]
 
 
 def _quiet(_: str) -> None:
     return None
-
-
-def only_comuna(session: Session, comuna: str | None) -> str:
-    """The comuna asked for, or the only one loaded."""
-    codes = list(session.scalars(select(Comuna.code).order_by(Comuna.code)))
-    if comuna is not None:
-        if comuna not in codes:
-            raise InvalidInput(
-                f"La comuna {comuna} no está cargada.",
-                errors=[{"field": "comuna", "reason": "no está cargada"}],
-            )
-        return comuna
-    if len(codes) != 1:
-        raise InvalidInput(
-            "Indique la comuna: hay varias (o ninguna) cargadas.",
-            errors=[{"field": "comuna", "reason": "obligatoria con más de una comuna"}],
-        )
-    return codes[0]
 
 
 def generate(
@@ -60,7 +41,7 @@ def generate(
     """
     now = datetime.now(UTC)
     as_of = as_of or now
-    code = only_comuna(session, comuna)
+    code = resolve_comuna(session, comuna).code
     step("consultando datos")
     if kind == ReportKind.BULLETIN:
         month = parse_month(period, now=now, field="period", location=location)
@@ -115,7 +96,7 @@ def public_annual(
     """
     now = datetime.now(UTC)
     as_of = as_of or now
-    code = only_comuna(session, comuna)
+    code = resolve_comuna(session, comuna).code
     step("consultando datos")
     period = year_period(parse_year(year, now=now, field="year", location=location))
     progress = build_public_progress(session, ReportKind.ANNUAL, code, period, as_of=as_of)

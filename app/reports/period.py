@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.complaints.schemas import SANTIAGO
 from app.errors import InvalidInput
+from app.timezone import CHILE_TZ
 
 MONTH_NAMES = (
     "enero",
@@ -35,7 +35,7 @@ class Month:
     @property
     def start(self) -> datetime:
         """First instant of the month in Chile (a case at 22:00 on 31 May, UTC-4, is May's)."""
-        return datetime(self.year, self.month, 1, tzinfo=SANTIAGO)
+        return datetime(self.year, self.month, 1, tzinfo=CHILE_TZ)
 
     @property
     def end(self) -> datetime:

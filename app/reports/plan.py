@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from app.api.params import CutCode
 from app.errors import Conflict, InvalidInput, NotFound
 from app.migrations import REPO_ROOT
 from app.models import PlanIndicatorValue
@@ -64,7 +65,7 @@ class PlanObjective(_Strict):
 
 class Plan(_Strict):
     plan: str
-    comuna: str = Field(pattern=r"^\d{5}$")
+    comuna: CutCode
     version: str
     proposed: bool = False
     objectives: list[PlanObjective]

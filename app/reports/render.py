@@ -17,11 +17,11 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from app.complaints.schemas import SANTIAGO
 from app.privacy import thresholds
 from app.reports import charts
 from app.reports.bulletin import Bulletin
 from app.reports.progress import Progress
+from app.timezone import CHILE_TZ
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "reports"
 Step = Callable[[str], None]
@@ -45,7 +45,7 @@ def _percent(value: float | None) -> str:
 
 
 def _local(value: datetime) -> str:
-    return value.astimezone(SANTIAGO).strftime("%d-%m-%Y %H:%M")
+    return value.astimezone(CHILE_TZ).strftime("%d-%m-%Y %H:%M")
 
 
 def _environment() -> Environment:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from app.api.deps import SessionDep, require_roles
+from app.api.params import ComunaFilter
 from app.api.schemas import problem_responses
 from app.errors import InvalidInput
 from app.identity.api_keys import Caller
@@ -66,7 +67,7 @@ def list_reports(
     session: SessionDep,
     _: PlannerDep,
     kind: Annotated[ReportKind | None, Query(description="Solo este tipo.")] = None,
-    comuna: Annotated[str | None, Query(pattern=r"^\d{5}$", description="Código CUT.")] = None,
+    comuna: ComunaFilter = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Máximo de informes.")] = 100,
 ) -> list[ReportRead]:
     """Informes generados, del más reciente al más antiguo (sin el contenido)."""

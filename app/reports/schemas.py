@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from app.api.params import CutCode
 from app.models import ReportFormat, ReportKind
 
 
@@ -21,9 +22,7 @@ class ReportCreate(BaseModel):
     )
     year: StrictInt | None = Field(default=None, description="AAAA; obligatorio para annual.")
     format: ReportFormat = Field(default=ReportFormat.PDF, description="pdf o html.")
-    comuna: str | None = Field(
-        default=None, pattern=r"^\d{5}$", description="Código CUT (por defecto, la única)."
-    )
+    comuna: CutCode | None = Field(default=None, description="Código CUT (por defecto, la única).")
 
 
 class ReportRead(BaseModel):

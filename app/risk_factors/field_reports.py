@@ -54,7 +54,7 @@ from app.risk_factors.schemas import (
     TypeRef,
     UnitRef,
 )
-from app.settings import RiskFactorSettings
+from app.settings import RiskFactorSettings, get_territory_settings
 
 R = RiskFactorReport
 T = RiskFactorType
@@ -348,7 +348,7 @@ def submit(
         data.geometry,
         allowed_types=rtype.geometry_types,
         max_vertices=settings.max_vertices,
-        tolerance_m=settings.comuna_tolerance_m,
+        tolerance_m=get_territory_settings().comuna_tolerance_m,
     )
     if rtype.comuna_code not in (None, placement.comuna_code):
         raise InvalidInput(
@@ -470,7 +470,6 @@ def update_report(
             setattr(report, field, changes[field])
     if "description" in changes:
         report.description = changes["description"]
-    report.updated_at = datetime.now(UTC)
     session.flush()
     audit.record(
         session, "risk_factor.update", "risk_factor", report.id, detail={"fields": sorted(changes)}

@@ -10,11 +10,9 @@ from fastapi import APIRouter, Depends, File, Header, Path, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from app.api.deps import CallerDep, SessionDep, require_roles
+from app.api.params import BboxQuery, ComunaFilter
 from app.api.schemas import problem_responses
 from app.api.strict import IsoDate
-from app.errors import InvalidInput
-from app.geo.bbox import BboxError
-from app.geo.bbox import parse_bbox as geo_parse_bbox
 from app.identity.api_keys import Caller
 from app.models import ReportStatus, Role
 from app.privacy import public_risk_factors as public
@@ -61,38 +59,14 @@ IdempotencyKey = Annotated[
         ),
     ),
 ]
-ComunaFilter = Annotated[str | None, Query(pattern=r"^\d{5}$", description="Código CUT.")]
 TypeFilter = Annotated[list[str], Query(description="Códigos de tipo (repetible).")]
 StatusFilter = Annotated[list[ReportStatus], Query(description="Estados (repetible).")]
 BarrioFilter = Annotated[str | None, Query(max_length=40, description="Código de barrio.")]
 Limit = Annotated[int, Query(ge=1, le=10_000, description="Máximo de features.")]
 
 
-def parse_bbox(
-    bbox: Annotated[
-        str | None,
-        Query(
-            description="minLon,minLat,maxLon,maxLat (WGS 84).",
-            examples=["-72.80,-39.47,-72.75,-39.43"],
-        ),
-    ] = None,
-) -> tuple[float, float, float, float] | None:
-    if bbox is None:
-        return None
-    try:
-        return geo_parse_bbox(bbox)
-    except BboxError as exc:
-        raise InvalidInput(
-            f"bbox no válido: {exc.reason}.",
-            errors=[{"field": "bbox", "location": "query", "reason": exc.reason}],
-        ) from None
-
-
-BboxDep = Annotated[tuple[float, float, float, float] | None, Depends(parse_bbox)]
-
-
 def report_filter(
-    bbox: BboxDep,
+    bbox: BboxQuery,
     comuna: ComunaFilter = None,
     type: TypeFilter = [],  # noqa: B006  (FastAPI copies query defaults)
     status: StatusFilter = [],  # noqa: B006

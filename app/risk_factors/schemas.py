@@ -18,6 +18,7 @@ from pydantic import (
     StrictInt,
 )
 
+from app.api.params import CutCode
 from app.api.strict import FactDatetime, PlausibleDate
 from app.models import ProjectStatus, ReportStatus, Typology
 
@@ -59,8 +60,8 @@ class RiskFactorTypeCreate(_Strict):
     public: StrictBool = Field(
         default=True, description="Falso: nunca aparece en el feed público ni en Open311."
     )
-    comuna: str | None = Field(
-        default=None, pattern=r"^\d{5}$", description="Solo para esta comuna (nulo: nacional)."
+    comuna: CutCode | None = Field(
+        default=None, description="Solo para esta comuna (nulo: nacional)."
     )
 
 
@@ -285,7 +286,7 @@ class RiskFactorStats(BaseModel):
 
 
 class ProjectCreate(_Strict):
-    comuna: str = Field(pattern=r"^\d{5}$")
+    comuna: CutCode
     name: str = Field(min_length=3, max_length=200)
     typology: Typology
     barrios: list[str] = Field(default_factory=list, description="Códigos de barrio.")

@@ -107,7 +107,6 @@ def transition(
     if reopened:
         details["reopened"] = True
     report.status = data.to
-    report.updated_at = now
     session.add(
         ReportTransition(
             comuna_code=report.comuna_code,

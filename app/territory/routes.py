@@ -4,6 +4,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 
 from app.api.deps import SessionDep
+from app.api.params import ComunaFilter
 from app.api.schemas import problem_responses
 from app.geojson import GEOJSON_MEDIA_TYPE
 from app.territory import service as territory
@@ -17,14 +18,6 @@ from app.territory.schemas import (
 
 router = APIRouter(tags=["territorio"])
 
-ComunaFilter = Annotated[
-    str | None,
-    Query(
-        pattern=r"^\d{5}$",
-        description="Código CUT de la comuna (p. ej. 14103).",
-        examples=["14103"],
-    ),
-]
 BarrioCode = Annotated[
     str,
     Path(max_length=40, description="Código del barrio (p. ej. B01001).", examples=["B01001"]),

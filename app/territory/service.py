@@ -89,7 +89,7 @@ def _upsert(
     changed = or_(*[table.c[c].is_distinct_from(stmt.excluded[c]) for c in compared])
     stmt = stmt.on_conflict_do_update(
         index_elements=key,
-        set_={**{c: stmt.excluded[c] for c in compared}, "updated_at": func.now()},
+        set_={c: stmt.excluded[c] for c in compared},
         where=changed,
     ).returning(table.c.code, _WAS_INSERTED)
     touched = {row.code: row.inserted for row in session.execute(stmt)}
@@ -179,6 +179,41 @@ def load_territory(session: Session, territory: Territory) -> LoadReport:
 
 # ---------------------------------------------------------------------------------------
 # Reading
+
+
+UNKNOWN_COMUNA = "comuna_no_encontrada"
+COMUNA_REQUIRED = "comuna_obligatoria"
+
+
+def resolve_comuna(session: Session, comuna: str | None) -> Comuna:
+    """The comuna a request names, or the only one loaded when it names none.
+
+    The one resolver of every surface that works on one comuna (rankings, public statistics
+    and rankings, reports): an unknown comuna is bad input naming the field `comuna` (422,
+    code `comuna_no_encontrada`), not a 404, because what the request asks for (a ranking,
+    the statistics) exists and the parameter choosing it is wrong; the same holds whether
+    the comuna travels in the query or in a body. Naming none with zero or several comunas
+    loaded is a 422 with code `comuna_obligatoria`. A comuna used as a *filter* of a list
+    (complaints, barrios, risk factors) is not resolved: an unknown one filters to nothing.
+    """
+    if comuna is not None:
+        found = session.get(Comuna, comuna)
+        if found is None:
+            raise InvalidInput(
+                f"La comuna {comuna} no está cargada.",
+                errors=[{"field": "comuna", "reason": f"la comuna {comuna} no está cargada"}],
+                code=UNKNOWN_COMUNA,
+            )
+        return found
+    loaded = session.scalars(select(Comuna).order_by(Comuna.code).limit(2)).all()
+    if len(loaded) != 1:
+        reason = "no hay comunas cargadas" if not loaded else "hay varias comunas: indique cuál"
+        raise InvalidInput(
+            f"Indique la comuna (código CUT): {reason}.",
+            errors=[{"field": "comuna", "reason": reason}],
+            code=COMUNA_REQUIRED,
+        )
+    return loaded[0]
 
 
 def _comuna_filter(model: type[Barrio] | type[MicroBarrio], comuna: str | None) -> Any:

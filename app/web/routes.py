@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from app.api.deps import SessionDep
+from app.api.params import ComunaChoice
 from app.privacy import public_page
 from app.privacy.public_stats import Level, public_stats
 from app.settings import BasemapSettings, get_basemap_settings
@@ -47,9 +48,6 @@ def map_config(basemap: BasemapDep) -> MapConfigRead:
 
 LevelQuery = Annotated[Level, Query(description="comuna o barrio (unidades fijas).")]
 YearQuery = Annotated[int, Query(ge=2000, le=2100, description="Año (hora de Chile).")]
-ComunaQuery = Annotated[
-    str | None, Query(pattern=r"^\d{5}$", description="Código CUT (si hay más de una).")
-]
 FamilyQuery = Annotated[
     str | None, Query(pattern=r"^\d{1,3}$", description="Familia CEAD (no sensible).")
 ]
@@ -65,7 +63,7 @@ def statistics_page(
     session: SessionDep,
     level: LevelQuery = "barrio",
     year: YearQuery = date.today().year,
-    comuna: ComunaQuery = None,
+    comuna: ComunaChoice = None,
     family: FamilyQuery = None,
 ) -> HTMLResponse:
     """Estadísticas públicas (sin clave): denuncias suprimidas, factores de riesgo, ranking."""
@@ -79,7 +77,7 @@ def statistics_csv(
     session: SessionDep,
     level: LevelQuery = "barrio",
     year: YearQuery = date.today().year,
-    comuna: ComunaQuery = None,
+    comuna: ComunaChoice = None,
     family: FamilyQuery = None,
 ) -> Response:
     """La tabla de /estadisticas, tal como se muestra, en CSV."""

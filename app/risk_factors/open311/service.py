@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import Numeric, func, select
@@ -23,7 +22,6 @@ from app.errors import InvalidInput, NotFound
 from app.identity.api_keys import Caller
 from app.models import ReportStatus, RiskFactorReport, RiskFactorType
 from app.privacy.public_risk_factors import (
-    LOCAL_TZ,
     Barrio,
     Micro,
     generalised_point,
@@ -35,10 +33,10 @@ from app.risk_factors import field_reports as reports
 from app.risk_factors.lifecycle import CLOSED_STATUSES, LABELS, OPEN_STATUSES
 from app.risk_factors.schemas import RiskFactorCreate
 from app.settings import RiskFactorSettings
+from app.timezone import CHILE_TZ, local_month_start
 
 R = RiskFactorReport
 T = RiskFactorType
-_TZ = ZoneInfo(LOCAL_TZ)
 TYPOLOGY_NAMES = {
     "IL": "Iluminación",
     "REP": "Recuperación de espacios públicos",
@@ -126,11 +124,11 @@ def service_definition(session: Session, code: str) -> dict[str, Any]:
 
 
 def _month_start(ts: Any) -> Any:
-    return func.timezone(LOCAL_TZ, func.date_trunc("month", func.timezone(LOCAL_TZ, ts)))
+    return local_month_start(ts)
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(_TZ).isoformat() if value is not None else None
+    return value.astimezone(CHILE_TZ).isoformat() if value is not None else None
 
 
 def _status_notes(status: ReportStatus, unit: str | None) -> str:

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from app.api.deps import SessionDep, require_roles
+from app.api.params import ComunaFilter
 from app.api.schemas import problem_responses
 from app.identity.api_keys import Caller
 from app.models import Role
@@ -42,7 +43,7 @@ def create_project(session: SessionDep, _: PlannerDep, data: ProjectCreate) -> P
 def list_projects(
     session: SessionDep,
     _: ReaderDep,
-    comuna: Annotated[str | None, Query(pattern=r"^\d{5}$", description="Código CUT.")] = None,
+    comuna: ComunaFilter = None,
 ) -> list[ProjectRead]:
     """Proyectos con sus factores asociados y el estado de cada uno."""
     return projects.list_projects(session, comuna)

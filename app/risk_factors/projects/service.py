@@ -87,7 +87,6 @@ def update_project(session: Session, project_id: int, data: ProjectUpdate) -> In
     for field, value in changes.items():
         if value is not None or field in ("start_date", "end_date", "budget_clp"):
             setattr(project, field, value)
-    project.updated_at = datetime.now(UTC)
     session.flush()
     audit.record(session, "project.update", "project", project.id)
     return project

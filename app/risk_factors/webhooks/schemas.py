@@ -3,13 +3,14 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.params import CutCode
 from app.models import DeliveryStatus
 
 
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    comuna: str = Field(pattern=r"^\d{5}$", description="Código CUT de la comuna.")
+    comuna: CutCode = Field(description="Código CUT de la comuna.")
     url: str = Field(max_length=500, description="URL http(s) que recibe los POST firmados.")
     unit: str | None = Field(
         default=None,
