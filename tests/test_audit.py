@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from app.audit import cli as audit_cli
 from app.audit import trail as audit
 from app.cli import cli
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import AuditEvent, Role
 from tests.conftest import bearer, make_key
 from tests.helpers import assert_matches_schema, assert_problem

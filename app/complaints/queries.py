@@ -32,7 +32,7 @@ from app.errors import InvalidInput, NotFound
 from app.geojson import feature, feature_collection
 from app.identity import access
 from app.identity.access import complaint_scope, sees_complaint_identifiers
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import ApiKey, Barrio, Complaint, CrimeCategory, MicroBarrio
 from app.models.base import SRID
 

@@ -32,7 +32,7 @@ from app.complaints.stats import GROUPS, complaint_counts, counts_csv
 from app.errors import Forbidden, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from app.geo.bbox import Bbox, BboxError, parse_bbox
 from app.identity.access import complaint_sources
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import Role
 from app.territory.routes import GeoJSONResponse
 

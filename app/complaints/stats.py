@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.complaints.queries import ComplaintFilter, filtered
 from app.complaints.schemas import SANTIAGO
 from app.identity.access import complaint_scope
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import Barrio, Complaint, MicroBarrio
 
 

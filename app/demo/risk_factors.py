@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.demo.complaints import BarrioShape, Placer
 from app.identity import api_keys
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import ReportStatus, RiskFactorReport, RiskFactorType, Role
 from app.risk_factors import field_reports as reports
 from app.risk_factors import transitions

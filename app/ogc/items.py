@@ -29,7 +29,7 @@ from app.geo import bbox as geo_bbox
 from app.geo.bbox import Bbox
 from app.geojson import feature
 from app.identity import access
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models.base import SRID
 from app.ogc.collections import Collection
 

@@ -16,7 +16,7 @@ from app import rankings
 from app.api.deps import SessionDep, require_roles
 from app.api.schemas import problem_responses
 from app.geojson import GEOJSON_MEDIA_TYPE
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import RankingSnapshot, Role
 from app.rankings.outputs import snapshot_csv, snapshot_document, snapshot_geojson
 from app.rankings.profiles import to_profile

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from app.api.deps import SessionDep, require_roles
 from app.api.schemas import problem_responses
 from app.errors import InvalidInput
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import GeneratedReport, ReportKind, Role
 from app.reports import store
 from app.reports.generate import generate

@@ -26,7 +26,7 @@ from app.errors import (
 )
 from app.geojson import geometry_json
 from app.identity.access import risk_factor_scope
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import (
     Barrio,
     IdempotencyRecord,

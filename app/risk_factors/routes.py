@@ -15,7 +15,7 @@ from app.api.strict import IsoDate
 from app.errors import InvalidInput, PayloadTooLarge
 from app.geo.bbox import BboxError
 from app.geo.bbox import parse_bbox as geo_parse_bbox
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import ReportStatus, Role
 from app.privacy import public_risk_factors as public
 from app.risk_factors import catalog, photos, queries, transitions

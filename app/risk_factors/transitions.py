@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import trail as audit
 from app.errors import Conflict, Forbidden, InvalidInput
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import (
     InterventionProject,
     ReportStatus,
