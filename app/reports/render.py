@@ -22,7 +22,7 @@ from app.reports import charts
 from app.reports.bulletin import Bulletin
 from app.reports.progress import Progress
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "reports"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "reports"
 Step = Callable[[str], None]
 
 
