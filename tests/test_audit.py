@@ -40,7 +40,8 @@ def test_a_write_is_recorded_with_who_and_the_request_id(client: TestClient, db:
     [event] = events(db, "risk_factor.submit")
     assert event.object_id == response.json()["id"]
     assert (event.role, event.institution, event.outcome) == ("police", "carabineros", "ok")
-    assert event.actor.startswith("vga_")
+    assert event.actor.startswith("carabineros/vga_")
+    assert event.actor == response.json()["timeline"][0]["actor"]["name"]  # one label
     assert event.request_id == "req-audit-1"
     assert len(event.hash) == 64
     assert audit.verify(db).ok

@@ -12,11 +12,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.deps import oidc_settings
 from app.complaints.ingest import import_complaints
-from app.models import Role
+from app.models import AuditEvent, Complaint, Role
 from app.settings import OidcSettings
 from tests.complaint_helpers import OK_CSV, complaint_count
 from tests.conftest import bearer, make_key
@@ -167,3 +168,19 @@ def test_without_oidc_settings_a_jwt_is_just_a_wrong_key(
     client: TestClient, rsa_key: rsa.RSAPrivateKey
 ) -> None:
     assert_problem(client.get("/api/v1/me", headers=bearer(token(rsa_key))), 401, "clave_invalida")
+
+
+@pytest.mark.usefixtures("oidc")
+def test_oidc_police_loading_a_complaint_is_named_by_its_token_subject(
+    client: TestClient, db: Session, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    """A token has no key: the complaint and its audit event name the token's subject."""
+    response = client.post(LIST, json=ONE, headers=bearer(token(rsa_key)))
+    assert response.status_code == 201, response.text
+    stored = db.scalar(select(Complaint.loaded_by).where(Complaint.external_ref == "AUTH-1"))
+    assert stored == "pdi/oidc:funcionario-17"
+    actors = db.scalars(
+        select(AuditEvent.actor).where(AuditEvent.action.startswith("complaint."))
+    ).all()
+    assert actors
+    assert set(actors) == {"pdi/oidc:funcionario-17"}

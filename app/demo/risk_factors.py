@@ -81,7 +81,15 @@ def _demo_callers(session: Session) -> tuple[Caller, Caller]:
     ):
         key, _ = api_keys.create_key(session, name=name, role=role, institution=institution)
         api_keys.revoke_key(session, key.prefix)
-        callers.append(Caller(role=role, institution=institution, key_id=key.id, key_name=key.name))
+        callers.append(
+            Caller(
+                role=role,
+                institution=institution,
+                key_id=key.id,
+                key_name=key.name,
+                key_prefix=key.prefix,
+            )
+        )
     return callers[0], callers[1]
 
 

@@ -57,10 +57,6 @@ _FORMATS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _actor(caller: Caller) -> str:
-    return f"{caller.institution}/{caller.key_name or caller.key_id}"
-
-
 def _render(session: SessionDep, snapshot: RankingSnapshot, format: str) -> Response:
     if format == "geojson":
         return GeoJSONResponse(snapshot_geojson(session, snapshot))
@@ -92,7 +88,7 @@ def compute(body: RankingCreate, session: SessionDep, caller: ComputerDep) -> An
         months=body.months,
         profile_name=body.profile,
         profile_version=body.profile_version,
-        computed_by=_actor(caller),
+        computed_by=caller.actor,
     )
     return snapshot_document(session, snapshot)
 
@@ -122,7 +118,7 @@ def create_profile(body: ProfileCreate, session: SessionDep, caller: AdminDep) -
         name=body.name,
         changes=body.model_dump(exclude={"name", "description"}, exclude_none=True),
         description=body.description,
-        created_by=_actor(caller),
+        created_by=caller.actor,
     )
     return _profile_read(row)
 

@@ -91,7 +91,7 @@ def create_report(
         period=_period(data),
         fmt=data.format,
         comuna=data.comuna,
-        created_by=caller.key_name or f"clave {caller.key_id}",
+        created_by=caller.actor,
         as_of=datetime.now(UTC),
         location="body",
     )

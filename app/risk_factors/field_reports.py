@@ -441,7 +441,7 @@ def actor_columns(caller: Caller) -> dict[str, Any]:
         "actor_role": caller.role.value if caller.role else None,
         "actor_institution": caller.institution,
         "actor_unit": caller.unit,
-        "actor_name": caller.key_name,
+        "actor_name": caller.actor,
     }
 
 
