@@ -121,6 +121,7 @@ FilterDep = Annotated[queries.ReportFilter, Depends(report_filter)]
 
 
 def _report_response(body: RiskFactorRead | dict, status_code: int = 200) -> JSONResponse:
+    """The report with its ETag (a submission's body is already JSON, a retry's is stored)."""
     data = body.model_dump(mode="json") if isinstance(body, RiskFactorRead) else body
     return JSONResponse(
         data, status_code=status_code, headers={"ETag": reports.etag(int(data["version"]))}
@@ -195,7 +196,8 @@ def submit_report(
     result = reports.submit(
         session, caller, data, idempotency_key=idempotency_key, settings=settings
     )
-    response = _report_response(result.body, result.status_code)
+    # a retry answers as the original did: 201, marked as a replay
+    response = _report_response(result.body, 201)
     response.headers["Location"] = f"/api/v1/risk-factors/{result.report_id}"
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -236,8 +238,7 @@ def report_stats(session: SessionDep, caller: ReaderDep, flt: FilterDep) -> Risk
 )
 def get_report(session: SessionDep, caller: ReaderDep, report_id: ReportId) -> Response:
     """Un informe con su línea de tiempo, fotos y ETag (para modificarlo con If-Match)."""
-    reports.load_visible(session, report_id, caller)
-    return _report_response(reports.read_report(session, report_id))
+    return _report_response(reports.read_report(session, report_id, caller))
 
 
 @router.patch(
@@ -255,7 +256,7 @@ def update_report(
 ) -> Response:
     """Corrige gravedad, descripción o atributos (requiere If-Match)."""
     reports.update_report(session, report_id, caller, data, if_match=if_match)
-    return _report_response(reports.read_report(session, report_id))
+    return _report_response(reports.read_report(session, report_id, caller))
 
 
 @router.post(
@@ -273,7 +274,7 @@ def transition_report(
 ) -> Response:
     """Cambia el estado del informe (requiere If-Match); queda en la línea de tiempo."""
     transitions.transition(session, report_id, caller, data, if_match=if_match)
-    return _report_response(reports.read_report(session, report_id))
+    return _report_response(reports.read_report(session, report_id, caller))
 
 
 def _photo_size_guard(request: Request, settings: SettingsDep) -> None:
@@ -304,10 +305,10 @@ def add_photo(
     photo = photos.add_photo(session, report_id, caller, file.file, settings=settings)
     return PhotoRead(
         id=photo.id,
+        report_id=report_id,
         content_type=photo.content_type,
         size_bytes=photo.size_bytes,
         created_at=photo.created_at or datetime.now(UTC),
-        url=f"/api/v1/risk-factors/{report_id}/photos/{photo.id}",
     )
 
 

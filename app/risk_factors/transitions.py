@@ -128,13 +128,14 @@ def transition(
         report.id,
         detail={"from": current.value, "to": data.to.value},
     )
-    _notify(session, report, current, data, reopened=reopened, now=now)
+    _notify(session, report, caller, current, data, reopened=reopened, now=now)
     return report
 
 
 def _notify(
     session: Session,
     report: RiskFactorReport,
+    caller: Caller,
     previous: ReportStatus,
     data: TransitionCreate,
     *,
@@ -148,7 +149,8 @@ def _notify(
     }.get(data.to)
     if event is None:
         return
-    body = read_report(session, report.id, now=now).model_dump(mode="json")
+    # the mover still sees the report: only admins (who see all) change its unit
+    body = read_report(session, report.id, caller, now=now).model_dump(mode="json")
     for private in ("officer_id", "photos", "timeline", "possible_duplicates"):
         body.pop(private, None)
     webhooks.enqueue(
