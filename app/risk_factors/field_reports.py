@@ -342,8 +342,13 @@ def submit(
     concurrent retry waits for the first transaction and then replays its response.
     """
     now = now or datetime.now(UTC)
+    # Not with an OIDC token: retries are recognised per API key (idempotency_record.key_id)
+    # and "who may edit it" is the submitting key (reporter_key_id); a token has neither.
     if caller.key_id is None or caller.institution is None:
-        raise Forbidden("Solo una clave identificada puede enviar informes.")
+        raise Forbidden(
+            "Los informes de terreno se envían con una clave de Vigía (no con un token OIDC): "
+            "la clave es la que reconoce los reintentos y la que puede corregir el informe."
+        )
     key = idempotency_key or (f"id:{data.id}" if data.id else None)
     digest = request_hash(data)
     if key is not None and (record := _find_record(session, caller.key_id, key)):
@@ -469,7 +474,8 @@ def update_report(
 ) -> RiskFactorReport:
     """Severity, description and attributes, by an admin or the key that submitted it."""
     report = load_visible(session, report_id, caller, for_update=True)
-    if caller.role != Role.ADMIN and report.reporter_key_id != caller.key_id:
+    submitter = caller.key_id is not None and report.reporter_key_id == caller.key_id
+    if caller.role != Role.ADMIN and not submitter:
         raise Forbidden("Solo quien envió el informe o un administrador puede editarlo.")
     check_if_match(if_match, report.version)
     changes = data.model_dump(exclude_unset=True)
