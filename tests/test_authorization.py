@@ -176,12 +176,13 @@ def test_oidc_police_loading_a_complaint_is_named_by_its_token_subject(
     client: TestClient, db: Session, rsa_key: rsa.RSAPrivateKey
 ) -> None:
     """A token has no key: the complaint and its audit event name the token's subject."""
-    response = client.post(LIST, json=ONE, headers=bearer(token(rsa_key)))
+    headers = {**bearer(token(rsa_key)), "X-Request-ID": "req-oidc-carga"}
+    response = client.post(LIST, json=ONE, headers=headers)
     assert response.status_code == 201, response.text
     stored = db.scalar(select(Complaint.loaded_by).where(Complaint.external_ref == "AUTH-1"))
     assert stored == "pdi/oidc:funcionario-17"
     actors = db.scalars(
-        select(AuditEvent.actor).where(AuditEvent.action.startswith("complaint."))
+        select(AuditEvent.actor).where(AuditEvent.request_id == "req-oidc-carga")
     ).all()
     assert actors
     assert set(actors) == {"pdi/oidc:funcionario-17"}
