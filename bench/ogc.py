@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from app.db import CUSTOM_PLANS, SESSION_SETTINGS
 from app.identity import api_keys
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import Role
 from app.ogc import items, tiles
 from app.ogc.collections import REGISTRY

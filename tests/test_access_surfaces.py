@@ -395,7 +395,7 @@ def test_ogc_items_read_of_sensitive_complaints_leaves_one_event(
     assert detail["count"] == len(sensitive["carabineros"])
     assert set(detail["ids"]) == sensitive["carabineros"]  # its own only: the scope holds
     assert detail["surface"] == "ogc.items"
-    assert events[0].actor.startswith("vga_")
+    assert events[0].actor.startswith("carabineros/vga_")
 
     before = _last_event(db)
     own = next(iter(sensitive["carabineros"]))

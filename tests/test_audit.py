@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from app.audit import cli as audit_cli
 from app.audit import trail as audit
 from app.cli import cli
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import AuditEvent, Role
 from tests.conftest import bearer, make_key
 from tests.helpers import assert_matches_schema, assert_problem
@@ -37,10 +37,12 @@ def test_a_write_is_recorded_with_who_and_the_request_id(client: TestClient, db:
         headers={**keys.h("police"), "X-Request-ID": "req-audit-1"},
     )
     assert response.status_code == 201, response.text
-    [event] = events(db, "risk_factor.submit")
+    # by request id: tests that commit (concurrency) leave submit events behind
+    [event] = [e for e in events(db, "risk_factor.submit") if e.request_id == "req-audit-1"]
     assert event.object_id == response.json()["id"]
     assert (event.role, event.institution, event.outcome) == ("police", "carabineros", "ok")
-    assert event.actor.startswith("vga_")
+    assert event.actor.startswith("carabineros/vga_")
+    assert event.actor == response.json()["timeline"][0]["actor"]["name"]  # one label
     assert event.request_id == "req-audit-1"
     assert len(event.hash) == 64
     assert audit.verify(db).ok

@@ -12,15 +12,17 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.api.deps import oidc_settings
 from app.complaints.ingest import import_complaints
-from app.models import Role
+from app.models import AuditEvent, Complaint, RiskFactorReport, Role
 from app.settings import OidcSettings
 from tests.complaint_helpers import OK_CSV, complaint_count
 from tests.conftest import bearer, make_key
 from tests.helpers import assert_problem
+from tests.risk_factories import Keys, counts, create_report, report_body
 
 LIST = "/api/v1/complaints"
 STATS = "/api/v1/complaints/stats"
@@ -167,3 +169,45 @@ def test_without_oidc_settings_a_jwt_is_just_a_wrong_key(
     client: TestClient, rsa_key: rsa.RSAPrivateKey
 ) -> None:
     assert_problem(client.get("/api/v1/me", headers=bearer(token(rsa_key))), 401, "clave_invalida")
+
+
+@pytest.mark.usefixtures("oidc")
+def test_oidc_police_loading_a_complaint_is_named_by_its_token_subject(
+    client: TestClient, db: Session, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    """A token has no key: the complaint and its audit event name the token's subject."""
+    headers = {**bearer(token(rsa_key)), "X-Request-ID": "req-oidc-carga"}
+    response = client.post(LIST, json=ONE, headers=headers)
+    assert response.status_code == 201, response.text
+    stored = db.scalar(select(Complaint.loaded_by).where(Complaint.external_ref == "AUTH-1"))
+    assert stored == "pdi/oidc:funcionario-17"
+    actors = db.scalars(
+        select(AuditEvent.actor).where(AuditEvent.request_id == "req-oidc-carga")
+    ).all()
+    assert actors
+    assert set(actors) == {"pdi/oidc:funcionario-17"}
+
+
+@pytest.mark.usefixtures("oidc")
+def test_oidc_police_may_not_submit_risk_factors_or_edit_keyless_ones(
+    client: TestClient, db: Session, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    """Idempotency and "the submitter may edit" hang on the API key, which a token lacks."""
+    headers = bearer(token(rsa_key, vigia_institution="carabineros"))
+    before = counts(db)
+    refused = client.post("/api/v1/risk-factors", json=report_body(), headers=headers)
+    assert_problem(refused, 403, "sin_permiso")
+    assert counts(db) == before
+    # a report whose submitting key is gone (SET NULL) is nobody's: a token cannot edit it
+    report = create_report(client, Keys(db))
+    db.execute(
+        update(RiskFactorReport)
+        .where(RiskFactorReport.id == report["id"])
+        .values(reporter_key_id=None)
+    )
+    patch = client.patch(
+        f"/api/v1/risk-factors/{report['id']}",
+        json={"severity": 1},
+        headers={**headers, "If-Match": f'"v{report["version"]}"'},
+    )
+    assert_problem(patch, 403, "sin_permiso")

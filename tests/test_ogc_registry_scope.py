@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from app.identity import access
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import Complaint, Role
 from app.ogc.collections import REGISTRY, Collection, Queryable
 

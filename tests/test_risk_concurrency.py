@@ -15,6 +15,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from app.identity import api_keys
+from app.identity.caller import Caller
 from app.models import ApiKey, IdempotencyRecord, RiskFactorReport, Role
 from app.risk_factors import field_reports as reports
 from app.risk_factors.schemas import RiskFactorCreate
@@ -25,7 +26,7 @@ THREADS = 8
 
 
 @pytest.fixture
-def committed_caller(engine: Engine) -> Iterator[api_keys.Caller]:
+def committed_caller(engine: Engine) -> Iterator[Caller]:
     with Session(engine) as session:
         _, secret = api_keys.create_key(
             session, name="concurrencia", role=Role.POLICE, institution="carabineros"
@@ -41,7 +42,7 @@ def committed_caller(engine: Engine) -> Iterator[api_keys.Caller]:
         session.commit()
 
 
-def test_concurrent_retries_make_one_row(engine: Engine, committed_caller: api_keys.Caller) -> None:
+def test_concurrent_retries_make_one_row(engine: Engine, committed_caller: Caller) -> None:
     data = RiskFactorCreate.model_validate(
         report_body(observed_at=datetime(2026, 11, 20, 21, 30, tzinfo=UTC).isoformat())
     )

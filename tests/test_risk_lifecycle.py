@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.errors import NotFound
+from app.identity.caller import PUBLIC, Caller
 from app.models import ReportStatus, Role
+from app.risk_factors import field_reports as reports
 from app.risk_factors import lifecycle
 from tests.helpers import assert_matches_schema, assert_problem
 from tests.risk_factories import FAR_IN_TOWN, Keys, counts, create_report, move, point
@@ -202,6 +206,29 @@ def test_routing_to_a_named_unit_and_visibility(client: TestClient, keys: Keys) 
     assert client.get(url, headers=keys.h("planner")).status_code == 200
     assert_problem(client.get(url, headers=keys.h("pdi")), 404)  # another institution's report
     assert_problem(client.get(url), 401)
+
+
+@pytest.mark.parametrize(
+    "outsider",
+    [
+        Caller(role=Role.POLICE, institution="pdi", key_id=1),
+        Caller(role=Role.UNIT, unit="Aseo y ornato", key_id=2),
+        PUBLIC,
+    ],
+    ids=["otra institución", "otra unidad", "público"],
+)
+def test_reading_a_report_checks_visibility_in_the_service(
+    client: TestClient, keys: Keys, db: Session, outsider: Caller
+) -> None:
+    """No route has to remember `load_visible`: the service answers 404 by itself."""
+    rid = uuid.UUID(create_report(client, keys)["id"])
+    owner = Caller(role=Role.POLICE, institution="carabineros", key_id=3)
+    assert reports.read_report(db, rid, owner).id == rid
+    with pytest.raises(NotFound) as caught:
+        reports.read_report(db, rid, outsider)
+    assert caught.value.instance_code == "informe_no_encontrado"  # the same as for a missing id
+    with pytest.raises(NotFound):
+        reports.read_report(db, uuid.uuid4(), owner)
 
 
 def test_duplicate_needs_the_original(client: TestClient, keys: Keys) -> None:

@@ -16,7 +16,8 @@ from app.api.limits import client_ip, too_many
 from app.audit import trail as audit
 from app.db import unit_of_work
 from app.errors import ClientGone, Forbidden, InvalidCredentials, InvalidInput, NotAuthenticated
-from app.identity.api_keys import KEY_PREFIX, PUBLIC, Caller, authenticate
+from app.identity.api_keys import KEY_PREFIX, authenticate
+from app.identity.caller import PUBLIC, Caller
 from app.identity.oidc import caller_from_token
 from app.models import Role
 from app.settings import OidcSettings, get_oidc_settings

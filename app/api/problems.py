@@ -34,7 +34,7 @@ from app.errors import (
     ServiceUnavailable,
     VigiaError,
 )
-from app.identity.api_keys import PUBLIC
+from app.identity.caller import PUBLIC
 from app.settings import get_admission_settings
 
 log = logging.getLogger("vigia")

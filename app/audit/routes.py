@@ -9,7 +9,7 @@ from app.api.schemas import problem_responses
 from app.api.strict import IsoDatetime
 from app.audit import trail as audit
 from app.audit.schemas import AuditEventRead, AuditVerificationRead
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import Role
 
 router = APIRouter(prefix="/audit", tags=["auditoría"])

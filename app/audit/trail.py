@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app.audit import anchor as audit_anchor
 from app.audit import keys as audit_keys
 from app.errors import Conflict
-from app.identity.api_keys import PUBLIC, Caller
+from app.identity.caller import PUBLIC, Caller
 from app.models import AuditEvent
 from app.settings import get_audit_settings
 

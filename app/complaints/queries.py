@@ -32,8 +32,8 @@ from app.errors import InvalidInput, NotFound
 from app.geojson import feature, feature_collection
 from app.identity import access
 from app.identity.access import complaint_scope, sees_complaint_identifiers
-from app.identity.api_keys import Caller
-from app.models import ApiKey, Barrio, Complaint, CrimeCategory, MicroBarrio
+from app.identity.caller import Caller
+from app.models import Barrio, Complaint, CrimeCategory, MicroBarrio
 from app.models.base import SRID
 
 
@@ -244,9 +244,3 @@ def complaint_read(
         ),
         "loaded_by": complaint.loaded_by,
     }
-
-
-def loaded_by(session: Session, caller: Caller) -> str:
-    """How a complaint records who loaded it: institution and key prefix."""
-    prefix = session.scalar(select(ApiKey.prefix).where(ApiKey.id == caller.key_id))
-    return f"{caller.institution}/{prefix}"

@@ -18,7 +18,7 @@ from app.api.schemas import problem_responses
 from app.api.strict import IsoDatetime
 from app.audit import trail as audit
 from app.complaints.ingest import Format, ImportMode, ImportReport, import_complaints
-from app.complaints.queries import ComplaintFilter, complaint_read, complaints_page, loaded_by
+from app.complaints.queries import ComplaintFilter, complaint_read, complaints_page
 from app.complaints.schemas import (
     ComplaintCollection,
     ComplaintCreate,
@@ -30,7 +30,7 @@ from app.complaints.schemas import (
 from app.complaints.stats import GROUPS, complaint_counts, counts_csv
 from app.errors import Forbidden, InvalidInput, UnsupportedMediaType
 from app.identity.access import complaint_sources
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import Role
 from app.territory.routes import GeoJSONResponse
 from app.timezone import as_chile
@@ -216,7 +216,7 @@ def create_complaint(session: SessionDep, caller: LoaderDep, body: ComplaintCrea
             f"Su clave solo carga denuncias de: {', '.join(sorted(sources)) or 'ninguna'}.",
             errors=[{"field": "source", "location": "body", "reason": "otra institución"}],
         )
-    report = import_complaints(session, [body.model_dump()], loaded_by=loaded_by(session, caller))
+    report = import_complaints(session, [body.model_dump()], loaded_by=caller.actor)
     stored = ComplaintRead.model_validate(
         complaint_read(session, caller, source=body.source, external_ref=body.external_ref)
     )
@@ -313,14 +313,13 @@ async def import_complaints_file(
     """Importa denuncias desde un CSV o GeoJSON (hasta 100 MB); reimportar no duplica."""
     stream, fmt = await _upload(request, format)
     try:
-        who = await run_in_threadpool(loaded_by, session, caller)
         report: ImportReport = await run_in_threadpool(
             lambda: import_complaints(
                 session,
                 stream,
                 fmt=fmt,
                 mode=mode,
-                loaded_by=who,
+                loaded_by=caller.actor,
                 allowed_sources=complaint_sources(caller),
             )
         )

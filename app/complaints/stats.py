@@ -15,7 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.complaints.queries import ComplaintFilter, filtered
 from app.identity.access import complaint_scope
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import Barrio, Complaint, MicroBarrio
 from app.timezone import local_month
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.demo.complaints import BarrioShape, Placer
 from app.identity import api_keys
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import ReportStatus, RiskFactorReport, RiskFactorType, Role
 from app.risk_factors import field_reports as reports
 from app.risk_factors import transitions
@@ -81,7 +81,15 @@ def _demo_callers(session: Session) -> tuple[Caller, Caller]:
     ):
         key, _ = api_keys.create_key(session, name=name, role=role, institution=institution)
         api_keys.revoke_key(session, key.prefix)
-        callers.append(Caller(role=role, institution=institution, key_id=key.id, key_name=key.name))
+        callers.append(
+            Caller(
+                role=role,
+                institution=institution,
+                key_id=key.id,
+                key_name=key.name,
+                key_prefix=key.prefix,
+            )
+        )
     return callers[0], callers[1]
 
 

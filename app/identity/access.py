@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.audit import trail as audit
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import Complaint, RiskFactorReport, Role
 
 RowScope = Callable[[Caller], ColumnElement[bool]]

@@ -8,46 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from app.audit import trail as audit
 from app.errors import InvalidCredentials, NotFound
+from app.identity.caller import Caller
 from app.models import ApiKey, Role
 
 KEY_PREFIX = "vga_"
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who is calling: a key's holder, or the anonymous public (role None)."""
-
-    role: Role | None = None
-    institution: str | None = None
-    unit: str | None = None
-    key_id: int | None = None
-    key_name: str | None = None
-    key_prefix: str | None = None
-    subject: str | None = None  # OIDC `sub`, when the caller came with a token
-
-    @property
-    def is_public(self) -> bool:
-        return self.role is None
-
-    @property
-    def actor(self) -> str:
-        """How the audit trail names the caller: key prefix, token subject or `publico`."""
-        if self.key_prefix:
-            return self.key_prefix
-        if self.subject:
-            return f"oidc:{self.subject}"
-        return "publico"
-
-
-PUBLIC = Caller()
 
 
 def hash_key(key: str) -> str:
@@ -79,8 +51,6 @@ def create_key(
     )
     session.add(key)
     session.flush()
-    from app.audit import trail as audit
-
     audit.record(session, "api_key.create", "api_key", key.prefix, detail={"role": role.value})
     return key, secret
 
@@ -99,8 +69,6 @@ def revoke_key(session: Session, prefix: str) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = datetime.now(UTC)
         session.flush()
-        from app.audit import trail as audit
-
         audit.record(session, "api_key.revoke", "api_key", key.prefix)
     return key
 

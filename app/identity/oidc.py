@@ -14,7 +14,7 @@ from typing import Any
 import jwt
 
 from app.errors import InvalidCredentials
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import Role
 from app.settings import OidcSettings
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from app.api.deps import SessionDep, require_roles
 from app.api.schemas import problem_responses
 from app.identity import api_keys
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.identity.schemas import ApiKeyRead, CallerRead
 from app.models import Role
 

@@ -27,7 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.errors import BadRequest, FieldProblem, NotFound
 from app.geojson import feature
 from app.identity import access
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models.base import SRID
 from app.ogc.collections import Collection
 

@@ -22,7 +22,7 @@ from sqlalchemy.sql.util import find_tables
 
 from app.identity import access
 from app.identity.access import AuditedRead, RowScope
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import Role
 
 

@@ -15,7 +15,7 @@ from app.api.params import OgcBboxQuery
 from app.api.schemas import problem_responses
 from app.errors import NotAuthenticated, NotFound
 from app.geojson import GEOJSON_MEDIA_TYPE
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.ogc import items
 from app.ogc.collections import REGISTRY, Collection, territory_extent
 from app.territory.routes import GeoJSONResponse

@@ -30,7 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.db import use_custom_plans
 from app.errors import BadRequest, FieldProblem, NotFound
 from app.identity import access
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models.base import SRID
 from app.ogc.collections import Collection
 from app.settings import TileSettings

@@ -17,7 +17,7 @@ from app.api.deps import SessionDep, require_roles
 from app.api.params import ComunaChoice
 from app.api.schemas import problem_responses
 from app.geojson import GEOJSON_MEDIA_TYPE
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import RankingSnapshot, Role
 from app.rankings.outputs import snapshot_csv, snapshot_document, snapshot_geojson
 from app.rankings.profiles import to_profile
@@ -55,10 +55,6 @@ _FORMATS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _actor(caller: Caller) -> str:
-    return f"{caller.institution}/{caller.key_name or caller.key_id}"
-
-
 def _render(session: SessionDep, snapshot: RankingSnapshot, format: str) -> Response:
     if format == "geojson":
         return GeoJSONResponse(snapshot_geojson(session, snapshot))
@@ -90,7 +86,7 @@ def compute(body: RankingCreate, session: SessionDep, caller: ComputerDep) -> An
         months=body.months,
         profile_name=body.profile,
         profile_version=body.profile_version,
-        computed_by=_actor(caller),
+        computed_by=caller.actor,
     )
     return snapshot_document(session, snapshot)
 
@@ -120,7 +116,7 @@ def create_profile(body: ProfileCreate, session: SessionDep, caller: AdminDep) -
         name=body.name,
         changes=body.model_dump(exclude={"name", "description"}, exclude_none=True),
         description=body.description,
-        created_by=_actor(caller),
+        created_by=caller.actor,
     )
     return _profile_read(row)
 

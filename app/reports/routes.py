@@ -11,7 +11,7 @@ from app.api.deps import SessionDep, require_roles
 from app.api.params import ComunaFilter
 from app.api.schemas import problem_responses
 from app.errors import InvalidInput
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import GeneratedReport, ReportKind, Role
 from app.reports import store
 from app.reports.generate import generate
@@ -92,7 +92,7 @@ def create_report(
         period=_period(data),
         fmt=data.format,
         comuna=data.comuna,
-        created_by=caller.key_name or f"clave {caller.key_id}",
+        created_by=caller.actor,
         as_of=datetime.now(UTC),
         location="body",
     )

@@ -26,7 +26,7 @@ from app.errors import (
 )
 from app.geojson import geometry_json
 from app.identity.access import risk_factor_scope
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import (
     Barrio,
     IdempotencyRecord,
@@ -116,18 +116,24 @@ def load_visible(
         stmt = stmt.with_for_update(of=R)
     report = session.scalar(stmt)
     if report is None:
-        # the same answer whether it does not exist or is not the caller's to see
-        raise NotFound(f"No existe el informe {report_id}.", code="informe_no_encontrado")
+        raise _not_found(report_id)
     return report
+
+
+def _not_found(report_id: uuid.UUID) -> NotFound:
+    # the same answer whether it does not exist or is not the caller's to see
+    return NotFound(f"No existe el informe {report_id}.", code="informe_no_encontrado")
 
 
 def read_report(
     session: Session,
     report_id: uuid.UUID,
+    caller: Caller,
     *,
     now: datetime | None = None,
     duplicates: list[DuplicateCandidate] | None = None,
 ) -> RiskFactorRead:
+    """The report with its photos and timeline, if the caller may see it (else 404)."""
     now = now or datetime.now(UTC)
     Micro = aliased(MicroBarrio)
     row = session.execute(
@@ -148,8 +154,10 @@ def read_report(
         .join(T, T.id == R.type_id)
         .outerjoin(Barrio, Barrio.id == R.barrio_id)
         .outerjoin(Micro, Micro.id == R.micro_barrio_id)
-        .where(R.id == report_id)
-    ).one()
+        .where(R.id == report_id, visible_to(caller))
+    ).one_or_none()
+    if row is None:
+        raise _not_found(report_id)
     (report, tcode, tlabel, typology, default_unit, bcode, bname, mcode, mname) = row[:9]
     geometry_text, due, is_overdue = row[9:]
     photos = session.execute(
@@ -192,10 +200,10 @@ def read_report(
         photos=[
             PhotoRead(
                 id=p.id,
+                report_id=report_id,
                 content_type=p.content_type,
                 size_bytes=p.size_bytes,
                 created_at=p.created_at,
-                url=f"/api/v1/risk-factors/{report_id}/photos/{p.id}",
             )
             for p in photos
         ],
@@ -223,7 +231,8 @@ def read_report(
 
 @dataclass(frozen=True)
 class Submission:
-    status_code: int
+    """A submitted report as its JSON body; `replayed` when a retry found the original."""
+
     body: dict[str, Any]
     replayed: bool
 
@@ -254,9 +263,9 @@ def _replay(record: IdempotencyRecord, digest: str) -> Submission:
             ],
             code="clave_idempotencia_reutilizada",
         )
-    if record.response_body is None or record.response_status is None:
+    if record.response_body is None:
         raise Conflict("El envío original con esta clave aún se está procesando; reintente.")
-    return Submission(record.response_status, record.response_body, replayed=True)
+    return Submission(record.response_body, replayed=True)
 
 
 def _find_record(session: Session, key_id: int, key: str) -> IdempotencyRecord | None:
@@ -333,8 +342,13 @@ def submit(
     concurrent retry waits for the first transaction and then replays its response.
     """
     now = now or datetime.now(UTC)
+    # Not with an OIDC token: retries are recognised per API key (idempotency_record.key_id)
+    # and "who may edit it" is the submitting key (reporter_key_id); a token has neither.
     if caller.key_id is None or caller.institution is None:
-        raise Forbidden("Solo una clave identificada puede enviar informes.")
+        raise Forbidden(
+            "Los informes de terreno se envían con una clave de Vigía (no con un token OIDC): "
+            "la clave es la que reconoce los reintentos y la que puede corregir el informe."
+        )
     key = idempotency_key or (f"id:{data.id}" if data.id else None)
     digest = request_hash(data)
     if key is not None and (record := _find_record(session, caller.key_id, key)):
@@ -421,7 +435,9 @@ def submit(
         )
     )
     session.flush()
-    body = read_report(session, report_id, now=now, duplicates=duplicates).model_dump(mode="json")
+    body = read_report(session, report_id, caller, now=now, duplicates=duplicates).model_dump(
+        mode="json"
+    )
     if key is not None:
         session.execute(
             update(IdempotencyRecord)
@@ -429,10 +445,10 @@ def submit(
                 IdempotencyRecord.key_id == caller.key_id,
                 IdempotencyRecord.idempotency_key == key,
             )
-            .values(report_id=report_id, response_status=201, response_body=body)
+            .values(report_id=report_id, response_body=body)
         )
     audit.record(session, "risk_factor.submit", "risk_factor", report_id)
-    return Submission(201, body, replayed=False)
+    return Submission(body, replayed=False)
 
 
 def actor_columns(caller: Caller) -> dict[str, Any]:
@@ -441,7 +457,7 @@ def actor_columns(caller: Caller) -> dict[str, Any]:
         "actor_role": caller.role.value if caller.role else None,
         "actor_institution": caller.institution,
         "actor_unit": caller.unit,
-        "actor_name": caller.key_name,
+        "actor_name": caller.actor,
     }
 
 
@@ -458,7 +474,8 @@ def update_report(
 ) -> RiskFactorReport:
     """Severity, description and attributes, by an admin or the key that submitted it."""
     report = load_visible(session, report_id, caller, for_update=True)
-    if caller.role != Role.ADMIN and report.reporter_key_id != caller.key_id:
+    submitter = caller.key_id is not None and report.reporter_key_id == caller.key_id
+    if caller.role != Role.ADMIN and not submitter:
         raise Forbidden("Solo quien envió el informe o un administrador puede editarlo.")
     check_if_match(if_match, report.version)
     changes = data.model_dump(exclude_unset=True)

@@ -18,7 +18,7 @@ from app.errors import (
     NotFound,
     PayloadTooLarge,
 )
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import ReportPhoto, Role
 from app.risk_factors.field_reports import load_visible
 from app.risk_factors.images import reencode

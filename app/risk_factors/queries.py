@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.geojson import feature, feature_collection
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import Barrio, MicroBarrio, ReportStatus, RiskFactorReport, RiskFactorType
 from app.models.base import SRID
 from app.risk_factors.field_reports import due_at, overdue, visible_to

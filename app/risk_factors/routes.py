@@ -13,7 +13,7 @@ from app.api.deps import CallerDep, SessionDep, require_roles
 from app.api.params import BboxQuery, ComunaFilter
 from app.api.schemas import problem_responses
 from app.api.strict import IsoDate
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import ReportStatus, Role
 from app.privacy import public_risk_factors as public
 from app.risk_factors import catalog, photos, queries, transitions
@@ -93,6 +93,7 @@ FilterDep = Annotated[queries.ReportFilter, Depends(report_filter)]
 
 
 def _report_response(body: RiskFactorRead | dict, status_code: int = 200) -> JSONResponse:
+    """The report with its ETag (a submission's body is already JSON, a retry's is stored)."""
     data = body.model_dump(mode="json") if isinstance(body, RiskFactorRead) else body
     return JSONResponse(
         data, status_code=status_code, headers={"ETag": reports.etag(int(data["version"]))}
@@ -167,7 +168,8 @@ def submit_report(
     result = reports.submit(
         session, caller, data, idempotency_key=idempotency_key, settings=settings
     )
-    response = _report_response(result.body, result.status_code)
+    # a retry answers as the original did: 201, marked as a replay
+    response = _report_response(result.body, 201)
     response.headers["Location"] = f"/api/v1/risk-factors/{result.report_id}"
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -208,8 +210,7 @@ def report_stats(session: SessionDep, caller: ReaderDep, flt: FilterDep) -> Risk
 )
 def get_report(session: SessionDep, caller: ReaderDep, report_id: ReportId) -> Response:
     """Un informe con su línea de tiempo, fotos y ETag (para modificarlo con If-Match)."""
-    reports.load_visible(session, report_id, caller)
-    return _report_response(reports.read_report(session, report_id))
+    return _report_response(reports.read_report(session, report_id, caller))
 
 
 @router.patch(
@@ -227,7 +228,7 @@ def update_report(
 ) -> Response:
     """Corrige gravedad, descripción o atributos (requiere If-Match)."""
     reports.update_report(session, report_id, caller, data, if_match=if_match)
-    return _report_response(reports.read_report(session, report_id))
+    return _report_response(reports.read_report(session, report_id, caller))
 
 
 @router.post(
@@ -245,7 +246,7 @@ def transition_report(
 ) -> Response:
     """Cambia el estado del informe (requiere If-Match); queda en la línea de tiempo."""
     transitions.transition(session, report_id, caller, data, if_match=if_match)
-    return _report_response(reports.read_report(session, report_id))
+    return _report_response(reports.read_report(session, report_id, caller))
 
 
 @router.post(
@@ -266,10 +267,10 @@ def add_photo(
     photo = photos.add_photo(session, report_id, caller, file.file, settings=settings)
     return PhotoRead(
         id=photo.id,
+        report_id=report_id,
         content_type=photo.content_type,
         size_bytes=photo.size_bytes,
         created_at=photo.created_at or datetime.now(UTC),
-        url=f"/api/v1/risk-factors/{report_id}/photos/{photo.id}",
     )
 
 

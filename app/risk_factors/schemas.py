@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
+    computed_field,
 )
 
 from app.api.params import CutCode
@@ -172,12 +173,22 @@ class TransitionRead(BaseModel):
     details: dict[str, Any]
 
 
+def photo_url(report_id: uuid.UUID, photo_id: uuid.UUID) -> str:
+    """Where a photo is downloaded (the route `getRiskFactorPhoto`); built only here."""
+    return f"/api/v1/risk-factors/{report_id}/photos/{photo_id}"
+
+
 class PhotoRead(BaseModel):
     id: uuid.UUID
+    report_id: uuid.UUID = Field(exclude=True)
     content_type: str
     size_bytes: int
     created_at: datetime
-    url: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def url(self) -> str:
+        return photo_url(self.report_id, self.id)
 
 
 class DuplicateCandidate(BaseModel):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import trail as audit
 from app.errors import Conflict, Forbidden, InvalidInput
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import (
     InterventionProject,
     ReportStatus,
@@ -127,13 +127,14 @@ def transition(
         report.id,
         detail={"from": current.value, "to": data.to.value},
     )
-    _notify(session, report, current, data, reopened=reopened, now=now)
+    _notify(session, report, caller, current, data, reopened=reopened, now=now)
     return report
 
 
 def _notify(
     session: Session,
     report: RiskFactorReport,
+    caller: Caller,
     previous: ReportStatus,
     data: TransitionCreate,
     *,
@@ -147,7 +148,8 @@ def _notify(
     }.get(data.to)
     if event is None:
         return
-    body = read_report(session, report.id, now=now).model_dump(mode="json")
+    # the mover still sees the report: only admins (who see all) change its unit
+    body = read_report(session, report.id, caller, now=now).model_dump(mode="json")
     for private in ("officer_id", "photos", "timeline", "possible_duplicates"):
         body.pop(private, None)
     webhooks.enqueue(

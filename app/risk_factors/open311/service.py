@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.api.validation_messages import spanish_reason
 from app.errors import InvalidInput, NotFound
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import ReportStatus, RiskFactorReport, RiskFactorType
 from app.privacy.public_risk_factors import (
     Barrio,

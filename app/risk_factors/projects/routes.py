@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from app.api.deps import SessionDep, require_roles
 from app.api.params import ComunaFilter
 from app.api.schemas import problem_responses
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import Role
 from app.reports import evaluation
 from app.reports.schemas import EvaluationRead

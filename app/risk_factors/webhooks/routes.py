@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path
 
 from app.api.deps import SessionDep, require_roles
 from app.api.schemas import problem_responses
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import Role
 from app.risk_factors.webhooks import service as webhooks
 from app.risk_factors.webhooks import targets as webhook_targets

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import trail as audit
 from app.errors import Forbidden, InvalidInput, NotFound
-from app.identity.api_keys import Caller
+from app.identity.caller import Caller
 from app.models import DeliveryStatus, Role, WebhookDelivery, WebhookSubscription
 from app.risk_factors.webhooks.targets import Resolver, Target, vet
 from app.settings import WebhookSettings
