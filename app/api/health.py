@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from app.api.health_schema import HealthRead
+from app.api.schemas import HealthRead
 from app.migrations import head_revisions
 
 router = APIRouter(tags=["salud"])

@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from app.api.deps import SessionDep, require_roles
+from app.api.responses import GeoJSONResponse
 from app.api.schemas import problem_responses
 from app.api.strict import IsoDatetime
 from app.audit import trail as audit
@@ -34,7 +35,6 @@ from app.geo.bbox import Bbox, BboxError, parse_bbox
 from app.identity.access import complaint_sources
 from app.identity.api_keys import Caller
 from app.models import Role
-from app.territory.routes import GeoJSONResponse
 
 router = APIRouter(tags=["denuncias"])
 

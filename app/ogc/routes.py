@@ -11,13 +11,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import Engine
 
 from app.api.deps import CallerDep, SessionDep
+from app.api.responses import GeoJSONResponse
 from app.api.schemas import problem_responses
 from app.errors import NotAuthenticated, NotFound
 from app.geojson import GEOJSON_MEDIA_TYPE
 from app.identity.api_keys import Caller
 from app.ogc import items
 from app.ogc.collections import REGISTRY, Collection, territory_extent
-from app.territory.routes import GeoJSONResponse
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 

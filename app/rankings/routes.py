@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from app import rankings
 from app.api.deps import SessionDep, require_roles
+from app.api.responses import GeoJSONResponse
 from app.api.schemas import problem_responses
 from app.geojson import GEOJSON_MEDIA_TYPE
 from app.identity.api_keys import Caller
@@ -28,7 +29,6 @@ from app.rankings.schemas import (
     RankingRead,
     VerificationRead,
 )
-from app.territory.routes import GeoJSONResponse
 
 router = APIRouter(prefix="/rankings", tags=["rankings"])
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Uplo
 from fastapi.responses import JSONResponse, Response
 
 from app.api.deps import CallerDep, SessionDep, require_roles
+from app.api.responses import GeoJSONResponse
 from app.api.schemas import problem_responses
 from app.api.strict import IsoDate
 from app.errors import InvalidInput, PayloadTooLarge
@@ -34,7 +35,6 @@ from app.risk_factors.schemas import (
     TransitionCreate,
 )
 from app.settings import RiskFactorSettings, get_risk_settings
-from app.territory.routes import GeoJSONResponse
 
 router = APIRouter(tags=["factores de riesgo"])
 
