@@ -9,6 +9,7 @@ from typing import Annotated, Union, get_args, get_origin
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.admission import client_gone
@@ -40,6 +41,15 @@ def get_session(request: Request) -> Iterator[Session]:
 
 # scope="function": commit before the response is sent, so a failed commit is reported.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def get_engine(request: Request) -> Engine:
+    """The app's engine, for a route that opens its own connection (streamed pages)."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
 
 _bearer = HTTPBearer(
     auto_error=False,
