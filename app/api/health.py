@@ -93,7 +93,7 @@ def _answer(body: dict[str, Any], status: int) -> JSONResponse:
     response_model=HealthRead,
     responses={503: {"model": HealthRead, "description": "Base de datos caída o desactualizada"}},
 )
-async def health(request: Request) -> Any:
+async def health(request: Request) -> JSONResponse:
     """Estado del servicio: base de datos, versión de PostGIS y migraciones al día."""
     state = request.app.state
     last: tuple[float, dict[str, Any], int] | None = getattr(state, "health_last", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from tempfile import SpooledTemporaryFile
-from typing import IO, Annotated, Any, Literal
+from typing import IO, Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -202,7 +202,7 @@ def complaint_stats(
     format: Annotated[
         Literal["json", "csv"], Query(description="json (por defecto) o csv con encabezado.")
     ] = "json",
-) -> Any:
+) -> ComplaintStats | Response:
     """Cantidad de denuncias agrupadas por barrio, micro-barrio, mes y/o categoría."""
     rows = complaint_counts(session, where, group_by, caller)
     if format == "csv":
@@ -225,7 +225,9 @@ def complaint_stats(
         **problem_responses(401, 403, 413, 422),
     },
 )
-def create_complaint(session: SessionDep, caller: LoaderDep, body: ComplaintCreate) -> Any:
+def create_complaint(
+    session: SessionDep, caller: LoaderDep, body: ComplaintCreate
+) -> ComplaintRead | JSONResponse:
     """Registra una denuncia; si ya existe (fuente + external_ref) la actualiza (200)."""
     sources = complaint_sources(caller)
     if sources is not None and body.source not in sources:

@@ -82,7 +82,7 @@ def _render(session: SessionDep, snapshot: RankingSnapshot, format: str) -> Resp
     response_model=RankingRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def compute(body: RankingCreate, session: SessionDep, caller: ComputerDep) -> Any:
+def compute(body: RankingCreate, session: SessionDep, caller: ComputerDep) -> RankingRead:
     """Calcula y guarda un ranking reproducible (roles planner, admin)."""
     snapshot = rankings.compute_snapshot(
         session,
@@ -94,7 +94,7 @@ def compute(body: RankingCreate, session: SessionDep, caller: ComputerDep) -> An
         profile_version=body.profile_version,
         computed_by=_actor(caller),
     )
-    return snapshot_document(session, snapshot)
+    return RankingRead.model_validate(snapshot_document(session, snapshot))
 
 
 @router.get(
@@ -103,7 +103,7 @@ def compute(body: RankingCreate, session: SessionDep, caller: ComputerDep) -> An
     response_model=list[ProfileRead],
     responses=problem_responses(401, 403),
 )
-def list_profiles(session: SessionDep, caller: ReaderDep) -> Any:
+def list_profiles(session: SessionDep, caller: ReaderDep) -> list[ProfileRead]:
     """Perfiles de pesos con todas sus versiones (ninguna se borra ni se edita)."""
     return [_profile_read(row) for row in rankings.list_profiles(session)]
 
@@ -115,7 +115,7 @@ def list_profiles(session: SessionDep, caller: ReaderDep) -> Any:
     response_model=ProfileRead,
     responses=problem_responses(401, 403, 422),
 )
-def create_profile(body: ProfileCreate, session: SessionDep, caller: AdminDep) -> Any:
+def create_profile(body: ProfileCreate, session: SessionDep, caller: AdminDep) -> ProfileRead:
     """Crea una versión nueva de un perfil (admin); las versiones anteriores quedan."""
     row = rankings.create_profile_version(
         session,
@@ -164,7 +164,7 @@ def get(
     response_model=VerificationRead,
     responses=problem_responses(401, 403, 404),
 )
-def recompute(session: SessionDep, caller: ReaderDep, snapshot_id: SnapshotId) -> Any:
+def recompute(session: SessionDep, caller: ReaderDep, snapshot_id: SnapshotId) -> VerificationRead:
     """Recalcula desde las entradas guardadas y dice si huellas y números coinciden (no escribe)."""
     snapshot = rankings.get_snapshot(session, snapshot_id)
     result = rankings.verify_snapshot(session, snapshot)
