@@ -24,7 +24,7 @@ from app.ogc.schemas import (
     ItemRead,
     ItemsRead,
     LandingRead,
-    Link,
+    OgcLink,
     QueryablesRead,
     SpatialExtent,
     TemporalExtent,
@@ -89,15 +89,15 @@ def _collection_doc(
         crs=[CRS84],
         storageCrs=CRS84,
         links=[
-            Link(rel="self", type="application/json", href=url),
-            Link(rel="items", type=GEOJSON_MEDIA_TYPE, href=f"{url}/items", title="Elementos"),
-            Link(
+            OgcLink(rel="self", type="application/json", href=url),
+            OgcLink(rel="items", type=GEOJSON_MEDIA_TYPE, href=f"{url}/items", title="Elementos"),
+            OgcLink(
                 rel="http://www.opengis.net/def/rel/ogc/1.0/queryables",
                 type="application/schema+json",
                 href=f"{url}/queryables",
                 title="Propiedades filtrables",
             ),
-            Link(
+            OgcLink(
                 rel="http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
                 type="application/json",
                 href=f"{url}/tiles",
@@ -124,15 +124,15 @@ def landing(request: Request) -> LandingRead:
         title="Vigía — OGC API - Features",
         description="Capas territoriales y de seguridad pública comunal de Vigía.",
         links=[
-            Link(rel="self", type="application/json", href=base),
-            Link(
+            OgcLink(rel="self", type="application/json", href=base),
+            OgcLink(
                 rel="service-desc",
                 type="application/vnd.oai.openapi+json;version=3.0",
                 href=f"{root}/openapi.json",
             ),
-            Link(rel="service-doc", type="text/html", href=f"{root}/docs"),
-            Link(rel="conformance", type="application/json", href=f"{base}/conformance"),
-            Link(rel="data", type="application/json", href=f"{base}/collections"),
+            OgcLink(rel="service-doc", type="text/html", href=f"{root}/docs"),
+            OgcLink(rel="conformance", type="application/json", href=f"{base}/conformance"),
+            OgcLink(rel="data", type="application/json", href=f"{base}/collections"),
         ],
     )
 
@@ -154,7 +154,7 @@ def collections(request: Request, caller: CallerDep, engine: EngineDep) -> Colle
     base = ogc_base(request)
     extent = territory_bbox(engine)
     return CollectionsRead(
-        links=[Link(rel="self", type="application/json", href=f"{base}/collections")],
+        links=[OgcLink(rel="self", type="application/json", href=f"{base}/collections")],
         collections=[
             _collection_doc(base, c, extent)
             for c in REGISTRY.values()

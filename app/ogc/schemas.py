@@ -11,7 +11,9 @@ from geojson_pydantic.geometries import Geometry
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class Link(BaseModel):
+class OgcLink(BaseModel):
+    """A link of an OGC document (`templated`: the href holds `{z}/{x}/{y}`)."""
+
     rel: str
     type: str
     href: str
@@ -22,7 +24,7 @@ class Link(BaseModel):
 class LandingRead(BaseModel):
     title: str
     description: str
-    links: list[Link]
+    links: list[OgcLink]
 
 
 class ConformanceRead(BaseModel):
@@ -51,12 +53,12 @@ class CollectionRead(BaseModel):
     itemType: Literal["feature"]
     crs: list[str]
     storageCrs: str
-    links: list[Link]
+    links: list[OgcLink]
     extent: Extent | None = None
 
 
 class CollectionsRead(BaseModel):
-    links: list[Link]
+    links: list[OgcLink]
     collections: list[CollectionRead]
 
 
@@ -73,21 +75,25 @@ class QueryablesRead(BaseModel):
     additionalProperties: bool
 
 
-class ItemRead(Feature[Geometry, dict[str, Any]]):
-    links: list[Link] | None = None
+class ItemFeature(Feature[Geometry, dict[str, Any]]):
+    """A feature of any collection: its properties are the collection's queryables."""
+
+
+class ItemRead(ItemFeature):
+    links: list[OgcLink] | None = None
 
 
 class ItemsRead(BaseModel):
     type: Literal["FeatureCollection"]
-    features: list[Feature[Geometry, dict[str, Any]]]
+    features: list[ItemFeature]
     numberReturned: int
-    links: list[Link]
+    links: list[OgcLink]
 
 
 class TileMatrixSetRef(BaseModel):
     id: str
     uri: str
-    links: list[Link]
+    links: list[OgcLink]
 
 
 class TileMatrixSetsRead(BaseModel):
@@ -120,11 +126,11 @@ class TilesetRead(BaseModel):
     dataType: Literal["vector"]
     crs: str
     tileMatrixSetURI: str
-    links: list[Link]
+    links: list[OgcLink]
 
 
 class TilesetsRead(BaseModel):
-    links: list[Link]
+    links: list[OgcLink]
     tilesets: list[TilesetRead]
 
 

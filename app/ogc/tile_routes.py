@@ -12,7 +12,7 @@ from app.ogc import tiles
 from app.ogc.collections import readable_collection, territory_bbox
 from app.ogc.params import CollectionId, ogc_base
 from app.ogc.schemas import (
-    Link,
+    OgcLink,
     TileJSONRead,
     TileMatrix,
     TileMatrixSetRead,
@@ -63,7 +63,7 @@ def tile_matrix_sets(request: Request) -> TileMatrixSetsRead:
             TileMatrixSetRef(
                 id=TMS_ID,
                 uri=TMS_URI,
-                links=[Link(rel="self", type="application/json", href=href)],
+                links=[OgcLink(rel="self", type="application/json", href=href)],
             )
         ]
     )
@@ -109,7 +109,7 @@ def tilesets(request: Request, collection_id: CollectionId, caller: CallerDep) -
     c = readable_collection(collection_id, caller)
     base = f"{ogc_base(request)}/collections/{c.id}/tiles"
     return TilesetsRead(
-        links=[Link(rel="self", type="application/json", href=base)],
+        links=[OgcLink(rel="self", type="application/json", href=base)],
         tilesets=[
             TilesetRead(
                 title=c.title,
@@ -117,13 +117,13 @@ def tilesets(request: Request, collection_id: CollectionId, caller: CallerDep) -
                 crs="http://www.opengis.net/def/crs/EPSG/0/3857",
                 tileMatrixSetURI=TMS_URI,
                 links=[
-                    Link(rel="self", type="application/json", href=f"{base}/{TMS_ID}"),
-                    Link(
+                    OgcLink(rel="self", type="application/json", href=f"{base}/{TMS_ID}"),
+                    OgcLink(
                         rel="http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
                         type="application/json",
                         href=f"{ogc_base(request)}/tileMatrixSets/{TMS_ID}",
                     ),
-                    Link(
+                    OgcLink(
                         rel="item",
                         type=tiles.MVT_MEDIA_TYPE,
                         href=_template(request, c.id),
