@@ -5,13 +5,15 @@ Every rejection is a 4xx problem naming the field, and writes nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, Optional
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.api.deps import is_sequence_annotation
 from app.models import RankingSnapshot
 from tests.complaint_helpers import complaint_count, complaint_json
 from tests.helpers import assert_problem
@@ -298,3 +300,42 @@ def test_statuses_of_the_shared_layers_are_documented_everywhere(
             if absent := expected - set(operation["responses"]):
                 missing.append(f"{method.upper()} {path}: {sorted(absent)}")
     assert not missing, missing
+
+
+# --- a query key may repeat only where the route takes a list -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("annotation", "is_list"),
+    [
+        (list[str], True),
+        (list[str] | None, True),
+        (Optional[list[int]], True),  # noqa: UP045 - the typing.Union spelling, on purpose
+        (Annotated[list[str], "meta"], True),
+        (tuple[int, ...], True),
+        (set[str], True),
+        (frozenset[str], True),
+        (Sequence[str], True),
+        (list, True),
+        (str, False),
+        (bytes, False),
+        (str | None, False),
+        (int, False),
+        (dict[str, str], False),
+        (Literal["a", "b"], False),
+        (Annotated[str, "meta"], False),
+    ],
+)
+def test_list_parameters_are_recognised_by_their_annotation(
+    annotation: object, is_list: bool
+) -> None:
+    assert is_sequence_annotation(annotation) is is_list
+
+
+def test_a_list_parameter_may_repeat_a_single_valued_one_may_not(client: TestClient) -> None:
+    ok = client.get("/api/v1/public/risk-factors", params=[("type", "a"), ("type", "b")])
+    assert ok.status_code == 200, ok.text
+    body = assert_problem(
+        client.get("/api/v1/public/risk-factors", params=[("limit", "5"), ("limit", "6")]), 422
+    )
+    assert _fields(body) == {"limit"}

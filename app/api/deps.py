@@ -2,13 +2,14 @@
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator, Sequence
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin
 
 from fastapi import Depends, Request
-from fastapi._compat import field_annotation_is_sequence
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.admission import client_gone
@@ -41,6 +42,15 @@ def get_session(request: Request) -> Iterator[Session]:
 
 # scope="function": commit before the response is sent, so a failed commit is reported.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def get_engine(request: Request) -> Engine:
+    """The app's engine, for a route that opens its own connection (streamed pages)."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -112,6 +122,31 @@ def require_roles(*roles: Role) -> Callable[[Caller], Caller]:
     return dependency
 
 
+# The types FastAPI reads from a repeated query key (`?type=a&type=b`); str and bytes are not.
+_SEQUENCE_TYPES = (Sequence, set, frozenset)
+
+
+def _is_sequence_type(candidate: object) -> bool:
+    try:
+        return (
+            isinstance(candidate, type)
+            and issubclass(candidate, _SEQUENCE_TYPES)
+            and not issubclass(candidate, (str, bytes))
+        )
+    except TypeError:  # a parametrised generic is no class to test
+        return False
+
+
+def is_sequence_annotation(annotation: object) -> bool:
+    """Whether a parameter so annotated takes a list of values (`list[str] | None`, ...)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return is_sequence_annotation(get_args(annotation)[0])
+    if origin is Union or origin is UnionType:
+        return any(is_sequence_annotation(arg) for arg in get_args(annotation))
+    return _is_sequence_type(annotation) or _is_sequence_type(origin)
+
+
 def _sequence_query_params(route: APIRoute) -> frozenset[str]:
     """Query parameters a route declares as lists (the only ones that may repeat)."""
     cached: frozenset[str] | None = getattr(route, "_vigia_list_params", None)
@@ -124,7 +159,7 @@ def _sequence_query_params(route: APIRoute) -> frozenset[str]:
         names.update(
             f.alias
             for f in dependant.query_params
-            if field_annotation_is_sequence(f.field_info.annotation)
+            if is_sequence_annotation(f.field_info.annotation)
         )
         stack.extend(dependant.dependencies)
     found = frozenset(names)

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from app.api.health_schema import HealthRead
+from app.api.schemas import HealthRead
 from app.migrations import head_revisions
 
 router = APIRouter(tags=["salud"])
@@ -93,7 +93,7 @@ def _answer(body: dict[str, Any], status: int) -> JSONResponse:
     response_model=HealthRead,
     responses={503: {"model": HealthRead, "description": "Base de datos caída o desactualizada"}},
 )
-async def health(request: Request) -> Any:
+async def health(request: Request) -> JSONResponse:
     """Estado del servicio: base de datos, versión de PostGIS y migraciones al día."""
     state = request.app.state
     last: tuple[float, dict[str, Any], int] | None = getattr(state, "health_last", None)

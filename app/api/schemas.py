@@ -1,3 +1,5 @@
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -30,3 +32,13 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
         status: {"model": Problem, "content": {"application/problem+json": {}}}
         for status in statuses
     }
+
+
+class HealthRead(BaseModel):
+    status: Literal["ok", "error"]
+    database: bool
+    postgis_version: str | None = None
+    migrations_at_head: bool
+    revision: list[str]
+    expected_revision: list[str]
+    detail: str | None = None

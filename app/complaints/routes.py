@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from tempfile import SpooledTemporaryFile
-from typing import IO, Annotated, Any, Literal
+from typing import IO, Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -14,6 +14,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from app.api.deps import SessionDep, require_roles
 from app.api.params import BboxQuery, ComunaFilter
+from app.api.responses import GeoJSONResponse
 from app.api.schemas import problem_responses
 from app.api.strict import IsoDatetime
 from app.audit import trail as audit
@@ -32,7 +33,6 @@ from app.errors import Forbidden, InvalidInput, UnsupportedMediaType
 from app.identity.access import complaint_sources
 from app.identity.caller import Caller
 from app.models import Role
-from app.territory.routes import GeoJSONResponse
 from app.timezone import as_chile
 
 router = APIRouter(tags=["denuncias"])
@@ -185,7 +185,7 @@ def complaint_stats(
     format: Annotated[
         Literal["json", "csv"], Query(description="json (por defecto) o csv con encabezado.")
     ] = "json",
-) -> Any:
+) -> ComplaintStats | Response:
     """Cantidad de denuncias agrupadas por barrio, micro-barrio, mes y/o categoría."""
     rows = complaint_counts(session, where, group_by, caller)
     if format == "csv":
@@ -208,7 +208,9 @@ def complaint_stats(
         **problem_responses(401, 403, 413, 422),
     },
 )
-def create_complaint(session: SessionDep, caller: LoaderDep, body: ComplaintCreate) -> Any:
+def create_complaint(
+    session: SessionDep, caller: LoaderDep, body: ComplaintCreate
+) -> ComplaintRead | JSONResponse:
     """Registra una denuncia; si ya existe (fuente + external_ref) la actualiza (200)."""
     sources = complaint_sources(caller)
     if sources is not None and body.source not in sources:

@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, String, func, select
+from sqlalchemy import Engine, Select, String, func, select
 from sqlalchemy.orm import aliased
 
+from app.errors import NotAuthenticated, NotFound
 from app.identity import access
+from app.identity.api_keys import Caller
 from app.models import (
     Barrio,
     Complaint,
@@ -26,7 +28,14 @@ from app.ogc.registry import REGISTRY, Collection, Queryable, register
 from app.privacy import public_risk_factors as public
 from app.risk_factors.field_reports import overdue
 
-__all__ = ["REGISTRY", "Collection", "Queryable", "territory_extent"]
+__all__ = [
+    "REGISTRY",
+    "Collection",
+    "Queryable",
+    "readable_collection",
+    "territory_bbox",
+    "territory_extent",
+]
 
 
 def _barrios() -> Select:
@@ -332,3 +341,22 @@ def territory_extent() -> Select:
     return select(
         func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent), func.ST_YMax(extent)
     )
+
+
+def territory_bbox(engine: Engine) -> list[float] | None:
+    """The advertised extent, rounded to 6 decimals (about 10 cm); None with no comuna loaded."""
+    with engine.connect() as connection:
+        row = connection.execute(territory_extent()).one()
+    return None if row[0] is None else [round(float(v), 6) for v in row]
+
+
+def readable_collection(collection_id: str, caller: Caller) -> Collection:
+    """The collection, if `caller` may read it; a hidden one is answered as missing."""
+    collection = REGISTRY.get(collection_id)
+    if collection is None:
+        raise NotFound(f"No existe la colección {collection_id!r}.", code="coleccion_no_encontrada")
+    if not collection.readable_by(caller.role):
+        if caller.is_public:
+            raise NotAuthenticated(f"La colección {collection_id} requiere una clave de acceso.")
+        raise NotFound(f"No existe la colección {collection_id!r}.", code="coleccion_no_encontrada")
+    return collection

@@ -80,6 +80,16 @@ class Collection:
     def is_public(self) -> bool:
         return self.roles is None
 
+    def queryables_schema(self) -> dict[str, dict[str, Any]]:
+        """JSON Schema of each property a filter may name (the queryables document)."""
+        schema: dict[str, dict[str, Any]] = {
+            "geometry": {"$ref": f"https://geojson.org/schema/{self.geometry_type}.json"}
+        }
+        if self.datetime_property:
+            schema["datetime"] = {"type": "string", "format": "date-time"}
+        schema.update({q.name: q.json_schema() for q in self.properties})
+        return schema
+
     def scope_key(self, caller: Caller) -> Caller | None:
         """What the caller's view of this collection depends on (None: the same for all).
 

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from sqlalchemy import Engine
 
-from app.api.deps import CallerDep, SessionDep
+from app.api.deps import CallerDep, EngineDep, SessionDep
 from app.api.params import OgcBboxQuery
+from app.api.responses import GeoJSONResponse
 from app.api.schemas import problem_responses
-from app.errors import NotAuthenticated, NotFound
 from app.geojson import GEOJSON_MEDIA_TYPE
-from app.identity.caller import Caller
 from app.ogc import items
-from app.ogc.collections import REGISTRY, Collection, territory_extent
-from app.territory.routes import GeoJSONResponse
+from app.ogc.collections import REGISTRY, Collection, readable_collection, territory_bbox
+from app.ogc.params import CollectionId, ogc_base
+from app.ogc.schemas import (
+    CollectionRead,
+    CollectionsRead,
+    ConformanceRead,
+    Extent,
+    ItemRead,
+    ItemsRead,
+    LandingRead,
+    OgcLink,
+    QueryablesRead,
+    SpatialExtent,
+    TemporalExtent,
+)
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 
@@ -39,7 +50,6 @@ CONFORMANCE = [
 _HEAD = b'{"type":"FeatureCollection","features":['
 _RESERVED = {"limit", "offset", "bbox", "bbox-crs", "datetime", "filter", "filter-lang", "f", "crs"}
 
-CollectionId = Annotated[str, Path(description="Identificador de la colección.", max_length=64)]
 Limit = Annotated[
     int,
     Query(
@@ -60,128 +70,103 @@ FilterLang = Annotated[
 ]
 
 
-def ogc_base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/ogc"
-
-
-async def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
-
-
-EngineDep = Annotated[Engine, Depends(_engine)]
-
-
-def readable_collection(collection_id: str, caller: Caller) -> Collection:
-    collection = REGISTRY.get(collection_id)
-    if collection is None:
-        raise NotFound(f"No existe la colección {collection_id!r}.", code="coleccion_no_encontrada")
-    if not collection.readable_by(caller.role):
-        if caller.is_public:
-            raise NotAuthenticated(f"La colección {collection_id} requiere una clave de acceso.")
-        raise NotFound(f"No existe la colección {collection_id!r}.", code="coleccion_no_encontrada")
-    return collection
-
-
 def _collection_doc(
     base: str, collection: Collection, extent: list[float] | None
-) -> dict[str, Any]:
+) -> CollectionRead:
     url = f"{base}/collections/{collection.id}"
-    doc: dict[str, Any] = {
-        "id": collection.id,
-        "title": collection.title,
-        "description": collection.description,
-        "keywords": list(collection.keywords),
-        "itemType": "feature",
-        "crs": [CRS84],
-        "storageCrs": CRS84,
-        "links": [
-            {"rel": "self", "type": "application/json", "href": url},
-            {
-                "rel": "items",
-                "type": GEOJSON_MEDIA_TYPE,
-                "href": f"{url}/items",
-                "title": "Elementos",
-            },
-            {
-                "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-                "type": "application/schema+json",
-                "href": f"{url}/queryables",
-                "title": "Propiedades filtrables",
-            },
-            {
-                "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
-                "type": "application/json",
-                "href": f"{url}/tiles",
-                "title": "Teselas vectoriales (MVT)",
-            },
+    doc = CollectionRead(
+        id=collection.id,
+        title=collection.title,
+        description=collection.description,
+        keywords=list(collection.keywords),
+        itemType="feature",
+        crs=[CRS84],
+        storageCrs=CRS84,
+        links=[
+            OgcLink(rel="self", type="application/json", href=url),
+            OgcLink(rel="items", type=GEOJSON_MEDIA_TYPE, href=f"{url}/items", title="Elementos"),
+            OgcLink(
+                rel="http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                type="application/schema+json",
+                href=f"{url}/queryables",
+                title="Propiedades filtrables",
+            ),
+            OgcLink(
+                rel="http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                type="application/json",
+                href=f"{url}/tiles",
+                title="Teselas vectoriales (MVT)",
+            ),
         ],
-    }
+    )
     if extent is not None and None not in extent:
-        doc["extent"] = {"spatial": {"bbox": [extent], "crs": CRS84}}
+        doc.extent = Extent(spatial=SpatialExtent(bbox=[extent], crs=CRS84))
     if collection.datetime_property:
-        doc.setdefault("extent", {})["temporal"] = {"interval": [[None, None]]}
+        doc.extent = doc.extent or Extent()
+        doc.extent.temporal = TemporalExtent(interval=[[None, None]])
     return doc
 
 
-def territory_bbox(engine: Engine) -> list[float] | None:
-    with engine.connect() as connection:
-        row = connection.execute(territory_extent()).one()
-    return None if row[0] is None else [round(float(v), 6) for v in row]
-
-
-@router.get("", operation_id="ogcLanding", response_model=dict[str, Any])
-def landing(request: Request) -> dict[str, Any]:
+@router.get(
+    "", operation_id="ogcLanding", response_model=LandingRead, response_model_exclude_none=True
+)
+def landing(request: Request) -> LandingRead:
     """Página de inicio OGC API - Features."""
     base = ogc_base(request)
     root = str(request.base_url).rstrip("/")
-    return {
-        "title": "Vigía — OGC API - Features",
-        "description": "Capas territoriales y de seguridad pública comunal de Vigía.",
-        "links": [
-            {"rel": "self", "type": "application/json", "href": base},
-            {
-                "rel": "service-desc",
-                "type": "application/vnd.oai.openapi+json;version=3.0",
-                "href": f"{root}/openapi.json",
-            },
-            {"rel": "service-doc", "type": "text/html", "href": f"{root}/docs"},
-            {"rel": "conformance", "type": "application/json", "href": f"{base}/conformance"},
-            {"rel": "data", "type": "application/json", "href": f"{base}/collections"},
+    return LandingRead(
+        title="Vigía — OGC API - Features",
+        description="Capas territoriales y de seguridad pública comunal de Vigía.",
+        links=[
+            OgcLink(rel="self", type="application/json", href=base),
+            OgcLink(
+                rel="service-desc",
+                type="application/vnd.oai.openapi+json;version=3.0",
+                href=f"{root}/openapi.json",
+            ),
+            OgcLink(rel="service-doc", type="text/html", href=f"{root}/docs"),
+            OgcLink(rel="conformance", type="application/json", href=f"{base}/conformance"),
+            OgcLink(rel="data", type="application/json", href=f"{base}/collections"),
         ],
-    }
+    )
 
 
-@router.get("/conformance", operation_id="ogcConformance", response_model=dict[str, list[str]])
-def conformance() -> dict[str, list[str]]:
+@router.get("/conformance", operation_id="ogcConformance", response_model=ConformanceRead)
+def conformance() -> ConformanceRead:
     """Clases de conformidad implementadas."""
-    return {"conformsTo": CONFORMANCE}
+    return ConformanceRead(conformsTo=CONFORMANCE)
 
 
-@router.get("/collections", operation_id="ogcCollections", response_model=dict[str, Any])
-def collections(request: Request, caller: CallerDep, engine: EngineDep) -> dict[str, Any]:
+@router.get(
+    "/collections",
+    operation_id="ogcCollections",
+    response_model=CollectionsRead,
+    response_model_exclude_none=True,
+)
+def collections(request: Request, caller: CallerDep, engine: EngineDep) -> CollectionsRead:
     """Colecciones visibles para quien consulta."""
     base = ogc_base(request)
     extent = territory_bbox(engine)
-    return {
-        "links": [{"rel": "self", "type": "application/json", "href": f"{base}/collections"}],
-        "collections": [
+    return CollectionsRead(
+        links=[OgcLink(rel="self", type="application/json", href=f"{base}/collections")],
+        collections=[
             _collection_doc(base, c, extent)
             for c in REGISTRY.values()
             if c.readable_by(caller.role)
         ],
-    }
+    )
 
 
 @router.get(
     "/collections/{collection_id}",
     operation_id="ogcCollection",
-    response_model=dict[str, Any],
+    response_model=CollectionRead,
+    response_model_exclude_none=True,
     responses=problem_responses(401, 404),
 )
 def collection(
     request: Request, collection_id: CollectionId, caller: CallerDep, engine: EngineDep
-) -> dict[str, Any]:
+) -> CollectionRead:
     """Descripción de una colección."""
     return _collection_doc(
         ogc_base(request), readable_collection(collection_id, caller), territory_bbox(engine)
@@ -191,27 +176,21 @@ def collection(
 @router.get(
     "/collections/{collection_id}/queryables",
     operation_id="ogcQueryables",
-    response_model=dict[str, Any],
+    response_model=QueryablesRead,
     responses=problem_responses(401, 404),
 )
 def queryables(request: Request, collection_id: CollectionId, caller: CallerDep) -> JSONResponse:
     """Propiedades por las que se puede filtrar (JSON Schema)."""
     c = readable_collection(collection_id, caller)
-    properties: dict[str, Any] = {
-        "geometry": {"$ref": f"https://geojson.org/schema/{c.geometry_type}.json"}
-    }
-    if c.datetime_property:
-        properties["datetime"] = {"type": "string", "format": "date-time"}
-    properties.update({q.name: q.json_schema() for q in c.properties})
-    body = {
-        "$schema": "https://json-schema.org/draft/2019-09/schema",
-        "$id": f"{ogc_base(request)}/collections/{c.id}/queryables",
-        "type": "object",
-        "title": c.title,
-        "properties": properties,
-        "additionalProperties": False,
-    }
-    return JSONResponse(body, media_type="application/schema+json")
+    body = QueryablesRead(
+        schema_uri="https://json-schema.org/draft/2019-09/schema",
+        id_uri=f"{ogc_base(request)}/collections/{c.id}/queryables",
+        type="object",
+        title=c.title,
+        properties=c.queryables_schema(),
+        additionalProperties=False,
+    )
+    return JSONResponse(body.model_dump(by_alias=True), media_type="application/schema+json")
 
 
 def _link(request: Request, offset: int, limit: int) -> str:
@@ -224,7 +203,7 @@ def _link(request: Request, offset: int, limit: int) -> str:
     "/collections/{collection_id}/items",
     operation_id="ogcItems",
     response_class=GeoJSONResponse,
-    response_model=dict[str, Any],
+    response_model=ItemsRead,
     responses=problem_responses(400, 401, 404, 422),
 )
 def list_items(
@@ -300,7 +279,7 @@ def list_items(
     "/collections/{collection_id}/items/{feature_id}",
     operation_id="ogcItem",
     response_class=GeoJSONResponse,
-    response_model=dict[str, Any],
+    response_model=ItemRead,
     responses=problem_responses(401, 404),
 )
 def get_item(

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from app.api.deps import CallerDep, SessionDep
+from app.api.deps import CallerDep, EngineDep, SessionDep
 from app.api.schemas import problem_responses
 from app.ogc import tiles
-from app.ogc.routes import CollectionId, EngineDep, ogc_base, readable_collection, territory_bbox
+from app.ogc.collections import readable_collection, territory_bbox
+from app.ogc.params import CollectionId, ogc_base
+from app.ogc.schemas import (
+    OgcLink,
+    TileJSONRead,
+    TileMatrix,
+    TileMatrixSetRead,
+    TileMatrixSetRef,
+    TileMatrixSetsRead,
+    TilesetRead,
+    TilesetsRead,
+    VectorLayer,
+)
 from app.settings import TileSettings, get_tile_settings
 
 router = APIRouter(tags=["OGC API - Tiles"])  # mounted under /ogc by app.api
@@ -37,90 +49,96 @@ def _template(request: Request, collection_id: str) -> str:
     return f"{ogc_base(request)}/collections/{collection_id}/tiles/{TMS_ID}/{{z}}/{{x}}/{{y}}"
 
 
-@router.get("/tileMatrixSets", operation_id="ogcTileMatrixSets", response_model=dict[str, Any])
-def tile_matrix_sets(request: Request) -> dict[str, Any]:
+@router.get(
+    "/tileMatrixSets",
+    operation_id="ogcTileMatrixSets",
+    response_model=TileMatrixSetsRead,
+    response_model_exclude_none=True,
+)
+def tile_matrix_sets(request: Request) -> TileMatrixSetsRead:
     """Esquemas de teselado disponibles."""
     href = f"{ogc_base(request)}/tileMatrixSets/{TMS_ID}"
-    return {
-        "tileMatrixSets": [
-            {
-                "id": TMS_ID,
-                "uri": TMS_URI,
-                "links": [{"rel": "self", "type": "application/json", "href": href}],
-            }
+    return TileMatrixSetsRead(
+        tileMatrixSets=[
+            TileMatrixSetRef(
+                id=TMS_ID,
+                uri=TMS_URI,
+                links=[OgcLink(rel="self", type="application/json", href=href)],
+            )
         ]
-    }
+    )
 
 
 @router.get(
-    f"/tileMatrixSets/{TMS_ID}", operation_id="ogcTileMatrixSet", response_model=dict[str, Any]
+    f"/tileMatrixSets/{TMS_ID}", operation_id="ogcTileMatrixSet", response_model=TileMatrixSetRead
 )
-def tile_matrix_set() -> dict[str, Any]:
+def tile_matrix_set() -> TileMatrixSetRead:
     """Definición de WebMercatorQuad (OGC 2D Tile Matrix Set)."""
-    return {
-        "id": TMS_ID,
-        "title": "Google Maps Compatible for the World",
-        "uri": TMS_URI,
-        "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-        "orderedAxes": ["X", "Y"],
-        "tileMatrices": [
-            {
-                "id": str(z),
-                "scaleDenominator": _SCALE_0 / 2**z,
-                "cellSize": _CELL_0 / 2**z,
-                "cornerOfOrigin": "topLeft",
-                "pointOfOrigin": [-_ORIGIN, _ORIGIN],
-                "tileWidth": 256,
-                "tileHeight": 256,
-                "matrixWidth": 2**z,
-                "matrixHeight": 2**z,
-            }
+    return TileMatrixSetRead(
+        id=TMS_ID,
+        title="Google Maps Compatible for the World",
+        uri=TMS_URI,
+        crs="http://www.opengis.net/def/crs/EPSG/0/3857",
+        orderedAxes=["X", "Y"],
+        tileMatrices=[
+            TileMatrix(
+                id=str(z),
+                scaleDenominator=_SCALE_0 / 2**z,
+                cellSize=_CELL_0 / 2**z,
+                cornerOfOrigin="topLeft",
+                pointOfOrigin=(-_ORIGIN, _ORIGIN),
+                tileWidth=256,
+                tileHeight=256,
+                matrixWidth=2**z,
+                matrixHeight=2**z,
+            )
             for z in range(tiles.MAX_ZOOM + 1)
         ],
-    }
+    )
 
 
 @router.get(
     "/collections/{collection_id}/tiles",
     operation_id="ogcCollectionTilesets",
-    response_model=dict[str, Any],
+    response_model=TilesetsRead,
+    response_model_exclude_none=True,
     responses=problem_responses(401, 404),
 )
-def tilesets(request: Request, collection_id: CollectionId, caller: CallerDep) -> dict[str, Any]:
+def tilesets(request: Request, collection_id: CollectionId, caller: CallerDep) -> TilesetsRead:
     """Conjuntos de teselas vectoriales de la colección."""
     c = readable_collection(collection_id, caller)
     base = f"{ogc_base(request)}/collections/{c.id}/tiles"
-    return {
-        "links": [{"rel": "self", "type": "application/json", "href": base}],
-        "tilesets": [
-            {
-                "title": c.title,
-                "dataType": "vector",
-                "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-                "tileMatrixSetURI": TMS_URI,
-                "links": [
-                    {"rel": "self", "type": "application/json", "href": f"{base}/{TMS_ID}"},
-                    {
-                        "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
-                        "type": "application/json",
-                        "href": f"{ogc_base(request)}/tileMatrixSets/{TMS_ID}",
-                    },
-                    {
-                        "rel": "item",
-                        "type": tiles.MVT_MEDIA_TYPE,
-                        "href": _template(request, c.id),
-                        "templated": True,
-                    },
+    return TilesetsRead(
+        links=[OgcLink(rel="self", type="application/json", href=base)],
+        tilesets=[
+            TilesetRead(
+                title=c.title,
+                dataType="vector",
+                crs="http://www.opengis.net/def/crs/EPSG/0/3857",
+                tileMatrixSetURI=TMS_URI,
+                links=[
+                    OgcLink(rel="self", type="application/json", href=f"{base}/{TMS_ID}"),
+                    OgcLink(
+                        rel="http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
+                        type="application/json",
+                        href=f"{ogc_base(request)}/tileMatrixSets/{TMS_ID}",
+                    ),
+                    OgcLink(
+                        rel="item",
+                        type=tiles.MVT_MEDIA_TYPE,
+                        href=_template(request, c.id),
+                        templated=True,
+                    ),
                 ],
-            }
+            )
         ],
-    }
+    )
 
 
 @router.get(
     f"/collections/{{collection_id}}/tiles/{TMS_ID}",
     operation_id="ogcCollectionTileJSON",
-    response_model=dict[str, Any],
+    response_model=TileJSONRead,
     responses=problem_responses(401, 404),
 )
 def tilejson(
@@ -129,36 +147,36 @@ def tilejson(
     caller: CallerDep,
     engine: EngineDep,
     settings: TileSettingsDep,
-) -> dict[str, Any]:
+) -> TileJSONRead:
     """TileJSON 3.0.0 de la colección (para MapLibre, Leaflet, QGIS)."""
     c = readable_collection(collection_id, caller)
     bounds = territory_bbox(engine) or [-180.0, -85.0511287798066, 180.0, 85.0511287798066]
-    doc: dict[str, Any] = {
-        "tilejson": "3.0.0",
-        "name": c.title,
-        "description": c.description,
-        "scheme": "xyz",
-        "tiles": [_template(request, c.id)],
-        "minzoom": 0,
-        "maxzoom": tiles.MAX_ZOOM,
-        "bounds": bounds,
-        "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, 12],
-        "vector_layers": [
-            {
-                "id": c.id,
-                "description": c.title,
-                "minzoom": 0,
-                "maxzoom": tiles.MAX_ZOOM,
-                "fields": tiles.layer_fields(c, None, settings),
-            }
-        ],
-    }
+    description = c.title
     if c.geometry_type == "Point":
-        doc["vector_layers"][0]["description"] += (
+        description += (
             f" (bajo el zoom {settings.aggregate_below_zoom}: celdas con `count`; desde ahí, "
             f"hasta {settings.max_points} puntos por tesela)"
         )
-    return doc
+    return TileJSONRead(
+        tilejson="3.0.0",
+        name=c.title,
+        description=c.description,
+        scheme="xyz",
+        tiles=[_template(request, c.id)],
+        minzoom=0,
+        maxzoom=tiles.MAX_ZOOM,
+        bounds=bounds,
+        center=((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, 12),
+        vector_layers=[
+            VectorLayer(
+                id=c.id,
+                description=description,
+                minzoom=0,
+                maxzoom=tiles.MAX_ZOOM,
+                fields=tiles.layer_fields(c, None, settings),
+            )
+        ],
+    )
 
 
 @router.get(

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from app import rankings
 from app.api.deps import SessionDep, require_roles
 from app.api.params import ComunaChoice
+from app.api.responses import GeoJSONResponse
 from app.api.schemas import problem_responses
 from app.geojson import GEOJSON_MEDIA_TYPE
 from app.identity.caller import Caller
@@ -29,7 +30,6 @@ from app.rankings.schemas import (
     RankingRead,
     VerificationRead,
 )
-from app.territory.routes import GeoJSONResponse
 from app.territory.service import resolve_comuna
 
 router = APIRouter(prefix="/rankings", tags=["rankings"])
@@ -76,7 +76,7 @@ def _render(session: SessionDep, snapshot: RankingSnapshot, format: str) -> Resp
     response_model=RankingRead,
     responses=problem_responses(401, 403, 404, 422),
 )
-def compute(body: RankingCreate, session: SessionDep, caller: ComputerDep) -> Any:
+def compute(body: RankingCreate, session: SessionDep, caller: ComputerDep) -> RankingRead:
     """Calcula y guarda un ranking reproducible (roles planner, admin)."""
     snapshot = rankings.compute_snapshot(
         session,
@@ -88,7 +88,7 @@ def compute(body: RankingCreate, session: SessionDep, caller: ComputerDep) -> An
         profile_version=body.profile_version,
         computed_by=caller.actor,
     )
-    return snapshot_document(session, snapshot)
+    return RankingRead.model_validate(snapshot_document(session, snapshot))
 
 
 @router.get(
@@ -97,7 +97,7 @@ def compute(body: RankingCreate, session: SessionDep, caller: ComputerDep) -> An
     response_model=list[ProfileRead],
     responses=problem_responses(401, 403),
 )
-def list_profiles(session: SessionDep, caller: ReaderDep) -> Any:
+def list_profiles(session: SessionDep, caller: ReaderDep) -> list[ProfileRead]:
     """Perfiles de pesos con todas sus versiones (ninguna se borra ni se edita)."""
     return [_profile_read(row) for row in rankings.list_profiles(session)]
 
@@ -109,7 +109,7 @@ def list_profiles(session: SessionDep, caller: ReaderDep) -> Any:
     response_model=ProfileRead,
     responses=problem_responses(401, 403, 422),
 )
-def create_profile(body: ProfileCreate, session: SessionDep, caller: AdminDep) -> Any:
+def create_profile(body: ProfileCreate, session: SessionDep, caller: AdminDep) -> ProfileRead:
     """Crea una versión nueva de un perfil (admin); las versiones anteriores quedan."""
     row = rankings.create_profile_version(
         session,
@@ -158,7 +158,7 @@ def get(
     response_model=VerificationRead,
     responses=problem_responses(401, 403, 404),
 )
-def recompute(session: SessionDep, caller: ReaderDep, snapshot_id: SnapshotId) -> Any:
+def recompute(session: SessionDep, caller: ReaderDep, snapshot_id: SnapshotId) -> VerificationRead:
     """Recalcula desde las entradas guardadas y dice si huellas y números coinciden (no escribe)."""
     snapshot = rankings.get_snapshot(session, snapshot_id)
     result = rankings.verify_snapshot(session, snapshot)

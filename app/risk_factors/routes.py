@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from app.api.deps import CallerDep, SessionDep, require_roles
 from app.api.params import BboxQuery, ComunaFilter
+from app.api.responses import GeoJSONResponse
 from app.api.schemas import problem_responses
 from app.api.strict import IsoDate
 from app.identity.caller import Caller
@@ -32,7 +33,6 @@ from app.risk_factors.schemas import (
     TransitionCreate,
 )
 from app.settings import RiskFactorSettings, get_risk_settings
-from app.territory.routes import GeoJSONResponse
 
 router = APIRouter(tags=["factores de riesgo"])
 

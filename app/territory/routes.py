@@ -1,12 +1,12 @@
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from app.api.deps import SessionDep
 from app.api.params import ComunaFilter
+from app.api.responses import GeoJSONResponse
 from app.api.schemas import problem_responses
-from app.geojson import GEOJSON_MEDIA_TYPE
 from app.territory import service as territory
 from app.territory.schemas import (
     BarrioCollection,
@@ -28,19 +28,6 @@ Longitude = Annotated[
 Latitude = Annotated[
     float, Query(ge=-90, le=90, allow_inf_nan=False, description="Latitud WGS 84 (grados).")
 ]
-
-
-class GeoJSONResponse(JSONResponse):
-    """GeoJSON already serialised by PostGIS: the text goes out untouched."""
-
-    media_type = GEOJSON_MEDIA_TYPE
-
-    def render(self, content: Any) -> bytes:
-        if isinstance(content, str):
-            return content.encode()
-        if isinstance(content, bytes):
-            return content
-        return super().render(content)
 
 
 @router.get(
