@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from app.identity import api_keys
 from app.identity.caller import Caller
 from app.models import ApiKey, IdempotencyRecord, RiskFactorReport, Role
-from app.risk_factors import field_reports as reports
 from app.risk_factors.schemas import RiskFactorCreate
+from app.risk_factors.submission import submit as submit_field_report
 from app.settings import RiskFactorSettings
 from tests.risk_factories import report_body
 
@@ -55,7 +55,7 @@ def test_concurrent_retries_make_one_row(engine: Engine, committed_caller: Calle
         try:
             with Session(engine) as session:
                 barrier.wait(timeout=10)
-                outcome = reports.submit(
+                outcome = submit_field_report(
                     session,
                     committed_caller,
                     data,

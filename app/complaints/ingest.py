@@ -18,7 +18,6 @@ is written; skip-invalid writes the good rows and reports the bad ones.
 
 from __future__ import annotations
 
-import csv
 import enum
 import io
 import os
@@ -27,22 +26,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
-import orjson
 from pydantic import ValidationError
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from app.api.validation_messages import spanish_reason
 from app.audit import trail as audit
 from app.categories.catalog import category_versions
+from app.complaints.files import (
+    Record,
+    csv_records,
+    file_error,
+    geojson_records,
+    mapping_records,
+    problem,
+    validation_problems,
+)
 from app.complaints.schemas import ComplaintCreate
 from app.errors import FieldProblem, InvalidInput
 from app.settings import get_territory_settings
 
 MAX_LISTED_ERRORS = 1_000
-CSV_COLUMNS = ("external_ref", "source", "category", "occurred_at", "lon", "lat", "precision")
-OPTIONAL_COLUMNS = ("address",)
-GEOJSON_PROPERTIES = frozenset(CSV_COLUMNS + OPTIONAL_COLUMNS) - {"lon", "lat"}
 
 Format = Literal["csv", "geojson"]
 Progress = Callable[[str, int, int | None], None]
@@ -67,134 +70,6 @@ class ImportReport:
     @property
     def errors_omitted(self) -> int:
         return self.errors_total - len(self.errors)
-
-
-# --- parsing -------------------------------------------------------------------------------
-
-
-def _problems(exc: ValidationError, row: int, index: int | None) -> list[FieldProblem]:
-    problems: list[FieldProblem] = []
-    for error in exc.errors(include_url=False, include_input=False):
-        name = ".".join(str(part) for part in error["loc"]) or "fila"
-        problems.append(_problem(row, index, name, spanish_reason(error)))
-    return problems
-
-
-def _problem(row: int, index: int | None, name: str, reason: str) -> FieldProblem:
-    problem: FieldProblem = {"row": row, "field": name, "reason": reason}
-    if index is not None:
-        problem["index"] = index
-    return problem
-
-
-Record = tuple[int, int | None, Mapping[str, Any] | None, list[FieldProblem]]
-"""(row, feature index or None, fields for ComplaintCreate or None, problems so far)."""
-
-
-def _csv_records(stream: IO[bytes]) -> Iterator[Record]:
-    text_stream = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text_stream)
-    try:
-        header = [name.strip() for name in next(reader, [])]
-        unknown = [n for n in header if n not in CSV_COLUMNS + OPTIONAL_COLUMNS]
-        missing = [n for n in CSV_COLUMNS if n not in header]
-        if unknown or missing or len(set(header)) != len(header):
-            problems = [_header_problem(n, "columna no permitida") for n in unknown]
-            problems += [_header_problem(n, "falta la columna") for n in missing]
-            if len(set(header)) != len(header):
-                problems.append(_header_problem("encabezado", "columnas repetidas"))
-            raise InvalidInput(
-                "El encabezado del CSV debe tener las columnas "
-                f"{','.join(CSV_COLUMNS)}[,address]; no se escribió nada.",
-                errors=problems,
-                code="importacion_rechazada",
-            )
-        for row, cells in enumerate(reader, start=1):
-            if not cells:
-                continue
-            if len(cells) != len(header):
-                reason = f"la fila tiene {len(cells)} valores y el encabezado {len(header)}"
-                yield row, None, None, [_problem(row, None, "fila", reason)]
-                continue
-            yield row, None, {k: v for k, v in zip(header, cells, strict=True) if v != ""}, []
-    except UnicodeDecodeError as exc:
-        raise _file_error("El archivo no está en UTF-8.") from exc
-    except csv.Error as exc:
-        raise _file_error(f"CSV mal formado cerca de la línea {reader.line_num}: {exc}.") from exc
-    finally:
-        text_stream.detach()
-
-
-def _header_problem(name: str, reason: str) -> FieldProblem:
-    return {"field": name, "reason": reason, "location": "file"}
-
-
-def _file_error(detail: str) -> InvalidInput:
-    return InvalidInput(
-        detail + " No se escribió nada.",
-        errors=[{"field": "archivo", "reason": detail, "location": "file"}],
-        code="importacion_rechazada",
-    )
-
-
-def _geojson_records(stream: IO[bytes]) -> tuple[Iterator[Record], int]:
-    try:
-        document = orjson.loads(stream.read())
-    except orjson.JSONDecodeError as exc:
-        reason = f"El archivo no es JSON válido (NaN e Infinity no lo son): {exc}."
-        raise _file_error(reason) from exc
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        raise _file_error("Se esperaba un FeatureCollection GeoJSON.")
-    if "crs" in document:
-        raise _file_error("El miembro 'crs' no existe en RFC 7946: use WGS 84 (lon, lat).")
-    features = document.get("features")
-    if not isinstance(features, list):
-        raise _file_error("'features' debe ser una lista.")
-    return _features(features), len(features)
-
-
-def _features(features: list[Any]) -> Iterator[Record]:
-    for index, feature in enumerate(features):
-        row = index + 1
-        if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            yield row, index, None, [_problem(row, index, "type", "se esperaba un Feature")]
-            continue
-        properties = feature.get("properties")
-        if not isinstance(properties, dict):
-            yield row, index, None, [_problem(row, index, "properties", "debe ser un objeto")]
-            continue
-        problems = [
-            _problem(row, index, f"properties.{name}", "campo no permitido")
-            for name in properties
-            if name not in GEOJSON_PROPERTIES
-        ]
-        position, reason = _point(feature.get("geometry"))
-        if reason:
-            problems.append(_problem(row, index, "geometry", reason))
-        if problems:
-            yield row, index, None, problems
-            continue
-        lon, lat = position
-        yield row, index, {**properties, "lon": lon, "lat": lat}, []
-
-
-def _point(geometry: Any) -> tuple[tuple[Any, Any], str | None]:
-    nowhere = (None, None)
-    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
-        return nowhere, "debe ser una geometría Point"
-    coordinates = geometry.get("coordinates")
-    if not isinstance(coordinates, list) or len(coordinates) < 2:
-        return nowhere, "un Point necesita [longitud, latitud]"
-    if len(coordinates) > 2:
-        return nowhere, "solo se aceptan coordenadas 2-D [longitud, latitud], sin altura"
-    if any(isinstance(c, bool) or not isinstance(c, int | float) for c in coordinates):
-        return nowhere, "las coordenadas deben ser números"
-    return (coordinates[0], coordinates[1]), None
-
-
-def _mapping_records(rows: Iterable[Mapping[str, Any]]) -> Iterator[Record]:
-    for row, values in enumerate(rows, start=1):
-        yield row, None, values, []
 
 
 # --- the database side -----------------------------------------------------------------------
@@ -358,17 +233,17 @@ def import_complaints(
     total: int | None = None
     records: Iterator[Record]
     if isinstance(rows_or_file, Mapping):
-        records = _mapping_records([rows_or_file])
+        records = mapping_records([rows_or_file])
     elif isinstance(rows_or_file, io.IOBase) or hasattr(rows_or_file, "read"):
         stream = rows_or_file
         if fmt == "geojson":
-            records, total = _geojson_records(stream)  # type: ignore[arg-type]
+            records, total = geojson_records(stream)  # type: ignore[arg-type]
         elif fmt == "csv":
-            records = _csv_records(stream)  # type: ignore[arg-type]
+            records = csv_records(stream)  # type: ignore[arg-type]
         else:
             raise ValueError("fmt must be 'csv' or 'geojson' for a stream")
     else:
-        records = _mapping_records(rows_or_file)
+        records = mapping_records(rows_or_file)
 
     # A savepoint makes a rejection leave the caller's transaction exactly as it was, even
     # when the rejection interrupts the COPY (which aborts the transaction on the server).
@@ -425,7 +300,7 @@ def _run(
     report.errors_total = len(problems)
     report.errors = problems[:MAX_LISTED_ERRORS]
     if report.rows == 0:
-        raise _file_error("El archivo no tiene filas de datos.")
+        raise file_error("El archivo no tiene filas de datos.")
     if problems and mode is ImportMode.ALL_OR_NOTHING:
         raise InvalidInput(
             f"{report.rejected} de {report.rows} fila(s) tienen problemas; no se escribió "
@@ -472,7 +347,7 @@ def _stage(
                 try:
                     complaint = ComplaintCreate.model_validate(values, strict=False)  # file text
                 except ValidationError as exc:
-                    row_problems = row_problems + _problems(exc, row, index)
+                    row_problems = row_problems + validation_problems(exc, row, index)
                     category = values.get("category")
                     if isinstance(category, str) and category.strip() not in versions:
                         row_problems.append(_unknown_category(category, row, index))
@@ -482,7 +357,7 @@ def _stage(
                         reason = "su clave solo carga denuncias de: " + ", ".join(
                             sorted(allowed_sources)
                         )
-                        row_problems.append(_problem(row, index, "source", reason))
+                        row_problems.append(problem(row, index, "source", reason))
             if row_problems:
                 problems.extend(row_problems)
                 continue
@@ -507,7 +382,7 @@ def _stage(
 
 def _unknown_category(category: str, row: int, index: int | None) -> FieldProblem:
     reason = f"categoría desconocida {category!r} (ver GET /api/v1/categories)"
-    return _problem(row, index, "category", reason)
+    return problem(row, index, "category", reason)
 
 
 def _semantic(
@@ -524,7 +399,7 @@ def _semantic(
     first = seen.setdefault(key, row)
     if first != row:
         problems.append(
-            _problem(
+            problem(
                 row,
                 index,
                 "external_ref",
@@ -549,5 +424,5 @@ def _outside_comuna(conn: Connection, *, geojson: bool, tolerance_m: float) -> l
                 f"(tolerancia {tolerance_m:g} m)"
             )
         where = ("geometry", row - 1) if geojson else ("lon,lat", None)
-        problems.append(_problem(row, where[1], where[0], reason))
+        problems.append(problem(row, where[1], where[0], reason))
     return problems

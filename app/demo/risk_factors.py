@@ -23,6 +23,7 @@ from app.models import ReportStatus, RiskFactorReport, RiskFactorType, Role
 from app.risk_factors import field_reports as reports
 from app.risk_factors import transitions
 from app.risk_factors.schemas import RiskFactorCreate, TransitionCreate
+from app.risk_factors.submission import submit as submit_field_report
 from app.settings import RiskFactorSettings
 
 S = ReportStatus
@@ -148,7 +149,7 @@ def generate(
             reporting_unit=f"Cuadrante {int(rng.integers(1, 4))}",
             officer_id=f"DEMO-{int(rng.integers(1000, 9999))}",
         )
-        submission = reports.submit(
+        submission = submit_field_report(
             session, police, data, idempotency_key=f"demo:{seed}:{serial}", settings=settings,
             now=received,
         )  # fmt: skip

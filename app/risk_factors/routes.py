@@ -32,6 +32,7 @@ from app.risk_factors.schemas import (
     RiskFactorUpdate,
     TransitionCreate,
 )
+from app.risk_factors.submission import submit as submit_field_report
 from app.settings import RiskFactorSettings, get_risk_settings
 
 router = APIRouter(tags=["factores de riesgo"])
@@ -165,7 +166,7 @@ def submit_report(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Informa un factor de riesgo desde terreno (policía). Reintentar es seguro."""
-    result = reports.submit(
+    result = submit_field_report(
         session, caller, data, idempotency_key=idempotency_key, settings=settings
     )
     # a retry answers as the original did: 201, marked as a replay

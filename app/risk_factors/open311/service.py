@@ -29,9 +29,9 @@ from app.privacy.public_risk_factors import (
 )
 from app.privacy.thresholds import PUBLIC_DECIMALS
 from app.risk_factors import catalog
-from app.risk_factors import field_reports as reports
 from app.risk_factors.lifecycle import CLOSED_STATUSES, LABELS, OPEN_STATUSES
 from app.risk_factors.schemas import RiskFactorCreate
+from app.risk_factors.submission import submit as submit_field_report
 from app.settings import RiskFactorSettings
 from app.timezone import CHILE_TZ, local_month_start
 
@@ -303,7 +303,7 @@ def create_request(
                 for e in exc.errors()
             ],
         ) from exc
-    result = reports.submit(
+    result = submit_field_report(
         session, caller, data, idempotency_key=idempotency_key, settings=settings
     )
     return [

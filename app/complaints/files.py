@@ -1,0 +1,147 @@
+"""Reading complaint files: CSV and GeoJSON rows as records, with per-row problems in Spanish.
+
+A file of any size is read a row (or a feature) at a time; nothing here touches the database
+(`ingest` stages the records and resolves them in PostGIS).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from typing import IO, Any
+
+import orjson
+from pydantic import ValidationError
+
+from app.api.validation_messages import spanish_reason
+from app.errors import FieldProblem, InvalidInput
+
+CSV_COLUMNS = ("external_ref", "source", "category", "occurred_at", "lon", "lat", "precision")
+OPTIONAL_COLUMNS = ("address",)
+GEOJSON_PROPERTIES = frozenset(CSV_COLUMNS + OPTIONAL_COLUMNS) - {"lon", "lat"}
+
+
+def validation_problems(exc: ValidationError, row: int, index: int | None) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    for error in exc.errors(include_url=False, include_input=False):
+        name = ".".join(str(part) for part in error["loc"]) or "fila"
+        problems.append(problem(row, index, name, spanish_reason(error)))
+    return problems
+
+
+def problem(row: int, index: int | None, name: str, reason: str) -> FieldProblem:
+    problem: FieldProblem = {"row": row, "field": name, "reason": reason}
+    if index is not None:
+        problem["index"] = index
+    return problem
+
+
+Record = tuple[int, int | None, Mapping[str, Any] | None, list[FieldProblem]]
+"""(row, feature index or None, fields for ComplaintCreate or None, problems so far)."""
+
+
+def csv_records(stream: IO[bytes]) -> Iterator[Record]:
+    text_stream = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text_stream)
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        unknown = [n for n in header if n not in CSV_COLUMNS + OPTIONAL_COLUMNS]
+        missing = [n for n in CSV_COLUMNS if n not in header]
+        if unknown or missing or len(set(header)) != len(header):
+            problems = [header_problem(n, "columna no permitida") for n in unknown]
+            problems += [header_problem(n, "falta la columna") for n in missing]
+            if len(set(header)) != len(header):
+                problems.append(header_problem("encabezado", "columnas repetidas"))
+            raise InvalidInput(
+                "El encabezado del CSV debe tener las columnas "
+                f"{','.join(CSV_COLUMNS)}[,address]; no se escribió nada.",
+                errors=problems,
+                code="importacion_rechazada",
+            )
+        for row, cells in enumerate(reader, start=1):
+            if not cells:
+                continue
+            if len(cells) != len(header):
+                reason = f"la fila tiene {len(cells)} valores y el encabezado {len(header)}"
+                yield row, None, None, [problem(row, None, "fila", reason)]
+                continue
+            yield row, None, {k: v for k, v in zip(header, cells, strict=True) if v != ""}, []
+    except UnicodeDecodeError as exc:
+        raise file_error("El archivo no está en UTF-8.") from exc
+    except csv.Error as exc:
+        raise file_error(f"CSV mal formado cerca de la línea {reader.line_num}: {exc}.") from exc
+    finally:
+        text_stream.detach()
+
+
+def header_problem(name: str, reason: str) -> FieldProblem:
+    return {"field": name, "reason": reason, "location": "file"}
+
+
+def file_error(detail: str) -> InvalidInput:
+    return InvalidInput(
+        detail + " No se escribió nada.",
+        errors=[{"field": "archivo", "reason": detail, "location": "file"}],
+        code="importacion_rechazada",
+    )
+
+
+def geojson_records(stream: IO[bytes]) -> tuple[Iterator[Record], int]:
+    try:
+        document = orjson.loads(stream.read())
+    except orjson.JSONDecodeError as exc:
+        reason = f"El archivo no es JSON válido (NaN e Infinity no lo son): {exc}."
+        raise file_error(reason) from exc
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+        raise file_error("Se esperaba un FeatureCollection GeoJSON.")
+    if "crs" in document:
+        raise file_error("El miembro 'crs' no existe en RFC 7946: use WGS 84 (lon, lat).")
+    features = document.get("features")
+    if not isinstance(features, list):
+        raise file_error("'features' debe ser una lista.")
+    return _features(features), len(features)
+
+
+def _features(features: list[Any]) -> Iterator[Record]:
+    for index, feature in enumerate(features):
+        row = index + 1
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            yield row, index, None, [problem(row, index, "type", "se esperaba un Feature")]
+            continue
+        properties = feature.get("properties")
+        if not isinstance(properties, dict):
+            yield row, index, None, [problem(row, index, "properties", "debe ser un objeto")]
+            continue
+        problems = [
+            problem(row, index, f"properties.{name}", "campo no permitido")
+            for name in properties
+            if name not in GEOJSON_PROPERTIES
+        ]
+        position, reason = _point(feature.get("geometry"))
+        if reason:
+            problems.append(problem(row, index, "geometry", reason))
+        if problems:
+            yield row, index, None, problems
+            continue
+        lon, lat = position
+        yield row, index, {**properties, "lon": lon, "lat": lat}, []
+
+
+def _point(geometry: Any) -> tuple[tuple[Any, Any], str | None]:
+    nowhere = (None, None)
+    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
+        return nowhere, "debe ser una geometría Point"
+    coordinates = geometry.get("coordinates")
+    if not isinstance(coordinates, list) or len(coordinates) < 2:
+        return nowhere, "un Point necesita [longitud, latitud]"
+    if len(coordinates) > 2:
+        return nowhere, "solo se aceptan coordenadas 2-D [longitud, latitud], sin altura"
+    if any(isinstance(c, bool) or not isinstance(c, int | float) for c in coordinates):
+        return nowhere, "las coordenadas deben ser números"
+    return (coordinates[0], coordinates[1]), None
+
+
+def mapping_records(rows: Iterable[Mapping[str, Any]]) -> Iterator[Record]:
+    for row, values in enumerate(rows, start=1):
+        yield row, None, values, []
