@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +22,12 @@ from sqlalchemy.orm import Session
 from app import migrations as schema
 from app.api.deps import get_session
 from app.api.limits import SlidingWindow
-from app.identity import api_keys
 from app.main import create_app
-from app.models import Role
 from app.risk_factors.webhooks import targets as webhook_targets
 from app.settings import DatabaseSettings, TerritorySettings, get_limit_settings
 from app.territory import service as territory
 from tests import fake_dns
+from tests.factories.keys import Keys
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -133,45 +131,20 @@ def client(app: Any) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture
+def keys(db: Session) -> Keys:
+    """One key per role (tests/factories/keys.py), made for the test."""
+    return Keys(db)
+
+
 @pytest.fixture(scope="session")
 def openapi(engine: Engine, database_url: str) -> dict[str, Any]:
     with TestClient(create_app(DatabaseSettings(database_url=database_url))) as c:
         return c.get("/openapi.json").json()
 
 
-# --- factories ---------------------------------------------------------------------------
-
-
 def load_json(path: Path) -> Any:
     return orjson.loads(path.read_bytes())
-
-
-def make_key(
-    session: Session,
-    *,
-    role: Role = Role.PLANNER,
-    institution: str = "municipalidad",
-    unit: str | None = None,
-    expires_at: datetime | None = None,
-    revoked: bool = False,
-) -> str:
-    key, secret = api_keys.create_key(
-        session,
-        name=f"prueba {role.value}",
-        role=role,
-        institution=institution,
-        unit=unit,
-        expires_at=expires_at,
-    )
-    if revoked:
-        api_keys.revoke_key(session, key.prefix)
-    # commit = release the savepoint: the key survives a request that rolls back
-    session.commit()
-    return secret
-
-
-def bearer(secret: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}"}
 
 
 @pytest.fixture(scope="session")

@@ -53,7 +53,7 @@ from app.api.limits import SlidingWindow
 from app.main import create_app
 from app.models import Role
 from app.settings import DatabaseSettings
-from tests.conftest import bearer, make_key
+from tests.factories.keys import make_auth_headers, make_key
 
 EXAMPLES = int(os.environ.get("VIGIA_FUZZ_EXAMPLES", "6"))
 COVERAGE = os.environ.get("VIGIA_FUZZ_COVERAGE", "1") != "0"
@@ -117,10 +117,10 @@ def api_schema(app: Any) -> Iterator[Any]:
 def role_headers(db: Session) -> dict[str, dict[str, str]]:
     return {
         "public": {},
-        "police": bearer(make_key(db, role=Role.POLICE, institution="carabineros")),
-        "unit": bearer(make_key(db, role=Role.UNIT, unit="Alumbrado público")),
-        "planner": bearer(make_key(db, role=Role.PLANNER)),
-        "admin": bearer(make_key(db, role=Role.ADMIN)),
+        "police": make_auth_headers(make_key(db, role=Role.POLICE, institution="carabineros")),
+        "unit": make_auth_headers(make_key(db, role=Role.UNIT, unit="Alumbrado público")),
+        "planner": make_auth_headers(make_key(db, role=Role.PLANNER)),
+        "admin": make_auth_headers(make_key(db, role=Role.ADMIN)),
     }
 
 

@@ -19,7 +19,7 @@ from app.models import ApiKey, IdempotencyRecord, RiskFactorReport, Role
 from app.risk_factors import field_reports as reports
 from app.risk_factors.schemas import RiskFactorCreate
 from app.settings import RiskFactorSettings
-from tests.risk_factories import report_body
+from tests.factories.risk import make_report_body
 
 THREADS = 8
 
@@ -43,7 +43,7 @@ def committed_caller(engine: Engine) -> Iterator[api_keys.Caller]:
 
 def test_concurrent_retries_make_one_row(engine: Engine, committed_caller: api_keys.Caller) -> None:
     data = RiskFactorCreate.model_validate(
-        report_body(observed_at=datetime(2026, 11, 20, 21, 30, tzinfo=UTC).isoformat())
+        make_report_body(observed_at=datetime(2026, 11, 20, 21, 30, tzinfo=UTC).isoformat())
     )
     barrier = threading.Barrier(THREADS)
     results: list[tuple[str, bool]] = []
