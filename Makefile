@@ -8,7 +8,8 @@ VENV := .venv/bin
 TERRITORY ?= data/barrios.geojson
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PYTEST_ARGS ?=
+# the suite on every core; each file stays on one worker (groups: tests/conftest.py)
+PYTEST_ARGS ?= -n auto --dist loadgroup
 
 .PHONY: run test setup lint typecheck pytest clean-db
 
