@@ -9,6 +9,9 @@ TERRITORY ?= data/barrios.geojson
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# the suite on every core (2 here), a database per worker; each file stays on one worker
+# (groups: tests/conftest.py). `make test PYTEST_PARALLEL=` runs it in one process.
+PYTEST_PARALLEL ?= -n auto --dist loadgroup
 
 .PHONY: run test setup lint typecheck pytest clean-db
 
@@ -26,7 +29,7 @@ run:
 test:
 	export VIGIA_DATABASE_URL="$$(VIGIA_BOOTSTRAP_BROWSER=1 scripts/bootstrap.sh vigia)"
 	$(MAKE) --no-print-directory lint typecheck
-	$(VENV)/pytest $(PYTEST_ARGS)
+	$(VENV)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 lint:
 	$(VENV)/ruff check app tests migrations bench scripts

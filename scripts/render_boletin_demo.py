@@ -29,7 +29,7 @@ from app.reports.bulletin import build_bulletin  # noqa: E402
 from app.reports.period import Month  # noqa: E402
 from app.reports.render import bulletin_html, html_to_pdf  # noqa: E402
 from app.settings import get_database_settings  # noqa: E402
-from tests.report_factories import add_factor, add_project, resolved_history  # noqa: E402
+from tests.factories.tables import make_factor, make_project, make_resolved_history  # noqa: E402
 
 TYPES = [
     ("luminaria_apagada", 10, 0.35),
@@ -60,7 +60,7 @@ def seed(session: Session, month: Month, rng: np.random.Generator) -> None:
     end = month.end.astimezone(UTC)
     start = month.shift(-14).start.astimezone(UTC)
     span = (end - start).total_seconds()
-    done = add_project(
+    done = make_project(
         session,
         name="Recambio de luminarias LED, Lanco Oriente-Norte",
         status=ProjectStatus.TERMINADO,
@@ -68,7 +68,7 @@ def seed(session: Session, month: Month, rng: np.random.Generator) -> None:
         end=date(month.year, month.month, 1) - timedelta(days=150),
         typology=Typology.IL,
     )
-    add_project(
+    make_project(
         session,
         name="Poda y despeje de luminarias, Malalhue",
         status=ProjectStatus.EN_EJECUCION,
@@ -76,7 +76,7 @@ def seed(session: Session, month: Month, rng: np.random.Generator) -> None:
         end=None,
         typology=Typology.REP,
     )
-    add_project(
+    make_project(
         session,
         name="Alarmas comunitarias, Lanco Centro-Poniente",
         status=ProjectStatus.PLANIFICADO,
@@ -92,13 +92,13 @@ def seed(session: Session, month: Month, rng: np.random.Generator) -> None:
         if i < 4:  # the finished lighting project's factors, fixed on its last day
             fixed = datetime.combine(done.end_date, time(18), tzinfo=UTC)  # type: ignore[arg-type]
             received = fixed - timedelta(days=float(rng.uniform(60, 200)))
-            history = resolved_history(
+            history = make_resolved_history(
                 received + timedelta(hours=6), received + timedelta(days=1), fixed
             )
         elif fate < 0.6:
             took = timedelta(days=float(rng.gamma(2.0, days / 2.5)))
             resolved = min(received + took, end - timedelta(hours=1))
-            history = resolved_history(
+            history = make_resolved_history(
                 received + timedelta(hours=6), received + timedelta(days=1), resolved
             )
         elif fate < 0.85:
@@ -107,7 +107,7 @@ def seed(session: Session, month: Month, rng: np.random.Generator) -> None:
                 (ReportStatus.DERIVADO, received + timedelta(days=1)),
             ]
         history = [(s, at) for s, at in history if at < end]
-        add_factor(
+        make_factor(
             session,
             type_code=code,
             lon=lon,

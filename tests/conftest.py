@@ -1,7 +1,8 @@
 """Test harness: a real PostGIS database built by the Alembic migrations.
 
-The database (`vigia_test`, or VIGIA_TEST_DATABASE_URL) is dropped and re-created once per
-run, migrated to head and loaded with the Lanco territory. Each test runs inside a
+The database (`vigia_test`, or VIGIA_TEST_DATABASE_URL; under pytest-xdist one per worker,
+named with a `_gw0`, `_gw1`, ... suffix) is dropped and re-created once per run, migrated to
+head and loaded with the Lanco territory. Each test runs inside a
 transaction that is rolled back, so tests never see each other's writes.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,12 @@ from sqlalchemy.orm import Session
 from app import migrations as schema
 from app.api.deps import get_session
 from app.api.limits import SlidingWindow
-from app.identity import api_keys
 from app.main import create_app
-from app.models import Role
 from app.risk_factors.webhooks import targets as webhook_targets
 from app.settings import DatabaseSettings, TerritorySettings, get_limit_settings
 from app.territory import service as territory
 from tests import fake_dns
+from tests.factories.keys import Keys
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -37,17 +36,35 @@ LANCO_FILE = REPO / "data" / "barrios.geojson"
 
 
 def _test_database_url() -> str:
+    """VIGIA_TEST_DATABASE_URL, or `vigia_test` on VIGIA_DATABASE_URL's server; under
+    pytest-xdist each worker gets its own database: the name plus `_gw0`, `_gw1`, ..."""
     explicit = os.environ.get("VIGIA_TEST_DATABASE_URL")
     if explicit:
-        return explicit
-    base = os.environ.get(
-        "VIGIA_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/vigia"
-    )
-    url = make_url(base)
+        url = make_url(explicit)
+    else:
+        base = os.environ.get(
+            "VIGIA_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/vigia"
+        )
+        url = make_url(base).set(database="vigia_test")
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    return url.set(database=f"vigia_test{('_' + worker) if worker else ''}").render_as_string(
-        hide_password=False
-    )
+    if worker:
+        url = url.set(database=f"{url.database}_{worker}")
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `pytest -n N --dist loadgroup` (make test) a test file runs on one worker, as
+    with loadfile; the files served by `live_server` share one worker (one server); the
+    fuzzing cases, independent and half of the suite's time, spread over all of them."""
+    served = {item.path for item in items if "live_server" in getattr(item, "fixturenames", ())}
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        if item.path in served:
+            item.add_marker(pytest.mark.xdist_group("live_server"))
+        elif item.path.name != "test_fuzz_schemathesis.py":
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 def _recreate_database(url: str) -> None:
@@ -133,45 +150,20 @@ def client(app: Any) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture
+def keys(db: Session) -> Keys:
+    """One key per role (tests/factories/keys.py), made for the test."""
+    return Keys(db)
+
+
 @pytest.fixture(scope="session")
 def openapi(engine: Engine, database_url: str) -> dict[str, Any]:
     with TestClient(create_app(DatabaseSettings(database_url=database_url))) as c:
         return c.get("/openapi.json").json()
 
 
-# --- factories ---------------------------------------------------------------------------
-
-
 def load_json(path: Path) -> Any:
     return orjson.loads(path.read_bytes())
-
-
-def make_key(
-    session: Session,
-    *,
-    role: Role = Role.PLANNER,
-    institution: str = "municipalidad",
-    unit: str | None = None,
-    expires_at: datetime | None = None,
-    revoked: bool = False,
-) -> str:
-    key, secret = api_keys.create_key(
-        session,
-        name=f"prueba {role.value}",
-        role=role,
-        institution=institution,
-        unit=unit,
-        expires_at=expires_at,
-    )
-    if revoked:
-        api_keys.revoke_key(session, key.prefix)
-    # commit = release the savepoint: the key survives a request that rolls back
-    session.commit()
-    return secret
-
-
-def bearer(secret: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}"}
 
 
 @pytest.fixture(scope="session")

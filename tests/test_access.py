@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.models import ApiKey, Role
-from tests.conftest import bearer, make_key
+from tests.factories.keys import make_auth_headers, make_key
 from tests.helpers import assert_problem
 
 
@@ -22,7 +22,9 @@ def test_missing_key_on_a_protected_route_is_401(client: TestClient) -> None:
 
 
 def test_wrong_key_is_401(client: TestClient) -> None:
-    assert_problem(client.get("/api/v1/me", headers=bearer("vga_nada_nada")), 401, "clave_invalida")
+    assert_problem(
+        client.get("/api/v1/me", headers=make_auth_headers("vga_nada_nada")), 401, "clave_invalida"
+    )
 
 
 def test_malformed_authorization_header_is_401(client: TestClient, db: Session) -> None:
@@ -33,17 +35,21 @@ def test_malformed_authorization_header_is_401(client: TestClient, db: Session) 
 
 def test_expired_key_is_401(client: TestClient, db: Session) -> None:
     secret = make_key(db, expires_at=datetime.now(UTC) - timedelta(minutes=1))
-    assert_problem(client.get("/api/v1/me", headers=bearer(secret)), 401, "clave_expirada")
+    assert_problem(
+        client.get("/api/v1/me", headers=make_auth_headers(secret)), 401, "clave_expirada"
+    )
 
 
 def test_revoked_key_is_401(client: TestClient, db: Session) -> None:
     secret = make_key(db, revoked=True)
-    assert_problem(client.get("/api/v1/me", headers=bearer(secret)), 401, "clave_revocada")
+    assert_problem(
+        client.get("/api/v1/me", headers=make_auth_headers(secret)), 401, "clave_revocada"
+    )
 
 
 def test_valid_key_identifies_its_holder(client: TestClient, db: Session) -> None:
     secret = make_key(db, role=Role.POLICE, institution="Carabineros")
-    response = client.get("/api/v1/me", headers=bearer(secret))
+    response = client.get("/api/v1/me", headers=make_auth_headers(secret))
     assert response.status_code == 200
     assert response.json() == {
         "role": "police",
@@ -60,8 +66,10 @@ def test_valid_key_identifies_its_holder(client: TestClient, db: Session) -> Non
 def test_roles_gate_admin_routes(client: TestClient, db: Session) -> None:
     planner = make_key(db, role=Role.PLANNER)
     admin = make_key(db, role=Role.ADMIN)
-    assert_problem(client.get("/api/v1/api-keys", headers=bearer(planner)), 403, "sin_permiso")
-    response = client.get("/api/v1/api-keys", headers=bearer(admin))
+    assert_problem(
+        client.get("/api/v1/api-keys", headers=make_auth_headers(planner)), 403, "sin_permiso"
+    )
+    response = client.get("/api/v1/api-keys", headers=make_auth_headers(admin))
     assert response.status_code == 200
     listed = response.json()
     assert {k["role"] for k in listed} >= {"planner", "admin"}

@@ -26,9 +26,9 @@ from app.identity import access
 from app.models import AuditEvent, Complaint, Role
 from app.ogc.collections import REGISTRY, Collection
 from app.settings import TileSettings
-from tests.conftest import bearer, make_key
+from tests.factories.keys import Keys, make_auth_headers, make_key
+from tests.factories.risk import make_point, make_report, move
 from tests.helpers import assert_problem
-from tests.risk_factories import Keys, create_report, move, point
 from tests.test_ogc_layers import tile_bounds, tile_of
 
 LOW_Z, HIGH_Z = 10, 15  # aggregated below TileSettings().aggregate_below_zoom, and above
@@ -175,7 +175,7 @@ def world(client: TestClient, db: Session) -> World:
     for n, (role, unit) in enumerate(
         [("police", UNIT_A), ("pdi", UNIT_B), ("police", None), ("pdi", None)]
     ):
-        report = create_report(client, keys, role=role, geometry=point(*_spot(10 + n)))
+        report = make_report(client, keys, role=role, geometry=make_point(*_spot(10 + n)))
         if unit is not None:
             assert move(client, keys, report["id"], "validado").status_code == 200
             routed = move(client, keys, report["id"], "derivado", responsible_unit=unit)
@@ -257,7 +257,9 @@ def test_every_surface_shows_the_same_rows(
     collection = REGISTRY[collection_id]
     assert collection_id in SURFACES, f"describe the REST surfaces of {collection_id} here"
     surfaces = SURFACES[collection_id]
-    headers = bearer(make_key(db, role=who.role, institution=who.institution, unit=who.unit))
+    headers = make_auth_headers(
+        make_key(db, role=who.role, institution=who.institution, unit=who.unit)
+    )
     expected = {row.id for row in getattr(world, surfaces.rows) if surfaces.rule(who, row)}
     seen = _visible_everywhere(client, collection, headers, world)
     for surface, ids in seen.items():
@@ -272,7 +274,9 @@ def test_aggregated_tiles_count_only_visible_rows(
     client: TestClient, db: Session, world: World, collection_id: str, who: Who
 ) -> None:
     assert LOW_Z < TileSettings().aggregate_below_zoom <= HIGH_Z
-    headers = bearer(make_key(db, role=who.role, institution=who.institution, unit=who.unit))
+    headers = make_auth_headers(
+        make_key(db, role=who.role, institution=who.institution, unit=who.unit)
+    )
     x, y = tile_of(*ANCHOR, LOW_Z)
     response = _tile(client, collection_id, LOW_Z, x, y, headers)
     if response.status_code == 404:  # the role does not read the collection at all
@@ -298,7 +302,7 @@ def test_police_reads_no_other_institution_through_ogc(
     client: TestClient, db: Session, world: World
 ) -> None:
     """The reported leak: a carabineros key and a PDI complaint, by id, by page and by tile."""
-    headers = bearer(make_key(db, role=Role.POLICE, institution="carabineros"))
+    headers = make_auth_headers(make_key(db, role=Role.POLICE, institution="carabineros"))
     pdi = [row.id for row in world.complaints if row.institution == "pdi"]
     for row_id in pdi:
         assert_problem(
@@ -327,7 +331,7 @@ def test_fields_hidden_from_planners_stay_hidden_on_every_surface(
     client: TestClient, db: Session, world: World
 ) -> None:
     hidden = set(access.PLANNER_HIDDEN_COMPLAINT_FIELDS)
-    planner = bearer(make_key(db, role=Role.PLANNER))
+    planner = make_auth_headers(make_key(db, role=Role.PLANNER))
     rest = client.get("/api/v1/complaints", params={"limit": 1000}, headers=planner).json()
     mine = [f for f in rest["features"] if f["id"] in {r.id for r in world.complaints}]
     assert mine
@@ -385,7 +389,7 @@ def sensitive(db: Session, world: World) -> dict[str, set[str]]:
 def test_ogc_items_read_of_sensitive_complaints_leaves_one_event(
     client: TestClient, db: Session, world: World, sensitive: dict[str, set[str]]
 ) -> None:
-    headers = bearer(make_key(db, role=Role.POLICE, institution="carabineros"))
+    headers = make_auth_headers(make_key(db, role=Role.POLICE, institution="carabineros"))
     before = _last_event(db)
     page = client.get("/ogc/collections/complaints/items?limit=400", headers=headers)
     assert page.status_code == 200
@@ -417,7 +421,7 @@ def test_ogc_items_read_of_sensitive_complaints_leaves_one_event(
 def test_rest_and_ogc_record_the_same_event_for_the_same_rows(
     client: TestClient, db: Session, world: World, sensitive: dict[str, set[str]]
 ) -> None:
-    headers = bearer(make_key(db, role=Role.POLICE, institution="pdi"))
+    headers = make_auth_headers(make_key(db, role=Role.POLICE, institution="pdi"))
     recorded = {}
     for surface, path in (("api", "/api/v1/complaints"), ("ogc.items", OGC_COMPLAINTS)):
         before = _last_event(db)
@@ -432,7 +436,7 @@ def test_rest_and_ogc_record_the_same_event_for_the_same_rows(
 def test_streamed_ogc_page_is_audited_before_it_streams(
     client: TestClient, db: Session, world: World, sensitive: dict[str, set[str]]
 ) -> None:
-    headers = bearer(make_key(db, role=Role.PLANNER))
+    headers = make_auth_headers(make_key(db, role=Role.PLANNER))
     before = _last_event(db)
     response = client.get("/ogc/collections/complaints/items?limit=600", headers=headers)
     assert response.status_code == 200
@@ -443,7 +447,7 @@ def test_streamed_ogc_page_is_audited_before_it_streams(
 def test_tile_read_of_sensitive_complaints_leaves_one_event(
     client: TestClient, db: Session, world: World, sensitive: dict[str, set[str]]
 ) -> None:
-    headers = bearer(make_key(db, role=Role.POLICE, institution="pdi"))
+    headers = make_auth_headers(make_key(db, role=Role.POLICE, institution="pdi"))
     z, x, y = world.tile
     before = _last_event(db)
     assert _tile(client, "complaints", z, x, y, headers).status_code == 200

@@ -19,10 +19,10 @@ from app.audit import trail as audit
 from app.cli import cli
 from app.identity.caller import Caller
 from app.models import AuditEvent, Role
-from tests.conftest import bearer, make_key
+from tests.factories.images import make_png
+from tests.factories.keys import Keys, make_auth_headers, make_key
+from tests.factories.risk import make_report, make_report_body
 from tests.helpers import assert_matches_schema, assert_problem
-from tests.images import png_bytes
-from tests.risk_factories import Keys, create_report, report_body
 
 
 def events(db: Session, action: str) -> list[AuditEvent]:
@@ -33,7 +33,7 @@ def test_a_write_is_recorded_with_who_and_the_request_id(client: TestClient, db:
     keys = Keys(db)
     response = client.post(
         "/api/v1/risk-factors",
-        json=report_body(),
+        json=make_report_body(),
         headers={**keys.h("police"), "X-Request-ID": "req-audit-1"},
     )
     assert response.status_code == 201, response.text
@@ -50,8 +50,8 @@ def test_a_write_is_recorded_with_who_and_the_request_id(client: TestClient, db:
 
 def test_photo_download_is_a_sensitive_read(client: TestClient, db: Session) -> None:
     keys = Keys(db)
-    report = create_report(client, keys)
-    png = png_bytes()
+    report = make_report(client, keys)
+    png = make_png()
     added = client.post(
         f"/api/v1/risk-factors/{report['id']}/photos",
         files={"file": ("f.png", png, "image/png")},
@@ -64,15 +64,15 @@ def test_photo_download_is_a_sensitive_read(client: TestClient, db: Session) -> 
 
 
 def test_denied_requests_are_recorded(client: TestClient, db: Session) -> None:
-    planner = bearer(make_key(db, role=Role.PLANNER))
+    planner = make_auth_headers(make_key(db, role=Role.PLANNER))
     assert_problem(client.get("/api/v1/audit", headers=planner), 403, "sin_permiso")
-    assert_problem(client.get("/api/v1/audit", headers=bearer("vga_x_y")), 401)
+    assert_problem(client.get("/api/v1/audit", headers=make_auth_headers("vga_x_y")), 401)
     denied = list(db.scalars(select(AuditEvent).where(AuditEvent.outcome == "denegado")))
     assert [(e.role, e.detail["status"]) for e in denied[-2:]] == [("planner", 403), (None, 401)]
 
 
 def test_admins_read_the_trail(client: TestClient, db: Session, openapi: dict[str, Any]) -> None:
-    admin = bearer(make_key(db, role=Role.ADMIN))
+    admin = make_auth_headers(make_key(db, role=Role.ADMIN))
     response = client.get("/api/v1/audit", params={"action": "api_key.create"}, headers=admin)
     assert response.status_code == 200
     assert_matches_schema(openapi, "/api/v1/audit", "get", response)

@@ -29,7 +29,7 @@ from app.main import create_app
 from app.models import AuditAnchor, AuditEvent, ReportFormat, ReportKind, Role
 from app.reports.generate import generate
 from app.settings import DatabaseSettings, get_audit_settings
-from tests.conftest import bearer, make_key
+from tests.factories.keys import make_auth_headers, make_key
 from tests.helpers import assert_matches_schema
 
 
@@ -55,7 +55,7 @@ def _configure(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
 
 
 @pytest.fixture
-def keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[KeyFiles]:
+def seal_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[KeyFiles]:
     files = KeyFiles(tmp_path / "evento.pem", tmp_path / "ancla.pem", tmp_path / "anclas.txt")
     audit_keys.write_private_key(files.event)
     audit_keys.write_private_key(files.anchor)
@@ -119,7 +119,7 @@ def test_the_application_role_cannot_insert_into_the_trail(db: Session) -> None:
     assert event.nonce is not None
 
 
-def test_events_are_sealed_and_the_seal_survives_jsonb(db: Session, keys: KeyFiles) -> None:
+def test_events_are_sealed_and_the_seal_survives_jsonb(db: Session, seal_keys: KeyFiles) -> None:
     # jsonb keeps numbers as numeric: 1.0, 1e16 and -0.0 come back as other Python values
     detail = {"b": 1.0, "a": 1e16, "c": [1, "x", None, True], "ñ": -0.0, "d": {"z": 0.1}}
     audit.record(db, "prueba.sello", "prueba", 7, detail=detail)
@@ -131,7 +131,7 @@ def test_events_are_sealed_and_the_seal_survives_jsonb(db: Session, keys: KeyFil
     assert result.sealed >= 1
 
 
-def test_a_forged_event_written_as_vigia_app_is_found(db: Session, keys: KeyFiles) -> None:
+def test_a_forged_event_written_as_vigia_app_is_found(db: Session, seal_keys: KeyFiles) -> None:
     audit.record(db, "prueba.antes", "prueba")
     db.execute(text("SET LOCAL ROLE vigia_app"))
     call = (
@@ -147,7 +147,7 @@ def test_a_forged_event_written_as_vigia_app_is_found(db: Session, keys: KeyFile
     assert result.reason == "el sello no corresponde a una clave del servicio"
 
 
-def test_an_unsealed_event_after_sealing_began_is_found(db: Session, keys: KeyFiles) -> None:
+def test_an_unsealed_event_after_sealing_began_is_found(db: Session, seal_keys: KeyFiles) -> None:
     audit.record(db, "prueba.antes", "prueba")
     # even the owner's direct INSERT: the trigger chains it, but it has no seal
     db.execute(
@@ -164,7 +164,7 @@ def test_an_unsealed_event_after_sealing_began_is_found(db: Session, keys: KeyFi
     )
 
 
-def test_a_sealed_event_cannot_be_replayed(db: Session, keys: KeyFiles) -> None:
+def test_a_sealed_event_cannot_be_replayed(db: Session, seal_keys: KeyFiles) -> None:
     audit.record(db, "prueba.original", "prueba")
     [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "prueba.original"))
     db.execute(text("SET LOCAL ROLE vigia_app"))
@@ -192,7 +192,7 @@ def test_a_sealed_event_cannot_be_replayed(db: Session, keys: KeyFiles) -> None:
 
 
 def test_a_changed_field_breaks_the_seal_even_with_the_chain_recomputed(
-    db: Session, keys: KeyFiles
+    db: Session, seal_keys: KeyFiles
 ) -> None:
     audit.record(db, "prueba.cambio", "prueba", "original")
     [event_id] = _last_ids(db, 1)
@@ -214,7 +214,7 @@ def _events(db: Session, n: int) -> None:
         audit.record(db, "prueba.cola", "prueba", i)
 
 
-def test_deleting_the_tail_is_found_by_the_anchor(db: Session, keys: KeyFiles) -> None:
+def test_deleting_the_tail_is_found_by_the_anchor(db: Session, seal_keys: KeyFiles) -> None:
     _events(db, 3)
     anchor = audit.anchor(db)
     intact = audit.verify(db)
@@ -232,7 +232,7 @@ def test_deleting_the_tail_is_found_by_the_anchor(db: Session, keys: KeyFiles) -
     assert f"cubre {anchor.count} eventos" in cut.reason
 
 
-def test_a_rewritten_chain_is_found_by_the_anchor(db: Session, keys: KeyFiles) -> None:
+def test_a_rewritten_chain_is_found_by_the_anchor(db: Session, seal_keys: KeyFiles) -> None:
     _events(db, 3)
     audit.anchor(db)
     head = audit.verify(db).checked
@@ -247,7 +247,7 @@ def test_a_rewritten_chain_is_found_by_the_anchor(db: Session, keys: KeyFiles) -
     assert f"el evento n.º {head} no es el del ancla" in result.reason
 
 
-def test_a_forged_anchor_is_found(db: Session, keys: KeyFiles, tmp_path: Path) -> None:
+def test_a_forged_anchor_is_found(db: Session, seal_keys: KeyFiles, tmp_path: Path) -> None:
     other = audit_keys.write_private_key(tmp_path / "otra.pem")
     assert other is not None
     forger = audit_keys._ring(tmp_path / "otra.pem", "", "x")
@@ -259,7 +259,7 @@ def test_a_forged_anchor_is_found(db: Session, keys: KeyFiles, tmp_path: Path) -
     assert "no tiene una firma válida" in result.reason
 
 
-def test_a_printed_anchor_finds_what_the_owner_hid(db: Session, keys: KeyFiles) -> None:
+def test_a_printed_anchor_finds_what_the_owner_hid(db: Session, seal_keys: KeyFiles) -> None:
     """The owner deletes the tail and the stored anchor: the database alone cannot tell,
     the line printed in the bulletin can.
     """
@@ -276,7 +276,7 @@ def test_a_printed_anchor_finds_what_the_owner_hid(db: Session, keys: KeyFiles) 
     assert result.reason.startswith("faltan eventos al final")
 
 
-def test_a_trail_that_does_not_verify_is_not_anchored(db: Session, keys: KeyFiles) -> None:
+def test_a_trail_that_does_not_verify_is_not_anchored(db: Session, seal_keys: KeyFiles) -> None:
     _events(db, 2)
     with _as_owner_without_triggers(db):
         db.execute(
@@ -297,13 +297,15 @@ def test_anchoring_needs_the_anchor_key(db: Session, monkeypatch: pytest.MonkeyP
 
 
 def test_verify_with_public_keys_only(
-    db: Session, keys: KeyFiles, monkeypatch: pytest.MonkeyPatch
+    db: Session, seal_keys: KeyFiles, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An outside auditor holds no private key: the public ones verify seals and anchors."""
     _events(db, 2)
     audit.anchor(db)
-    event_public = audit_keys.public_text(audit_keys.load_private_key(keys.event).public_key())
-    anchor_public = audit_keys.public_text(audit_keys.load_private_key(keys.anchor).public_key())
+    event_public = audit_keys.public_text(audit_keys.load_private_key(seal_keys.event).public_key())
+    anchor_public = audit_keys.public_text(
+        audit_keys.load_private_key(seal_keys.anchor).public_key()
+    )
     _configure(monkeypatch, event_public_keys=event_public, anchor_public_keys=anchor_public)
     result = audit.verify(db)
     assert result.ok
@@ -330,7 +332,7 @@ def same_session(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_cli_keygen_anchor_and_verify(
-    db: Session, keys: KeyFiles, same_session: None, tmp_path: Path
+    db: Session, seal_keys: KeyFiles, same_session: None, tmp_path: Path
 ) -> None:
     runner = CliRunner()
     made = runner.invoke(cli, ["audit", "keygen", str(tmp_path / "nueva.pem"), "--kind", "ancla"])
@@ -343,7 +345,7 @@ def test_cli_keygen_anchor_and_verify(
     assert anchored.exit_code == 0, anchored.output
     line = anchored.stdout.strip().splitlines()[-1]
     assert line.startswith("vigia-ancla-1 ")
-    assert keys.journal.read_text() == line + "\n"  # a copy outside the database
+    assert seal_keys.journal.read_text() == line + "\n"  # a copy outside the database
 
     verified = runner.invoke(cli, ["audit", "verify", "--anchor", line])
     assert verified.exit_code == 0, verified.output
@@ -358,9 +360,9 @@ def test_cli_keygen_anchor_and_verify(
 
 
 def test_api_verify_reports_seals_and_anchors(
-    client: TestClient, db: Session, keys: KeyFiles, openapi: dict[str, Any]
+    client: TestClient, db: Session, seal_keys: KeyFiles, openapi: dict[str, Any]
 ) -> None:
-    admin = bearer(make_key(db, role=Role.ADMIN))
+    admin = make_auth_headers(make_key(db, role=Role.ADMIN))
     audit.anchor(db)
     response = client.get("/api/v1/audit/verify", headers=admin)
     assert response.status_code == 200
@@ -371,7 +373,7 @@ def test_api_verify_reports_seals_and_anchors(
     assert body["sealed"] >= 1
 
 
-def test_the_bulletin_prints_a_fresh_anchor(db: Session, keys: KeyFiles) -> None:
+def test_the_bulletin_prints_a_fresh_anchor(db: Session, seal_keys: KeyFiles) -> None:
     _events(db, 1)
     report = generate(
         db, kind=ReportKind.BULLETIN, period="2025-06", fmt=ReportFormat.HTML, created_by="t"
@@ -405,14 +407,14 @@ def test_a_printed_line_that_is_not_an_anchor_is_refused(db: Session) -> None:
 
 
 def test_an_anchoring_host_without_the_event_key(
-    db: Session, keys: KeyFiles, monkeypatch: pytest.MonkeyPatch
+    db: Session, seal_keys: KeyFiles, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The recommended split: the anchor key on its own host, which cannot seal events, so
     anchoring must not write an (unsealed, hence forged-looking) event.
     """
     _events(db, 2)
-    event_public = audit_keys.public_text(audit_keys.load_private_key(keys.event).public_key())
-    _configure(monkeypatch, anchor_key_file=str(keys.anchor), event_public_keys=event_public)
+    event_public = audit_keys.public_text(audit_keys.load_private_key(seal_keys.event).public_key())
+    _configure(monkeypatch, anchor_key_file=str(seal_keys.anchor), event_public_keys=event_public)
     audit.anchor(db)
     result = audit.verify(db)
     assert result.ok, result

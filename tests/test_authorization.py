@@ -19,8 +19,8 @@ from app.api.deps import oidc_settings
 from app.complaints.ingest import import_complaints
 from app.models import AuditEvent, Complaint, RiskFactorReport, Role
 from app.settings import OidcSettings
-from tests.complaint_helpers import OK_CSV, complaint_count
-from tests.conftest import bearer, make_key
+from tests.factories.complaints import OK_CSV, complaint_count
+from tests.factories.keys import make_auth_headers, make_key
 from tests.helpers import assert_problem
 from tests.risk_factories import Keys, counts, create_report, report_body
 
@@ -54,8 +54,8 @@ def _refs(client: TestClient, headers: dict[str, str]) -> list[Any]:
 
 @pytest.mark.usefixtures("loaded")
 def test_police_see_only_their_institution(client: TestClient, db: Session) -> None:
-    pdi = bearer(make_key(db, role=Role.POLICE, institution="pdi"))
-    carabineros = bearer(make_key(db, role=Role.POLICE, institution="carabineros"))
+    pdi = make_auth_headers(make_key(db, role=Role.POLICE, institution="pdi"))
+    carabineros = make_auth_headers(make_key(db, role=Role.POLICE, institution="carabineros"))
     assert {s for s, _ in _refs(client, pdi)} == {"pdi"}
     assert {s for s, _ in _refs(client, carabineros)} == {"carabineros"}
     total = client.get(STATS, headers=pdi).json()["total"]
@@ -64,7 +64,7 @@ def test_police_see_only_their_institution(client: TestClient, db: Session) -> N
 
 @pytest.mark.usefixtures("loaded")
 def test_planner_sees_exact_points_without_identifiers(client: TestClient, db: Session) -> None:
-    planner = bearer(make_key(db, role=Role.PLANNER))
+    planner = make_auth_headers(make_key(db, role=Role.PLANNER))
     body = client.get(LIST, headers=planner).json()
     assert body["features"]
     for feature in body["features"]:
@@ -77,7 +77,7 @@ def test_planner_sees_exact_points_without_identifiers(client: TestClient, db: S
 def test_police_cannot_load_or_overwrite_another_institutions_complaint(
     client: TestClient, db: Session
 ) -> None:
-    carabineros = bearer(make_key(db, role=Role.POLICE, institution="carabineros"))
+    carabineros = make_auth_headers(make_key(db, role=Role.POLICE, institution="carabineros"))
     before = complaint_count(db)
     body = assert_problem(
         client.post(LIST, json={**ONE, "external_ref": "PDI-1"}, headers=carabineros),
@@ -131,7 +131,7 @@ def token(key: Any, **overrides: Any) -> str:
 def test_valid_token_is_a_caller_with_the_claimed_scope(
     client: TestClient, rsa_key: rsa.RSAPrivateKey
 ) -> None:
-    headers = bearer(token(rsa_key))
+    headers = make_auth_headers(token(rsa_key))
     me = client.get("/api/v1/me", headers=headers)
     assert me.status_code == 200, me.text
     assert me.json()["role"] == "police"
@@ -154,21 +154,27 @@ def test_valid_token_is_a_caller_with_the_claimed_scope(
 def test_bad_tokens_are_401(
     client: TestClient, rsa_key: rsa.RSAPrivateKey, overrides: dict[str, Any], code: str
 ) -> None:
-    response = client.get("/api/v1/me", headers=bearer(token(rsa_key, **overrides)))
+    response = client.get("/api/v1/me", headers=make_auth_headers(token(rsa_key, **overrides)))
     assert_problem(response, 401, code)
 
 
 @pytest.mark.usefixtures("oidc")
 def test_token_signed_by_another_key_is_401(client: TestClient) -> None:
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    assert_problem(client.get("/api/v1/me", headers=bearer(token(stranger))), 401, "token_invalido")
-    assert_problem(client.get("/api/v1/me", headers=bearer("a.b.c")), 401, "token_invalido")
+    assert_problem(
+        client.get("/api/v1/me", headers=make_auth_headers(token(stranger))), 401, "token_invalido"
+    )
+    assert_problem(
+        client.get("/api/v1/me", headers=make_auth_headers("a.b.c")), 401, "token_invalido"
+    )
 
 
 def test_without_oidc_settings_a_jwt_is_just_a_wrong_key(
     client: TestClient, rsa_key: rsa.RSAPrivateKey
 ) -> None:
-    assert_problem(client.get("/api/v1/me", headers=bearer(token(rsa_key))), 401, "clave_invalida")
+    assert_problem(
+        client.get("/api/v1/me", headers=make_auth_headers(token(rsa_key))), 401, "clave_invalida"
+    )
 
 
 @pytest.mark.usefixtures("oidc")
@@ -176,7 +182,7 @@ def test_oidc_police_loading_a_complaint_is_named_by_its_token_subject(
     client: TestClient, db: Session, rsa_key: rsa.RSAPrivateKey
 ) -> None:
     """A token has no key: the complaint and its audit event name the token's subject."""
-    headers = {**bearer(token(rsa_key)), "X-Request-ID": "req-oidc-carga"}
+    headers = {**make_auth_headers(token(rsa_key)), "X-Request-ID": "req-oidc-carga"}
     response = client.post(LIST, json=ONE, headers=headers)
     assert response.status_code == 201, response.text
     stored = db.scalar(select(Complaint.loaded_by).where(Complaint.external_ref == "AUTH-1"))
@@ -193,7 +199,7 @@ def test_oidc_police_may_not_submit_risk_factors_or_edit_keyless_ones(
     client: TestClient, db: Session, rsa_key: rsa.RSAPrivateKey
 ) -> None:
     """Idempotency and "the submitter may edit" hang on the API key, which a token lacks."""
-    headers = bearer(token(rsa_key, vigia_institution="carabineros"))
+    headers = make_auth_headers(token(rsa_key, vigia_institution="carabineros"))
     before = counts(db)
     refused = client.post("/api/v1/risk-factors", json=report_body(), headers=headers)
     assert_problem(refused, 403, "sin_permiso")

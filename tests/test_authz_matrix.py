@@ -25,14 +25,14 @@ from sqlalchemy.orm import Session
 from app.main import create_app
 from app.models import Role
 from app.settings import DatabaseSettings
-from tests.complaint_helpers import GOOD_ROW, complaint_json, csv_body
-from tests.conftest import bearer, make_key
-from tests.images import png_bytes
-from tests.risk_factories import create_report, move, report_body
+from tests.factories.complaints import GOOD_ROW, make_complaint_json, make_csv_body
+from tests.factories.images import make_png
+from tests.factories.keys import make_auth_headers, make_key
+from tests.factories.risk import make_report, make_report_body, move
 
 ROLES = ("public", "police", "pdi", "unit", "other_unit", "planner", "admin")
-PNG = png_bytes()
-COMPLAINT = complaint_json("MATRIZ-1")
+PNG = make_png()
+COMPLAINT = make_complaint_json("MATRIZ-1")
 
 
 @dataclass
@@ -80,7 +80,7 @@ MATRIX: dict[str, tuple[str, Request]] = {
         send(
             "POST",
             "/api/v1/complaints/import",
-            content=csv_body(GOOD_ROW),
+            content=make_csv_body(GOOD_ROW),
             headers={"Content-Type": "text/csv"},
         ),
     ),
@@ -105,7 +105,7 @@ MATRIX: dict[str, tuple[str, Request]] = {
     ),
     "POST /api/v1/risk-factors": (
         "U A A D D D A",
-        send("POST", "/api/v1/risk-factors", json=report_body()),
+        send("POST", "/api/v1/risk-factors", json=make_report_body()),
     ),
     "GET /api/v1/risk-factors": (KEYED, get("/api/v1/risk-factors")),
     "GET /api/v1/risk-factors/stats": (KEYED, get("/api/v1/risk-factors/stats")),
@@ -262,7 +262,7 @@ def setup(client: TestClient, db: Session) -> tuple[dict[str, dict[str, str]], C
         "planner": make_key(db, role=Role.PLANNER),
         "admin": make_key(db, role=Role.ADMIN),
     }
-    headers = {"public": {}, **{role: bearer(s) for role, s in secrets.items()}}
+    headers = {"public": {}, **{role: make_auth_headers(s) for role, s in secrets.items()}}
 
     class _Keys:
         police, admin = secrets["police"], secrets["admin"]
@@ -271,7 +271,7 @@ def setup(client: TestClient, db: Session) -> tuple[dict[str, dict[str, str]], C
             return {**headers[role], **extra}
 
     keys: Any = _Keys()
-    report = create_report(client, keys)
+    report = make_report(client, keys)
     for target in ("validado", "derivado"):
         assert move(client, keys, report["id"], target).status_code == 200
     photo = client.post(

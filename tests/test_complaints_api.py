@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from app.complaints.ingest import import_complaints
 from app.models import Role
-from tests.complaint_helpers import OK_CSV
-from tests.conftest import bearer, make_key
+from tests.factories.complaints import OK_CSV
+from tests.factories.keys import make_auth_headers, make_key
 from tests.helpers import assert_feature_collection, assert_matches_schema, assert_problem
 
 LIST = "/api/v1/complaints"
@@ -24,7 +24,7 @@ STATS = "/api/v1/complaints/stats"
 def reader(db: Session) -> dict[str, str]:
     import_complaints(db, OK_CSV, loaded_by="cli:prueba")
     db.commit()
-    return bearer(make_key(db, role=Role.ADMIN))
+    return make_auth_headers(make_key(db, role=Role.ADMIN))
 
 
 def refs(body: dict[str, Any]) -> list[str]:
@@ -184,8 +184,8 @@ def test_stats_group_by_is_an_allow_list(
 
 
 def test_roles_for_reading(client: TestClient, db: Session, reader: dict[str, str]) -> None:
-    unit = bearer(make_key(db, role=Role.UNIT, unit="Alumbrado"))
-    police = bearer(make_key(db, role=Role.POLICE, institution="pdi"))
+    unit = make_auth_headers(make_key(db, role=Role.UNIT, unit="Alumbrado"))
+    police = make_auth_headers(make_key(db, role=Role.POLICE, institution="pdi"))
     for path in (LIST, STATS):
         assert_problem(client.get(path), 401, "no_autenticado")
         assert_problem(client.get(path, headers=unit), 403, "sin_permiso")

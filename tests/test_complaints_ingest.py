@@ -24,15 +24,16 @@ from app.settings import (
     get_limit_settings,
     get_territory_settings,
 )
-from tests.complaint_helpers import (
+from tests.conftest import load_json
+from tests.factories.complaints import (
     GOOD_ROW,
     HEADER,
     OK_CSV,
     OK_GEOJSON,
     complaint_count,
-    csv_body,
+    make_csv_body,
 )
-from tests.conftest import bearer, load_json, make_key
+from tests.factories.keys import make_auth_headers, make_key
 from tests.helpers import assert_matches_schema, assert_problem
 
 IMPORT = "/api/v1/complaints/import"
@@ -40,13 +41,13 @@ IMPORT = "/api/v1/complaints/import"
 
 @pytest.fixture
 def police(db: Session) -> dict[str, str]:
-    return bearer(make_key(db, role=Role.POLICE, institution="carabineros"))
+    return make_auth_headers(make_key(db, role=Role.POLICE, institution="carabineros"))
 
 
 @pytest.fixture
 def admin(db: Session) -> dict[str, str]:
     """The fixture files mix institutions: only an admin may load them all at once."""
-    return bearer(make_key(db, role=Role.ADMIN, institution="municipalidad"))
+    return make_auth_headers(make_key(db, role=Role.ADMIN, institution="municipalidad"))
 
 
 def post_csv(
@@ -152,7 +153,7 @@ def test_reimport_never_duplicates_and_updates_changed_rows(db: Session) -> None
 
 
 def test_same_ref_from_another_source_is_another_complaint(db: Session) -> None:
-    body = csv_body(GOOD_ROW, GOOD_ROW.replace("carabineros", "pdi"))
+    body = make_csv_body(GOOD_ROW, GOOD_ROW.replace("carabineros", "pdi"))
     report = import_complaints(db, io.BytesIO(body), fmt="csv", loaded_by="cli:prueba")
     assert report.inserted == 2
 
@@ -166,7 +167,7 @@ def test_shared_boundary_goes_to_the_lowest_code(db: Session) -> None:
         )
     ).one()
     row = f"EDGE-1,carabineros,556,2025-06-01T21:30:00,{lon},{lat},exact,"
-    import_complaints(db, io.BytesIO(csv_body(row)), fmt="csv", loaded_by="cli:prueba")
+    import_complaints(db, io.BytesIO(make_csv_body(row)), fmt="csv", loaded_by="cli:prueba")
     comuna, barrio, micro = assignment(db, "EDGE-1")
     assert barrio == "B01001"
     assert micro is not None
@@ -184,7 +185,7 @@ def test_shared_micro_barrio_boundary_goes_to_the_lowest_code(db: Session) -> No
         )
     ).one()
     row = f"EDGE-2,carabineros,556,2025-06-01T21:30:00,{lon},{lat},exact,"
-    import_complaints(db, io.BytesIO(csv_body(row)), fmt="csv", loaded_by="cli:prueba")
+    import_complaints(db, io.BytesIO(make_csv_body(row)), fmt="csv", loaded_by="cli:prueba")
     assert assignment(db, "EDGE-2")[2] == low
 
 
@@ -205,12 +206,12 @@ def test_comuna_tolerance_of_50_m(db: Session, metres: int, accepted: bool) -> N
     row = f"EDGE-3,carabineros,556,2025-06-01T21:30:00,{outside},{lat},exact,"
     before = complaint_count(db)
     if accepted:
-        import_complaints(db, io.BytesIO(csv_body(row)), fmt="csv", loaded_by="cli:prueba")
+        import_complaints(db, io.BytesIO(make_csv_body(row)), fmt="csv", loaded_by="cli:prueba")
         comuna, barrio, _micro = assignment(db, "EDGE-3")
         assert (comuna, barrio) == ("14103", "BRUR")
     else:
         with pytest.raises(InvalidInput) as info:
-            import_complaints(db, io.BytesIO(csv_body(row)), fmt="csv", loaded_by="cli:prueba")
+            import_complaints(db, io.BytesIO(make_csv_body(row)), fmt="csv", loaded_by="cli:prueba")
         assert "fuera de todas las comunas" in info.value.errors[0]["reason"]
         assert complaint_count(db) == before
 
@@ -228,7 +229,7 @@ def test_comuna_tolerance_is_the_one_territory_setting(
         assert "comuna_tolerance_m" not in RiskFactorSettings.model_fields
         lon, lat = _comuna_west_vertex(db)
         row = f"EDGE-4,carabineros,556,2025-06-01T21:30:00,{lon - 120 / 85_900},{lat},exact,"
-        import_complaints(db, io.BytesIO(csv_body(row)), fmt="csv", loaded_by="cli:prueba")
+        import_complaints(db, io.BytesIO(make_csv_body(row)), fmt="csv", loaded_by="cli:prueba")
         assert assignment(db, "EDGE-4")[0] == "14103"
     finally:
         get_territory_settings.cache_clear()
@@ -266,7 +267,7 @@ def test_each_bad_row_rejects_the_whole_file(
     reason: str,
 ) -> None:
     before = complaint_count(db)
-    response = post_csv(client, police, csv_body(GOOD_ROW, row))
+    response = post_csv(client, police, make_csv_body(GOOD_ROW, row))
     body = assert_problem(response, 422, "importacion_rechazada")
     assert_matches_schema(openapi, IMPORT, "post", response)
     assert body["rows"] == 2
@@ -279,7 +280,7 @@ def test_each_bad_row_rejects_the_whole_file(
 def test_every_bad_row_is_listed(client: TestClient, db: Session, police: dict[str, str]) -> None:
     before = complaint_count(db)
     rows = [GOOD_ROW] + [r for r, _, _ in BAD_ROWS[:6]]
-    body = assert_problem(post_csv(client, police, csv_body(*rows)), 422)
+    body = assert_problem(post_csv(client, police, make_csv_body(*rows)), 422)
     assert sorted({e["row"] for e in body["errors"]}) == [2, 3, 4, 5, 6, 7]
     assert complaint_count(db) == before
 
@@ -289,7 +290,7 @@ def test_skip_invalid_imports_the_good_rows_and_reports_the_bad(
 ) -> None:
     before = complaint_count(db)
     rows = [GOOD_ROW, BAD_ROWS[1][0], GOOD_ROW.replace("X-1", "X-3")]
-    response = post_csv(client, police, csv_body(*rows), mode="skip-invalid")
+    response = post_csv(client, police, make_csv_body(*rows), mode="skip-invalid")
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["inserted"], body["rejected"]) == (2, 1)
@@ -309,7 +310,7 @@ def test_unknown_or_missing_csv_column(
     client: TestClient, db: Session, police: dict[str, str], header: str, field: str
 ) -> None:
     before = complaint_count(db)
-    body = assert_problem(post_csv(client, police, csv_body(GOOD_ROW, header=header)), 422)
+    body = assert_problem(post_csv(client, police, make_csv_body(GOOD_ROW, header=header)), 422)
     assert [e["field"] for e in body["errors"]] == [field]
     assert complaint_count(db) == before
 
@@ -463,9 +464,9 @@ def test_post_nan_is_rejected(client: TestClient, db: Session, police: dict[str,
 
 
 def test_roles_for_loading(client: TestClient, db: Session) -> None:
-    planner = bearer(make_key(db, role=Role.PLANNER))
-    unit = bearer(make_key(db, role=Role.UNIT, unit="Alumbrado"))
-    admin = bearer(make_key(db, role=Role.ADMIN))
+    planner = make_auth_headers(make_key(db, role=Role.PLANNER))
+    unit = make_auth_headers(make_key(db, role=Role.UNIT, unit="Alumbrado"))
+    admin = make_auth_headers(make_key(db, role=Role.ADMIN))
     before = complaint_count(db)
     assert_problem(client.post("/api/v1/complaints", json=ONE), 401)
     assert_problem(client.post("/api/v1/complaints", json=ONE, headers=planner), 403)
@@ -487,7 +488,7 @@ def test_cli_import_reports_rows_and_exits_1_on_rejection(database_url: str, tmp
     from app.settings import get_database_settings
 
     bad = tmp_path / "malo.csv"
-    bad.write_bytes(csv_body(GOOD_ROW, BAD_ROWS[1][0]))
+    bad.write_bytes(make_csv_body(GOOD_ROW, BAD_ROWS[1][0]))
     runner = CliRunner(env={"VIGIA_DATABASE_URL": database_url, "COLUMNS": "200"})
     get_database_settings.cache_clear()
     engine = create_engine(database_url)

@@ -21,6 +21,7 @@ line to reproduce it.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -53,7 +54,7 @@ from app.api.limits import SlidingWindow
 from app.main import create_app
 from app.models import Role
 from app.settings import DatabaseSettings
-from tests.conftest import bearer, make_key
+from tests.factories.keys import make_auth_headers, make_key
 
 EXAMPLES = int(os.environ.get("VIGIA_FUZZ_EXAMPLES", "6"))
 COVERAGE = os.environ.get("VIGIA_FUZZ_COVERAGE", "1") != "0"
@@ -96,31 +97,39 @@ def tally(request: pytest.FixtureRequest) -> Iterator[Tally]:
         reporter.write_line(f"schemathesis: {total} solicitudes ({parts})")
 
 
+@pytest.fixture(scope="session")
+def api_schema(openapi: dict[str, Any]) -> Any:
+    """The published document loaded once: operations and their strategies are built once."""
+    schema = schemathesis.openapi.from_dict(copy.deepcopy(openapi))
+    schema.location = "/openapi.json"  # as from_asgi would: the same base URL
+    schema.config.generation.update(
+        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+        max_examples=EXAMPLES,
+        database="none",
+        # optional-key routes (the public sees less) are not "missing a required header";
+        # who may call what is tests/test_authz_matrix.py's job
+        with_security_parameters=False,
+    )
+    return schema
+
+
 @pytest.fixture
-def api_schema(app: Any) -> Iterator[Any]:
+def served_app(app: Any) -> Iterator[Any]:
+    """The test's app (its rolled-back transaction), started, with no request budget."""
     app.state.public_limiter = SlidingWindow(10**9, 60)
     app.state.auth_failure_limiter = SlidingWindow(10**9, 60)
     with TestClient(app):  # runs the lifespan: engine and sessions exist
-        schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-        schema.config.generation.update(
-            modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-            max_examples=EXAMPLES,
-            database="none",
-            # optional-key routes (the public sees less) are not "missing a required header";
-            # who may call what is tests/test_authz_matrix.py's job
-            with_security_parameters=False,
-        )
-        yield schema
+        yield app
 
 
 @pytest.fixture
 def role_headers(db: Session) -> dict[str, dict[str, str]]:
     return {
         "public": {},
-        "police": bearer(make_key(db, role=Role.POLICE, institution="carabineros")),
-        "unit": bearer(make_key(db, role=Role.UNIT, unit="Alumbrado público")),
-        "planner": bearer(make_key(db, role=Role.PLANNER)),
-        "admin": bearer(make_key(db, role=Role.ADMIN)),
+        "police": make_auth_headers(make_key(db, role=Role.POLICE, institution="carabineros")),
+        "unit": make_auth_headers(make_key(db, role=Role.UNIT, unit="Alumbrado público")),
+        "planner": make_auth_headers(make_key(db, role=Role.PLANNER)),
+        "admin": make_auth_headers(make_key(db, role=Role.ADMIN)),
     }
 
 
@@ -169,11 +178,13 @@ def test_fuzz(
     label: str,
     phase: str,
     api_schema: Any,
+    served_app: Any,
     role_headers: dict[str, dict[str, str]],
     tally: Tally,
 ) -> None:
     operation = api_schema.find_operation_by_label(label)
     assert operation is not None, label
+    operation.app = served_app  # the shared operation sends this test's requests to its app
     findings = Findings(label, phase)
     if phase == "coverage":
         if not COVERAGE:

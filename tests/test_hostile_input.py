@@ -13,19 +13,14 @@ from sqlalchemy.orm import Session
 from app.api.limits import SlidingWindow, json_depth
 from app.main import create_app
 from app.models import AuditEvent, Role
-from tests.complaint_helpers import complaint_count, complaint_json
-from tests.conftest import bearer, make_key
+from tests.factories.complaints import complaint_count, make_complaint_json
+from tests.factories.keys import Keys, make_auth_headers, make_key
+from tests.factories.risk import counts, make_report_body
 from tests.helpers import assert_problem
-from tests.risk_factories import Keys, counts, report_body
 
 RISK = "/api/v1/risk-factors"
 COMPLAINTS = "/api/v1/complaints"
-ONE = complaint_json("H-1")
-
-
-@pytest.fixture
-def keys(db: Session) -> Keys:
-    return Keys(db)
+ONE = make_complaint_json("H-1")
 
 
 def _state(db: Session) -> tuple[dict[str, int], int]:
@@ -79,7 +74,7 @@ def test_deeply_nested_json_is_400(client: TestClient, db: Session, keys: Keys) 
     nested: Any = 1
     for _ in range(200):
         nested = {"a": nested}
-    body = report_body(attributes={"poste_id": nested})
+    body = make_report_body(attributes={"poste_id": nested})
     response = client.post(RISK, json=body, headers=keys.h("police"))
     assert_problem(response, 400, "json_demasiado_profundo")
     assert json_depth(b'{"a": "[[[[", "b": [[1]]}') == 3
@@ -116,8 +111,8 @@ def test_nan_and_infinity_are_rejected_everywhere(
 @pytest.mark.parametrize(
     ("path", "role", "body"),
     [
-        (RISK, "police", report_body(institution="pdi")),
-        (RISK, "police", report_body(status="resuelto")),
+        (RISK, "police", make_report_body(institution="pdi")),
+        (RISK, "police", make_report_body(status="resuelto")),
         (COMPLAINTS, "police", {**ONE, "loaded_by": "otro"}),
         ("/api/v1/projects", "admin", {"comuna": "14103", "name": "x", "typology": "IL", "id": 9}),
         ("/api/v1/webhooks", "unit", {"comuna": "14103", "url": "https://x.cl", "secret": "s"}),
@@ -162,10 +157,10 @@ def test_injection_strings_in_filters_and_sort_keys(
 
 def test_failed_authentication_is_rate_limited(app: Any, client: TestClient, db: Session) -> None:
     app.state.auth_failure_limiter = SlidingWindow(3, 60)
-    good = bearer(make_key(db, role=Role.ADMIN))
+    good = make_auth_headers(make_key(db, role=Role.ADMIN))
     for _ in range(3):
-        assert_problem(client.get("/api/v1/me", headers=bearer("vga_mala_clave")), 401)
-    response = client.get("/api/v1/me", headers=bearer("vga_mala_clave"))
+        assert_problem(client.get("/api/v1/me", headers=make_auth_headers("vga_mala_clave")), 401)
+    response = client.get("/api/v1/me", headers=make_auth_headers("vga_mala_clave"))
     body = assert_problem(response, 429, "demasiadas_solicitudes")
     assert int(response.headers["retry-after"]) >= 1
     assert "autenticaciones fallidas" in body["detail"]
@@ -202,8 +197,8 @@ def test_writes_answer_503_when_the_database_is_down() -> None:
 
     down = create_app(DatabaseSettings(database_url="postgresql+psycopg://x@127.0.0.1:1/nadie"))
     with TestClient(down, raise_server_exceptions=False) as client:
-        for path, body in ((RISK, report_body()), (COMPLAINTS, ONE)):
-            response = client.post(path, json=body, headers=bearer("vga_a_b"))
+        for path, body in ((RISK, make_report_body()), (COMPLAINTS, ONE)):
+            response = client.post(path, json=body, headers=make_auth_headers("vga_a_b"))
             problem = assert_problem(response, 503, "servicio_no_disponible")
             assert response.headers["retry-after"]
             assert "psycopg" not in response.text

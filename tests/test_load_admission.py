@@ -32,8 +32,8 @@ from app.identity import api_keys
 from app.main import create_app
 from app.models import ApiKey, RiskFactorReport, Role
 from app.settings import AdmissionSettings, DatabaseSettings
+from tests.factories.risk import make_report_body
 from tests.helpers import assert_problem
-from tests.risk_factories import report_body
 
 RISK = "/api/v1/risk-factors"
 
@@ -185,7 +185,7 @@ def _post_scope(secret: str, body: bytes, key: str) -> Scope:
 
 async def _abandoning_post(app: FastAPI, secret: str, key: str) -> list[Message]:
     """POST a report whose client hangs up right after sending the body."""
-    body = orjson.dumps(report_body())
+    body = orjson.dumps(make_report_body())
     pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
     sent: list[Message] = []
 
@@ -279,7 +279,7 @@ def test_beyond_a_tiny_pool_answers_are_2xx_or_503_and_only_acknowledged_writes_
             barrier.wait(timeout=30)
             return client.post(
                 RISK,
-                json=report_body(description=f"Luminaria apagada, informe de carga {i}."),
+                json=make_report_body(description=f"Luminaria apagada, informe de carga {i}."),
                 headers={"Authorization": f"Bearer {secret}", "Idempotency-Key": f"carga-{i:04d}"},
             )
 

@@ -27,9 +27,9 @@ from app.models import ApiKey, Complaint, RiskFactorReport
 from app.models.ranking import RankingSnapshot
 from app.ogc.tile_routes import tile_settings
 from app.settings import DatabaseSettings, TileSettings
-from tests.conftest import bearer
+from tests.factories.keys import Keys, make_auth_headers
+from tests.factories.risk import LANCO_TOWN, make_point, make_report
 from tests.helpers import assert_feature_collection, assert_problem
-from tests.risk_factories import LANCO_TOWN, Keys, create_report, point
 
 N_COMPLAINTS = 40
 TILE_Z = 15
@@ -91,8 +91,8 @@ def layers(engine: Engine, database_url: str) -> Iterator[Layers]:
         ]
     with TestClient(create_app(DatabaseSettings(database_url=database_url))) as writer:
         reports = [
-            create_report(writer, keys, description="Texto libre que no se publica")["id"],
-            create_report(writer, keys, geometry=point(-72.77, -39.455))["id"],
+            make_report(writer, keys, description="Texto libre que no se publica")["id"],
+            make_report(writer, keys, geometry=make_point(-72.77, -39.455))["id"],
         ]
     try:
         yield Layers(keys=keys, complaint_ids=ids, tile=(TILE_Z, x, y), reports=reports)
@@ -397,7 +397,7 @@ def owslib_headers() -> Iterator[None]:
 def test_owslib_reads_complaints_with_bbox_and_cql2(live_server: str, layers: Layers) -> None:
     from owslib.ogcapi.features import Features
 
-    api = Features(live_server + "/ogc", headers=bearer(layers.keys.planner))
+    api = Features(live_server + "/ogc", headers=make_auth_headers(layers.keys.planner))
     assert "complaints" in {c["id"] for c in api.collections()["collections"]}
     minx, miny, maxx, maxy = tile_bounds(*layers.tile)
     west_half = [minx, miny, (minx + maxx) / 2, maxy]

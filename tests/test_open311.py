@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.risk_factories import LANCO_TOWN, Keys, counts, move
+from tests.factories.keys import Keys
+from tests.factories.risk import LANCO_TOWN, counts, move
 
 BASE = "/open311/v2"
-
-
-@pytest.fixture
-def keys(db: Session) -> Keys:
-    return Keys(db)
 
 
 def test_services_map_the_public_catalog(client: TestClient) -> None:

@@ -14,9 +14,10 @@ from app.complaints.ingest import import_complaints
 from app.privacy.check import Rules, scan
 from app.privacy.runner import check_all, rules_from_db
 from app.privacy.suppression import COMPLEMENTARY, suppress
-from tests.complaint_helpers import complaint_count
+from tests.factories.complaints import complaint_count
+from tests.factories.keys import Keys
+from tests.factories.risk import FAR_IN_TOWN, LANCO_TOWN, make_report
 from tests.helpers import assert_matches_schema, assert_problem
-from tests.risk_factories import FAR_IN_TOWN, LANCO_TOWN, Keys, create_report
 
 STATS = "/api/v1/public/stats"
 
@@ -158,7 +159,7 @@ def test_scanner_finds_every_kind_of_leak(db: Session) -> None:
 @pytest.mark.usefixtures("complaints")
 def test_every_public_endpoint_passes_the_check(client: TestClient, db: Session) -> None:
     keys = Keys(db)
-    create_report(client, keys)
+    make_report(client, keys)
     report = check_all(client, rules_from_db(db))
     assert "/api/v1/public/stats?level=barrio" in report.checked
     assert "/api/v1/public/risk-factors" in report.checked

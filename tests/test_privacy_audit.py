@@ -21,7 +21,7 @@ from app.privacy.linked_tables import ALL, Atoms, Layout, general, suppress_year
 from app.privacy.runner import audit_all
 from app.privacy.suppression import LinkedSet, reader_bounds, suppress_linked
 from bench.privacy import demo_years, linked, per_table
-from tests.risk_factories import LANCO_TOWN
+from tests.factories.risk import LANCO_TOWN
 
 FAMILIES = tuple(str(f) for f in range(1, 10))
 WITH_SENSITIVE = frozenset({"1", "2", "4", "6", "7"})  # data/categories.csv

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from app.privacy import public_page
 from app.privacy.check import scan
 from app.privacy.runner import rules_from_db
+from tests.factories.keys import Keys
+from tests.factories.risk import make_report
 from tests.helpers import assert_problem
-from tests.risk_factories import Keys, create_report
 from tests.test_privacy import complaints  # noqa: F401  (fixture)
 
 PARAMS = {"year": "2025", "level": "barrio"}
@@ -64,7 +65,7 @@ def _csv_rows(text: str) -> list[list[str]]:
 def test_page_shows_the_suppressed_table_the_feed_and_a_chart(
     client: TestClient, db: Session
 ) -> None:
-    create_report(client, Keys(db))
+    make_report(client, Keys(db))
 
     response = client.get("/estadisticas", params=PARAMS)
 
@@ -114,7 +115,7 @@ def test_bad_parameters_are_problems(client: TestClient) -> None:
 
 @pytest.mark.usefixtures("complaints")
 def test_page_data_and_csv_pass_the_privacy_scanner(client: TestClient, db: Session) -> None:
-    create_report(client, Keys(db))
+    make_report(client, Keys(db))
     rules = rules_from_db(db)
     data = public_page.page_data(db, comuna=None, level="barrio", year=2025, family=None)
     assert data["risk_factors"]

@@ -11,17 +11,17 @@ from sqlalchemy.orm import Session
 from app.models import Role
 from app.privacy.check import scan
 from app.privacy.runner import check_all, rules_from_db
-from tests.conftest import bearer, make_key
+from tests.factories.keys import make_auth_headers, make_key
 from tests.helpers import assert_matches_schema, assert_problem
-from tests.test_rankings import CASES, add_complaints
+from tests.test_rankings import CASES, make_complaints
 
 URL = "/api/v1/public/rankings"
 FORBIDDEN = {"score", "raw", "normalised", "contributions", "top_variables", "diagnostics"}
 
 
 def _compute_barrio_ranking(client: TestClient, db: Session) -> dict[str, Any]:
-    add_complaints(db, CASES, prefix="P")
-    planner = bearer(make_key(db, role=Role.PLANNER))
+    make_complaints(db, CASES, prefix="P")
+    planner = make_auth_headers(make_key(db, role=Role.PLANNER))
     body = {"level": "barrio", "comuna": "14103", "period_end": "2026-06-30", "months": 12}
     response = client.post("/api/v1/rankings", json=body, headers=planner)
     assert response.status_code == 201, response.text

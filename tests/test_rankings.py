@@ -17,7 +17,7 @@ from app.complaints.ingest import import_complaints
 from app.models import ExternalVariable, RankingSnapshot, RankingUnitResult, Role, ScoringProfileRow
 from app.rankings.external import load_external_variables
 from app.scoring import DEFAULT_PROFILES
-from tests.conftest import bearer, make_key
+from tests.factories.keys import make_auth_headers, make_key
 from tests.helpers import assert_feature_collection, assert_matches_schema, assert_problem
 
 URL = "/api/v1/rankings"
@@ -44,7 +44,7 @@ def _points(db: Session) -> dict[str, tuple[float, float]]:
     return {code: (x, y) for code, x, y in rows}
 
 
-def add_complaints(db: Session, cases: list[tuple[str, str, str]], *, prefix: str) -> None:
+def make_complaints(db: Session, cases: list[tuple[str, str, str]], *, prefix: str) -> None:
     points = _points(db)
     rows = [
         {
@@ -64,12 +64,12 @@ def add_complaints(db: Session, cases: list[tuple[str, str, str]], *, prefix: st
 
 @pytest.fixture
 def planner(db: Session) -> dict[str, str]:
-    return bearer(make_key(db, role=Role.PLANNER))
+    return make_auth_headers(make_key(db, role=Role.PLANNER))
 
 
 @pytest.fixture
 def data(db: Session) -> None:
-    add_complaints(db, CASES, prefix="R")
+    make_complaints(db, CASES, prefix="R")
 
 
 def compute(client: TestClient, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:
@@ -141,7 +141,7 @@ def test_same_data_profile_and_period_give_the_same_fingerprints_and_numbers(
     assert first["result_fingerprint"] == second["result_fingerprint"]
     assert first["units"] == second["units"]
 
-    add_complaints(db, [("B03001-03", "351", "2026-05-01T12:00:00")], prefix="LATE")
+    make_complaints(db, [("B03001-03", "351", "2026-05-01T12:00:00")], prefix="LATE")
     third = compute(client, planner)
 
     assert third["input_fingerprint"] != first["input_fingerprint"]
@@ -153,7 +153,7 @@ def test_recompute_from_stored_inputs_matches_even_after_late_complaints(
     client: TestClient, planner: dict[str, str], db: Session, openapi: dict[str, Any]
 ) -> None:
     cited = compute(client, planner)
-    add_complaints(db, [("B01002-01", "351", "2026-04-01T12:00:00")], prefix="LATE")
+    make_complaints(db, [("B01002-01", "351", "2026-04-01T12:00:00")], prefix="LATE")
 
     response = client.post(f"{URL}/{cited['id']}/recompute", headers=planner)
 
@@ -192,8 +192,8 @@ def test_recompute_reports_a_tampered_number(
 def test_read_by_id_and_latest_in_json_geojson_and_csv(
     client: TestClient, db: Session, openapi: dict[str, Any]
 ) -> None:
-    planner = bearer(make_key(db, role=Role.PLANNER))
-    police = bearer(make_key(db, role=Role.POLICE, institution="carabineros"))
+    planner = make_auth_headers(make_key(db, role=Role.PLANNER))
+    police = make_auth_headers(make_key(db, role=Role.POLICE, institution="carabineros"))
     older = compute(client, planner, period_end="2026-03-31")
     newest = compute(client, planner)
 
@@ -285,8 +285,8 @@ def test_unknown_profile_version_is_404(client: TestClient, planner: dict[str, s
 
 
 def test_roles(client: TestClient, db: Session) -> None:
-    police = bearer(make_key(db, role=Role.POLICE, institution="carabineros"))
-    unit = bearer(make_key(db, role=Role.UNIT, unit="Alumbrado público"))
+    police = make_auth_headers(make_key(db, role=Role.POLICE, institution="carabineros"))
+    unit = make_auth_headers(make_key(db, role=Role.UNIT, unit="Alumbrado público"))
 
     assert_problem(client.post(URL, json=BODY), 401)
     assert_problem(client.post(URL, json=BODY, headers=police), 403, "sin_permiso")
@@ -337,7 +337,7 @@ def test_open_risk_factors_feed_the_load_and_resolved_ones_do_not(
 def test_external_variables_join_the_ranking_when_the_profile_weights_them(
     client: TestClient, planner: dict[str, str], db: Session
 ) -> None:
-    admin = bearer(make_key(db, role=Role.ADMIN))
+    admin = make_auth_headers(make_key(db, role=Role.ADMIN))
     codes = list(db.scalars(text("SELECT code FROM micro_barrio ORDER BY code")))
     csv_text = "unit,valor\n" + "".join(f"{c},{i / 10}\n" for i, c in enumerate(codes))
     load_external_variables(
@@ -369,7 +369,7 @@ def test_external_variable_missing_for_some_units_is_422(
         level="micro_barrio",
         source="RSH",
     )
-    admin = bearer(make_key(db, role=Role.ADMIN))
+    admin = make_auth_headers(make_key(db, role=Role.ADMIN))
     client.post(
         f"{URL}/profiles",
         json={"name": "con-ivs", "weights": {"dmcs_rate": 1, "ext_ivs": 1}},
@@ -413,7 +413,7 @@ def test_profile_risk_factor_types_match_the_seeded_catalog(db: Session) -> None
 def test_a_new_profile_version_keeps_the_old_one_and_rankings_cite_theirs(
     client: TestClient, planner: dict[str, str], db: Session, openapi: dict[str, Any]
 ) -> None:
-    admin = bearer(make_key(db, role=Role.ADMIN))
+    admin = make_auth_headers(make_key(db, role=Role.ADMIN))
     old = compute(client, planner)
     weights = {**old["profile"]["weights"], "dmcs_rate": 60.0}
 
@@ -436,7 +436,7 @@ def test_a_new_profile_version_keeps_the_old_one_and_rankings_cite_theirs(
 
 
 def test_invalid_profiles_are_422_and_write_nothing(client: TestClient, db: Session) -> None:
-    admin = bearer(make_key(db, role=Role.ADMIN))
+    admin = make_auth_headers(make_key(db, role=Role.ADMIN))
     before = db.scalar(select(func.count()).select_from(ScoringProfileRow))
     cases = [
         ({"name": "x", "weights": {"dmcs_rate": -1}}, "weights.dmcs_rate"),

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.models import GeneratedReport, PlanIndicatorValue, ProjectStatus, Role
 from app.timezone import CHILE_TZ
-from tests.conftest import bearer, make_key
+from tests.factories.keys import make_auth_headers, make_key
+from tests.factories.tables import make_complaint, make_factor, make_project, make_resolved_history
 from tests.helpers import assert_matches_schema, assert_problem
-from tests.report_factories import add_complaint, add_factor, add_project, resolved_history
 
 P = (-72.766572, -39.455301)  # in micro-barrio B01002-03
 NEAR = (P[0], P[1] + 0.00045)  # ~50 m north
@@ -41,11 +41,15 @@ def test_report_routes_need_a_planner_or_admin(client: TestClient, db: Session) 
     body = {"kind": "bulletin", "month": "2025-06", "format": "html"}
     assert_problem(client.get("/api/v1/reports"), 401, "no_autenticado")
     assert_problem(client.post("/api/v1/reports", json=body), 401)
-    assert_problem(client.get("/api/v1/reports", headers=bearer(police)), 403, "sin_permiso")
     assert_problem(
-        client.post("/api/v1/reports", json=body, headers=bearer(police)), 403, "sin_permiso"
+        client.get("/api/v1/reports", headers=make_auth_headers(police)), 403, "sin_permiso"
     )
-    assert_problem(client.get("/api/v1/reports/1", headers=bearer(police)), 403)
+    assert_problem(
+        client.post("/api/v1/reports", json=body, headers=make_auth_headers(police)),
+        403,
+        "sin_permiso",
+    )
+    assert_problem(client.get("/api/v1/reports/1", headers=make_auth_headers(police)), 403)
 
 
 def test_planner_generates_lists_and_downloads(
@@ -55,7 +59,7 @@ def test_planner_generates_lists_and_downloads(
     created = client.post(
         "/api/v1/reports",
         json={"kind": "bulletin", "month": "2025-06", "format": "html"},
-        headers=bearer(planner),
+        headers=make_auth_headers(planner),
     )
     assert created.status_code == 201, created.text
     assert_matches_schema(openapi, "/api/v1/reports", "post", created)
@@ -63,17 +67,17 @@ def test_planner_generates_lists_and_downloads(
     assert (report["kind"], report["period"], report["format"]) == ("bulletin", "2025-06", "html")
     assert created.headers["location"] == report["download"]
 
-    listed = client.get("/api/v1/reports", headers=bearer(planner))
+    listed = client.get("/api/v1/reports", headers=make_auth_headers(planner))
     assert_matches_schema(openapi, "/api/v1/reports", "get", listed)
     assert [r["id"] for r in listed.json()] == [report["id"]]
 
-    download = client.get(report["download"], headers=bearer(planner))
+    download = client.get(report["download"], headers=make_auth_headers(planner))
     assert download.status_code == 200
     assert download.headers["content-type"].startswith("text/html")
     assert download.headers["etag"] == f'"{report["sha256"]}"'
     assert "Boletín del Consejo Comunal" in download.text
     assert "boletin-14103-2025-06.html" in download.headers["content-disposition"]
-    assert_problem(client.get("/api/v1/reports/999999", headers=bearer(planner)), 404)
+    assert_problem(client.get("/api/v1/reports/999999", headers=make_auth_headers(planner)), 404)
 
 
 @pytest.mark.parametrize(
@@ -90,7 +94,7 @@ def test_bad_report_requests_name_the_field(
     client: TestClient, db: Session, body: dict, field: str
 ) -> None:
     planner = make_key(db, role=Role.PLANNER)
-    response = client.post("/api/v1/reports", json=body, headers=bearer(planner))
+    response = client.post("/api/v1/reports", json=body, headers=make_auth_headers(planner))
     problem = assert_problem(response, 422)
     assert field in [e["field"] for e in problem["errors"]], problem
     assert db.query(GeneratedReport).count() == 0
@@ -101,35 +105,41 @@ def test_bad_report_requests_name_the_field(
 
 @pytest.fixture
 def finished_project(db: Session) -> int:
-    project = add_project(
+    project = make_project(
         db,
         name="Luminarias B01002",
         status=ProjectStatus.TERMINADO,
         start=date(2025, 1, 10),
         end=date(2025, 3, 31),
     )
-    add_factor(
+    make_factor(
         db,
         type_code="luminaria_apagada",
         lon=P[0],
         lat=P[1],
         received_at=chile("2025-01-05"),
-        history=resolved_history(chile("2025-01-05"), chile("2025-01-06"), chile("2025-03-31")),
+        history=make_resolved_history(
+            chile("2025-01-05"), chile("2025-01-06"), chile("2025-03-31")
+        ),
         project_id=project.id,
     )
     # windows of 60 days around 1 April 2025: [31 Jan, 1 Apr) and [1 Apr, 31 May)
     for day in ("2025-02-10", "2025-02-20", "2025-03-05", "2025-03-25"):
-        add_complaint(db, occurred_at=chile(day), lon=NEAR[0], lat=NEAR[1])
-    add_complaint(db, occurred_at=chile("2025-04-20"), lon=NEAR[0], lat=NEAR[1])
-    add_complaint(db, occurred_at=chile("2025-04-21"), lon=FAR[0], lat=FAR[1])  # beyond 100 m
-    add_complaint(db, occurred_at=chile("2025-01-10"), lon=NEAR[0], lat=NEAR[1])  # before window
+        make_complaint(db, occurred_at=chile(day), lon=NEAR[0], lat=NEAR[1])
+    make_complaint(db, occurred_at=chile("2025-04-20"), lon=NEAR[0], lat=NEAR[1])
+    make_complaint(db, occurred_at=chile("2025-04-21"), lon=FAR[0], lat=FAR[1])  # beyond 100 m
+    make_complaint(db, occurred_at=chile("2025-01-10"), lon=NEAR[0], lat=NEAR[1])  # before window
     counts = {"B03001-01": (4, 2), "B03001-02": (3, 3), "B03001-03": (5, 0)}
     for code, (before, after) in counts.items():
         lon, lat = MALALHUE[code]
         for i in range(before):
-            add_complaint(db, occurred_at=chile("2025-03-01") + timedelta(days=i), lon=lon, lat=lat)
+            make_complaint(
+                db, occurred_at=chile("2025-03-01") + timedelta(days=i), lon=lon, lat=lat
+            )
         for i in range(after):
-            add_complaint(db, occurred_at=chile("2025-04-10") + timedelta(days=i), lon=lon, lat=lat)
+            make_complaint(
+                db, occurred_at=chile("2025-04-10") + timedelta(days=i), lon=lon, lat=lat
+            )
     db.flush()
     return project.id
 
@@ -139,7 +149,7 @@ def test_evaluation_counts_by_distance_and_comparison(
 ) -> None:
     planner = make_key(db, role=Role.PLANNER)
     url = f"/api/v1/projects/{finished_project}/evaluation?radius_m=100&window_days=60"
-    response = client.get(url, headers=bearer(planner))
+    response = client.get(url, headers=make_auth_headers(planner))
     assert response.status_code == 200, response.text
     assert_matches_schema(openapi, "/api/v1/projects/{project_id}/evaluation", "get", response)
     e = response.json()
@@ -162,11 +172,11 @@ def test_evaluation_refuses_what_cannot_be_evaluated(
     client: TestClient, db: Session, finished_project: int
 ) -> None:
     planner = make_key(db, role=Role.PLANNER)
-    running = add_project(
+    running = make_project(
         db, name="En curso", status=ProjectStatus.EN_EJECUCION, start=date(2025, 1, 1), end=None
     )
     db.flush()
-    h = bearer(planner)
+    h = make_auth_headers(planner)
     url = "/api/v1/projects/{}/evaluation"
     assert_problem(client.get(url.format(running.id), headers=h), 409, "proyecto_no_terminado")
     problem = assert_problem(

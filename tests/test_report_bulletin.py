@@ -19,7 +19,7 @@ from app.reports.period import Month, year_to_date
 from app.reports.plan import default_plan, set_indicator
 from app.reports.progress import build_progress
 from app.timezone import CHILE_TZ
-from tests.report_factories import add_complaint, add_factor, resolved_history
+from tests.factories.tables import make_complaint, make_factor, make_resolved_history
 
 A = (-72.785306, -39.450470)  # micro-barrio B01001-01, barrio B01001 (Lanco)
 B = (-72.511981, -39.542169)  # micro-barrio B03001-01, barrio B03001 (Malalhue)
@@ -39,7 +39,7 @@ def utc(text: str) -> datetime:
 @pytest.fixture
 def fixture(db: Session) -> None:
     def complaint(when: str, where: tuple[float, float], category: str = HURTO, **kw: object):
-        add_complaint(
+        make_complaint(
             db, occurred_at=chile(when), lon=where[0], lat=where[1], category=category, **kw
         )  # type: ignore[arg-type]
 
@@ -61,27 +61,27 @@ def fixture(db: Session) -> None:
         complaint(f"2024-05-{day:02d}T10:00", A)
 
     # Risk factors (Alumbrado público: luminaria_apagada, 10 days; Aseo y ornato: microbasural, 7)
-    add_factor(  # F1: opened and resolved in June, 5 days
+    make_factor(  # F1: opened and resolved in June, 5 days
         db,
         type_code="luminaria_apagada",
         lon=A[0],
         lat=A[1],
         received_at=utc("2025-06-02T12:00"),
-        history=resolved_history(
+        history=make_resolved_history(
             utc("2025-06-02T13:00"), utc("2025-06-03T12:00"), utc("2025-06-07T12:00")
         ),
     )
-    add_factor(  # F2: opened in May, resolved in June after 50 days (late)
+    make_factor(  # F2: opened in May, resolved in June after 50 days (late)
         db,
         type_code="luminaria_apagada",
         lon=A[0],
         lat=A[1],
         received_at=utc("2025-05-01T12:00"),
-        history=resolved_history(
+        history=make_resolved_history(
             utc("2025-05-01T13:00"), utc("2025-05-02T12:00"), utc("2025-06-20T12:00")
         ),
     )
-    add_factor(  # F3: opened 25 June, routed, due 5 July: open, not overdue, at June's end
+    make_factor(  # F3: opened 25 June, routed, due 5 July: open, not overdue, at June's end
         db,
         type_code="luminaria_apagada",
         lon=B[0],
@@ -92,17 +92,17 @@ def fixture(db: Session) -> None:
             (ReportStatus.DERIVADO, utc("2025-06-26T12:00")),
         ],
     )
-    add_factor(  # F4: opened 1 June, due 8 June, resolved only in July: overdue at June's end
+    make_factor(  # F4: opened 1 June, due 8 June, resolved only in July: overdue at June's end
         db,
         type_code="microbasural",
         lon=B[0],
         lat=B[1],
         received_at=utc("2025-06-01T12:00"),
-        history=resolved_history(
+        history=make_resolved_history(
             utc("2025-06-01T13:00"), utc("2025-07-05T12:00"), utc("2025-07-15T12:00")
         ),
     )
-    add_factor(  # F5: discarded in April: counted nowhere
+    make_factor(  # F5: discarded in April: counted nowhere
         db,
         type_code="microbasural",
         lon=B[0],
@@ -110,7 +110,7 @@ def fixture(db: Session) -> None:
         received_at=utc("2025-04-01T12:00"),
         history=[(ReportStatus.DESCARTADO, utc("2025-04-05T12:00"))],
     )
-    add_factor(  # F6: after the month
+    make_factor(  # F6: after the month
         db, type_code="microbasural", lon=B[0], lat=B[1], received_at=utc("2025-07-02T12:00")
     )
     db.flush()

@@ -20,7 +20,7 @@ from app.models import ApiKey, IdempotencyRecord, RiskFactorReport, Role
 from app.risk_factors.schemas import RiskFactorCreate
 from app.risk_factors.submission import submit as submit_field_report
 from app.settings import RiskFactorSettings
-from tests.risk_factories import report_body
+from tests.factories.risk import make_report_body
 
 THREADS = 8
 
@@ -44,7 +44,7 @@ def committed_caller(engine: Engine) -> Iterator[Caller]:
 
 def test_concurrent_retries_make_one_row(engine: Engine, committed_caller: Caller) -> None:
     data = RiskFactorCreate.model_validate(
-        report_body(observed_at=datetime(2026, 11, 20, 21, 30, tzinfo=UTC).isoformat())
+        make_report_body(observed_at=datetime(2026, 11, 20, 21, 30, tzinfo=UTC).isoformat())
     )
     barrier = threading.Barrier(THREADS)
     results: list[tuple[str, bool]] = []

@@ -15,8 +15,9 @@ from app.identity.caller import PUBLIC, Caller
 from app.models import ReportStatus, Role
 from app.risk_factors import field_reports as reports
 from app.risk_factors import lifecycle
+from tests.factories.keys import Keys
+from tests.factories.risk import FAR_IN_TOWN, counts, make_point, make_report, move
 from tests.helpers import assert_matches_schema, assert_problem
-from tests.risk_factories import FAR_IN_TOWN, Keys, counts, create_report, move, point
 
 # Written out independently of app.risk_factors.lifecycle, as the issue states it.
 EXPECTED = {
@@ -44,11 +45,6 @@ PATH_TO = {
     "descartado": ["descartado"],
     "duplicado": ["duplicado"],
 }
-
-
-@pytest.fixture
-def keys(db: Session) -> Keys:
-    return Keys(db)
 
 
 def test_the_table_is_exactly_the_issue_s() -> None:
@@ -88,8 +84,8 @@ def _bring_to(client: TestClient, keys: Keys, report_id: str, state: str, origin
 def test_every_transition_through_the_api(
     client: TestClient, keys: Keys, db: Session, current: str, target: str
 ) -> None:
-    original = create_report(client, keys, geometry=point(*FAR_IN_TOWN))["id"]
-    report = create_report(client, keys)["id"]
+    original = make_report(client, keys, geometry=make_point(*FAR_IN_TOWN))["id"]
+    report = make_report(client, keys)["id"]
     _bring_to(client, keys, report, current, original)
     before = counts(db)
     response = move(client, keys, report, target, **_extra(target, original))
@@ -108,7 +104,7 @@ def test_every_transition_through_the_api(
 def test_full_lifecycle_timeline_etag_and_overdue(
     client: TestClient, keys: Keys, openapi: dict[str, Any]
 ) -> None:
-    report = create_report(client, keys)
+    report = make_report(client, keys)
     rid = report["id"]
     got = client.get(f"/api/v1/risk-factors/{rid}", headers=keys.h("admin"))
     assert_matches_schema(openapi, "/api/v1/risk-factors/{report_id}", "get", got)
@@ -147,7 +143,7 @@ def test_full_lifecycle_timeline_etag_and_overdue(
 def test_if_match_missing_is_428_and_stale_is_412(
     client: TestClient, keys: Keys, db: Session
 ) -> None:
-    rid = create_report(client, keys)["id"]
+    rid = make_report(client, keys)["id"]
     url = f"/api/v1/risk-factors/{rid}/transitions"
     before = counts(db)
     assert_problem(
@@ -166,7 +162,7 @@ def test_if_match_missing_is_428_and_stale_is_412(
 
 
 def test_patch_requires_if_match_too(client: TestClient, keys: Keys) -> None:
-    rid = create_report(client, keys)["id"]
+    rid = make_report(client, keys)["id"]
     url = f"/api/v1/risk-factors/{rid}"
     assert_problem(client.patch(url, json={"severity": 5}, headers=keys.h("police")), 428)
     ok = client.patch(url, json={"severity": 5}, headers=keys.h("police", **{"If-Match": '"v1"'}))
@@ -182,7 +178,7 @@ def test_patch_requires_if_match_too(client: TestClient, keys: Keys) -> None:
 
 
 def test_roles_on_transitions(client: TestClient, keys: Keys) -> None:
-    rid = create_report(client, keys)["id"]
+    rid = make_report(client, keys)["id"]
     assert_problem(move(client, keys, rid, "validado", role="police", etag='"v1"'), 403)
     assert_problem(move(client, keys, rid, "validado", role="planner", etag='"v1"'), 403)
     # not routed to the unit yet: it cannot even see it
@@ -196,7 +192,7 @@ def test_roles_on_transitions(client: TestClient, keys: Keys) -> None:
 
 
 def test_routing_to_a_named_unit_and_visibility(client: TestClient, keys: Keys) -> None:
-    rid = create_report(client, keys)["id"]
+    rid = make_report(client, keys)["id"]
     move(client, keys, rid, "validado")
     routed = move(client, keys, rid, "derivado", responsible_unit="Aseo y ornato")
     assert routed.json()["responsible_unit"] == "Aseo y ornato"
@@ -221,7 +217,7 @@ def test_reading_a_report_checks_visibility_in_the_service(
     client: TestClient, keys: Keys, db: Session, outsider: Caller
 ) -> None:
     """No route has to remember `load_visible`: the service answers 404 by itself."""
-    rid = uuid.UUID(create_report(client, keys)["id"])
+    rid = uuid.UUID(make_report(client, keys)["id"])
     owner = Caller(role=Role.POLICE, institution="carabineros", key_id=3)
     assert reports.read_report(db, rid, owner).id == rid
     with pytest.raises(NotFound) as caught:
@@ -232,9 +228,9 @@ def test_reading_a_report_checks_visibility_in_the_service(
 
 
 def test_duplicate_needs_the_original(client: TestClient, keys: Keys) -> None:
-    rid = create_report(client, keys)["id"]
+    rid = make_report(client, keys)["id"]
     body = assert_problem(move(client, keys, rid, "duplicado"), 422)
     assert body["errors"][0]["field"] == "duplicate_of"
-    original = create_report(client, keys, geometry=point(*FAR_IN_TOWN))["id"]
+    original = make_report(client, keys, geometry=make_point(*FAR_IN_TOWN))["id"]
     done = move(client, keys, rid, "duplicado", duplicate_of=original)
     assert done.json()["duplicate_of"] == original

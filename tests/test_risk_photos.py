@@ -16,18 +16,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.settings import RiskFactorSettings, get_risk_settings
+from tests.factories.images import make_jpeg_with_gps, make_png, make_webp_with_gps
+from tests.factories.keys import Keys
+from tests.factories.risk import counts, make_report
 from tests.helpers import assert_problem
-from tests.images import jpeg_with_gps, png_bytes, webp_with_gps
-from tests.risk_factories import Keys, counts, create_report
-
-
-@pytest.fixture
-def keys(db: Session) -> Keys:
-    return Keys(db)
 
 
 def upload(client: TestClient, keys: Keys, data: bytes, name: str = "f.jpg") -> Any:
-    rid = create_report(client, keys)["id"]
+    rid = make_report(client, keys)["id"]
     return client.post(
         f"/api/v1/risk-factors/{rid}/photos",
         files={"file": (name, io.BytesIO(data), "image/jpeg")},
@@ -43,7 +39,7 @@ def download(client: TestClient, keys: Keys, added: Any) -> bytes:
 
 
 def test_a_jpeg_with_gps_comes_out_without_it(client: TestClient, keys: Keys) -> None:
-    original = jpeg_with_gps(size=(40, 20), orientation=6)
+    original = make_jpeg_with_gps(size=(40, 20), orientation=6)
     assert Image.open(io.BytesIO(original)).getexif().get_ifd(IFD.GPSInfo)  # it is there
     added = upload(client, keys, original)
     stored = download(client, keys, added)
@@ -64,7 +60,7 @@ def test_a_jpeg_with_gps_comes_out_without_it(client: TestClient, keys: Keys) ->
 
 
 def test_webp_stays_webp_without_exif(client: TestClient, keys: Keys) -> None:
-    original = webp_with_gps()
+    original = make_webp_with_gps()
     assert b"Canon" in original
     stored = download(client, keys, upload(client, keys, original, "f.webp"))
     assert Image.open(io.BytesIO(stored)).format == "WEBP"
@@ -74,7 +70,7 @@ def test_webp_stays_webp_without_exif(client: TestClient, keys: Keys) -> None:
 
 def test_only_the_pixels_of_a_png_are_kept(client: TestClient, keys: Keys, db: Session) -> None:
     # a real PNG with HTML after its end: stored, but without the payload
-    original = png_bytes() + b"<html><script>alert(1)</script></html>"
+    original = make_png() + b"<html><script>alert(1)</script></html>"
     stored = download(client, keys, upload(client, keys, original, "f.png"))
     assert Image.open(io.BytesIO(stored)).format == "PNG"
     assert b"<html" not in stored
@@ -89,7 +85,7 @@ def test_only_the_pixels_of_a_png_are_kept(client: TestClient, keys: Keys, db: S
         b"\x89PNG\r\n\x1a\n<html><body><script>alert(1)</script></body></html>",
         b"\xff\xd8\xff\xe0<html><script>alert(1)</script></html>",
         b"RIFF\x00\x00\x00\x00WEBP<html></html>",
-        png_bytes((64, 64))[:60],  # truncated
+        make_png(size=(64, 64))[:60],  # truncated
     ],
     ids=["png-html", "jpeg-html", "webp-html", "truncated-png"],
 )
@@ -98,7 +94,7 @@ def test_a_signature_without_an_image_is_refused(
 ) -> None:
     # as after `import weasyprint` (the reports), which sets this for the whole process
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
-    rid = create_report(client, keys)["id"]
+    rid = make_report(client, keys)["id"]
     before = counts(db)
     refused = client.post(
         f"/api/v1/risk-factors/{rid}/photos",
@@ -116,9 +112,9 @@ def test_decompression_bombs_are_refused(
     app.dependency_overrides[get_risk_settings] = lambda: RiskFactorSettings(
         photo_max_pixels=1_000_000
     )
-    rid = create_report(client, keys)["id"]
+    rid = make_report(client, keys)["id"]
     before = counts(db)
-    bomb = png_bytes((1001, 1000), (0, 0, 0))  # a few KB that decode to 1,001,000 pixels
+    bomb = make_png(size=(1001, 1000), color=(0, 0, 0))  # a few KB that decode to 1,001,000 pixels
     assert len(bomb) < 20_000
     refused = client.post(
         f"/api/v1/risk-factors/{rid}/photos",
@@ -128,13 +124,13 @@ def test_decompression_bombs_are_refused(
     body = assert_problem(refused, 422)
     assert "megapíxeles" in body["errors"][0]["reason"]
     assert counts(db) == before
-    fits = png_bytes((1000, 1000), (0, 0, 0))
+    fits = make_png(size=(1000, 1000), color=(0, 0, 0))
     assert upload(client, keys, fits, "ok.png").status_code == 201
 
 
 # --- the size limit: one setting, enforced by the shell -------------------------------------
 
-TEN_MB_PHOTO = png_bytes() + b"\0" * 10_000_000  # a real PNG with 10 MB after its end
+TEN_MB_PHOTO = make_png() + b"\0" * 10_000_000  # a real PNG with 10 MB after its end
 
 
 @pytest.fixture
@@ -157,7 +153,7 @@ def test_a_raised_photo_limit_is_the_one_enforced(
 
 
 def test_a_photo_over_the_default_limit_is_413(client: TestClient, keys: Keys, db: Session) -> None:
-    rid = create_report(client, keys)["id"]
+    rid = make_report(client, keys)["id"]
     before = counts(db)
     refused = client.post(
         f"/api/v1/risk-factors/{rid}/photos",

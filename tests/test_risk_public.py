@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
+from tests.factories.keys import Keys
+from tests.factories.risk import FAR_IN_TOWN, LANCO_TOWN, make_point, make_report, make_square, move
 from tests.helpers import assert_feature_collection, assert_matches_schema
-from tests.risk_factories import FAR_IN_TOWN, LANCO_TOWN, Keys, create_report, move, point, square
 
 SECRET_TEXT = "Vecino Juan Pérez de calle Errázuriz 123 denuncia"
-
-
-@pytest.fixture
-def keys(db: Session) -> Keys:
-    return Keys(db)
 
 
 def _positions(geometry: dict[str, Any]) -> list[tuple[float, float]]:
@@ -31,20 +25,20 @@ def _positions(geometry: dict[str, Any]) -> list[tuple[float, float]]:
 def test_public_feed_is_generalised(
     client: TestClient, keys: Keys, openapi: dict[str, Any]
 ) -> None:
-    exact = create_report(client, keys, description=SECRET_TEXT, officer_id="CB-99999")
-    lot = create_report(
+    exact = make_report(client, keys, description=SECRET_TEXT, officer_id="CB-99999")
+    lot = make_report(
         client,
         keys,
         type="sitio_eriazo",
-        geometry=square(*FAR_IN_TOWN),
+        geometry=make_square(*FAR_IN_TOWN),
         attributes={},
         description=SECRET_TEXT,
     )
-    hidden = create_report(
+    hidden = make_report(
         client,
         keys,
         type="punto_consumo_via_publica",
-        geometry=point(*FAR_IN_TOWN),
+        geometry=make_point(*FAR_IN_TOWN),
         attributes={},
     )
     move(client, keys, exact["id"], "validado")
@@ -82,14 +76,14 @@ def test_public_feed_is_generalised(
     assert published["properties"]["status"] == "validado"
     assert published["properties"]["micro_barrio"] == exact["micro_barrio"]["code"]
     assert published["geometry"]["coordinates"] != list(LANCO_TOWN)
-    # two factors in the same micro-barrio share one published point
-    twin = create_report(client, keys, type="microbasural", attributes={})
+    # two factors in the same micro-barrio share one published make_point
+    twin = make_report(client, keys, type="microbasural", attributes={})
     again = {f["id"]: f for f in client.get("/api/v1/public/risk-factors").json()["features"]}
     assert again[twin["id"]]["geometry"] == again[exact["id"]]["geometry"]
 
 
 def test_public_cannot_reach_the_staff_endpoints(client: TestClient, keys: Keys) -> None:
-    rid = create_report(client, keys)["id"]
+    rid = make_report(client, keys)["id"]
     assert client.get("/api/v1/risk-factors").status_code == 401
     assert client.get(f"/api/v1/risk-factors/{rid}").status_code == 401
     assert client.get("/api/v1/risk-factors/stats").status_code == 401

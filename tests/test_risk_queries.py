@@ -13,17 +13,13 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.models import RiskFactorReport
+from tests.factories.images import make_png
+from tests.factories.keys import Keys
+from tests.factories.risk import FAR_IN_TOWN, counts, make_point, make_report, move
 from tests.helpers import assert_feature_collection, assert_matches_schema, assert_problem
-from tests.images import png_bytes
-from tests.risk_factories import FAR_IN_TOWN, Keys, counts, create_report, move, point
 
-PNG = png_bytes()
+PNG = make_png()
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
-
-
-@pytest.fixture
-def keys(db: Session) -> Keys:
-    return Keys(db)
 
 
 def _age(db: Session, report_id: str, days: int) -> None:
@@ -39,9 +35,9 @@ def _age(db: Session, report_id: str, days: int) -> None:
 def test_listing_filters_and_overdue(
     client: TestClient, keys: Keys, db: Session, openapi: dict[str, Any]
 ) -> None:
-    old = create_report(client, keys)
-    new = create_report(
-        client, keys, type="microbasural", geometry=point(*FAR_IN_TOWN), attributes={}
+    old = make_report(client, keys)
+    new = make_report(
+        client, keys, type="microbasural", geometry=make_point(*FAR_IN_TOWN), attributes={}
     )
     _age(db, old["id"], 20)  # luminaria: 10 days expected
     h = keys.h("planner")
@@ -82,9 +78,9 @@ def test_listing_filters_and_overdue(
 def test_stats_median_and_share_within_expected(
     client: TestClient, keys: Keys, db: Session, openapi: dict[str, Any]
 ) -> None:
-    quick = create_report(client, keys)
-    slow = create_report(client, keys, geometry=point(*FAR_IN_TOWN))
-    pending = create_report(client, keys, type="microbasural", attributes={})
+    quick = make_report(client, keys)
+    slow = make_report(client, keys, geometry=make_point(*FAR_IN_TOWN))
+    pending = make_report(client, keys, type="microbasural", attributes={})
     _age(db, quick["id"], 4)
     _age(db, slow["id"], 14)
     for rid in (quick["id"], slow["id"]):
@@ -110,7 +106,7 @@ def test_stats_median_and_share_within_expected(
 
 
 def test_photos_size_type_and_access(client: TestClient, keys: Keys, db: Session) -> None:
-    rid = create_report(client, keys)["id"]
+    rid = make_report(client, keys)["id"]
     url = f"/api/v1/risk-factors/{rid}/photos"
     ok = client.post(
         url, files={"file": ("a.png", io.BytesIO(PNG), "image/jpeg")}, headers=keys.h("police")
@@ -160,7 +156,7 @@ def test_projects_close_the_loop(client: TestClient, keys: Keys) -> None:
     assert made.status_code == 201, made.text
     project = made.json()
     assert project["barrios"] == ["B01001", "B01002"]
-    rid = create_report(client, keys)["id"]
+    rid = make_report(client, keys)["id"]
     for step in ("validado", "derivado"):
         move(client, keys, rid, step)
     linked = move(client, keys, rid, "en_gestion", role="unit", project_id=project["id"])
@@ -210,7 +206,7 @@ def test_catalog_is_admin_editable(client: TestClient, keys: Keys) -> None:
         headers=keys.h("admin"),
     )
     assert edited.json()["expected_days"] == 5
-    report = create_report(client, keys, type="paradero_sin_luz", attributes={"techado": True})
+    report = make_report(client, keys, type="paradero_sin_luz", attributes={"techado": True})
     assert datetime.fromisoformat(report["due_at"]) - datetime.fromisoformat(
         report["received_at"]
     ) == timedelta(days=5)
@@ -225,7 +221,7 @@ def test_catalog_is_admin_editable(client: TestClient, keys: Keys) -> None:
             headers=keys.h("police"),
             json={
                 "type": "paradero_sin_luz",
-                "geometry": point(*FAR_IN_TOWN),
+                "geometry": make_point(*FAR_IN_TOWN),
                 "severity": 2,
                 "observed_at": datetime.now(UTC).isoformat(),
             },

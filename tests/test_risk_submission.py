@@ -6,29 +6,23 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.helpers import assert_matches_schema, assert_problem
-from tests.risk_factories import (
+from tests.factories.keys import Keys
+from tests.factories.risk import (
     FAR_IN_TOWN,
     LANCO_TOWN,
     NEAR_TOWN,
     SANTIAGO,
-    Keys,
     counts,
-    create_report,
-    point,
-    square,
+    make_point,
+    make_report,
+    make_square,
     submit,
 )
-
-
-@pytest.fixture
-def keys(db: Session) -> Keys:
-    return Keys(db)
+from tests.helpers import assert_matches_schema, assert_problem
 
 
 def test_submit_point_assigns_barrio_and_micro_barrio(
@@ -53,10 +47,10 @@ def test_submit_point_assigns_barrio_and_micro_barrio(
 
 def test_linestring_and_polygon_where_the_type_allows_them(client: TestClient, keys: Keys) -> None:
     dark = {"type": "LineString", "coordinates": [list(LANCO_TOWN), list(FAR_IN_TOWN)]}
-    line = create_report(client, keys, type="tramo_sin_iluminacion", geometry=dark, attributes={})
+    line = make_report(client, keys, type="tramo_sin_iluminacion", geometry=dark, attributes={})
     assert line["geometry"]["type"] == "LineString"
-    lot = create_report(
-        client, keys, type="sitio_eriazo", geometry=square(*LANCO_TOWN), attributes={}
+    lot = make_report(
+        client, keys, type="sitio_eriazo", geometry=make_square(*LANCO_TOWN), attributes={}
     )
     assert lot["geometry"]["type"] == "Polygon"
     assert lot["barrio"] is not None
@@ -92,7 +86,9 @@ def test_bow_tie_polygon_is_rejected_with_the_geos_reason(
 
 
 def test_unclosed_ring_is_rejected(client: TestClient, keys: Keys, db: Session) -> None:
-    ring = square(*LANCO_TOWN)["coordinates"][0][:-1] + [[LANCO_TOWN[0], LANCO_TOWN[1] + 0.0001]]
+    ring = make_square(*LANCO_TOWN)["coordinates"][0][:-1] + [
+        [LANCO_TOWN[0], LANCO_TOWN[1] + 0.0001]
+    ]
     _geometry_rejected(
         client,
         keys,
@@ -104,7 +100,10 @@ def test_unclosed_ring_is_rejected(client: TestClient, keys: Keys, db: Session) 
 
 
 def test_crs_member_is_rejected(client: TestClient, keys: Keys, db: Session) -> None:
-    geometry = {**point(*LANCO_TOWN), "crs": {"type": "name", "properties": {"name": "EPSG:4326"}}}
+    geometry = {
+        **make_point(*LANCO_TOWN),
+        "crs": {"type": "name", "properties": {"name": "EPSG:4326"}},
+    }
     _geometry_rejected(client, keys, db, geometry, "geometria_invalida", "'crs'")
 
 
@@ -120,12 +119,14 @@ def test_3d_positions_are_rejected(client: TestClient, keys: Keys, db: Session) 
 
 
 def test_point_outside_the_comuna_is_rejected(client: TestClient, keys: Keys, db: Session) -> None:
-    _geometry_rejected(client, keys, db, point(*SANTIAGO), "fuera_de_la_comuna", "fuera")
+    _geometry_rejected(client, keys, db, make_point(*SANTIAGO), "fuera_de_la_comuna", "fuera")
 
 
 def test_swapped_coordinates_are_recognised(client: TestClient, keys: Keys, db: Session) -> None:
     lon, lat = LANCO_TOWN
-    _geometry_rejected(client, keys, db, point(lat, lon), "coordenadas_invertidas", "invertidas")
+    _geometry_rejected(
+        client, keys, db, make_point(lat, lon), "coordenadas_invertidas", "invertidas"
+    )
 
 
 def test_too_many_vertices_is_rejected(client: TestClient, keys: Keys, db: Session) -> None:
@@ -146,7 +147,7 @@ def test_geometry_type_not_allowed_for_the_factor_type(
     client: TestClient, keys: Keys, db: Session
 ) -> None:
     before = counts(db)
-    response = submit(client, keys, geometry=square(*LANCO_TOWN))  # luminaria: Point only
+    response = submit(client, keys, geometry=make_square(*LANCO_TOWN))  # luminaria: Point only
     body = assert_problem(response, 422, "geometria_invalida")
     assert "Polygon" in body["errors"][0]["reason"]
     assert counts(db) == before
@@ -156,7 +157,7 @@ def test_a_vertex_a_little_outside_the_border_is_tolerated(
     client: TestClient, keys: Keys, db: Session
 ) -> None:
     """Within ~50 m of the comuna counts as inside (GPS error at the border)."""
-    # 20 m from a border point, in whichever direction leaves the comuna
+    # 20 m from a border make_point, in whichever direction leaves the comuna
     outside = db.execute(
         text(
             "WITH b AS (SELECT geom, ST_ClosestPoint(ST_Boundary(geom), ST_Centroid(geom)) AS p"
@@ -166,7 +167,7 @@ def test_a_vertex_a_little_outside_the_border_is_tolerated(
             " SELECT ST_X(g), ST_Y(g) FROM c WHERE NOT ST_Covers(geom, g) LIMIT 1"
         )
     ).one()
-    response = submit(client, keys, key="k-border-1", geometry=point(*outside))
+    response = submit(client, keys, key="k-border-1", geometry=make_point(*outside))
     assert response.status_code == 201, response.text
 
 
@@ -214,15 +215,15 @@ def test_roles_that_cannot_submit(client: TestClient, keys: Keys) -> None:
 def test_open_report_of_same_type_within_30_m_is_flagged_and_linked(
     client: TestClient, keys: Keys
 ) -> None:
-    first = create_report(client, keys)
-    near = create_report(client, keys, geometry=point(*NEAR_TOWN))
+    first = make_report(client, keys)
+    near = make_report(client, keys, geometry=make_point(*NEAR_TOWN))
     assert [d["id"] for d in near["possible_duplicates"]] == [first["id"]]
     assert 5 < near["possible_duplicates"][0]["distance_m"] < 30
     assert near["possible_duplicate_of"] == first["id"]
-    far = create_report(client, keys, geometry=point(*FAR_IN_TOWN))
+    far = make_report(client, keys, geometry=make_point(*FAR_IN_TOWN))
     assert far["possible_duplicates"] == []
-    other_type = create_report(
-        client, keys, type="microbasural", geometry=point(*NEAR_TOWN), attributes={}
+    other_type = make_report(
+        client, keys, type="microbasural", geometry=make_point(*NEAR_TOWN), attributes={}
     )
     assert other_type["possible_duplicates"] == []
 
@@ -271,7 +272,7 @@ def test_client_generated_uuid_is_an_idempotency_key_too(
         json={
             "id": report_id,
             "type": "microbasural",
-            "geometry": point(*LANCO_TOWN),
+            "geometry": make_point(*LANCO_TOWN),
             "severity": 2,
             "observed_at": observed,
         },

@@ -15,21 +15,17 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import is_sequence_annotation
 from app.models import RankingSnapshot
-from tests.complaint_helpers import complaint_count, complaint_json
+from tests.factories.complaints import complaint_count, make_complaint_json
+from tests.factories.keys import Keys
+from tests.factories.risk import counts, make_report, make_report_body
 from tests.helpers import assert_problem
-from tests.risk_factories import Keys, counts, create_report, report_body
 
 RISK = "/api/v1/risk-factors"
-COMPLAINT = complaint_json("S-1")
+COMPLAINT = make_complaint_json("S-1")
 
 
 def _fields(body: dict[str, Any]) -> set[str]:
     return {e["field"] for e in body.get("errors", [])}
-
-
-@pytest.fixture
-def keys(db: Session) -> Keys:
-    return Keys(db)
 
 
 # --- item 5: a filter PostgreSQL (or the translator) cannot evaluate is the caller's 400 -------
@@ -47,7 +43,7 @@ def keys(db: Session) -> Keys:
 def test_filter_that_cannot_be_evaluated_is_400_naming_filter(
     client: TestClient, keys: Keys, collection: str, expression: str, limit: int
 ) -> None:
-    create_report(client, keys)
+    make_report(client, keys)
     response = client.get(
         f"/ogc/collections/{collection}/items", params={"filter": expression, "limit": limit}
     )
@@ -104,7 +100,7 @@ def test_risk_factor_numbers_are_not_coerced(
     client: TestClient, db: Session, keys: Keys, overrides: dict[str, Any], field: str
 ) -> None:
     before = counts(db)
-    response = client.post(RISK, json=report_body(**overrides), headers=keys.h("police"))
+    response = client.post(RISK, json=make_report_body(**overrides), headers=keys.h("police"))
     assert field in _fields(assert_problem(response, 422))
     assert counts(db) == before
 
@@ -182,7 +178,7 @@ def test_observed_at_before_2000_is_refused(
     client: TestClient, db: Session, keys: Keys, when: str
 ) -> None:
     before = counts(db)
-    response = client.post(RISK, json=report_body(observed_at=when), headers=keys.h("police"))
+    response = client.post(RISK, json=make_report_body(observed_at=when), headers=keys.h("police"))
     assert "observed_at" in _fields(assert_problem(response, 422))
     assert counts(db) == before
 
@@ -211,7 +207,7 @@ def test_duplicate_json_keys_are_refused_naming_the_key(
     text = (
         '{"type": "luminaria_apagada", "severity": 1, "severity": 5, '
         '"geometry": {"type": "Point", "coordinates": [-72.775, -39.452]}, '
-        f'"observed_at": "{report_body()["observed_at"]}"}}'
+        f'"observed_at": "{make_report_body()["observed_at"]}"}}'
     )
     response = client.post(
         RISK, content=text, headers=keys.h("police", **{"Content-Type": "application/json"})
@@ -235,7 +231,7 @@ def test_duplicate_keys_in_a_nested_object_are_refused(client: TestClient, keys:
 
 
 def test_if_match_star_matches_an_existing_report(client: TestClient, keys: Keys) -> None:
-    report = create_report(client, keys)
+    report = make_report(client, keys)
     response = client.patch(
         f"{RISK}/{report['id']}", json={"severity": 4}, headers=keys.h("admin", **{"If-Match": "*"})
     )
@@ -244,7 +240,7 @@ def test_if_match_star_matches_an_existing_report(client: TestClient, keys: Keys
 
 
 def test_weak_tag_never_matches_if_match(client: TestClient, keys: Keys) -> None:
-    report = create_report(client, keys)
+    report = make_report(client, keys)
     url = f"{RISK}/{report['id']}"
     etag = client.get(url, headers=keys.h("admin")).headers["etag"]
     weak = client.patch(

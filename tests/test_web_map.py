@@ -31,7 +31,7 @@ from app.models import ApiKey, Barrio, Complaint, RiskFactorReport, Role
 from app.models.ranking import RankingSnapshot, RankingUnitResult
 from app.settings import BasemapSettings, get_basemap_settings
 from app.web import map as web_map
-from tests.risk_factories import FAR_IN_TOWN, point, report_body
+from tests.factories.risk import FAR_IN_TOWN, make_point, make_report_body
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -215,7 +215,7 @@ def map_data(engine: Engine, live_server: str) -> Iterator[MapData]:
         key_ids = [planner.id, police.id]
     created = httpx.post(
         live_server + "/api/v1/risk-factors",
-        json=report_body(geometry=point(*FAR_IN_TOWN)),
+        json=make_report_body(geometry=make_point(*FAR_IN_TOWN)),
         headers={"Authorization": f"Bearer {police_secret}", "Idempotency-Key": str(uuid.uuid4())},
     )
     assert created.status_code == 201, created.text

@@ -25,9 +25,10 @@ from app.risk_factors.webhooks import service as webhooks
 from app.risk_factors.webhooks.routes import webhook_resolver
 from app.risk_factors.webhooks.targets import Target
 from app.settings import WebhookSettings, get_webhook_settings
+from tests.factories.keys import Keys
+from tests.factories.risk import make_report, move
 from tests.fake_dns import PUBLIC_ADDRESS, FakeDns
 from tests.helpers import assert_problem
-from tests.risk_factories import Keys, create_report, move
 from tests.test_webhooks import Receiver, free_port
 
 REFUSED = {
@@ -80,11 +81,6 @@ DNS = FakeDns(
 )
 
 
-@pytest.fixture
-def keys(db: Session) -> Keys:
-    return Keys(db)
-
-
 def subscriptions(db: Session) -> int:
     return db.scalar(select(func.count()).select_from(WebhookSubscription)) or 0
 
@@ -96,7 +92,7 @@ def subscribe(client: TestClient, keys: Keys, url: str) -> httpx.Response:
 
 
 def derive(client: TestClient, keys: Keys) -> str:
-    rid = str(create_report(client, keys)["id"])
+    rid = str(make_report(client, keys)["id"])
     move(client, keys, rid, "validado")
     assert move(client, keys, rid, "derivado").status_code == 200
     return rid

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from app.risk_factors.webhooks import service as webhooks
 from app.settings import WebhookSettings, get_webhook_settings
 from tests import fake_dns
+from tests.factories.keys import Keys
+from tests.factories.risk import make_report, move
 from tests.helpers import assert_problem
-from tests.risk_factories import Keys, create_report, move
 
 
 class Receiver:
@@ -58,11 +59,6 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def keys(db: Session) -> Keys:
-    return Keys(db)
-
-
-@pytest.fixture
 def port() -> int:
     return free_port()
 
@@ -96,7 +92,7 @@ def test_delivery_after_the_receiver_comes_back(
     assert sub["unit"] == "Alumbrado público"
     secret = sub["secret"]
 
-    rid = create_report(client, keys)["id"]
+    rid = make_report(client, keys)["id"]
     move(client, keys, rid, "validado")
     assert move(client, keys, rid, "derivado").status_code == 200
 

@@ -18,11 +18,11 @@ def complaint_count(db: Session) -> int:
     return db.scalar(select(func.count()).select_from(Complaint)) or 0
 
 
-def csv_body(*rows: str, header: str = HEADER) -> bytes:
+def make_csv_body(*rows: str, header: str = HEADER) -> bytes:
     return ("\n".join([header, *rows]) + "\n").encode()
 
 
-def complaint_json(external_ref: str, **overrides: object) -> dict[str, object]:
+def make_complaint_json(external_ref: str, **overrides: object) -> dict[str, object]:
     """A valid JSON body for POST /api/v1/complaints (a carabineros robbery in Lanco)."""
     return {
         "external_ref": external_ref,

@@ -51,7 +51,7 @@ def _place(session: Session, lon: float, lat: float) -> tuple[int | None, int | 
     return barrio, None
 
 
-def add_complaint(
+def make_complaint(
     session: Session,
     *,
     occurred_at: datetime,
@@ -81,7 +81,7 @@ def add_complaint(
     return complaint
 
 
-def add_factor(
+def make_factor(
     session: Session,
     *,
     type_code: str,
@@ -133,7 +133,7 @@ def add_factor(
     return report
 
 
-def resolved_history(
+def make_resolved_history(
     validated: datetime, routed: datetime, resolved: datetime
 ) -> list[tuple[ReportStatus, datetime]]:
     return [
@@ -144,7 +144,7 @@ def resolved_history(
     ]
 
 
-def add_project(
+def make_project(
     session: Session,
     *,
     name: str,

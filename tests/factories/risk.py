@@ -1,4 +1,4 @@
-"""Factories and constants for the risk-factor tests (keyword-only, like conftest's)."""
+"""Risk-factor reports through the API: request bodies, geometries, and the constants they use."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Base, Role
-from tests.conftest import bearer, make_key
+from app.models import Base
+from tests.factories.keys import Keys
 
 LANCO_TOWN = (-72.775, -39.452)
 # ~11 m east of LANCO_TOWN (1e-4 degrees of longitude at 39.45 S is about 8.6 m)
@@ -20,19 +20,19 @@ FAR_IN_TOWN = (-72.770, -39.455)
 SANTIAGO = (-70.65, -33.45)
 
 
-def point(lon: float, lat: float) -> dict[str, Any]:
+def make_point(lon: float, lat: float) -> dict[str, Any]:
     return {"type": "Point", "coordinates": [lon, lat]}
 
 
-def square(lon: float, lat: float, d: float = 0.0005) -> dict[str, Any]:
+def make_square(lon: float, lat: float, d: float = 0.0005) -> dict[str, Any]:
     ring = [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
     return {"type": "Polygon", "coordinates": [ring]}
 
 
-def report_body(**overrides: Any) -> dict[str, Any]:
+def make_report_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": "luminaria_apagada",
-        "geometry": point(*LANCO_TOWN),
+        "geometry": make_point(*LANCO_TOWN),
         "severity": 3,
         "description": "Luminaria apagada frente al paradero, vecinos informan robos.",
         "observed_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
@@ -44,31 +44,16 @@ def report_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-class Keys:
-    """One key per role, made once per test."""
-
-    def __init__(self, db: Session) -> None:
-        self.police = make_key(db, role=Role.POLICE, institution="carabineros")
-        self.pdi = make_key(db, role=Role.POLICE, institution="pdi")
-        self.admin = make_key(db, role=Role.ADMIN)
-        self.planner = make_key(db, role=Role.PLANNER)
-        self.unit = make_key(db, role=Role.UNIT, unit="Alumbrado público")
-        self.other_unit = make_key(db, role=Role.UNIT, unit="Aseo y ornato")
-
-    def h(self, role: str, **extra: str) -> dict[str, str]:
-        return {**bearer(getattr(self, role)), **extra}
-
-
 def submit(
     client: TestClient, keys: Keys, *, key: str | None = None, role: str = "police", **body: Any
 ) -> Any:
     headers = keys.h(role)
     if key is not None:
         headers["Idempotency-Key"] = key
-    return client.post("/api/v1/risk-factors", json=report_body(**body), headers=headers)
+    return client.post("/api/v1/risk-factors", json=make_report_body(**body), headers=headers)
 
 
-def create_report(client: TestClient, keys: Keys, **body: Any) -> dict[str, Any]:
+def make_report(client: TestClient, keys: Keys, **body: Any) -> dict[str, Any]:
     response = submit(client, keys, key=str(uuid.uuid4()), **body)
     assert response.status_code == 201, response.text
     return response.json()

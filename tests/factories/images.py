@@ -8,13 +8,15 @@ from PIL import Image
 from PIL.ExifTags import GPS, IFD, Base
 
 
-def png_bytes(size: tuple[int, int] = (8, 8), color: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+def make_png(
+    *, size: tuple[int, int] = (8, 8), color: tuple[int, int, int] = (200, 30, 30)
+) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, "PNG")
     return out.getvalue()
 
 
-def exif_with_gps(*, orientation: int = 1) -> Image.Exif:
+def make_exif_with_gps(*, orientation: int = 1) -> Image.Exif:
     """EXIF as a phone writes it: where (Lanco's plaza), with what camera, which way up."""
     exif = Image.Exif()
     exif[Base.Make] = "Canon"
@@ -29,15 +31,15 @@ def exif_with_gps(*, orientation: int = 1) -> Image.Exif:
     return exif
 
 
-def jpeg_with_gps(size: tuple[int, int] = (40, 20), *, orientation: int = 1) -> bytes:
+def make_jpeg_with_gps(*, size: tuple[int, int] = (40, 20), orientation: int = 1) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, (10, 120, 200)).save(
-        out, "JPEG", exif=exif_with_gps(orientation=orientation), comment=b"Cuadrante 1 Lanco"
+        out, "JPEG", exif=make_exif_with_gps(orientation=orientation), comment=b"Cuadrante 1 Lanco"
     )
     return out.getvalue()
 
 
-def webp_with_gps(size: tuple[int, int] = (16, 16)) -> bytes:
+def make_webp_with_gps(*, size: tuple[int, int] = (16, 16)) -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", size, (10, 120, 200)).save(out, "WEBP", exif=exif_with_gps())
+    Image.new("RGB", size, (10, 120, 200)).save(out, "WEBP", exif=make_exif_with_gps())
     return out.getvalue()
