@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from app.audit import anchor as audit_anchor
 from app.audit import trail as audit
 from app.models import GeneratedReport, ReportFormat, ReportKind
-from app.privacy.public_report import build_public_progress
 from app.reports import render, store
 from app.reports.bulletin import Bulletin, build_bulletin
 from app.reports.period import parse_month, parse_year, year_period, year_to_date
@@ -99,6 +98,9 @@ def public_annual(
     code = resolve_comuna(session, comuna).code
     step("consultando datos")
     period = year_period(parse_year(year, now=now, field="year", location=location))
+    # the privacy layer (scipy's LP solver) is imported only for the public version
+    from app.privacy.public_report import build_public_progress  # noqa: PLC0415
+
     progress = build_public_progress(session, ReportKind.ANNUAL, code, period, as_of=as_of)
     html = render.progress_html(progress, step)
     content = render.html_to_pdf(html, step) if fmt == ReportFormat.PDF else html.encode()
