@@ -20,9 +20,9 @@ from app.complaints.ingest import import_complaints
 from app.models import AuditEvent, Complaint, RiskFactorReport, Role
 from app.settings import OidcSettings
 from tests.factories.complaints import OK_CSV, complaint_count
-from tests.factories.keys import make_auth_headers, make_key
+from tests.factories.keys import Keys, make_auth_headers, make_key
+from tests.factories.risk import counts, make_report, make_report_body
 from tests.helpers import assert_problem
-from tests.risk_factories import Keys, counts, create_report, report_body
 
 LIST = "/api/v1/complaints"
 STATS = "/api/v1/complaints/stats"
@@ -201,11 +201,11 @@ def test_oidc_police_may_not_submit_risk_factors_or_edit_keyless_ones(
     """Idempotency and "the submitter may edit" hang on the API key, which a token lacks."""
     headers = make_auth_headers(token(rsa_key, vigia_institution="carabineros"))
     before = counts(db)
-    refused = client.post("/api/v1/risk-factors", json=report_body(), headers=headers)
+    refused = client.post("/api/v1/risk-factors", json=make_report_body(), headers=headers)
     assert_problem(refused, 403, "sin_permiso")
     assert counts(db) == before
     # a report whose submitting key is gone (SET NULL) is nobody's: a token cannot edit it
-    report = create_report(client, Keys(db))
+    report = make_report(client, Keys(db))
     db.execute(
         update(RiskFactorReport)
         .where(RiskFactorReport.id == report["id"])

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.models import Role
-from tests.conftest import bearer, make_key
+from tests.factories.keys import make_auth_headers, make_key
 from tests.helpers import assert_feature_collection, assert_matches_schema, assert_problem
 
 LANCO_TOWN = (-72.775, -39.452)  # Lanco town centre
@@ -129,7 +129,7 @@ def test_an_unknown_comuna_is_the_same_422_on_every_surface(
 ) -> None:
     # one resolver (app/territory/service.resolve_comuna): the public statistics answered 404
     # where the rankings and the reports answered 422 for the very same mistake
-    planner = bearer(make_key(db, role=Role.PLANNER))
+    planner = make_auth_headers(make_key(db, role=Role.PLANNER))
     ranking = {"level": "barrio", "comuna": "13101", "period_end": "2026-06-30", "months": 12}
     report = {"kind": "bulletin", "month": "2025-06", "format": "html", "comuna": "13101"}
     answers = {

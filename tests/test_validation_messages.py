@@ -12,9 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.api.validation_messages import spanish_reason
-from tests.complaint_helpers import GOOD_ROW, complaint_json, csv_body
+from tests.factories.complaints import GOOD_ROW, make_complaint_json, make_csv_body
+from tests.factories.keys import Keys
+from tests.factories.risk import LANCO_TOWN, make_report_body
 from tests.helpers import assert_problem
-from tests.risk_factories import LANCO_TOWN, Keys, report_body
 
 COMPLAINTS = "/api/v1/complaints"
 IMPORT = "/api/v1/complaints/import"
@@ -48,7 +49,7 @@ def geojson_body(fields: dict[str, object]) -> bytes:
 def test_a_too_short_string_reads_the_same_in_the_api_and_in_a_file(
     client: TestClient, keys: Keys
 ) -> None:
-    body = complaint_json("")
+    body = make_complaint_json("")
     api = api_reason(client.post(COMPLAINTS, json=body, headers=keys.h("police")), "external_ref")
     geo = import_reason(client, keys, geojson_body(body), "application/geo+json", "external_ref")
     # 'debe tener al menos 1 caracteres' (API) and 'no puede estar vacío' (file) once
@@ -61,12 +62,12 @@ def test_a_too_short_string_reads_the_same_in_the_api_and_in_a_file(
 def test_a_missing_field_reads_the_same_in_the_api_and_in_both_file_formats(
     client: TestClient, keys: Keys
 ) -> None:
-    without = {k: v for k, v in complaint_json("V-1").items() if k != "category"}
+    without = {k: v for k, v in make_complaint_json("V-1").items() if k != "category"}
     api = api_reason(client.post(COMPLAINTS, json=without, headers=keys.h("police")), "category")
     geo = import_reason(client, keys, geojson_body(without), "application/geo+json", "category")
     cells = GOOD_ROW.split(",")
     cells[2] = ""  # an empty cell is a missing value
-    csv = import_reason(client, keys, csv_body(",".join(cells)), "text/csv", "category")
+    csv = import_reason(client, keys, make_csv_body(",".join(cells)), "text/csv", "category")
     assert api == geo == csv == "campo obligatorio"
 
 
@@ -77,7 +78,7 @@ def test_a_too_long_string_reads_the_same_in_the_api_and_in_open311(
     api = api_reason(
         client.post(
             "/api/v1/risk-factors",
-            json=report_body(description=long_text),
+            json=make_report_body(description=long_text),
             headers=keys.h("police", **{"Idempotency-Key": str(uuid.uuid4())}),
         ),
         "description",
