@@ -1,0 +1,84 @@
+"""How long an operator waits for `vigia`: each command in a fresh process, round by round.
+
+    python -m bench.cli [--rounds 7] [--against /path/to/other/checkout] [--bulletin 2026-10]
+
+With `--against`, the same commands run from another checkout's `.venv/bin/vigia` (e.g. the
+commit before a change) interleaved with this one, so load drift hits both sides alike.
+Wall time and the child's CPU time (user + system) are printed: on a shared machine the CPU
+time is the steadier of the two. The commands read the database of VIGIA_DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _run(vigia: Path, args: list[str]) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([str(vigia), *args], check=True, capture_output=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def _summary(values: list[float]) -> str:
+    q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    return f"{statistics.median(values):6.2f} s ({q[0]:.2f}-{q[2]:.2f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--against", type=Path, help="another checkout with its own .venv")
+    parser.add_argument("--bulletin", help="also time `vigia report bulletin --month AAAA-MM`")
+    options = parser.parse_args()
+
+    sides = {"este": REPO / ".venv" / "bin" / "vigia"}
+    if options.against:
+        sides["otro"] = options.against / ".venv" / "bin" / "vigia"
+    commands = {"--help": ["--help"], "apikey list": ["apikey", "list"]}
+    if options.bulletin:
+        commands["report bulletin"] = [
+            "report",
+            "bulletin",
+            "--month",
+            options.bulletin,
+            "--format",
+            "pdf",
+        ]
+    print(f"carga al inicio: {os.getloadavg()}")
+    walls: dict[tuple[str, str], list[float]] = {}
+    cpus: dict[tuple[str, str], list[float]] = {}
+    for _ in range(options.rounds):
+        for command, args in commands.items():
+            for side, vigia in sides.items():
+                wall, cpu = _run(vigia, args)
+                walls.setdefault((command, side), []).append(wall)
+                cpus.setdefault((command, side), []).append(cpu)
+    print(f"carga al final:  {os.getloadavg()}")
+    print(f"{'comando':<18} {'lado':<5} {'reloj, mediana (p25-p75)':<28} CPU, mediana (p25-p75)")
+    for command, side in walls:
+        print(
+            f"{command:<18} {side:<5} {_summary(walls[command, side]):<28} "
+            f"{_summary(cpus[command, side])}"
+        )
+    if "otro" in sides:
+        for command in commands:
+            ratio = statistics.median(cpus[command, "este"]) / statistics.median(
+                cpus[command, "otro"]
+            )
+            print(f"{command}: CPU este/otro = {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
