@@ -170,20 +170,20 @@ def main() -> None:
         ).all()
     planner = Caller(role=Role.PLANNER)
     pg_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    direct = psycopg.connect(pg_url, autocommit=True)
-    for name, value in SESSION_SETTINGS.items():  # the same session settings as Vigía's
-        direct.execute(f"SET {name} = {value}")
+    # two warm connections with Vigía's session settings: one plans every run for its
+    # values (as Vigía's aggregated tiles ask), one keeps PostgreSQL's default
+    direct = {custom: psycopg.connect(pg_url, autocommit=True) for custom in (False, True)}
+    for custom, connection in direct.items():
+        for name, value in SESSION_SETTINGS.items():
+            connection.execute(f"SET {name} = {value}")
+        if custom:
+            connection.execute(f"SET {CUSTOM_PLANS}")
 
     def sql_call(stmt: object, values: dict[str, object], custom: bool) -> Callable[[], object]:
         compiled = stmt.compile(engine)  # type: ignore[attr-defined]
         sql, params = str(compiled), compiled.construct_params(values)
-        plan = f"SET {CUSTOM_PLANS}" if custom else "RESET plan_cache_mode"
-
-        def call() -> object:
-            direct.execute(plan)  # the same plan setting as Vigía's path
-            return direct.execute(sql, params).fetchall()
-
-        return call
+        connection = direct[custom]
+        return lambda: connection.execute(sql, params).fetchall()
 
     vigia_port, tipg_port = args.vigia_port, args.tipg_port
     vigia = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(vigia_port)]
@@ -272,7 +272,8 @@ def main() -> None:
     with Session(engine) as session:
         session.execute(text("DELETE FROM api_key WHERE name = 'bench ogc'"))
         session.commit()
-    direct.close()
+    for connection in direct.values():
+        connection.close()
     floors = {c.name.split()[1]: statistics.median(c.samples["vigia"]) * 1000 for c in cases[:2]}
     print(f"carga al final: {os.getloadavg()}; {args.rounds} rondas", flush=True)
     report(cases, floors)
