@@ -1,15 +1,23 @@
-"""OGC API items and vector tiles: Vigía over HTTP vs its own SQL run directly vs tipg 1.6.
+"""OGC API items and vector tiles: Vigía over HTTP vs its own SQL run directly vs tipg 1.6.1.
 
     python -m bench.tiers region
-    VIGIA_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/vigia_bench_h6 \\
-        python -m bench.load region
-    python -m venv bench/.venv-tipg && bench/.venv-tipg/bin/pip install 'tipg==1.6.*' uvicorn
-    VIGIA_DATABASE_URL=... python -m bench.ogc [--runs 30]
+    VIGIA_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/vigia_bench_h9 \\
+        python -m bench.rankings load region
+    python3 -m venv /tmp/tipg-venv && /tmp/tipg-venv/bin/pip install 'tipg==1.6.1' uvicorn
+    flock /tmp/vigia-bench.lock python -m bench.ogc \\
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/vigia_bench_h9 \\
+        --vigia-port 8891 --tipg-port 8892 --tipg-venv /tmp/tipg-venv --rounds 15
 
 Vigía and tipg are each served by uvicorn (1 worker) in a subprocess on loopback; requests
-are sequential (one client), and every figure is the median (p50) of `--runs` requests
-after one warm-up. "SQL" is the statement Vigía issues (built by the same service code),
-executed with psycopg on a warm connection and fully fetched. Prints a table of ratios.
+are sequential (one client). The sides run interleaved round by round (Vigía, SQL, tipg,
+Vigía, SQL, tipg, ...), so load drift on a shared machine lands on every side alike instead
+of showing up as a ratio. "SQL" is the statement Vigía issues (built by the same service
+code, with the same session settings), run with psycopg on a warm connection and fully
+fetched. The HTTP floor is measured in the same rounds: a constant document
+(`/ogc/conformance`: no database, no key) and a keyed request that reads no data
+(`/ogc/collections/complaints/tiles`: the key check and the session only). Each figure is
+the median of `--rounds` samples after one warm-up round, with p25-p75; a tile sample is the
+mean over `--tiles-per-zoom` tiles (around the busiest micro-barrios) of one round.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -32,26 +41,23 @@ from sqlalchemy.orm import Session
 
 from app.db import CUSTOM_PLANS, SESSION_SETTINGS
 from app.identity import api_keys
-from app.identity.caller import Caller
+from app.identity.caller import PUBLIC, Caller
 from app.models import Role
 from app.ogc import items, tiles
 from app.ogc.collections import REGISTRY
 from app.settings import TileSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-TIPG_VENV = ROOT / "bench" / ".venv-tipg"
-VIGIA_PORT, TIPG_PORT = 8811, 8812
 ZOOMS = range(10, 17)
+SIDES = ("vigia", "sql", "tipg")
 
 
-def p50(fn: Callable[[], object], runs: int) -> float:
-    fn()  # warm-up
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+@dataclass
+class Case:
+    name: str
+    floor: str  # which measured floor a Vigía response pays: "conformance" or "keyed"
+    calls: dict[str, list[Callable[[], object]]]  # side -> calls (one sample = their mean)
+    samples: dict[str, list[float]] = field(default_factory=dict)
 
 
 @contextmanager
@@ -80,12 +86,73 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     return int((lon + 180) / 360 * n), int(y)
 
 
+def spread(values: list[float]) -> tuple[float, float, float]:
+    """(p25, p50, p75) in milliseconds."""
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return q[0] * 1000, statistics.median(values) * 1000, q[2] * 1000
+
+
+def run_rounds(cases: list[Case], rounds: int) -> None:
+    for number in range(rounds + 1):  # round 0 warms up and is dropped
+        for case in cases:
+            for side, calls in case.calls.items():
+                elapsed = 0.0
+                for call in calls:
+                    started = time.perf_counter()
+                    call()
+                    elapsed += time.perf_counter() - started
+                if number:
+                    case.samples.setdefault(side, []).append(elapsed / len(calls))
+
+
+def report(cases: list[Case], floors: dict[str, float]) -> None:
+    print(
+        f"{'caso':<30}{'Vigía ms (p25-p75)':>22}{'SQL ms':>20}{'tipg ms':>22}"
+        f"{'V/SQL':>7}{'V/(SQL+piso)':>14}{'V/tipg':>8}"
+    )
+    for case in cases:
+        if case.floor == "-":
+            continue
+        cells, med = [], {}
+        for side in SIDES:
+            if side not in case.samples:
+                cells.append(f"{'-':>20}")
+                continue
+            low, mid, high = spread(case.samples[side])
+            med[side] = mid
+            cells.append(f"{mid:>8.2f} ({low:.2f}-{high:.2f})".rjust(20))
+        ours, sql = med["vigia"], med.get("sql")
+        floor = floors[case.floor]
+        ratio = f"{ours / sql:>7.2f}" if sql else f"{'-':>7}"
+        with_floor = f"{ours / (sql + floor):>14.2f}" if sql else f"{'-':>14}"
+        vs_tipg = f"{ours / med['tipg']:>8.2f}" if "tipg" in med else f"{'-':>8}"
+        print(
+            f"{case.name:<30}{cells[0]:>22}{cells[1]:>20}{cells[2]:>22}{ratio}{with_floor}{vs_tipg}"
+        )
+    print("piso por HTTP (mismas rondas, mismo cliente):")
+    for name, value in floors.items():
+        print(f"  {name:<12}{value:>8.2f} ms")
+    print("V/(SQL+piso): piso 'keyed' para pedidos con clave, 'conformance' para los públicos.")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--tiles-per-zoom", type=int, default=5)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("VIGIA_BENCH_DATABASE_URL"),
+        help="base de datos del benchmark (por omisión VIGIA_BENCH_DATABASE_URL)",
+    )
+    parser.add_argument("--vigia-port", type=int, required=True)
+    parser.add_argument("--tipg-port", type=int, required=True)
+    parser.add_argument("--tipg-venv", type=Path, default=Path("/tmp/tipg-venv"))
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--tiles-per-zoom", type=int, default=3)
+    parser.add_argument("--only", default="", help="solo los casos cuyo nombre contiene esto")
     args = parser.parse_args()
-    url = os.environ["VIGIA_DATABASE_URL"]
+    if not args.database_url:
+        parser.error("falta --database-url (o VIGIA_BENCH_DATABASE_URL)")
+    url = args.database_url
+    print(f"carga al inicio: {os.getloadavg()}", flush=True)
     engine = create_engine(url)
     with Session(engine) as session:
         _, secret = api_keys.create_key(
@@ -101,41 +168,45 @@ def main() -> None:
             ),
             {"n": args.tiles_per_zoom},
         ).all()
-    caller = Caller(role=Role.PLANNER)
-    complaints = REGISTRY["complaints"]
+    planner = Caller(role=Role.PLANNER)
     pg_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    direct = psycopg.connect(pg_url, autocommit=True)
-    for name, value in SESSION_SETTINGS.items():  # the same session settings as Vigía's
-        direct.execute(f"SET {name} = {value}")
+    # two warm connections with Vigía's session settings: one plans every run for its
+    # values (as Vigía's aggregated tiles ask), one keeps PostgreSQL's default
+    direct = {custom: psycopg.connect(pg_url, autocommit=True) for custom in (False, True)}
+    for custom, connection in direct.items():
+        for name, value in SESSION_SETTINGS.items():
+            connection.execute(f"SET {name} = {value}")
+        if custom:
+            connection.execute(f"SET {CUSTOM_PLANS}")
 
-    def run_sql(stmt: object, values: dict[str, object]) -> Callable[[], object]:
+    def sql_call(stmt: object, values: dict[str, object], custom: bool) -> Callable[[], object]:
         compiled = stmt.compile(engine)  # type: ignore[attr-defined]
         sql, params = str(compiled), compiled.construct_params(values)
-        return lambda: direct.execute(sql, params).fetchall()
+        connection = direct[custom]
+        return lambda: connection.execute(sql, params).fetchall()
 
-    vigia_env = {"VIGIA_DATABASE_URL": url}
-    vigia = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(VIGIA_PORT)]
+    vigia_port, tipg_port = args.vigia_port, args.tipg_port
+    vigia = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(vigia_port)]
     vigia += ["--workers", "1", "--log-level", "warning"]
     tipg_env = {
         "DATABASE_URL": pg_url,
         "TIPG_DB_SCHEMAS": '["public"]',
-        "TIPG_DB_TABLES": '["public.complaint"]',
+        "TIPG_DB_TABLES": '["public.complaint", "public.micro_barrio"]',
         "TIPG_MAX_FEATURES_PER_QUERY": "10000",
     }
-    tipg = [str(TIPG_VENV / "bin" / "uvicorn"), "tipg.main:app", "--port", str(TIPG_PORT)]
+    tipg = [str(args.tipg_venv / "bin" / "uvicorn"), "tipg.main:app", "--port", str(tipg_port)]
     tipg += ["--workers", "1", "--log-level", "warning"]
-    v_root = f"http://127.0.0.1:{VIGIA_PORT}"
-    v_base = f"{v_root}/ogc/collections/complaints"
-    t_base = f"http://127.0.0.1:{TIPG_PORT}/collections/public.complaint"
-    headers = {"Authorization": f"Bearer {secret}"}
-    rows: list[tuple[str, float, float, float | None]] = []
+    v_root = f"http://127.0.0.1:{vigia_port}/ogc"
+    t_root = f"http://127.0.0.1:{tipg_port}"
+    keyed = {"Authorization": f"Bearer {secret}"}
+    settings = TileSettings()
     with (
-        serve(vigia, vigia_env, f"http://127.0.0.1:{VIGIA_PORT}/health"),
-        serve(tipg, tipg_env, f"http://127.0.0.1:{TIPG_PORT}/healthz"),
+        serve(vigia, {"VIGIA_DATABASE_URL": url}, f"http://127.0.0.1:{vigia_port}/health"),
+        serve(tipg, tipg_env, f"{t_root}/healthz"),
         httpx.Client(timeout=120) as http,
     ):
 
-        def get(target: str, **params: object) -> Callable[[], object]:
+        def get(target: str, headers: dict[str, str] | None = None, **params: object):  # type: ignore[no-untyped-def]
             def call() -> object:
                 response = http.get(target, params=params, headers=headers)
                 response.raise_for_status()
@@ -143,66 +214,69 @@ def main() -> None:
 
             return call
 
-        # The floor: what any response costs over HTTP here, before any SQL. /conformance
-        # is a constant document; /tiles (tileset metadata) adds only the key check.
-        floors = {
-            "sin BD (/conformance)": p50(
-                get(f"http://127.0.0.1:{VIGIA_PORT}/ogc/conformance"), 100
+        cases = [
+            Case("piso conformance", "-", {"vigia": [get(f"{v_root}/conformance")]}),
+            Case(
+                "piso keyed", "-", {"vigia": [get(f"{v_root}/collections/complaints/tiles", keyed)]}
             ),
-            "clave (/tiles)": p50(get(f"{v_base}/tiles"), 100),
-        }
-        for limit in (10, 10_000):
-            stmt, values = items.build_items_statement(
-                complaints, items.ItemsQuery(limit=limit), caller
-            )
-            sql = p50(run_sql(stmt, values), args.runs)
-            ours = p50(get(f"{v_base}/items", limit=limit), args.runs)
-            theirs = p50(get(f"{t_base}/items", limit=limit), args.runs)
-            rows.append((f"items limit={limit}", ours, sql, theirs))
-
-        settings = TileSettings()
+        ]
+        for cid, table, who, headers in (
+            ("complaints", "public.complaint", planner, keyed),
+            ("micro-barrios", "public.micro_barrio", PUBLIC, None),
+        ):
+            floor = "keyed" if headers else "conformance"
+            for limit in (10, 10_000):
+                stmt, values = items.build_items_statement(
+                    REGISTRY[cid], items.ItemsQuery(limit=limit), who
+                )
+                calls = {
+                    "vigia": [get(f"{v_root}/collections/{cid}/items", headers, limit=limit)],
+                    "sql": [sql_call(stmt, values, False)],
+                    "tipg": [get(f"{t_root}/collections/{table}/items", limit=limit)],
+                }
+                cases.append(Case(f"{cid} ítems limit={limit}", floor, calls))
+        complaints = REGISTRY["complaints"]
         for z in ZOOMS:
             coords = [tile_of(lon, lat, z) for lon, lat in centres]
-            n = max(1, args.runs // len(coords))
-            ours_t, sql_t, theirs_t = [], [], []
-            for x, y in coords:
-                stmt, aggregated = tiles.tile_statement(complaints, caller, z, settings)
-                # the same plan setting as Vigía's tile path
-                direct.execute(f"SET {CUSTOM_PLANS}" if aggregated else "RESET plan_cache_mode")
-                sql_t.append(p50(run_sql(stmt, tiles.tile_params(z, x, y)), n))
-                ours_t.append(p50(get(f"{v_base}/tiles/WebMercatorQuad/{z}/{x}/{y}"), n))
-                theirs_t.append(p50(get(f"{t_base}/tiles/WebMercatorQuad/{z}/{x}/{y}"), n))
-            rows.append(
-                (
-                    f"tesela z{z}",
-                    statistics.median(ours_t),
-                    statistics.median(sql_t),
-                    statistics.median(theirs_t),
-                )
-            )
+            stmt, aggregated = tiles.tile_statement(complaints, planner, z, settings)
+            calls = {
+                "vigia": [
+                    get(f"{v_root}/collections/complaints/tiles/WebMercatorQuad/{z}/{x}/{y}", keyed)
+                    for x, y in coords
+                ],
+                "sql": [sql_call(stmt, tiles.tile_params(z, x, y), aggregated) for x, y in coords],
+                "tipg": [
+                    get(f"{t_root}/collections/public.complaint/tiles/WebMercatorQuad/{z}/{x}/{y}")
+                    for x, y in coords
+                ],
+            }
+            cases.append(Case(f"complaints tesela z{z}", "keyed", calls))
+        z = 14
+        coords = [tile_of(lon, lat, z) for lon, lat in centres]
+        stmt, _ = tiles.tile_statement(REGISTRY["micro-barrios"], PUBLIC, z, settings)
+        calls = {
+            "vigia": [
+                get(f"{v_root}/collections/micro-barrios/tiles/WebMercatorQuad/{z}/{x}/{y}")
+                for x, y in coords
+            ],
+            "sql": [sql_call(stmt, tiles.tile_params(z, x, y), False) for x, y in coords],
+            "tipg": [
+                get(f"{t_root}/collections/public.micro_barrio/tiles/WebMercatorQuad/{z}/{x}/{y}")
+                for x, y in coords
+            ],
+        }
+        cases.append(Case(f"micro-barrios tesela z{z}", "conformance", calls))
+        cases = [c for c in cases if c.floor == "-" or args.only in c.name]
+        run_rounds(cases, args.rounds)
 
     with Session(engine) as session:
         session.execute(text("DELETE FROM api_key WHERE name = 'bench ogc'"))
         session.commit()
-    direct.close()
-    print(
-        f"{'caso':<22}{'Vigía ms':>10}{'SQL ms':>10}{'tipg ms':>10}"
-        f"{'Vigía/SQL':>11}{'Vigía/tipg':>12}{'mínimo':>10}"
-    )
-    for name, ours, sql, theirs in rows:
-        vs_tipg = f"{ours / theirs:>12.2f}" if theirs else f"{'-':>12}"
-        print(
-            f"{name:<22}{ours * 1000:>10.1f}{sql * 1000:>10.1f}"
-            f"{(theirs or 0) * 1000:>10.1f}{ours / sql:>11.2f}{vs_tipg}"
-            f"{(floors['clave (/tiles)'] + sql) / sql:>10.2f}"
-        )
-    print("piso de Vigía por HTTP (misma máquina, mismo cliente, p50):")
-    for name, value in floors.items():
-        print(f"  {name:<24}{value * 1000:>8.2f} ms")
-    print(
-        "mejor razón posible = (piso con clave + SQL) / SQL: la columna 'mínimo' de arriba; "
-        "una meta por debajo de ella no se alcanza con ningún servidor HTTP en Python."
-    )
+    for connection in direct.values():
+        connection.close()
+    floors = {c.name.split()[1]: statistics.median(c.samples["vigia"]) * 1000 for c in cases[:2]}
+    print(f"carga al final: {os.getloadavg()}; {args.rounds} rondas", flush=True)
+    report(cases, floors)
 
 
 if __name__ == "__main__":

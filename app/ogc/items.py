@@ -1,15 +1,14 @@
-"""Items of a collection: filters (bbox, datetime, properties, CQL2) and the streamed page.
+"""Items of a collection: filters (bbox, datetime, properties, CQL2) and the page.
 
 The page is assembled by PostgreSQL feature by feature (`json_build_object` +
-`ST_AsGeoJSON`). Pages of BATCH features or more are streamed from a server-side cursor,
-so a 10,000-feature page never sits in Python memory as objects; smaller pages are read in
-one plain fetch on the request's connection (`read_page`). CQL2 goes through pygeofilter's
+`ST_AsGeoJSON`) and read in one plain statement on the request's connection
+(`read_page`); its rows are joined into the body a batch of BATCH at a time, so a
+10,000-feature page never sits in Python memory as objects. CQL2 goes through pygeofilter's
 parser and its SQLAlchemy backend: expressions with bind parameters, never spliced text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -19,7 +18,7 @@ from lark.exceptions import LarkError
 from pygeofilter.backends.sqlalchemy import to_filter
 from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
-from sqlalchemy import Connection, Engine, Float, Integer, Text, bindparam, cast, func, select
+from sqlalchemy import Connection, Float, Integer, Text, bindparam, cast, func, select
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -247,30 +246,9 @@ def _build(
     return stmt
 
 
-def _build_audited(
-    collection: Collection, who: Caller | None, shape: _Shape, cql: tuple[str, str] | None
-) -> Any:
-    """The audited rows' ids of a page, without building its features (for streamed pages,
-    whose rows arrive after the request's transaction has committed)."""
-    assert collection.audited is not None
-    sub = collection.scoped_source(who).subquery("c")
-    page = select(sub.c.id, sub.c[collection.audited.flag].label("flag"))
-    page = page.where(*_conditions(collection, sub, shape, cql)).order_by(sub.c.id)
-    page = page.limit(bindparam("page_limit", type_=Integer))
-    if shape.offset:
-        page = page.offset(bindparam("page_offset", type_=Integer))
-    keys = page.subquery("page")
-    return select(keys.c.id).where(keys.c.flag).order_by(keys.c.id)
-
-
 @lru_cache(maxsize=512)
 def _cached(collection: Collection, who: Caller | None, shape: _Shape) -> Any:
     return _build(collection, who, shape, None)
-
-
-@lru_cache(maxsize=512)
-def _cached_audited(collection: Collection, who: Caller | None, shape: _Shape) -> Any:
-    return _build_audited(collection, who, shape, None)
 
 
 def build_items_statement(
@@ -300,12 +278,10 @@ def _audit(
 
 
 def _execute(
-    connection: Connection, statement: tuple[Any, dict[str, Any]], *, stream: bool, filtered: bool
+    connection: Connection, statement: tuple[Any, dict[str, Any]], *, filtered: bool
 ) -> Any:
     stmt, values = statement
     try:
-        if stream:
-            connection = connection.execution_options(stream_results=True, yield_per=BATCH)
         return connection.execute(stmt, values)
     except DBAPIError as exc:
         raise _filter_failure(exc, filtered) from None
@@ -321,100 +297,52 @@ def _filter_failure(exc: DBAPIError, filtered: bool) -> Exception:
     return exc
 
 
+def _join_page(result: Any, limit: int, audited: bool) -> tuple[bytes, int, bool, list[Any]]:
+    """The page's features as one comma-separated text, how many, whether more matched,
+    and the audited rows' ids. Rows are converted and joined a batch at a time, so a
+    10,000-feature page is held as its encoded text, never as 10,000 Python objects."""
+    chunks: list[bytes] = []
+    ids: list[Any] = []
+    count = 0
+    more = False
+    while batch := result.fetchmany(BATCH):
+        take = batch[: limit - count]
+        more = len(take) < len(batch)
+        if take:
+            chunks.append(",".join([row[0] for row in take]).encode())
+            count += len(take)
+            if audited:
+                ids += [row[1] for row in take if row[2]]
+        if more:
+            break
+    result.close()
+    return b",".join(chunks), count, more, ids
+
+
 def read_page(
     session: Session, collection: Collection, query: ItemsQuery, caller: Caller
-) -> tuple[list[str], bool]:
-    """A page that fits in one fetch (limit < BATCH): its features and whether more match.
+) -> tuple[bytes, int, bool]:
+    """A page: its features (comma-separated GeoJSON, UTF-8), how many, whether more match.
 
-    One plain statement on the request's own connection: no server-side cursor, no second
-    connection, so a small page costs little more than its SQL. Audited rows are recorded
-    in one event.
+    One plain statement on the request's own connection, whatever the page size: no
+    server-side cursor, no second connection, no second statement for the audit (its ids
+    come from the page's own rows) and one response body instead of a chunk per batch (each
+    chunk cost a hop to the worker thread). The audit event is in the request's transaction,
+    committed before anything is sent. The price: a page sits in memory as its text until
+    sent (bounded by MAX_LIMIT: a few MB for a 10,000-feature page).
     """
     statement = build_items_statement(collection, query, caller)
     connection = session.connection()
+    audited = collection.audited is not None
     if query.cql:  # a savepoint: a filter that fails leaves the request's transaction usable
         with connection.begin_nested():
-            rows = _execute(connection, statement, stream=False, filtered=True).all()
+            result = _execute(connection, statement, filtered=True)
+            features, count, more, ids = _join_page(result, query.limit, audited)
     else:
-        rows = _execute(connection, statement, stream=False, filtered=False).all()
-    page = rows[: query.limit]
-    if collection.audited is not None:
-        _audit(session, collection, [row[1] for row in page if row[2]], "ogc.items")
-    return [row[0] for row in page], len(rows) > query.limit
-
-
-@dataclass
-class Page:
-    """A page being streamed: first rows already fetched (so errors surface as problems)."""
-
-    connection: Connection
-    result: Any
-    first: list[Any]
-    limit: int
-
-    def stream(self, head: bytes, footer: Callable[[int, bool], bytes]) -> Iterator[bytes]:
-        # One chunk per fetched batch, not per feature: each chunk costs a hop between the
-        # event loop and the worker thread.
-        count = 0
-        more = False
-        try:
-            yield head
-            batch = self.first
-            while batch:
-                take = batch[: self.limit - count]
-                more = len(take) < len(batch)
-                if take:
-                    chunk = ",".join(row[0] for row in take).encode()
-                    yield (b"," if count else b"") + chunk
-                    count += len(take)
-                if more:
-                    break
-                batch = self.result.fetchmany(BATCH)
-            yield footer(count, more)
-        finally:
-            self.result.close()
-            self.connection.close()
-
-
-def _audit_streamed(
-    session: Session, collection: Collection, query: ItemsQuery, caller: Caller
-) -> None:
-    """Record the audited rows of a page before it streams (in the request's transaction)."""
-    if collection.audited is None:
-        return
-    shape, values = _bind_values(collection, query, None)
-    values["page_limit"] = query.limit
-    who = collection.scope_key(caller)
-    if query.cql:
-        stmt = _build_audited(collection, who, shape, (query.cql, query.cql_lang))
-    else:
-        stmt = _cached_audited(collection, who, shape)
-    connection = session.connection()
-    if query.cql:  # a filter that fails here must leave the request's transaction usable
-        with connection.begin_nested():
-            ids = list(_execute(connection, (stmt, values), stream=False, filtered=True).scalars())
-    else:
-        ids = list(_execute(connection, (stmt, values), stream=False, filtered=False).scalars())
+        result = _execute(connection, statement, filtered=False)
+        features, count, more, ids = _join_page(result, query.limit, audited)
     _audit(session, collection, ids, "ogc.items")
-
-
-def open_page(
-    engine: Engine, session: Session, collection: Collection, query: ItemsQuery, caller: Caller
-) -> Page:
-    """A page streamed from its own connection; its audit event goes in `session` first."""
-    _audit_streamed(session, collection, query, caller)
-    stmt = build_items_statement(collection, query, caller)
-    connection = engine.connect()
-    try:
-        result = _execute(connection, stmt, stream=True, filtered=bool(query.cql))
-        first = result.fetchmany(min(query.limit + 1, BATCH))
-    except DBAPIError as exc:  # a streamed filter fails on the first fetch
-        connection.close()
-        raise _filter_failure(exc, bool(query.cql)) from None
-    except BaseException:
-        connection.close()
-        raise
-    return Page(connection=connection, result=result, first=first, limit=query.limit)
+    return features, count, more
 
 
 def read_item(session: Session, collection: Collection, feature_id: str, caller: Caller) -> str:

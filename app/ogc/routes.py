@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 
 from app.api.deps import CallerDep, EngineDep, SessionDep
 from app.api.params import OgcBboxQuery
@@ -211,7 +211,6 @@ def list_items(
     collection_id: CollectionId,
     caller: CallerDep,
     session: SessionDep,
-    engine: EngineDep,
     bbox: OgcBboxQuery,
     limit: Limit = items.DEFAULT_LIMIT,
     offset: Offset = 0,
@@ -267,12 +266,8 @@ def list_items(
         tail = {"numberReturned": returned, "links": links}
         return b"]," + orjson.dumps(tail)[1:]
 
-    if limit < items.BATCH:  # one fetch on the request's own connection, no cursor
-        features, more = items.read_page(session, c, query, caller)
-        body = b"".join((_HEAD, ",".join(features).encode(), footer(len(features), more)))
-        return GeoJSONResponse(body)
-    page = items.open_page(engine, session, c, query, caller)
-    return StreamingResponse(page.stream(_HEAD, footer), media_type=GEOJSON_MEDIA_TYPE)
+    features, returned, more = items.read_page(session, c, query, caller)
+    return GeoJSONResponse(b"".join((_HEAD, features, footer(returned, more))))
 
 
 @router.get(
