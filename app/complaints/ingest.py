@@ -3,8 +3,10 @@
 Every path goes through the same pipeline, so the rules are identical:
 
 1. rows are parsed and checked in Python as they stream in (fields, types, ranges, NaN,
-   dates, known category, repeated `external_ref`); good rows go straight into a TEMP
-   staging table with psycopg's COPY;
+   dates, known category); every row that parses goes straight into a TEMP staging table
+   with psycopg's COPY (the ones that failed a check marked as rejected), and the staging
+   table names the `external_ref` repeated within the file, so memory stays flat whatever
+   the file's size;
 2. PostGIS resolves each staged point's comuna in one set-based UPDATE of the staging
    table (inside the polygon, or within the tolerance) and names the rows outside every
    comuna, recognising swapped lat/lon pairs;
@@ -87,6 +89,7 @@ _CREATE_STAGE = text("""
         address text,
         geom geometry(Point, 4326)
             GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED,
+        rejected boolean NOT NULL,
         comuna_code text,
         existing boolean NOT NULL DEFAULT false
     ) ON COMMIT DROP
@@ -94,8 +97,23 @@ _CREATE_STAGE = text("""
 _DROP_STAGE = text("DROP TABLE IF EXISTS pg_temp.complaint_stage")
 _COPY_STAGE = (
     "COPY complaint_stage (row_no, external_ref, source, category_code, occurred_at, lon, lat,"
-    " location_precision, address) FROM STDIN"
+    " location_precision, address, rejected) FROM STDIN"
 )
+# A (source, external_ref) seen earlier in the file: every later row with it is refused,
+# whether or not the first one was valid otherwise (the first one is kept if it is). The
+# rows refused here or in Python leave the staging table before anything is resolved.
+_REPEATED = text("""
+    WITH repeated AS (
+        SELECT s.row_no, s.source, d.first
+          FROM (SELECT source, external_ref, min(row_no) AS first FROM complaint_stage
+                 GROUP BY source, external_ref HAVING count(*) > 1) d
+          JOIN complaint_stage s USING (source, external_ref)
+         WHERE s.row_no > d.first),
+    dropped AS (
+        DELETE FROM complaint_stage
+         WHERE rejected OR row_no IN (SELECT row_no FROM repeated))
+    SELECT row_no, source, first FROM repeated ORDER BY row_no
+""")
 
 # The comuna containing the point; failing that, the nearest within the tolerance.
 # COALESCE evaluates the metre-based fallback only for points outside every polygon.
@@ -289,12 +307,18 @@ def _run(
     allowed_sources: frozenset[str] | None = None,
 ) -> ImportReport:
     report = ImportReport()
-    problems = _stage(conn, records, report, total, progress, allowed_sources)
+    problems, refused_sources = _stage(conn, records, report, total, progress, allowed_sources)
     if progress:
         progress("validando", report.rows, report.rows)
+    repeated = _repeated(conn, index=fmt == "geojson")
     tolerance_m = get_territory_settings().comuna_tolerance_m
     problems += _outside_comuna(conn, geojson=fmt == "geojson", tolerance_m=tolerance_m)
-    problems.sort(key=lambda p: p.get("row", 0))
+    # A row's problems in the order they are checked: fields and category, then repetition,
+    # then the caller's sources (a stable sort keeps each group's own order).
+    ranked = [(0, p) for p in problems] + [(1, p) for p in repeated]
+    ranked += [(2, p) for p in refused_sources]
+    ranked.sort(key=lambda rp: (rp[1].get("row", 0), rp[0]))
+    problems = [p for _, p in ranked]
     bad_rows = {p.get("row") for p in problems}
     report.rejected = len(bad_rows)
     report.errors_total = len(problems)
@@ -331,11 +355,15 @@ def _stage(
     total: int | None,
     progress: Progress | None,
     allowed_sources: frozenset[str] | None = None,
-) -> list[FieldProblem]:
-    """Parse and check every row, COPYing the good ones into the staging table."""
+) -> tuple[list[FieldProblem], list[FieldProblem]]:
+    """Parse and check every row, COPYing the ones that parse into the staging table.
+
+    Returns the problems found and, apart, the refusals of `allowed_sources` (listed after
+    a repeated `external_ref` of the same row).
+    """
     versions = category_versions(conn)
-    seen: dict[tuple[str, str], int] = {}
     problems: list[FieldProblem] = []
+    refused_sources: list[FieldProblem] = []
     driver = conn.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor, cursor.copy(_COPY_STAGE) as copy:
@@ -352,32 +380,44 @@ def _stage(
                     if isinstance(category, str) and category.strip() not in versions:
                         row_problems.append(_unknown_category(category, row, index))
                 else:
-                    row_problems = row_problems + _semantic(complaint, row, index, versions, seen)
+                    if complaint.category not in versions:
+                        row_problems = [
+                            *row_problems,
+                            _unknown_category(complaint.category, row, index),
+                        ]
+                    rejected = bool(row_problems)
                     if allowed_sources is not None and complaint.source not in allowed_sources:
                         reason = "su clave solo carga denuncias de: " + ", ".join(
                             sorted(allowed_sources)
                         )
-                        row_problems.append(problem(row, index, "source", reason))
-            if row_problems:
-                problems.extend(row_problems)
-                continue
-            copy.write_row(
-                (
-                    row,
-                    complaint.external_ref,
-                    complaint.source.value,
-                    complaint.category,
-                    complaint.occurred_at,
-                    complaint.lon,
-                    complaint.lat,
-                    complaint.precision.value,
-                    complaint.address,
-                )
-            )
+                        refused_sources.append(problem(row, index, "source", reason))
+                        rejected = True
+                    problems.extend(row_problems)
+                    # staged even when rejected: a later row with its external_ref repeats it
+                    _write(copy, row, complaint, rejected)
+                    continue
+            problems.extend(row_problems)
     if progress:
         progress("leyendo", report.rows, report.rows)
     conn.execute(text("ANALYZE complaint_stage"))
-    return problems
+    return problems, refused_sources
+
+
+def _write(copy: Any, row: int, complaint: ComplaintCreate, rejected: bool) -> None:
+    copy.write_row(
+        (
+            row,
+            complaint.external_ref,
+            complaint.source.value,
+            complaint.category,
+            complaint.occurred_at,
+            complaint.lon,
+            complaint.lat,
+            complaint.precision.value,
+            complaint.address,
+            rejected,
+        )
+    )
 
 
 def _unknown_category(category: str, row: int, index: int | None) -> FieldProblem:
@@ -385,28 +425,17 @@ def _unknown_category(category: str, row: int, index: int | None) -> FieldProble
     return problem(row, index, "category", reason)
 
 
-def _semantic(
-    complaint: ComplaintCreate,
-    row: int,
-    index: int | None,
-    versions: dict[str, str],
-    seen: dict[tuple[str, str], int],
-) -> list[FieldProblem]:
-    problems: list[FieldProblem] = []
-    if complaint.category not in versions:
-        problems.append(_unknown_category(complaint.category, row, index))
-    key = (complaint.source.value, complaint.external_ref)
-    first = seen.setdefault(key, row)
-    if first != row:
-        problems.append(
-            problem(
-                row,
-                index,
-                "external_ref",
-                f"external_ref repetido en el archivo para {key[0]}: ya aparece en la fila {first}",
-            )
+def _repeated(conn: Connection, *, index: bool) -> list[FieldProblem]:
+    """The rows whose (source, external_ref) an earlier row of the file already has."""
+    return [
+        problem(
+            row,
+            row - 1 if index else None,
+            "external_ref",
+            f"external_ref repetido en el archivo para {source}: ya aparece en la fila {first}",
         )
-    return problems
+        for row, source, first in conn.execute(_REPEATED)
+    ]
 
 
 def _outside_comuna(conn: Connection, *, geojson: bool, tolerance_m: float) -> list[FieldProblem]:
