@@ -152,6 +152,16 @@ def test_reimport_never_duplicates_and_updates_changed_rows(db: Session) -> None
     assert category == "353"
 
 
+def test_address_is_stored_as_written(db: Session) -> None:
+    # the staged rows travel to COPY as CSV text: quotes, commas, backslashes, line breaks
+    address = 'Pasaje "O\'Higgins" 12\\B, depto. 3\nLanco'
+    quoted = '"' + address.replace('"', '""') + '"'
+    body = make_csv_body(GOOD_ROW.removesuffix(",") + "," + quoted)
+    import_complaints(db, io.BytesIO(body), fmt="csv", loaded_by="cli:prueba")
+    stored = db.scalar(select(Complaint.address).where(Complaint.external_ref == "X-1"))
+    assert stored == address
+
+
 def test_same_ref_from_another_source_is_another_complaint(db: Session) -> None:
     body = make_csv_body(GOOD_ROW, GOOD_ROW.replace("carabineros", "pdi"))
     report = import_complaints(db, io.BytesIO(body), fmt="csv", loaded_by="cli:prueba")

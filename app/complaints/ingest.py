@@ -20,6 +20,7 @@ is written; skip-invalid writes the good rows and reports the bad ones.
 
 from __future__ import annotations
 
+import csv
 import enum
 import io
 import os
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
+import psycopg
 from pydantic import ValidationError
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
@@ -97,7 +99,7 @@ _CREATE_STAGE = text("""
 _DROP_STAGE = text("DROP TABLE IF EXISTS pg_temp.complaint_stage")
 _COPY_STAGE = (
     "COPY complaint_stage (row_no, external_ref, source, category_code, occurred_at, lon, lat,"
-    " location_precision, address, rejected) FROM STDIN"
+    " location_precision, address, rejected) FROM STDIN WITH (FORMAT csv)"
 )
 # A (source, external_ref) seen earlier in the file: every later row with it is refused,
 # whether or not the first one was valid otherwise (the first one is kept if it is). The
@@ -367,6 +369,7 @@ def _stage(
     driver = conn.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor, cursor.copy(_COPY_STAGE) as copy:
+        staged = _StageRows(copy)
         for row, index, values, row_problems in records:
             report.rows += 1
             if progress and report.rows % 5_000 == 0:
@@ -394,30 +397,60 @@ def _stage(
                         rejected = True
                     problems.extend(row_problems)
                     # staged even when rejected: a later row with its external_ref repeats it
-                    _write(copy, row, complaint, rejected)
+                    staged.add(row, complaint, rejected)
                     continue
             problems.extend(row_problems)
+        staged.flush()
     if progress:
         progress("leyendo", report.rows, report.rows)
-    conn.execute(text("ANALYZE complaint_stage"))
+    # The statistics the joins need; those of the geometry cost more than the rest together.
+    conn.execute(text("ANALYZE complaint_stage (source, external_ref, category_code)"))
     return problems, refused_sources
 
 
-def _write(copy: Any, row: int, complaint: ComplaintCreate, rejected: bool) -> None:
-    copy.write_row(
-        (
-            row,
-            complaint.external_ref,
-            complaint.source.value,
-            complaint.category,
-            complaint.occurred_at,
-            complaint.lon,
-            complaint.lat,
-            complaint.precision.value,
-            complaint.address,
-            rejected,
+class _StageRows:
+    """Staged rows as CSV text, handed to COPY in blocks.
+
+    psycopg's `write_row` formats each value in Python, which took a quarter of the
+    Python time of an import; the C `csv` writer does the same job for a block at once.
+    """
+
+    ROWS_PER_BLOCK = 2_000
+
+    def __init__(self, copy: psycopg.Copy) -> None:
+        self._copy = copy
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+        self._pending = 0
+
+    def add(self, row: int, complaint: ComplaintCreate, rejected: bool) -> None:
+        # StrEnum members are written as their values; None (no address) as NULL
+        self._writer.writerow(
+            (
+                row,
+                complaint.external_ref,
+                complaint.source,
+                complaint.category,
+                complaint.occurred_at.isoformat(),
+                complaint.lon,
+                complaint.lat,
+                complaint.precision,
+                complaint.address,
+                "t" if rejected else "f",
+            )
         )
-    )
+        self._pending += 1
+        if self._pending == self.ROWS_PER_BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        block = self._buffer.getvalue()
+        if "\x00" in block:  # the error psycopg raised when it formatted the rows itself
+            raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+        self._copy.write(block)
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._pending = 0
 
 
 def _unknown_category(category: str, row: int, index: int | None) -> FieldProblem:
