@@ -173,6 +173,8 @@ _MARK_EXISTING = text("""
 """)
 # New rows, assigned to barrio and micro-barrio within the INSERT itself. DO NOTHING only
 # covers a concurrent import of the same rows (they are then neither inserted nor counted).
+# Inserted in the geometry's (space-filling curve) order: neighbours go to neighbouring
+# pages of the GiST indexes and of the table, which made the insert cheaper than in file order.
 _INSERT_NEW = text(
     """
     INSERT INTO complaint (
@@ -182,6 +184,7 @@ _INSERT_NEW = text(
     SELECT a.*, :loaded_by FROM ("""
     + _ASSIGNED
     + """ WHERE NOT s.existing) a
+    ORDER BY a.geom
     ON CONFLICT (source, external_ref) DO NOTHING
 """
 )
