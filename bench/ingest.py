@@ -89,7 +89,9 @@ def run(rows: int, rounds: int, url: str, codes: list[Path]) -> None:
                 memory[str(code)].append(kib)
                 print(f"  ronda {round_no + 1} {code}: {seconds:.2f} s, {kib / 1024:.0f} MiB")
                 if not native.exists():
-                    psql(f"\\copy complaint TO '{native}' WITH (FORMAT csv)", url)
+                    # in the file's order (the stored order is the importer's choice)
+                    export = "(SELECT * FROM complaint ORDER BY external_ref)"
+                    psql(f"\\copy {export} TO '{native}' WITH (FORMAT csv)", url)
             _truncate(url)
             seconds = psql(f"\\copy complaint FROM '{native}' WITH (FORMAT csv)", url)
             times["copy"].append(seconds)
