@@ -152,6 +152,16 @@ def test_reimport_never_duplicates_and_updates_changed_rows(db: Session) -> None
     assert category == "353"
 
 
+def test_address_is_stored_as_written(db: Session) -> None:
+    # the staged rows travel to COPY as CSV text: quotes, commas, backslashes, line breaks
+    address = 'Pasaje "O\'Higgins" 12\\B, depto. 3\nLanco'
+    quoted = '"' + address.replace('"', '""') + '"'
+    body = make_csv_body(GOOD_ROW.removesuffix(",") + "," + quoted)
+    import_complaints(db, io.BytesIO(body), fmt="csv", loaded_by="cli:prueba")
+    stored = db.scalar(select(Complaint.address).where(Complaint.external_ref == "X-1"))
+    assert stored == address
+
+
 def test_same_ref_from_another_source_is_another_complaint(db: Session) -> None:
     body = make_csv_body(GOOD_ROW, GOOD_ROW.replace("carabineros", "pdi"))
     report = import_complaints(db, io.BytesIO(body), fmt="csv", loaded_by="cli:prueba")
@@ -297,6 +307,108 @@ def test_skip_invalid_imports_the_good_rows_and_reports_the_bad(
     assert body["errors"][0]["row"] == 2
     assert "invertidas" in body["errors"][0]["reason"]
     assert complaint_count(db) == before + 2
+
+
+# Rows 4, 6, 8, 9 and 10 repeat an earlier (source, external_ref); row 2 does not count as a
+# first occurrence (it does not parse), row 5 does (it parses, with an unknown category).
+REPEATED_ROWS = [
+    "X-1,carabineros,556,2025-06-01T21:30:00,-72.775,-39.452,exact,",
+    "X-2,carabineros,556,ayer,-72.775,-39.452,exact,",
+    "X-2,carabineros,556,2025-06-02T21:30:00,-72.775,-39.452,exact,",
+    "X-1,carabineros,556,2025-06-03T21:30:00,-72.775,-39.452,exact,",
+    "X-3,carabineros,999,2025-06-01T21:30:00,-72.775,-39.452,exact,",
+    "X-3,carabineros,556,2025-06-01T21:30:00,-72.775,-39.452,exact,",
+    "X-1,pdi,556,2025-06-01T21:30:00,-72.775,-39.452,exact,",
+    "X-1,carabineros,556,2025-06-04T21:30:00,-72.775,-39.452,exact,",
+    "X-1,carabineros,999,2025-06-05T21:30:00,-72.775,-39.452,exact,",
+    "X-1,pdi,556,2025-06-01T21:30:00,-72.775,-39.452,exact,",
+]
+ONLY_CARABINEROS = "su clave solo carga denuncias de: carabineros"
+
+
+def _repeated(row: int, source: str, first: int) -> tuple[int, str, str]:
+    return (
+        row,
+        "external_ref",
+        f"external_ref repetido en el archivo para {source}: ya aparece en la fila {first}",
+    )
+
+
+REPEATED_ERRORS = [
+    (
+        2,
+        "occurred_at",
+        "fecha y hora no válida (formato ISO 8601, p. ej. 2025-06-01T21:30:00-04:00)",
+    ),
+    _repeated(4, "carabineros", 1),
+    (5, "category", "categoría desconocida '999' (ver GET /api/v1/categories)"),
+    _repeated(6, "carabineros", 5),
+    (7, "source", ONLY_CARABINEROS),
+    _repeated(8, "carabineros", 1),
+    (9, "category", "categoría desconocida '999' (ver GET /api/v1/categories)"),
+    _repeated(9, "carabineros", 1),
+    _repeated(10, "pdi", 7),
+    (10, "source", ONLY_CARABINEROS),
+]
+
+
+def _listed(errors: list[Any]) -> list[tuple[int, str, str]]:
+    return [(e["row"], e["field"], e["reason"]) for e in errors]
+
+
+def test_repeated_external_ref_rejects_the_file_naming_the_first_row(db: Session) -> None:
+    before = complaint_count(db)
+    with pytest.raises(InvalidInput) as info:
+        import_complaints(
+            db,
+            io.BytesIO(make_csv_body(*REPEATED_ROWS)),
+            fmt="csv",
+            loaded_by="cli:prueba",
+            allowed_sources=frozenset({"carabineros"}),
+        )
+    assert _listed(info.value.errors) == REPEATED_ERRORS
+    assert complaint_count(db) == before
+
+
+def test_skip_invalid_keeps_the_first_of_repeated_rows(db: Session) -> None:
+    before = complaint_count(db)
+    report = import_complaints(
+        db,
+        io.BytesIO(make_csv_body(*REPEATED_ROWS)),
+        fmt="csv",
+        mode="skip-invalid",
+        loaded_by="cli:prueba",
+        allowed_sources=frozenset({"carabineros"}),
+    )
+    assert _listed(report.errors) == REPEATED_ERRORS
+    assert (report.rows, report.inserted, report.rejected) == (10, 2, 8)
+    assert complaint_count(db) == before + 2
+    stored = db.execute(
+        text(
+            "SELECT external_ref, to_char(occurred_at AT TIME ZONE 'America/Santiago', 'MM-DD') "
+            "FROM complaint WHERE external_ref LIKE 'X-_' ORDER BY external_ref"
+        )
+    ).all()
+    assert [tuple(r) for r in stored] == [("X-1", "06-01"), ("X-2", "06-02")]
+
+
+def test_repeated_feature_is_named_by_its_index(db: Session) -> None:
+    document = load_json(OK_GEOJSON)
+    document["features"].append(copy.deepcopy(document["features"][0]))
+    source = document["features"][0]["properties"]["source"]
+    last = len(document["features"])
+    with pytest.raises(InvalidInput) as info:
+        import_complaints(
+            db, io.BytesIO(orjson.dumps(document)), fmt="geojson", loaded_by="cli:prueba"
+        )
+    assert info.value.errors == [
+        {
+            "row": last,
+            "index": last - 1,
+            "field": "external_ref",
+            "reason": f"external_ref repetido en el archivo para {source}: ya aparece en la fila 1",
+        }
+    ]
 
 
 @pytest.mark.parametrize(
