@@ -110,13 +110,13 @@ class KeyCache:
 
     def lookup(self, prefix: str, digest: str, now: datetime) -> Caller | None:
         """The caller of a key verified recently, or None (then ask the database)."""
-        entry = self._entries.get(prefix)
-        if entry is None or not self._enabled:
+        if not self._enabled or self.pending():  # first: then the entry read is current
             return None
+        entry = self._entries.get(prefix)
         if (
-            entry.cached_until <= self.clock()
+            entry is None
+            or entry.cached_until <= self.clock()
             or (entry.expires_at is not None and entry.expires_at <= now)
-            or self.pending()
         ):
             # the database answers: the expiry message, the failure count, the revocation
             return None
@@ -149,6 +149,7 @@ class KeyCacheListener:
         self.retry_s = retry_s
         self._stop = threading.Event()
         self._fd = -1
+        self._draining = False  # the thread is reading and applying notifications
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._thread = threading.Thread(target=self._run, name="vigia-key-cache", daemon=True)
         cache.pending = self._pending
@@ -162,7 +163,11 @@ class KeyCacheListener:
         self.cache.disable()
 
     def _pending(self) -> bool:
-        """Whether the listener's socket has unread data (a notification, or its closing)."""
+        """Whether a notification (or the connection's end) may be arrived but not applied.
+
+        The socket first, then the flag: the thread raises the flag before it reads the
+        socket, so data gone from the socket is either applied or still flagged.
+        """
         fd = self._fd
         if fd < 0:
             return True
@@ -170,7 +175,7 @@ class KeyCacheListener:
             readable, _, _ = select.select([fd], [], [], 0)
         except (OSError, ValueError):
             return True
-        return bool(readable)
+        return bool(readable) or self._draining
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -204,11 +209,17 @@ class KeyCacheListener:
         self.cache.enable()  # after LISTEN: every later commit will be heard
         idle_since = time.monotonic()
         while not self._stop.is_set():
-            for notify in conn.notifies(timeout=self.POLL_S):
-                self.cache.invalidate(notify.payload)
-                idle_since = time.monotonic()
-            if time.monotonic() - idle_since >= self.PING_EVERY_S:
-                conn.execute("SELECT 1")  # raises if the server or the network went away
+            readable, _, _ = select.select([self._fd], [], [], self.POLL_S)
+            ping = time.monotonic() - idle_since >= self.PING_EVERY_S
+            if readable or ping:
+                self._draining = True
+                try:
+                    if ping:  # raises if the server or the network went away
+                        conn.execute("SELECT 1")  # (a notification meanwhile is kept)
+                    for notify in conn.notifies(timeout=0):
+                        self.cache.invalidate(notify.payload)
+                finally:
+                    self._draining = False
                 idle_since = time.monotonic()
 
     def _close(self) -> None:
