@@ -29,14 +29,18 @@ from sqlalchemy.orm import Session
 from app.api.limits import SlidingWindow
 from app.identity.api_keys import KEY_PREFIX, cached_caller, hash_key
 from app.identity.caller import Caller
-from app.identity.key_cache import KeyCache, KeyCacheListener, listener_conninfo
+from app.identity.key_cache import (
+    LISTENER_APP,
+    KeyCache,
+    KeyCacheListener,
+    acknowledged,
+    listener_conninfo,
+)
 from app.main import create_app
 from app.models import ApiKey, Role
 from app.settings import DatabaseSettings, KeyCacheSettings
 from tests.conftest import REPO
 from tests.factories.keys import make_auth_headers
-
-LISTENER_APP = "vigia-key-cache"
 
 
 def wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
@@ -82,13 +86,22 @@ def prefix_of(secret: str) -> str:
 
 
 def set_key(engine: Engine, secret: str, *, notify: bool = True, **values: object) -> None:
-    """UPDATE a key and commit; `notify=False` writes behind the trigger's back (as a lost
-    notification would), to see whether an answer came from a cache."""
-    with Session(engine) as session:
-        if not notify:
+    """UPDATE a key and commit, as `vigia apikey revoke` does: returning once every
+    listening process has evicted it. `notify=False` writes behind the trigger's back (as a
+    lost notification would), to see whether an answer came from a cache."""
+    statement = update(ApiKey).where(ApiKey.prefix == prefix_of(secret)).values(values)
+    if not notify:
+        with Session(engine) as session:
             session.execute(text("SET LOCAL session_replication_role = replica"))
-        session.execute(update(ApiKey).where(ApiKey.prefix == prefix_of(secret)).values(values))
+            session.execute(statement)
+            session.commit()
+        return
+    conninfo = listener_conninfo(engine.url.render_as_string(hide_password=False))
+    with acknowledged(conninfo, prefix_of(secret)) as acks, Session(engine) as session:
+        session.execute(statement)
         session.commit()
+    assert acks.expected, "ningún proceso escuchaba"
+    assert acks.missing == 0
 
 
 def revoke(engine: Engine, secret: str) -> None:

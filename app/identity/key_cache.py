@@ -24,8 +24,9 @@ import logging
 import select
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import psycopg
@@ -36,6 +37,8 @@ from app.identity.caller import Caller
 log = logging.getLogger("vigia")
 
 CHANNEL = "vigia_api_key"
+ACK_CHANNEL = "vigia_api_key_ack"  # a listener's "forgotten", payload the key's prefix
+LISTENER_APP = "vigia-key-cache"  # the listeners' application_name
 FLUSH_ALL = "*"  # payload of a TRUNCATE: forget every key
 
 
@@ -195,7 +198,7 @@ class KeyCacheListener:
             self.conninfo,
             autocommit=True,
             connect_timeout=5,
-            application_name="vigia-key-cache",
+            application_name=LISTENER_APP,
             # a silent network failure is noticed within seconds, not at TCP's leisure
             keepalives=1,
             keepalives_idle=5,
@@ -216,11 +219,21 @@ class KeyCacheListener:
                 try:
                     if ping:  # raises if the server or the network went away
                         conn.execute("SELECT 1")  # (a notification meanwhile is kept)
-                    for notify in conn.notifies(timeout=0):
-                        self.cache.invalidate(notify.payload)
+                    self._apply(conn)
                 finally:
                     self._draining = False
                 idle_since = time.monotonic()
+
+    def _apply(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        """Evict what the notifications name, then say so to whoever waits (`acknowledged`).
+
+        Until nothing more arrives: a notification received while acknowledging is kept by
+        psycopg, not left on the socket."""
+        while payloads := {notify.payload for notify in conn.notifies(timeout=0)}:
+            for payload in payloads:
+                self.cache.invalidate(payload)
+            for payload in payloads:
+                conn.execute("SELECT pg_notify(%s, %s)", (ACK_CHANNEL, payload))
 
     def _close(self) -> None:
         conn, self._conn = self._conn, None
@@ -229,3 +242,46 @@ class KeyCacheListener:
                 conn.close()
             except Exception:  # closing a broken connection may fail too
                 log.debug("cierre de la conexión de la caché de claves", exc_info=True)
+
+
+@dataclass
+class Acknowledgements:
+    """The listeners running when a change began, and those that confirmed its eviction."""
+
+    expected: set[int] = field(default_factory=set)  # their backend pids
+    received: set[int] = field(default_factory=set)
+
+    @property
+    def missing(self) -> int:
+        return len(self.expected - self.received)
+
+
+@contextmanager
+def acknowledged(
+    conninfo: str, prefix: str, *, timeout_s: float = 5.0
+) -> Iterator[Acknowledgements]:
+    """Commit a change to key `prefix` inside; on leaving, wait until every process that
+    was listening has evicted it (at most `timeout_s`).
+
+    NOTIFY is delivered asynchronously: without this wait a request arriving within a
+    millisecond of the commit could still be answered from a cache. With it, the revoke
+    command returns only once no cache can serve the key. A listener whose connection is
+    lost meanwhile disables its own cache; `missing` counts those that did not answer.
+    """
+    acks = Acknowledgements()
+    with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f"LISTEN {ACK_CHANNEL}")
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE application_name = %s AND datname = current_database()",
+            (LISTENER_APP,),
+        )
+        acks.expected = {int(pid) for (pid,) in rows}
+        yield acks
+        if not acks.expected:
+            return
+        for notify in conn.notifies(timeout=timeout_s):
+            if notify.payload in (prefix, FLUSH_ALL):
+                acks.received.add(notify.pid)
+            if not acks.missing:
+                break
