@@ -14,7 +14,9 @@ Fail closed:
 - a verification that raced with an invalidation is not stored (`generation`);
 - a hit is refused while a notification waits unread on the listener's socket, so a request
   that arrives before the listener thread has woken up goes to the database.
-Expiry needs no notification: it is checked on every hit.
+Each listener answers `NOTIFY vigia_api_key_ack`, so `vigia apikey revoke` returns only once
+every process has forgotten the key (`acknowledged`). Expiry needs no notification: it is
+checked on every hit.
 """
 
 from __future__ import annotations
