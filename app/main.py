@@ -22,15 +22,18 @@ from app.api.security_headers import SecurityHeadersMiddleware
 from app.api.shared_limits import PostgresWindow
 from app.audit import trail as audit
 from app.db import make_engine, make_health_engine, make_sessionmaker
+from app.identity.key_cache import KeyCache, KeyCacheListener, listener_conninfo
 from app.risk_factors.open311 import routes as open311
 from app.settings import (
     AdmissionSettings,
     DatabaseSettings,
+    KeyCacheSettings,
     LimitSettings,
     ProxySettings,
     get_admission_settings,
     get_basemap_settings,
     get_database_settings,
+    get_key_cache_settings,
     get_limit_settings,
     get_proxy_settings,
     get_risk_settings,
@@ -59,12 +62,14 @@ def create_app(
     admission: AdmissionSettings | None = None,
     limits: LimitSettings | None = None,
     proxies: ProxySettings | None = None,
+    key_cache: KeyCacheSettings | None = None,
 ) -> FastAPI:
     """The service; settings not given are read from the environment (README's table)."""
     settings = database or get_database_settings()
     limits = limits or get_limit_settings()
     admission = admission or get_admission_settings()
     proxies = proxies or get_proxy_settings()
+    key_cache = key_cache or get_key_cache_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,7 +92,16 @@ def create_app(
         # sync routes and dependencies run in anyio's pool (40 threads): never fewer than turns
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = max(limiter.total_tokens, gate.concurrency + 10)
+        listener = None
+        if key_cache.enabled:  # empty and off until its listener has run LISTEN
+            app.state.key_cache = KeyCache(ttl_s=key_cache.ttl_s, max_entries=key_cache.max_entries)
+            listener = KeyCacheListener(
+                app.state.key_cache, listener_conninfo(settings.database_url)
+            )
+            listener.start()
         yield
+        if listener is not None:
+            listener.stop()
         engine.dispose()
         health_engine.dispose()
 

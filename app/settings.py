@@ -350,6 +350,29 @@ class LimitSettings(BaseSettings):
     window_s: int = Field(default=60, ge=1, description="Sliding window of the rate limits.")
 
 
+class KeyCacheSettings(BaseSettings):
+    """The per-process memory of verified API keys (app/identity/key_cache.py)."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_KEY_CACHE_", extra="ignore")
+
+    # at most 5 minutes: a key's last_used_at is refreshed when the cache asks again
+    ttl_s: float = Field(
+        default=60, ge=0, le=300, description="Seconds a verified key is remembered; 0 = off."
+    )
+    max_entries: int = Field(
+        default=10_000, ge=0, description="Keys remembered per process; 0 = off."
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl_s > 0 and self.max_entries > 0
+
+
+@lru_cache
+def get_key_cache_settings() -> KeyCacheSettings:
+    return KeyCacheSettings()
+
+
 @lru_cache
 def get_oidc_settings() -> OidcSettings:
     return OidcSettings()

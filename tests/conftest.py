@@ -25,7 +25,12 @@ from app.api.deps import get_session
 from app.api.limits import SlidingWindow
 from app.main import create_app
 from app.risk_factors.webhooks import targets as webhook_targets
-from app.settings import DatabaseSettings, TerritorySettings, get_limit_settings
+from app.settings import (
+    DatabaseSettings,
+    KeyCacheSettings,
+    TerritorySettings,
+    get_limit_settings,
+)
 from app.territory import service as territory
 from tests import fake_dns
 from tests.factories.keys import Keys
@@ -113,7 +118,11 @@ def db(connection: Connection) -> Iterator[Session]:
 
 @pytest.fixture
 def app(database_url: str, db: Session) -> Any:
-    application = create_app(DatabaseSettings(database_url=database_url))
+    # no key cache: its invalidations arrive on commit, and these tests never commit
+    # (tests/test_key_cache.py tests it on committed keys)
+    application = create_app(
+        DatabaseSettings(database_url=database_url), key_cache=KeyCacheSettings(ttl_s=0)
+    )
     # a fresh in-memory budget per test (the shared PostgreSQL one: tests/test_load_*.py)
     limits = get_limit_settings()
     application.state.public_limiter = SlidingWindow(limits.public_requests, limits.window_s)

@@ -2,7 +2,7 @@
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from types import UnionType
 from typing import Annotated, Union, get_args, get_origin
 
@@ -17,8 +17,9 @@ from app.api.limits import client_ip, too_many
 from app.audit import trail as audit
 from app.db import unit_of_work
 from app.errors import ClientGone, Forbidden, InvalidCredentials, InvalidInput, NotAuthenticated
-from app.identity.api_keys import KEY_PREFIX, authenticate
+from app.identity.api_keys import KEY_PREFIX, authenticate, cached_caller
 from app.identity.caller import PUBLIC, Caller
+from app.identity.key_cache import KeyCache
 from app.identity.oidc import caller_from_token
 from app.models import Role
 from app.settings import OidcSettings, get_oidc_settings
@@ -60,6 +61,16 @@ _bearer = HTTPBearer(
 
 def identify(session: Session, request: Request, token: str, oidc: OidcSettings) -> Caller:
     """Key or OIDC token -> caller; failed attempts count against the client's IP."""
+    cache: KeyCache | None = getattr(request.app.state, "key_cache", None)
+    # A hit proves the full secret (its digest matched a verified key's): no guess to
+    # count, so neither the database nor the failure limiter is asked.
+    if (
+        cache is not None
+        and token.startswith(KEY_PREFIX)
+        and (cached := cached_caller(cache, token)) is not None
+    ):
+        request.state.caller = cached
+        return cached
     limiter = getattr(request.app.state, "auth_failure_limiter", None)
     ip = client_ip(request.scope)
     if limiter is not None and (wait := limiter.retry_after(ip)) is not None:
@@ -72,7 +83,7 @@ def identify(session: Session, request: Request, token: str, oidc: OidcSettings)
         if oidc.enabled and not token.startswith(KEY_PREFIX):
             caller = caller_from_token(token, oidc)
         else:
-            caller = authenticate(session, token)
+            caller = authenticate(session, token, cache=cache)
     except InvalidCredentials:
         if limiter is not None:
             limiter.record(ip)
@@ -105,12 +116,13 @@ def get_caller(
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require_roles(*roles: Role) -> Callable[[Caller], Caller]:
+def require_roles(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
     """Dependency factory: the caller must hold one of `roles` (admins always pass)."""
     allowed = {*roles, Role.ADMIN}
     names = ", ".join(sorted(r.value for r in allowed))
 
-    def dependency(caller: CallerDep) -> Caller:
+    # async: no I/O here, so it runs inline instead of taking a thread-pool hop per request
+    async def dependency(caller: CallerDep) -> Caller:
         if caller.is_public:
             raise NotAuthenticated(f"Esta operación requiere una clave con rol: {names}.")
         if caller.role not in allowed:

@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 from app.audit import trail as audit
 from app.errors import InvalidCredentials, NotFound
 from app.identity.caller import Caller
+from app.identity.key_cache import KeyCache
 from app.models import ApiKey, Role
 
 KEY_PREFIX = "vga_"
+_PREFIX_CHARS = len(KEY_PREFIX) + 8  # "vga_" and 4 random bytes in hex, then "_<secret>"
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
@@ -88,10 +90,28 @@ _LOOKUP = select(
 ).where(ApiKey.key_hash == bindparam("key_hash"))
 
 
-def authenticate(session: Session, secret: str, *, now: datetime | None = None) -> Caller:
-    """Resolve a presented key to its caller, or raise a 401 saying what is wrong with it."""
+def cached_caller(cache: KeyCache, secret: str, *, now: datetime | None = None) -> Caller | None:
+    """The caller of a key this process verified moments ago, or None: ask `authenticate`."""
+    if secret[_PREFIX_CHARS : _PREFIX_CHARS + 1] != "_":
+        return None
+    return cache.lookup(secret[:_PREFIX_CHARS], hash_key(secret), now or datetime.now(UTC))
+
+
+def authenticate(
+    session: Session,
+    secret: str,
+    *,
+    now: datetime | None = None,
+    cache: KeyCache | None = None,
+) -> Caller:
+    """Resolve a presented key to its caller, or raise a 401 saying what is wrong with it.
+
+    A key found valid is handed to `cache` (if any) for the next requests.
+    """
     now = now or datetime.now(UTC)
-    key = session.connection().execute(_LOOKUP, {"key_hash": hash_key(secret)}).one_or_none()
+    digest = hash_key(secret)
+    generation = cache.generation() if cache is not None else 0  # before reading the key
+    key = session.connection().execute(_LOOKUP, {"key_hash": digest}).one_or_none()
     if key is None:
         raise InvalidCredentials("La clave de acceso no existe o está mal copiada.")
     if key.revoked_at is not None:
@@ -103,7 +123,7 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
         )
     if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
         session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
-    return Caller(
+    caller = Caller(
         role=key.role,
         institution=key.institution,
         unit=key.unit,
@@ -111,3 +131,6 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
         key_name=key.name,
         key_prefix=key.prefix,
     )
+    if cache is not None:
+        cache.store(generation, key.prefix, digest, caller, key.expires_at)
+    return caller

@@ -4,8 +4,10 @@ import typer
 from rich.table import Table
 
 from app.cli.common import console, out, transaction
-from app.identity import api_keys
+from app.identity import api_keys, key_cache
+from app.identity.key_cache import listener_conninfo
 from app.models import Role
+from app.settings import get_database_settings
 
 app = typer.Typer(help="Claves de acceso a la API.", no_args_is_help=True)
 
@@ -78,6 +80,12 @@ def list_(
 @app.command()
 def revoke(prefix: str = typer.Argument(..., help="Prefijo de la clave (vga_xxxxxxxx).")) -> None:
     """Revoca una clave: deja de funcionar de inmediato."""
-    with transaction() as session:
+    conninfo = listener_conninfo(get_database_settings().database_url)
+    with key_cache.acknowledged(conninfo, prefix) as acks, transaction() as session:
         key = api_keys.revoke_key(session, prefix)
     console.print(f"[green]Clave {key.prefix} ({key.name}) revocada.[/green]")
+    if acks.missing:
+        console.print(
+            f"[yellow]{acks.missing} proceso(s) de Vigía no confirmaron haberla olvidado;"
+            " si perdieron su conexión, su caché de claves está desactivada.[/yellow]"
+        )

@@ -20,7 +20,7 @@ AdminDep = Annotated[Caller, Depends(require_roles(Role.ADMIN))]
 @router.get(
     "/me", operation_id="whoAmI", response_model=CallerRead, responses=problem_responses(401)
 )
-def who_am_i(caller: AnyKeyDep) -> CallerRead:
+async def who_am_i(caller: AnyKeyDep) -> CallerRead:
     """Rol e institución de la clave presentada (para probar una clave desde terreno)."""
     assert caller.role is not None
     assert caller.institution is not None
