@@ -38,9 +38,9 @@
     { key: "duplicado", label: "Duplicado", color: "#b8b8b8" },
   ];
   const CLUSTER_SIZES = [
-    { cls: "chico", label: "1 a 9 denuncias", max: 9, radius: 8, color: "#4292c6" },
-    { cls: "medio", label: "10 a 99 denuncias", max: 99, radius: 12, color: "#2171b5" },
-    { cls: "grande", label: "100 o más denuncias", max: Infinity, radius: 17, color: "#08306b" },
+    { cls: "chico", label: "1 a 9 denuncias", max: 9, radius: 3, color: "#4292c6" },
+    { cls: "medio", label: "10 a 99 denuncias", max: 99, radius: 4.5, color: "#2171b5" },
+    { cls: "grande", label: "100 o más denuncias", max: Infinity, radius: 6.5, color: "#08306b" },
   ];
   const ROLES = {
     police: "policía",
@@ -154,7 +154,7 @@
         el("li", {}, el("span", { className: "muestra grupo " + s.cls }, "n"), s.label)
       ),
       el("li", {}, swatch("#08519c", "punto"), "Una denuncia (acerque el mapa)"),
-      el("li", { className: "nota" }, "Las denuncias se agrupan por celda hasta el zoom 13; un clic en un grupo acerca el mapa.")
+      el("li", { className: "nota" }, "De lejos, las denuncias se cuentan por celda; un clic en una celda acerca el mapa.")
     );
   }
 
@@ -307,7 +307,7 @@
     }).addTo(map);
     $("mapa").dataset.unidades = String(territory.body.features.length);
     if (!state.fitted && territory.body.features.length) {
-      map.fitBounds(unitsLayer.getBounds(), { padding: [10, 10] });
+      map.fitBounds(unitsLayer.getBounds(), { padding: [10, 10], animate: false });
       state.fitted = true;
     }
   }
@@ -495,9 +495,10 @@
     state.caller && ["planner", "police", "admin"].includes(state.caller.role);
 
   /**
-   * VectorGrid.Protobuf that counts the complaints of each loaded tile (cells carry `count`,
-   * points count one) and gives each drawn point its position: Leaflet 1.9 reads the latlng
-   * of a small circle on click, which VectorGrid's symbolizers do not set.
+   * VectorGrid.Protobuf drawing 512-pixel tiles (the server's tile of zoom z - 1: a quarter
+   * of the requests, and cells of 8 pixels) that counts the complaints of each loaded tile
+   * (cells carry `count`, points count one) and gives each drawn point its position:
+   * Leaflet 1.9 reads the latlng of a small circle on click, which VectorGrid does not set.
    */
   const ComplaintTiles = L.VectorGrid.Protobuf.extend({
     initialize(url, options) {
@@ -506,8 +507,10 @@
       this.on("tileunload", (event) => this.counts.delete(this._tileCoordsToKey(event.coords)));
     },
     _getVectorTilePromise(coords) {
+      const served = L.point(coords.x, coords.y);
+      served.z = coords.z - 1;
       return L.VectorGrid.Protobuf.prototype._getVectorTilePromise
-        .call(this, coords)
+        .call(this, served)
         .then((tile) => {
           const layer = tile.layers.complaints;
           const size = this.getTileSize();
@@ -543,7 +546,7 @@
   function complaintStyle(properties) {
     if (properties.count === undefined) {
       return {
-        radius: 5,
+        radius: 4,
         className: "denuncia",
         color: "#fff",
         weight: 1,
@@ -557,8 +560,8 @@
       radius: size.radius,
       className: "grupo-denuncias " + size.cls,
       color: size.color,
-      opacity: 0.45,
-      weight: 6,
+      opacity: 0.35,
+      weight: 3,
       fill: true,
       fillColor: size.color,
       fillOpacity: 0.85,
@@ -583,7 +586,8 @@
       pane: "denuncias",
       rendererFactory: L.svg.tile,
       interactive: true,
-      maxNativeZoom: 22,
+      tileSize: 512,
+      minZoom: 1,
       vectorTileLayerStyles: { complaints: complaintStyle },
       fetchOptions: { headers: { Authorization: "Bearer " + state.key }, credentials: "omit" },
     });
