@@ -673,7 +673,7 @@
   async function start() {
     buildLegend();
     for (const status of STATUSES) $("estado").append(el("option", { value: status.key }, status.label));
-    const [config] = await Promise.all([getJSON(API + "/map-config"), loadCategories()]);
+    const [config] = await Promise.all([getJSON(API + "/map-config"), loadCategories(), checkKey()]);
     if (config.ok) {
       state.variables = config.body.variables || {};
       const basemap = config.body.basemap;
@@ -682,7 +682,6 @@
         $("mapa").classList.add("con-mapa-base");
       }
     }
-    await checkKey();
     await reloadAll();
   }
 
