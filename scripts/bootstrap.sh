@@ -129,14 +129,15 @@ if [ ! -f "$web_stamp" ]; then
 fi
 vendor=app/static/vendor
 if [ ! -f "$vendor/.lock-$lock_hash" ]; then
-  log "copiando Leaflet, leaflet.markercluster y Swagger UI a $vendor/"
+  log "copiando Leaflet, Leaflet.VectorGrid y Swagger UI a $vendor/"
   rm -rf "$vendor"
-  mkdir -p "$vendor/leaflet" "$vendor/leaflet.markercluster"
+  mkdir -p "$vendor/leaflet" "$vendor/leaflet.vectorgrid"
   cp -R web/node_modules/leaflet/dist/leaflet.js web/node_modules/leaflet/dist/leaflet.css \
     web/node_modules/leaflet/dist/images web/node_modules/leaflet/LICENSE "$vendor/leaflet/"
-  cp web/node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
-    web/node_modules/leaflet.markercluster/dist/MarkerCluster.css \
-    web/node_modules/leaflet.markercluster/MIT-LICENCE.txt "$vendor/leaflet.markercluster/"
+  # VectorGrid draws the complaint vector tiles (MVT); the bundled build carries pbf and
+  # vector-tile (its README holds the licences)
+  cp web/node_modules/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js \
+    web/node_modules/leaflet.vectorgrid/README.md "$vendor/leaflet.vectorgrid/"
   # Swagger UI for /docs (its init script is app/static/docs.js: no inline script, strict CSP)
   mkdir -p "$vendor/swagger-ui"
   cp web/node_modules/swagger-ui-dist/swagger-ui-bundle.js \

@@ -284,6 +284,49 @@ def test_complaints_tile_is_aggregated_at_low_zoom(client: TestClient, layers: L
     assert response.headers["vigia-tile-aggregated"] == "true"
 
 
+def _tile_count(client: TestClient, layers: Layers, z: int, **params: str) -> int:
+    x, y = tile_of(*LANCO_TOWN, z)
+    response = client.get(
+        f"/ogc/collections/complaints/tiles/WebMercatorQuad/{z}/{x}/{y}",
+        params=params,
+        headers=layers.keys.h("planner"),
+    )
+    features = _decode(response).get("complaints", {"features": []})["features"]
+    if z < TileSettings().aggregate_below_zoom:
+        return sum(f["properties"]["count"] for f in features)
+    return len(features)
+
+
+@pytest.mark.parametrize("z", [10, TILE_Z])  # cells and points
+def test_tiles_apply_datetime_and_property_filters(
+    client: TestClient, layers: Layers, z: int
+) -> None:
+    january = "2025-01-01T00:00:00Z/2025-01-31T23:59:59Z"  # complaints 0, 12, 24, 36
+    assert _tile_count(client, layers, z, category="155") == N_COMPLAINTS - 30
+    assert _tile_count(client, layers, z, datetime=january) == 4
+    assert _tile_count(client, layers, z, datetime=january, category="556") == 3
+    assert _tile_count(client, layers, z, datetime="2025-07-01T00:00:00Z/..") == 18
+    # the statement cache is keyed by the filter's shape: the unfiltered tile is whole again
+    assert _tile_count(client, layers, z) == N_COMPLAINTS
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"colour": "red"}, "colour"), ({"datetime": "ayer"}, "datetime"), ({"dmcs": "tal"}, "dmcs")],
+)
+def test_bad_tile_filters_are_problems(
+    client: TestClient, layers: Layers, params: dict[str, str], field: str
+) -> None:
+    z, x, y = layers.tile
+    response = client.get(
+        f"/ogc/collections/complaints/tiles/WebMercatorQuad/{z}/{x}/{y}",
+        params=params,
+        headers=layers.keys.h("planner"),
+    )
+    assert_problem(response, 400)
+    assert response.json()["errors"][0]["field"] == field
+
+
 def test_aggregated_cells_match_postgis_projection(
     client: TestClient, layers: Layers, engine: Engine
 ) -> None:

@@ -47,6 +47,7 @@ CHROMIUM_ARGS = [
 STATIC = web_map.STATIC_DIR
 COMPLAINT_SOURCE_REF = "WEBMAP-"
 COMPLAINTS = 40
+COMPLAINT_TILES = "/ogc/collections/complaints/tiles/WebMercatorQuad/"
 
 
 # --- serving the page ----------------------------------------------------------------------
@@ -303,7 +304,8 @@ def test_browser_draws_layers_legend_and_opens_panels(
     assert "Sin clave" in page.locator("#estado-acceso").inner_text()
     assert page.locator("#mapa").get_attribute("data-denuncias") == "0"
 
-    # a planner's key adds the complaints (clustered) and the exact risk factors
+    # a planner's key adds the complaints (counted per cell in the tiles) and the exact
+    # risk factors
     page.fill("#clave", map_data.planner_key)
     page.click("#entrar")
     page.wait_for_function(
@@ -311,7 +313,7 @@ def test_browser_draws_layers_legend_and_opens_panels(
         f"document.getElementById('mapa').dataset.denuncias === '{COMPLAINTS}'"
     )
     assert "Prueba mapa (planificación)" in page.locator("#estado-acceso").inner_text()
-    assert page.locator(".grupo-denuncias").count() >= 1
+    assert page.locator("path.grupo-denuncias").count() >= 1
     assert page.locator("path.factor").count() == 1
 
     # clicking a barrio opens its panel
@@ -335,6 +337,97 @@ def test_browser_draws_layers_legend_and_opens_panels(
     # nothing was fetched from another host
     foreign = [u for u in requested if not u.startswith((live_server, "data:"))]
     assert foreign == []
+
+
+def _complaint_requests(requested: list[str]) -> tuple[list[str], list[str]]:
+    tiles = [u for u in requested if COMPLAINT_TILES in u]
+    listed = [u for u in requested if "/api/v1/complaints?" in u]
+    return tiles, listed
+
+
+def _drawn(page: Any) -> int:
+    return int(page.locator("#mapa").get_attribute("data-denuncias"))
+
+
+@pytest.mark.parametrize("role", ["planner", "police"])
+def test_browser_draws_complaints_from_the_vector_tiles(
+    page: Any, live_server: str, map_data: MapData, role: str
+) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    key = map_data.planner_key if role == "planner" else map_data.police_key
+    page.goto(live_server + "/")
+    page.evaluate("key => sessionStorage.setItem('vigia.clave', key)", key)
+    page.reload()
+    _wait_until_loaded(page)
+
+    # "listo" means the first view is drawn: the cells of every tile are already there
+    assert _drawn(page) == COMPLAINTS
+    assert page.locator("path.grupo-denuncias").count() >= 1
+    tiles, listed = _complaint_requests(requested)
+    assert tiles
+    assert listed == []
+
+    # zoomed in past the aggregation zoom the tiles carry the points themselves
+    requested.clear()
+    page.evaluate("() => window.vigia.map.setView([-39.4515, -72.777], 17, {animate: false})")
+    points = f"() => document.querySelectorAll('path.denuncia').length === {COMPLAINTS}"
+    page.wait_for_function(points)
+    assert _complaint_requests(requested)[0]
+    page.locator("path.denuncia").first.click()
+    page.wait_for_selector("#panel-contenido[data-tipo='denuncia']")
+    assert "Ocurrió" in page.locator("#panel").inner_text()
+
+
+def test_the_filters_go_to_the_complaint_tiles(
+    page: Any, live_server: str, map_data: MapData
+) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(live_server + "/")
+    page.evaluate("key => sessionStorage.setItem('vigia.clave', key)", map_data.planner_key)
+    page.reload()
+    _wait_until_loaded(page)
+    assert _drawn(page) == COMPLAINTS
+
+    def apply() -> None:
+        requested.clear()
+        page.evaluate("() => { document.body.dataset.estado = 'cargando'; }")
+        page.click("#form-filtros button[type=submit]")
+        _wait_until_loaded(page)
+
+    other = page.eval_on_selector(
+        "#categoria", "s => [...s.options].map(o => o.value).find(v => v && v !== '556')"
+    )
+    page.select_option("#categoria", other)
+    apply()
+    assert _drawn(page) == 0
+    assert all(f"category={other}" in u for u in _complaint_requests(requested)[0])
+
+    page.select_option("#categoria", "556")
+    apply()
+    assert _drawn(page) == COMPLAINTS
+
+    page.fill("#desde", "2020-01")
+    page.fill("#hasta", "2020-12")  # long before the test complaints
+    apply()
+    assert _drawn(page) == 0
+    tiles = _complaint_requests(requested)[0]
+    assert tiles
+    assert all("datetime=2020-01-01T00%3A00%3A00-03%3A00%2F" in u for u in tiles)
+
+
+def test_without_a_key_no_complaint_is_requested(
+    page: Any, live_server: str, map_data: MapData
+) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(live_server + "/")
+    _wait_until_loaded(page)
+
+    assert _drawn(page) == 0
+    assert _complaint_requests(requested) == ([], [])
+    assert page.locator("path.unidad").count() == map_data.barrios
 
 
 def test_browser_shows_the_ranking_breakdown_of_a_unit(

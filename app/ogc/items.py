@@ -9,6 +9,7 @@ parser and its SQLAlchemy backend: expressions with bind parameters, never splic
 
 from __future__ import annotations
 
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -206,6 +207,39 @@ def _conditions(
     if cql is not None:
         conditions.append(_cql_filter(collection, sub.c, *cql))
     return conditions
+
+
+FilterShape = _Shape  # the statement-cache key of a filtered query (pages and tiles)
+NO_FILTER = _Shape()
+
+
+def property_filters(
+    collection: Collection, params: Mapping[str, str], reserved: Container[str]
+) -> dict[str, str]:
+    """The query parameters that filter by a queryable property; any other name is a 400."""
+    known = {q.name for q in collection.properties}
+    extra = {k: v for k, v in params.items() if k not in reserved}
+    unknown = sorted(set(extra) - known)
+    if unknown:
+        raise bad_parameter(
+            unknown[0], f"parámetro desconocido; propiedades filtrables: {', '.join(sorted(known))}"
+        )
+    return extra
+
+
+def tile_filters(
+    collection: Collection, datetime: str | None, properties: dict[str, str]
+) -> tuple[FilterShape, dict[str, Any]]:
+    """Datetime and property filters of a tile: their shape and their bound values."""
+    query = ItemsQuery(datetime=parse_datetime(datetime), properties=properties)
+    shape, values = _bind_values(collection, query, None)
+    values.pop("page_limit", None)
+    return shape, values
+
+
+def filter_conditions(collection: Collection, sub: Any, shape: FilterShape) -> list[Any]:
+    """The WHERE conditions of a filter shape on the collection's source `sub`."""
+    return _conditions(collection, sub, shape, None)
 
 
 def _build(

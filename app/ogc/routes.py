@@ -220,13 +220,7 @@ def list_items(
 ) -> Response:
     """Elementos de la colección como FeatureCollection GeoJSON, paginados."""
     c = readable_collection(collection_id, caller)
-    known = {q.name for q in c.properties}
-    extra = {k: v for k, v in request.query_params.items() if k not in _RESERVED}
-    unknown = sorted(set(extra) - known)
-    if unknown:
-        raise items.bad_parameter(
-            unknown[0], f"parámetro desconocido; propiedades filtrables: {', '.join(sorted(known))}"
-        )
+    extra = items.property_filters(c, request.query_params, _RESERVED)
     query = items.ItemsQuery(
         limit=limit,
         offset=offset,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app.api.deps import CallerDep, EngineDep, SessionDep
 from app.api.schemas import problem_responses
-from app.ogc import tiles
+from app.ogc import items, tiles
 from app.ogc.collections import readable_collection, territory_bbox
 from app.ogc.params import CollectionId, ogc_base
 from app.ogc.schemas import (
@@ -39,6 +39,16 @@ TileSettingsDep = Annotated[TileSettings, Depends(tile_settings)]
 Zoom = Annotated[int, Path(description="Nivel de zoom (0 a 22).")]
 Column = Annotated[int, Path(description="Columna de la tesela (0 a 2^z - 1).")]
 Row = Annotated[int, Path(description="Fila de la tesela desde el norte (0 a 2^z - 1).")]
+TileDatetime = Annotated[
+    str | None,
+    Query(
+        description=(
+            "Solo elementos de este instante o intervalo RFC 3339 (`2024-01-01T00:00:00Z/..`); "
+            "las demás claves de la consulta filtran por propiedad (`?category=556`)."
+        )
+    ),
+]
+_TILE_RESERVED = {"datetime"}
 
 _ORIGIN = 20037508.3427892
 _CELL_0 = 156543.03392804097  # metres per pixel at zoom 0 with 256-pixel tiles
@@ -198,10 +208,15 @@ def tile(
     caller: CallerDep,
     session: SessionDep,
     settings: TileSettingsDep,
+    datetime: TileDatetime = None,
 ) -> Response:
-    """Una tesela vectorial (Mapbox Vector Tile) de la colección."""
+    """Una tesela vectorial (Mapbox Vector Tile) de la colección, filtrable por fecha y por
+    propiedad como sus elementos; bajo el zoom de agregación las celdas cuentan solo lo
+    filtrado."""
     c = readable_collection(collection_id, caller)
-    rendered = tiles.render_tile(session, c, caller, z, x, y, settings)
+    properties = items.property_filters(c, request.query_params, _TILE_RESERVED)
+    filters = items.tile_filters(c, datetime, properties)
+    rendered = tiles.render_tile(session, c, caller, z, x, y, settings, filters)
     headers = {
         "ETag": rendered.etag,
         "Cache-Control": (

@@ -9,10 +9,12 @@ tile is reproducible. Polygon and mixed collections are served as they are.
 
 Building the statement costs more than running it on a light tile (SQLAlchemy constructs
 and hashes a few hundred nodes), so the statement is built once per collection, tile kind
-and caller scope (role, institution, unit), with the tile coordinates as bind parameters,
-and reused. The rows are the collection's scoped source, so counts at low zoom count only
-what the caller may see. An audited collection's statement also returns how many audited
-rows the tile holds (and, above the aggregation zoom, their ids) for the request's event.
+and caller scope (role, institution, unit) and filter shape (which datetime bounds and
+properties are filtered, `items.FilterShape`), with the tile coordinates and the filter
+values as bind parameters, and reused. The rows are the collection's scoped source, filtered,
+so counts at low zoom count only what the caller may see and asked for. An audited
+collection's statement also returns how many audited rows the tile holds (and, above the
+aggregation zoom, their ids) for the request's event.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, Text, bindparam, cast, func, literal, null, select, true
+from sqlalchemy import Integer, Text, and_, bindparam, cast, func, literal, null, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -32,6 +34,7 @@ from app.errors import BadRequest, FieldProblem, NotFound
 from app.identity import access
 from app.identity.caller import Caller
 from app.models.base import SRID
+from app.ogc import items
 from app.ogc.collections import Collection
 from app.settings import TileSettings
 
@@ -90,14 +93,19 @@ def tile_params(z: int, x: int, y: int) -> dict[str, int]:
 
 
 def tile_statement(
-    collection: Collection, caller: Caller, z: int, settings: TileSettings
+    collection: Collection,
+    caller: Caller,
+    z: int,
+    settings: TileSettings,
+    shape: items.FilterShape = items.NO_FILTER,
 ) -> tuple[Any, bool]:
     """The statement returning (mvt bytea, capped bool[, audited count, audited ids]) for
-    tiles of zoom `z`, run with `tile_params(z, x, y)`; and whether it aggregates points."""
+    tiles of zoom `z`, run with `tile_params(z, x, y)` and the filter's values; and whether
+    it aggregates points."""
     aggregated = collection.geometry_type == "Point" and z < settings.aggregate_below_zoom
     # Only scoped collections depend on who asks; the others share one statement.
     who = collection.scope_key(caller)
-    stmt = _statement(collection, who, aggregated, settings.max_points, settings.cell_px)
+    stmt = _statement(collection, who, aggregated, settings.max_points, settings.cell_px, shape)
     return stmt, aggregated
 
 
@@ -108,25 +116,34 @@ def _statement(
     aggregated: bool,
     max_points: int,
     cell_px: int,
+    shape: items.FilterShape,
 ) -> Any:
     z, x, y = (bindparam(f"tile_{axis}", type_=Integer) for axis in "zxy")
     envelope = func.ST_TileEnvelope(z, x, y)
     sub = collection.scoped_source(who).subquery("c")
     if aggregated:
-        return _cells(collection, sub, envelope, cell_px)
-    return _features(collection, sub, envelope, max_points)
+        return _cells(collection, sub, envelope, cell_px, shape)
+    return _features(collection, sub, envelope, max_points, shape)
 
 
-def _common(collection: Collection, sub: Any, envelope: Any) -> tuple[Any, Any, Any]:
-    """The tile filter (GiST-indexed `&&`), the layer name and the audited flag, if any."""
-    in_tile = sub.c.geom.op("&&")(func.ST_Transform(envelope, SRID))
+def _common(
+    collection: Collection, sub: Any, envelope: Any, shape: items.FilterShape
+) -> tuple[Any, Any, Any]:
+    """The tile filter (GiST-indexed `&&`, and the request's datetime and property filters),
+    the layer name and the audited flag, if any."""
+    in_tile = and_(
+        sub.c.geom.op("&&")(func.ST_Transform(envelope, SRID)),
+        *items.filter_conditions(collection, sub, shape),
+    )
     flag = sub.c[collection.audited.flag] if collection.audited is not None else None
     return in_tile, literal(collection.id), flag
 
 
-def _cells(collection: Collection, sub: Any, envelope: Any, cell_px: int) -> Any:
+def _cells(
+    collection: Collection, sub: Any, envelope: Any, cell_px: int, shape: items.FilterShape
+) -> Any:
     """Points counted per cell (and, if audited, how many audited rows were counted)."""
-    in_tile, layer, flag = _common(collection, sub, envelope)
+    in_tile, layer, flag = _common(collection, sub, envelope, shape)
     # Count points per cell_px square of the tile and draw one point at each cell's
     # centre. The cell comes from the spherical Mercator formulas, which define EPSG:3857,
     # applied to lon/lat: at z10 a tile holds >100k points, and this is ~30 % cheaper per
@@ -176,9 +193,11 @@ def _cells(collection: Collection, sub: Any, envelope: Any, cell_px: int) -> Any
     )
 
 
-def _features(collection: Collection, sub: Any, envelope: Any, max_points: int) -> Any:
+def _features(
+    collection: Collection, sub: Any, envelope: Any, max_points: int, shape: items.FilterShape
+) -> Any:
     """Features clipped to the tile, points capped (and, if audited, the audited ones)."""
-    in_tile, layer, flag = _common(collection, sub, envelope)
+    in_tile, layer, flag = _common(collection, sub, envelope, shape)
     projected = func.ST_Transform(sub.c.geom, WEB_MERCATOR)
     points = collection.geometry_type == "Point"
     columns: list[ColumnElement[Any]] = [
@@ -229,14 +248,17 @@ def render_tile(
     x: int,
     y: int,
     settings: TileSettings,
+    filters: tuple[items.FilterShape, dict[str, Any]] = (items.NO_FILTER, {}),
 ) -> Tile:
-    """The tile, with one audit event for the audited rows it draws or counts."""
+    """The tile, with one audit event for the audited rows it draws or counts; `filters`
+    comes from `items.tile_filters`."""
     check_tile(z, x, y)
-    stmt, aggregated = tile_statement(collection, caller, z, settings)
+    shape, values = filters
+    stmt, aggregated = tile_statement(collection, caller, z, settings, shape)
     connection = session.connection()
     if aggregated:  # planned for this tile's envelope
         use_custom_plans(connection)
-    row = connection.execute(stmt, tile_params(z, x, y)).one()
+    row = connection.execute(stmt, {**tile_params(z, x, y), **values}).one()
     tile = Tile(data=bytes(row[0]), capped=bool(row[1]), aggregated=aggregated)
     if collection.audited is not None:
         tile.audited, tile.audited_ids = row[2] or 0, list(row[3] or [])

@@ -1,19 +1,25 @@
-/* Vigía web map: Leaflet + leaflet.markercluster, served by Vigía itself; no build step.
+/* Vigía web map: Leaflet + Leaflet.VectorGrid, served by Vigía itself; no build step.
  *
  * Without a key it shows the public layers (barrios, generalised risk-factor feed). A key
  * (kept in sessionStorage, sent as "Authorization: Bearer ...") adds exact complaints and
  * risk factors. The map needs no internet: the basemap is an optional setting.
  *
+ * Complaints come from the OGC vector tiles (MVT) of the keyed `complaints` collection: below
+ * the server's aggregation zoom each tile holds counts per cell, above it the points, so what
+ * the page downloads depends on the view, not on how many complaints there are. The period
+ * and category filters go to the tiles as `datetime` and `category`.
+ *
  * For tests and scripts, #mapa carries data-unidades, data-factores and data-denuncias
- * (features drawn) and document.body data-estado="listo" once every layer has loaded.
+ * (features drawn; for complaints, the complaints counted in the loaded tiles) and
+ * document.body data-estado="listo" once every layer has drawn its first view.
  */
 (function () {
   "use strict";
 
   const API = "/api/v1";
   const KEY_STORAGE = "vigia.clave";
-  const MAX_COMPLAINTS = 50000;
-  const PAGE_SIZE = 10000;
+  const COMPLAINT_TILES = "/ogc/collections/complaints/tiles/WebMercatorQuad/{z}/{x}/{y}";
+  const CHILE = "America/Santiago";
 
   const CLASSES = [
     { key: "crítico", label: "Crítico", color: "#a50f15", text: "#fff" },
@@ -32,9 +38,9 @@
     { key: "duplicado", label: "Duplicado", color: "#b8b8b8" },
   ];
   const CLUSTER_SIZES = [
-    { cls: "chico", label: "1 a 9 denuncias", max: 9 },
-    { cls: "medio", label: "10 a 99 denuncias", max: 99 },
-    { cls: "grande", label: "100 o más denuncias", max: Infinity },
+    { cls: "chico", label: "1 a 9 denuncias", max: 9, radius: 3, color: "#4292c6" },
+    { cls: "medio", label: "10 a 99 denuncias", max: 99, radius: 4.5, color: "#2171b5" },
+    { cls: "grande", label: "100 o más denuncias", max: Infinity, radius: 6.5, color: "#08306b" },
   ];
   const ROLES = {
     police: "policía",
@@ -130,20 +136,7 @@
   let unitsLayer = null;
   let selectedUnit = null;
   let factorsLayer = null;
-  const complaints = L.markerClusterGroup({
-    showCoverageOnHover: false,
-    chunkedLoading: true,
-    maxClusterRadius: 60,
-    iconCreateFunction(cluster) {
-      const count = cluster.getChildCount();
-      const size = CLUSTER_SIZES.find((s) => count <= s.max);
-      return L.divIcon({
-        html: "<div><span>" + Number(count) + "</span></div>",
-        className: "grupo-denuncias " + size.cls,
-        iconSize: L.point(40, 40),
-      });
-    },
-  }).addTo(map);
+  let complaintsLayer = null;
 
   // --- legend ----------------------------------------------------------------------------
 
@@ -160,7 +153,8 @@
       ...CLUSTER_SIZES.map((s) =>
         el("li", {}, el("span", { className: "muestra grupo " + s.cls }, "n"), s.label)
       ),
-      el("li", {}, swatch("#08519c", "punto"), "Una denuncia (acerque el mapa)")
+      el("li", {}, swatch("#08519c", "punto"), "Una denuncia (acerque el mapa)"),
+      el("li", { className: "nota" }, "De lejos, las denuncias se cuentan por celda; un clic en una celda acerca el mapa.")
     );
   }
 
@@ -177,6 +171,14 @@
     return m === 12 ? `${year + 1}-01` : `${year}-${String(m + 1).padStart(2, "0")}`;
   }
 
+  /** The UTC offset of Chile's time zone on a date ("-03:00"), for RFC 3339 instants. */
+  function chileOffset(day) {
+    const name = new Intl.DateTimeFormat("en-US", { timeZone: CHILE, timeZoneName: "longOffset" })
+      .formatToParts(new Date(`${day}T12:00:00Z`))
+      .find((part) => part.type === "timeZoneName").value; // "GMT-03:00"
+    return name === "GMT" ? "Z" : name.slice(3);
+  }
+
   /** The filters as query parameters for each source, or null when they are inconsistent. */
   function filters() {
     const from = $("desde").value;
@@ -187,6 +189,7 @@
     }
     note("nota-filtros", "");
     const complaints = new URLSearchParams();
+    const tiles = new URLSearchParams(); // OGC: datetime is a closed interval in RFC 3339
     const factors = new URLSearchParams();
     if (from) {
       complaints.set("occurred_from", `${from}-01T00:00:00`);
@@ -196,9 +199,18 @@
       complaints.set("occurred_to", `${nextMonth(to)}-01T00:00:00`);
       factors.set("received_to", monthEnd(to));
     }
-    if ($("categoria").value) complaints.set("category", $("categoria").value);
+    if (from || to) {
+      const start = from ? `${from}-01T00:00:00${chileOffset(`${from}-01`)}` : "..";
+      const last = to ? monthEnd(to) : null;
+      const end = last ? `${last}T23:59:59.999${chileOffset(last)}` : "..";
+      tiles.set("datetime", `${start}/${end}`);
+    }
+    if ($("categoria").value) {
+      complaints.set("category", $("categoria").value);
+      tiles.set("category", $("categoria").value);
+    }
     if ($("estado").value) factors.set("status", $("estado").value);
-    return { complaints, factors };
+    return { complaints, tiles, factors };
   }
 
   async function loadCategories() {
@@ -295,7 +307,7 @@
     }).addTo(map);
     $("mapa").dataset.unidades = String(territory.body.features.length);
     if (!state.fitted && territory.body.features.length) {
-      map.fitBounds(unitsLayer.getBounds(), { padding: [10, 10] });
+      map.fitBounds(unitsLayer.getBounds(), { padding: [10, 10], animate: false });
       state.fitted = true;
     }
   }
@@ -482,8 +494,84 @@
   const canReadComplaints = () =>
     state.caller && ["planner", "police", "admin"].includes(state.caller.role);
 
-  async function loadComplaints() {
-    complaints.clearLayers();
+  /**
+   * VectorGrid.Protobuf drawing 512-pixel tiles (the server's tile of zoom z - 1: a quarter
+   * of the requests, and cells of 8 pixels) that counts the complaints of each loaded tile
+   * (cells carry `count`, points count one) and gives each drawn point its position:
+   * Leaflet 1.9 reads the latlng of a small circle on click, which VectorGrid does not set.
+   */
+  const ComplaintTiles = L.VectorGrid.Protobuf.extend({
+    initialize(url, options) {
+      L.VectorGrid.Protobuf.prototype.initialize.call(this, url, options);
+      this.counts = new Map();
+      this.on("tileunload", (event) => this.counts.delete(this._tileCoordsToKey(event.coords)));
+    },
+    _getVectorTilePromise(coords) {
+      const served = L.point(coords.x, coords.y);
+      served.z = coords.z - 1;
+      return L.VectorGrid.Protobuf.prototype._getVectorTilePromise
+        .call(this, served)
+        .then((tile) => {
+          const layer = tile.layers.complaints;
+          const size = this.getTileSize();
+          let count = 0;
+          for (const feature of (layer && layer.features) || []) {
+            count += feature.properties.count ?? 1;
+            feature.tileOrigin = { coords, scale: size.x / layer.extent };
+          }
+          this.counts.set(this._tileCoordsToKey(coords), count);
+          return tile;
+        });
+    },
+    _createLayer(feature, pxPerExtent) {
+      const layer = L.VectorGrid.Protobuf.prototype._createLayer.call(this, feature, pxPerExtent);
+      const origin = feature.tileOrigin;
+      if (origin && this._map && layer._point) {
+        const corner = L.point(origin.coords.x, origin.coords.y).scaleBy(this.getTileSize());
+        layer._latlng = this._map.unproject(corner.add(layer._point), origin.coords.z);
+      }
+      return layer;
+    },
+    /** Complaints in the tiles of the current zoom (a tile may reach past the view). */
+    drawn() {
+      const z = Math.round(this._map.getZoom());
+      let total = 0;
+      for (const [key, count] of this.counts) {
+        if (Number(key.split(":")[2]) === z) total += count;
+      }
+      return total;
+    },
+  });
+
+  function complaintStyle(properties) {
+    if (properties.count === undefined) {
+      return {
+        radius: 4,
+        className: "denuncia",
+        color: "#fff",
+        weight: 1,
+        fill: true,
+        fillColor: "#08519c",
+        fillOpacity: 0.9,
+      };
+    }
+    const size = CLUSTER_SIZES.find((s) => properties.count <= s.max);
+    return {
+      radius: size.radius,
+      className: "grupo-denuncias " + size.cls,
+      color: size.color,
+      opacity: 0.35,
+      weight: 3,
+      fill: true,
+      fillColor: size.color,
+      fillOpacity: 0.85,
+    };
+  }
+
+  /** Draws the complaint tiles; resolves once the first view's tiles are drawn. */
+  async function loadComplaints(unitsLoaded) {
+    if (complaintsLayer) complaintsLayer.remove();
+    complaintsLayer = null;
     $("mapa").dataset.denuncias = "0";
     if (!$("ver-denuncias").checked || !state.caller) return;
     if (!canReadComplaints()) {
@@ -492,51 +580,41 @@
     }
     const params = filters();
     if (!params) return;
-    params.complaints.set("limit", String(PAGE_SIZE));
-    let url = `${API}/complaints?${params.complaints}`;
-    const markers = [];
-    while (url && markers.length < MAX_COMPLAINTS) {
-      const result = await getJSON(url, true);
-      if (!result.ok) {
-        note("nota-filtros", "Denuncias: " + problemText(result), "error");
-        break;
-      }
-      for (const feature of result.body.features) {
-        const [lon, lat] = feature.geometry.coordinates;
-        const marker = L.circleMarker([lat, lon], {
-          pane: "denuncias",
-          className: "denuncia",
-          radius: 5,
-          color: "#fff",
-          weight: 1,
-          fillColor: "#08519c",
-          fillOpacity: 0.9,
-        });
-        marker.on("click", () => showComplaint(feature));
-        markers.push(marker);
-      }
-      const next = (result.body.links || []).find((link) => link.rel === "next");
-      url = next ? next.href : null;
-    }
-    complaints.addLayers(markers);
-    $("mapa").dataset.denuncias = String(markers.length);
-    if (url) {
-      note("nota-filtros", `Se muestran las ${number.format(markers.length)} denuncias más recientes; acote el período para ver el resto.`, "aviso");
-    }
+    if (unitsLoaded) await unitsLoaded; // the first fit to the territory sets the view to draw
+    const query = params.tiles.toString();
+    const layer = new ComplaintTiles(COMPLAINT_TILES + (query ? "?" + query : ""), {
+      pane: "denuncias",
+      rendererFactory: L.svg.tile,
+      interactive: true,
+      tileSize: 512,
+      minZoom: 1,
+      vectorTileLayerStyles: { complaints: complaintStyle },
+      fetchOptions: { headers: { Authorization: "Bearer " + state.key }, credentials: "omit" },
+    });
+    layer.on("load", () => {
+      $("mapa").dataset.denuncias = String(layer.drawn());
+    });
+    layer.on("click", (event) => {
+      L.DomEvent.stopPropagation(event);
+      const properties = event.layer.properties;
+      if (properties.count === undefined) showComplaint(properties);
+      else map.setView(event.latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));
+    });
+    const firstView = new Promise((resolve) => layer.once("load", resolve));
+    complaintsLayer = layer.addTo(map);
+    await firstView;
   }
 
-  function showComplaint(feature) {
-    const p = feature.properties;
+  /** A complaint's panel, from its tile attributes (the tiles carry no address nor case). */
+  function showComplaint(p) {
     openPanel("denuncia", [
       el("h2", {}, p.category_name),
       el("dl", {},
         el("dt", {}, "Ocurrió"), el("dd", {}, formatDate(p.occurred_at)),
-        el("dt", {}, "Recibida"), el("dd", {}, formatDate(p.received_at)),
         el("dt", {}, "Ubicación"), el("dd", {}, `precisión ${PRECISIONS[p.precision] || p.precision}`),
-        el("dt", {}, "Dirección"), el("dd", {}, p.address || "—"),
         el("dt", {}, "Barrio"), el("dd", {}, p.barrio || "—"),
         el("dt", {}, "Micro-barrio"), el("dd", {}, p.micro_barrio || "—"),
-        el("dt", {}, "Fuente"), el("dd", {}, `${p.source} · ${p.external_ref}`)
+        el("dt", {}, "Fuente"), el("dd", {}, p.source)
       ),
       p.sensitive ? el("p", { className: "nota aviso" }, "Categoría sensible: nunca se publica bajo el nivel comunal.") : null,
     ]);
@@ -587,14 +665,15 @@
 
   async function reloadAll() {
     document.body.dataset.estado = "cargando";
-    await Promise.all([loadUnits(), loadRiskFactors(), loadComplaints()]);
+    const units = loadUnits();
+    await Promise.all([units, loadRiskFactors(), loadComplaints(state.fitted ? null : units)]);
     document.body.dataset.estado = "listo";
   }
 
   async function start() {
     buildLegend();
     for (const status of STATUSES) $("estado").append(el("option", { value: status.key }, status.label));
-    const [config] = await Promise.all([getJSON(API + "/map-config"), loadCategories()]);
+    const [config] = await Promise.all([getJSON(API + "/map-config"), loadCategories(), checkKey()]);
     if (config.ok) {
       state.variables = config.body.variables || {};
       const basemap = config.body.basemap;
@@ -603,7 +682,6 @@
         $("mapa").classList.add("con-mapa-base");
       }
     }
-    await checkKey();
     await reloadAll();
   }
 
@@ -637,7 +715,7 @@
     });
   }
   $("ver-factores").addEventListener("change", loadRiskFactors);
-  $("ver-denuncias").addEventListener("change", loadComplaints);
+  $("ver-denuncias").addEventListener("change", () => loadComplaints(null));
   $("cerrar-panel").addEventListener("click", closePanel);
 
   window.vigia = { map }; // for scripts (screenshots) and debugging in the console

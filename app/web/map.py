@@ -22,8 +22,7 @@ DOCS_FILE = STATIC_DIR / "docs.html"
 VENDOR_FILES = (
     "leaflet/leaflet.css",
     "leaflet/leaflet.js",
-    "leaflet.markercluster/MarkerCluster.css",
-    "leaflet.markercluster/leaflet.markercluster.js",
+    "leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js",
 )
 
 
