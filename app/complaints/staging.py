@@ -1,0 +1,147 @@
+"""The SQL of the complaint import's staging table (`ingest` runs it in this order).
+
+A TEMP table takes the validated rows by COPY; PostGIS finds repeated references, resolves
+each point's comuna (inside, or within the tolerance; swapped lat/lon recognised), and one
+INSERT ... SELECT / UPDATE assigns barrio and micro-barrio and upserts on (source,
+external_ref), touching only rows whose data changed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+CREATE_STAGE = text("""
+    CREATE TEMP TABLE complaint_stage (
+        row_no integer NOT NULL,
+        external_ref text NOT NULL,
+        source complaint_source NOT NULL,
+        category_code text NOT NULL,
+        occurred_at timestamptz NOT NULL,
+        lon double precision NOT NULL,
+        lat double precision NOT NULL,
+        location_precision location_precision NOT NULL,
+        address text,
+        geom geometry(Point, 4326)
+            GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED,
+        rejected boolean NOT NULL,
+        comuna_code text,
+        existing boolean NOT NULL DEFAULT false
+    ) ON COMMIT DROP
+""")
+DROP_STAGE = text("DROP TABLE IF EXISTS pg_temp.complaint_stage")
+COPY_STAGE = (
+    "COPY complaint_stage (row_no, external_ref, source, category_code, occurred_at, lon, lat,"
+    " location_precision, address, rejected) FROM STDIN WITH (FORMAT csv)"
+)
+# A (source, external_ref) seen earlier in the file: every later row with it is refused,
+# whether or not the first one was valid otherwise (the first one is kept if it is). The
+# rows refused here or in Python leave the staging table before anything is resolved.
+REPEATED = text("""
+    WITH repeated AS (
+        SELECT s.row_no, s.source, d.first
+          FROM (SELECT source, external_ref, min(row_no) AS first FROM complaint_stage
+                 GROUP BY source, external_ref HAVING count(*) > 1) d
+          JOIN complaint_stage s USING (source, external_ref)
+         WHERE s.row_no > d.first),
+    dropped AS (
+        DELETE FROM complaint_stage
+         WHERE rejected OR row_no IN (SELECT row_no FROM repeated))
+    SELECT row_no, source, first FROM repeated ORDER BY row_no
+""")
+
+# The comuna containing the point; failing that, the nearest within the tolerance.
+# COALESCE evaluates the metre-based fallback only for points outside every polygon.
+RESOLVE_COMUNA = text("""
+    UPDATE complaint_stage s SET comuna_code = COALESCE(
+        (SELECT c.code FROM comuna c WHERE ST_Intersects(c.geom, s.geom)
+          ORDER BY c.code LIMIT 1),
+        (SELECT c.code FROM comuna c
+          WHERE ST_DWithin(c.geom::geography, s.geom::geography, :tolerance)
+          ORDER BY ST_Distance(c.geom::geography, s.geom::geography), c.code LIMIT 1))
+""")
+
+OUTSIDE = text("""
+    SELECT s.row_no, s.lon, s.lat,
+           (SELECT c.name FROM comuna c
+             WHERE ST_Intersects(c.geom, ST_SetSRID(ST_MakePoint(s.lat, s.lon), 4326))
+             ORDER BY c.code LIMIT 1) AS swapped_into
+      FROM complaint_stage s
+     WHERE s.comuna_code IS NULL
+     ORDER BY s.row_no
+""")
+DROP_OUTSIDE = text("DELETE FROM complaint_stage WHERE comuna_code IS NULL")
+
+# Barrio: the one containing the point, lowest code on a shared edge (for a tiling this is
+# the rule of territory.locate); for points in the tolerance band just outside every
+# barrio, the nearest one. Micro-barrio: inside the chosen barrio only, lowest code on a
+# shared edge; none in barrios that are not subdivided (the rural remainder).
+ASSIGNED = """
+    SELECT s.comuna_code, s.category_code, cat.taxonomy_version, s.occurred_at, s.geom,
+           s.location_precision, s.address, s.source, s.external_ref,
+           COALESCE(b.id,
+               (SELECT nb.id FROM barrio nb
+                 WHERE nb.comuna_code = s.comuna_code
+                   AND ST_DWithin(nb.geom::geography, s.geom::geography, :tolerance)
+                 ORDER BY ST_Distance(nb.geom::geography, s.geom::geography), nb.code
+                 LIMIT 1)) AS barrio_id,
+           m.id AS micro_barrio_id
+      FROM complaint_stage s
+      JOIN crime_category cat ON cat.code = s.category_code
+      LEFT JOIN LATERAL (
+            SELECT b.id FROM barrio b
+             WHERE b.comuna_code = s.comuna_code AND ST_Intersects(b.geom, s.geom)
+             ORDER BY b.code LIMIT 1) b ON true
+      LEFT JOIN LATERAL (
+            SELECT m.id FROM micro_barrio m
+             WHERE m.barrio_id = b.id AND ST_Intersects(m.geom, s.geom)
+             ORDER BY m.code LIMIT 1) m ON true
+"""
+# Which staged rows are already stored (same source + external_ref): they take the UPDATE
+# path, the rest a plain INSERT, so a first import pays no upsert machinery per row.
+MARK_EXISTING = text("""
+    UPDATE complaint_stage s SET existing = true
+      FROM complaint c
+     WHERE c.source = s.source AND c.external_ref = s.external_ref
+""")
+# New rows, assigned to barrio and micro-barrio within the INSERT itself. DO NOTHING only
+# covers a concurrent import of the same rows (they are then neither inserted nor counted).
+# Inserted in the geometry's (space-filling curve) order: neighbours go to neighbouring
+# pages of the GiST indexes and of the table, which made the insert cheaper than in file order.
+INSERT_NEW = text(
+    """
+    INSERT INTO complaint (
+        comuna_code, category_code, taxonomy_version, occurred_at, geom,
+        location_precision, address, source, external_ref, barrio_id, micro_barrio_id,
+        loaded_by)
+    SELECT a.*, :loaded_by FROM ("""
+    + ASSIGNED
+    + """ WHERE NOT s.existing) a
+    ORDER BY a.geom
+    ON CONFLICT (source, external_ref) DO NOTHING
+"""
+)
+# Rows already stored: rewritten only where something changed.
+UPDATE_EXISTING = text(
+    """
+    UPDATE complaint t SET
+        comuna_code = a.comuna_code,
+        category_code = a.category_code,
+        taxonomy_version = a.taxonomy_version,
+        occurred_at = a.occurred_at,
+        geom = a.geom,
+        location_precision = a.location_precision,
+        address = a.address,
+        barrio_id = a.barrio_id,
+        micro_barrio_id = a.micro_barrio_id,
+        loaded_by = :loaded_by
+      FROM ("""
+    + ASSIGNED
+    + """ WHERE s.existing) a
+     WHERE t.source = a.source AND t.external_ref = a.external_ref
+       AND (t.comuna_code, t.category_code, t.taxonomy_version, t.occurred_at, t.geom,
+            t.location_precision, t.address, t.barrio_id, t.micro_barrio_id)
+           IS DISTINCT FROM
+           (a.comuna_code, a.category_code, a.taxonomy_version, a.occurred_at, a.geom,
+            a.location_precision, a.address, a.barrio_id, a.micro_barrio_id)
+"""
+)
