@@ -75,9 +75,7 @@ def comuna_views(session: Session) -> list[ComunaViewRead]:
             func.ST_YMin(extent),
             func.ST_XMax(extent),
             func.ST_YMax(extent),
-        ).order_by(
-            population.desc().nulls_last(), func.ST_Area(Comuna.geom).desc(), Comuna.code
-        )
+        ).order_by(population.desc().nulls_last(), func.ST_Area(Comuna.geom).desc(), Comuna.code)
     )
     return [
         ComunaViewRead(code=code, name=name, population=pop, bbox=[west, south, east, north])
