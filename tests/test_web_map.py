@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from app import rankings
 from app.complaints.ingest import import_complaints
 from app.identity import api_keys
-from app.models import ApiKey, Barrio, Comuna, Complaint, RiskFactorReport, Role
+from app.models import ApiKey, Barrio, Complaint, Comuna, RiskFactorReport, Role
 from app.models.ranking import RankingSnapshot, RankingUnitResult
 from app.settings import BasemapSettings, get_basemap_settings
 from app.web import map as web_map
@@ -530,7 +530,8 @@ def test_map_config_lists_the_comunas_most_populated_first(
     assert [c["code"] for c in comunas] == [second_comuna, OTHER_COMUNA]
     assert comunas[1]["bbox"] == pytest.approx([-71.0, -41.0, -70.9, -40.9])
     west, south, east, north = comunas[0]["bbox"]
-    assert west < east and south < north
+    assert west < east
+    assert south < north
 
 
 def test_browser_first_view_is_the_comuna_of_the_address_or_of_the_selector(
@@ -555,7 +556,8 @@ def test_browser_first_view_is_the_comuna_of_the_address_or_of_the_selector(
     assert page.locator("#comuna").input_value() == OTHER_COMUNA
     assert page.locator("path.unidad").count() == 1
     lon, lat = _view_center(page)
-    assert -71.0 < lon < -70.9 and -41.0 < lat < -40.9
+    assert -71.0 < lon < -70.9
+    assert -41.0 < lat < -40.9
     assert any(f"/barrios?comuna={OTHER_COMUNA}" in u for u in requested)
     assert any(f"comuna={OTHER_COMUNA}" in u for u in requested if "/rankings/latest" in u)
 
@@ -568,7 +570,8 @@ def test_browser_first_view_is_the_comuna_of_the_address_or_of_the_selector(
     assert page.locator("path.unidad").count() == map_data.barrios
     assert page.url.endswith(f"?comuna={second_comuna}")
     lon, lat = _view_center(page)
-    assert lon < -72 and lat > -40
+    assert lon < -72
+    assert lat > -40
 
     # an unknown comuna says so and falls back to the first
     page.goto(live_server + "/?comuna=00000")
