@@ -1,7 +1,7 @@
 """The web map's first view: time until it is drawn, and bytes downloaded, keyed vs unkeyed.
 
     VIGIA_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/vigia_bench_h7 \\
-        flock /tmp/vigia-bench.lock python -m bench.map --port 8817 [--rounds 15]
+        flock /tmp/vigia-bench.lock python -m bench.map --port 8817 [--rounds 15] [--comuna CUT]
 
 The database holds a tier (`vigia demo-data` on Lanco, or `bench.tiers` + `bench.load`).
 Vigía is served by uvicorn (1 worker) in a subprocess; Debian's chromium is driven by
@@ -85,13 +85,13 @@ def serve(url: str, port: int) -> subprocess.Popen[bytes]:
         time.sleep(0.2)
 
 
-def first_view(browser: Any, base: str, key: str | None) -> dict[str, Any]:
+def first_view(browser: Any, base: str, key: str | None, path: str = "/") -> dict[str, Any]:
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="es-CL")
     if key:
         context.add_init_script(f"sessionStorage.setItem('vigia.clave', {key!r});")
     context.add_init_script(READY_PROBE)
     page = context.new_page()
-    page.goto(base + "/")
+    page.goto(base + path)
     try:
         page.wait_for_function("() => window.__listo !== undefined", timeout=30_000)
     except Exception:
@@ -113,7 +113,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=BENCH_URL)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--comuna", help="código CUT de la primera vista (?comuna=)")
     args = parser.parse_args()
+    path = f"/?comuna={args.comuna}" if args.comuna else "/"
     print(f"carga al inicio: {os.getloadavg()}", flush=True)
     engine = create_engine(args.database_url)
     with Session(engine) as session:
@@ -136,10 +138,10 @@ def main() -> None:
                 executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
             )
             for key in sides.values():  # warm-up: server caches, statement caches
-                first_view(browser, base, key)
+                first_view(browser, base, key, path)
             for _ in range(args.rounds):
                 for side, key in sides.items():
-                    samples[side].append(first_view(browser, base, key))
+                    samples[side].append(first_view(browser, base, key, path))
             browser.close()
         old = httpx.get(
             base + "/api/v1/complaints",

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from app import rankings
 from app.complaints.ingest import import_complaints
 from app.identity import api_keys
-from app.models import ApiKey, Barrio, Complaint, RiskFactorReport, Role
+from app.models import ApiKey, Barrio, Complaint, Comuna, RiskFactorReport, Role
 from app.models.ranking import RankingSnapshot, RankingUnitResult
 from app.settings import BasemapSettings, get_basemap_settings
 from app.web import map as web_map
@@ -480,3 +480,101 @@ def test_browser_renders_docs_and_statistics_under_the_csp(
 
     foreign = [u for u in requested if not u.startswith((live_server, "data:"))]
     assert foreign == []
+
+
+# --- the first view is one comuna ------------------------------------------------------------
+
+OTHER_COMUNA = "99901"
+
+
+@pytest.fixture
+def second_comuna(engine: Engine, map_data: MapData) -> Iterator[str]:
+    """A second, smaller comuna with one barrio, far from the first (committed, then deleted)."""
+    square = "MULTIPOLYGON(((-71.0 -41.0, -70.9 -41.0, -70.9 -40.9, -71.0 -40.9, -71.0 -41.0)))"
+    with Session(engine) as session:
+        first = session.scalar(select(Comuna.code).order_by(Comuna.code).limit(1))
+        session.add(Comuna(code=OTHER_COMUNA, name="Comuna de prueba", population=10, geom=square))
+        session.flush()
+        session.add(
+            Barrio(
+                comuna_code=OTHER_COMUNA,
+                code="P1",
+                name="Barrio de prueba",
+                population=10,
+                geom=square,
+            )
+        )
+        session.commit()
+    try:
+        assert first is not None
+        yield first
+    finally:
+        with Session(engine) as session:
+            session.execute(delete(Barrio).where(Barrio.comuna_code == OTHER_COMUNA))
+            session.execute(delete(Comuna).where(Comuna.code == OTHER_COMUNA))
+            session.commit()
+
+
+def _view_center(page: Any) -> tuple[float, float]:
+    lon, lat = page.evaluate(
+        "() => { const c = window.vigia.map.getCenter(); return [c.lng, c.lat]; }"
+    )
+    return lon, lat
+
+
+def test_map_config_lists_the_comunas_most_populated_first(
+    client: TestClient, second_comuna: str
+) -> None:
+    comunas = client.get("/api/v1/map-config").json()["comunas"]
+
+    assert [c["code"] for c in comunas] == [second_comuna, OTHER_COMUNA]
+    assert comunas[1]["bbox"] == pytest.approx([-71.0, -41.0, -70.9, -40.9])
+    west, south, east, north = comunas[0]["bbox"]
+    assert west < east
+    assert south < north
+
+
+def test_browser_first_view_is_the_comuna_of_the_address_or_of_the_selector(
+    page: Any, live_server: str, map_data: MapData, second_comuna: str
+) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    # no comuna named: the most populated one, its barrios only; the selector lists both
+    page.goto(live_server + "/")
+    _wait_until_loaded(page)
+    assert page.locator("#mapa").get_attribute("data-comuna") == second_comuna
+    assert page.locator("path.unidad").count() == map_data.barrios
+    assert page.locator("#elegir-comuna").is_visible()
+    assert page.locator("#comuna option").all_inner_texts() == ["Lanco", "Comuna de prueba"]
+
+    # ?comuna= in the address: fitted to that comuna, its barrio, its ranking
+    requested.clear()
+    page.goto(live_server + f"/?comuna={OTHER_COMUNA}")
+    _wait_until_loaded(page)
+    assert page.locator("#mapa").get_attribute("data-comuna") == OTHER_COMUNA
+    assert page.locator("#comuna").input_value() == OTHER_COMUNA
+    assert page.locator("path.unidad").count() == 1
+    lon, lat = _view_center(page)
+    assert -71.0 < lon < -70.9
+    assert -41.0 < lat < -40.9
+    assert any(f"/barrios?comuna={OTHER_COMUNA}" in u for u in requested)
+    assert any(f"comuna={OTHER_COMUNA}" in u for u in requested if "/rankings/latest" in u)
+
+    # the selector switches the view and keeps the choice in the address
+    page.select_option("#comuna", second_comuna)
+    page.wait_for_function(
+        f"() => document.getElementById('mapa').dataset.comuna === '{second_comuna}'"
+        " && document.body.dataset.estado === 'listo'"
+    )
+    assert page.locator("path.unidad").count() == map_data.barrios
+    assert page.url.endswith(f"?comuna={second_comuna}")
+    lon, lat = _view_center(page)
+    assert lon < -72
+    assert lat > -40
+
+    # an unknown comuna says so and falls back to the first
+    page.goto(live_server + "/?comuna=00000")
+    _wait_until_loaded(page)
+    assert "00000 no está cargada" in page.locator("#nota-comuna").inner_text()
+    assert page.locator("#mapa").get_attribute("data-comuna") == second_comuna

@@ -9,6 +9,17 @@
  * the page downloads depends on the view, not on how many complaints there are. The period
  * and category filters go to the tiles as `datetime` and `category`.
  *
+ * The first view is one comuna: `?comuna=CUT` in the page's address, or the most populated of
+ * the loaded comunas (map-config lists them with their extent; a selector appears when there
+ * are several). The view is fitted to that extent before anything else arrives, so the
+ * complaint tiles start at once and cover that comuna only.
+ *
+ * Start-up runs without serial round trips: map-config, the key check (/me) and everything
+ * public start together; with a key, the keyed requests (tiles, ranking, exact risk factors)
+ * go out in parallel with /me and the server checks the key on each of them. When /me
+ * rejects the key, the page drops it and redraws the public layers; when the key's role may
+ * not read complaints, the complaint layer is removed.
+ *
  * For tests and scripts, #mapa carries data-unidades, data-factores and data-denuncias
  * (features drawn; for complaints, the complaints counted in the loaded tiles) and
  * document.body data-estado="listo" once every layer has drawn its first view.
@@ -67,6 +78,9 @@
     counts: null,
     variables: {},
     fitted: false,
+    comunas: [],
+    comuna: null, // the comuna of the view (its code), null when none is loaded
+    keyChecked: Promise.resolve(),
   };
 
   // --- small helpers ---------------------------------------------------------------------
@@ -235,7 +249,9 @@
   // --- units (barrios / micro-barrios) coloured by ranking class ---------------------------
 
   async function loadRanking(level) {
-    const result = await getJSON(`${API}/rankings/latest?level=${level}`, true);
+    const query = new URLSearchParams({ level });
+    if (state.comuna) query.set("comuna", state.comuna);
+    const result = await getJSON(`${API}/rankings/latest?${query}`, true);
     if (result.ok && result.body && Array.isArray(result.body.units)) {
       const units = new Map(result.body.units.map((u) => [u.code, u]));
       return { ...result.body, byCode: units };
@@ -250,10 +266,11 @@
   }
 
   async function loadCounts(level) {
-    if (!state.caller || !canReadComplaints()) return null;
+    if (!state.key || (state.caller && !canReadComplaints())) return null;
     const params = filters();
     if (!params) return null;
     params.complaints.set("group_by", level);
+    if (state.comuna) params.complaints.set("comuna", state.comuna);
     const result = await getJSON(`${API}/complaints/stats?${params.complaints}`, true);
     if (!result.ok) return null;
     return new Map(result.body.groups.map((g) => [g[level], g.count]));
@@ -272,8 +289,9 @@
 
   async function loadUnits() {
     const level = state.level;
+    const where = state.comuna ? "?comuna=" + encodeURIComponent(state.comuna) : "";
     const [territory, ranking, counts] = await Promise.all([
-      getJSON(API + LEVELS[level].path),
+      getJSON(API + LEVELS[level].path + where),
       loadRanking(level),
       loadCounts(level),
     ]);
@@ -397,15 +415,19 @@
     const params = filters();
     if (!params) return;
     let url;
-    if (state.caller) {
+    const keyed = Boolean(state.key); // checked by the server, in parallel with /me
+    if (keyed) {
       params.factors.set("limit", "10000");
+      if (state.comuna) params.factors.set("comuna", state.comuna);
       url = `${API}/risk-factors?${params.factors}`;
     } else {
       const open = new URLSearchParams({ limit: "10000" });
+      if (state.comuna) open.set("comuna", state.comuna);
       if (params.factors.has("status")) open.set("status", params.factors.get("status"));
       url = `${API}/public/risk-factors?${open}`;
     }
-    const result = await getJSON(url, Boolean(state.caller));
+    const result = await getJSON(url, keyed);
+    if (keyed && !state.key) return; // the key was rejected meanwhile: the page redraws
     if (!result.ok) {
       note("nota-filtros", "Factores de riesgo: " + problemText(result), "error");
       return;
@@ -573,9 +595,9 @@
     if (complaintsLayer) complaintsLayer.remove();
     complaintsLayer = null;
     $("mapa").dataset.denuncias = "0";
-    if (!$("ver-denuncias").checked || !state.caller) return;
-    if (!canReadComplaints()) {
-      note("nota-filtros", "Su rol no puede ver denuncias (planificación, policía o administración).", "aviso");
+    if (!$("ver-denuncias").checked || !state.key) return;
+    if (state.caller && !canReadComplaints()) {
+      noRoleForComplaints();
       return;
     }
     const params = filters();
@@ -600,10 +622,21 @@
       if (properties.count === undefined) showComplaint(properties);
       else map.setView(event.latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));
     });
-    const firstView = new Promise((resolve) => layer.once("load", resolve));
+    // removed before its first view (key rejected, role without complaints): done as well
+    const firstView = new Promise((resolve) => layer.once("load remove", resolve));
     complaintsLayer = layer.addTo(map);
+    state.keyChecked.then(() => {
+      if (complaintsLayer !== layer || canReadComplaints()) return;
+      layer.remove();
+      complaintsLayer = null;
+      $("mapa").dataset.denuncias = "0";
+      if (state.caller) noRoleForComplaints();
+    });
     await firstView;
   }
+
+  const noRoleForComplaints = () =>
+    note("nota-filtros", "Su rol no puede ver denuncias (planificación, policía o administración).", "aviso");
 
   /** A complaint's panel, from its tile attributes (the tiles carry no address nor case). */
   function showComplaint(p) {
@@ -663,17 +696,56 @@
     $("clave").value = "";
   }
 
+  /** Draws every layer; with a key still being checked, redraws the public ones if rejected. */
   async function reloadAll() {
     document.body.dataset.estado = "cargando";
+    const hadKey = Boolean(state.key);
     const units = loadUnits();
-    await Promise.all([units, loadRiskFactors(), loadComplaints(state.fitted ? null : units)]);
-    document.body.dataset.estado = "listo";
+    await Promise.all([
+      units,
+      loadRiskFactors(),
+      loadComplaints(state.fitted ? null : units),
+      state.keyChecked,
+    ]);
+    if (hadKey && !state.key) await reloadAll();
+    else document.body.dataset.estado = "listo";
+  }
+
+  // --- comunas ----------------------------------------------------------------------------
+
+  /** The comuna of the first view: ?comuna= in the address, else the first listed. */
+  function chooseComuna(comunas) {
+    state.comunas = comunas;
+    const asked = new URLSearchParams(window.location.search).get("comuna");
+    let chosen = comunas[0] || null;
+    if (asked) {
+      const found = comunas.find((c) => c.code === asked);
+      if (found) chosen = found;
+      else note("nota-comuna", `La comuna ${asked} no está cargada; se muestra ${chosen ? chosen.name : "el mapa vacío"}.`, "error");
+    }
+    $("comuna").replaceChildren(...comunas.map((c) => el("option", { value: c.code }, c.name)));
+    $("elegir-comuna").hidden = comunas.length < 2;
+    showComuna(chosen);
+  }
+
+  function showComuna(comuna) {
+    state.comuna = comuna ? comuna.code : null;
+    if (!comuna) return;
+    $("comuna").value = comuna.code;
+    $("mapa").dataset.comuna = comuna.code;
+    const [west, south, east, north] = comuna.bbox;
+    map.fitBounds([[south, west], [north, east]], { padding: [10, 10], animate: false });
+    state.fitted = true;
   }
 
   async function start() {
     buildLegend();
     for (const status of STATUSES) $("estado").append(el("option", { value: status.key }, status.label));
-    const [config] = await Promise.all([getJSON(API + "/map-config"), loadCategories(), checkKey()]);
+    document.body.dataset.estado = "cargando";
+    // all at once: the key check does not hold back anything (see the header)
+    state.keyChecked = checkKey();
+    loadCategories();
+    const config = await getJSON(API + "/map-config");
     if (config.ok) {
       state.variables = config.body.variables || {};
       const basemap = config.body.basemap;
@@ -681,6 +753,7 @@
         L.tileLayer(basemap.url, { attribution: basemap.attribution, maxZoom: basemap.max_zoom }).addTo(map);
         $("mapa").classList.add("con-mapa-base");
       }
+      chooseComuna(config.body.comunas || []);
     }
     await reloadAll();
   }
@@ -690,14 +763,14 @@
     state.key = $("clave").value.trim();
     if (state.key) sessionStorage.setItem(KEY_STORAGE, state.key);
     note("estado-acceso", "");
-    await checkKey();
+    state.keyChecked = checkKey();
     await reloadAll();
   });
   $("salir").addEventListener("click", async () => {
     state.key = "";
     sessionStorage.removeItem(KEY_STORAGE);
     note("estado-acceso", "");
-    await checkKey();
+    state.keyChecked = checkKey();
     closePanel();
     await reloadAll();
   });
@@ -717,6 +790,16 @@
   $("ver-factores").addEventListener("change", loadRiskFactors);
   $("ver-denuncias").addEventListener("change", () => loadComplaints(null));
   $("cerrar-panel").addEventListener("click", closePanel);
+  $("comuna").addEventListener("change", async () => {
+    const comuna = state.comunas.find((c) => c.code === $("comuna").value);
+    const address = new URL(window.location.href);
+    address.searchParams.set("comuna", comuna.code);
+    history.replaceState(null, "", address);
+    note("nota-comuna", "");
+    closePanel();
+    showComuna(comuna);
+    await reloadAll();
+  });
 
   window.vigia = { map }; // for scripts (screenshots) and debugging in the console
   start();

@@ -10,9 +10,13 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import Barrio, Comuna
 from app.scoring import VARIABLES
 from app.settings import BasemapSettings
-from app.web.schemas import BasemapRead, MapConfigRead, VariableRead
+from app.web.schemas import BasemapRead, ComunaViewRead, MapConfigRead, VariableRead
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
@@ -48,7 +52,38 @@ La API sigue disponible en <a href="/docs">/docs</a>.</p>
 """
 
 
-def map_config(basemap: BasemapSettings) -> MapConfigRead:
+def comuna_views(session: Session) -> list[ComunaViewRead]:
+    """Each loaded comuna with its extent, the most populated first (then the widest, the code).
+
+    The page fits its first view to one comuna, so the complaint tiles it asks for cover that
+    comuna only, however many comunas the database holds.
+    """
+    barrios = (
+        select(func.sum(Barrio.population))
+        .where(Barrio.comuna_code == Comuna.code)
+        .correlate(Comuna)
+        .scalar_subquery()
+    )
+    population = func.coalesce(Comuna.population, barrios)
+    extent = func.ST_Envelope(Comuna.geom)
+    rows = session.execute(
+        select(
+            Comuna.code,
+            Comuna.name,
+            population.label("population"),
+            func.ST_XMin(extent),
+            func.ST_YMin(extent),
+            func.ST_XMax(extent),
+            func.ST_YMax(extent),
+        ).order_by(population.desc().nulls_last(), func.ST_Area(Comuna.geom).desc(), Comuna.code)
+    )
+    return [
+        ComunaViewRead(code=code, name=name, population=pop, bbox=[west, south, east, north])
+        for code, name, pop, west, south, east, north in rows
+    ]
+
+
+def map_config(session: Session, basemap: BasemapSettings) -> MapConfigRead:
     return MapConfigRead(
         basemap=(
             BasemapRead(url=basemap.url, attribution=basemap.attribution, max_zoom=basemap.max_zoom)
@@ -59,4 +94,5 @@ def map_config(basemap: BasemapSettings) -> MapConfigRead:
             name: VariableRead(label=v.label, unit=v.unit, description=v.description)
             for name, v in VARIABLES.items()
         },
+        comunas=comuna_views(session),
     )

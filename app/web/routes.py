@@ -41,9 +41,9 @@ def docs_page() -> Response:
     response_model=MapConfigRead,
     tags=["mapa"],
 )
-def map_config(basemap: BasemapDep) -> MapConfigRead:
-    """Configuración del mapa web: mapa base opcional y nombres de las variables del ranking."""
-    return web_map.map_config(basemap)
+def map_config(session: SessionDep, basemap: BasemapDep) -> MapConfigRead:
+    """Configuración del mapa web: mapa base, variables del ranking y comunas con su extensión."""
+    return web_map.map_config(session, basemap)
 
 
 LevelQuery = Annotated[Level, Query(description="comuna o barrio (unidades fijas).")]

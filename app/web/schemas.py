@@ -13,10 +13,21 @@ class VariableRead(BaseModel):
     description: str
 
 
+class ComunaViewRead(BaseModel):
+    code: str = Field(description="Código CUT de la comuna.")
+    name: str
+    bbox: list[float] = Field(description="Extensión [oeste, sur, este, norte] en grados (WGS 84).")
+    population: int | None = Field(description="Habitantes (de la comuna o suma de sus barrios).")
+
+
 class MapConfigRead(BaseModel):
     basemap: BasemapRead | None = Field(
         description="Mapa base opcional (VIGIA_BASEMAP_URL); nulo: fondo liso, sin internet."
     )
     variables: dict[str, VariableRead] = Field(
         description="Variables del ranking con su nombre en español (para el desglose)."
+    )
+    comunas: list[ComunaViewRead] = Field(
+        description="Comunas cargadas, la más poblada primero: la primera vista del mapa es una "
+        "comuna (la de `?comuna=` en la dirección de la página, o la primera de esta lista)."
     )
