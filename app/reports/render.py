@@ -13,15 +13,17 @@ import base64
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.privacy import thresholds
 from app.reports import charts
-from app.reports.bulletin import Bulletin
-from app.reports.progress import Progress
 from app.timezone import CHILE_TZ
+
+if TYPE_CHECKING:
+    from app.reports.bulletin import Bulletin
+    from app.reports.progress import Progress
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "reports"
 Step = Callable[[str], None]
