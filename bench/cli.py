@@ -1,9 +1,12 @@
 """How long an operator waits for `vigia`: each command in a fresh process, round by round.
 
     python -m bench.cli [--rounds 7] [--against /path/to/other/checkout] [--bulletin 2026-10]
+                        [--venv /path/to/a/.venv]
 
 With `--against`, the same commands run from another checkout's `.venv/bin/vigia` (e.g. the
 commit before a change) interleaved with this one, so load drift hits both sides alike.
+With `--venv`, both sides run that virtualenv's `vigia` with PYTHONPATH set to their own
+checkout (git worktrees that share one virtualenv).
 Wall time and the child's CPU time (user + system) are printed: on a shared machine the CPU
 time is the steadier of the two. The commands read the database of VIGIA_DATABASE_URL.
 """
@@ -21,10 +24,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _run(vigia: Path, args: list[str]) -> tuple[float, float]:
+def _run(vigia: Path, args: list[str], env: dict[str, str] | None) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([str(vigia), *args], check=True, capture_output=True)
+    subprocess.run([str(vigia), *args], check=True, capture_output=True, env=env)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -41,11 +44,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--against", type=Path, help="another checkout with its own .venv")
     parser.add_argument("--bulletin", help="also time `vigia report bulletin --month AAAA-MM`")
+    parser.add_argument("--venv", type=Path, help="one virtualenv for both sides (worktrees)")
     options = parser.parse_args()
 
-    sides = {"este": REPO / ".venv" / "bin" / "vigia"}
+    checkouts = {"este": REPO}
     if options.against:
-        sides["otro"] = options.against / ".venv" / "bin" / "vigia"
+        checkouts["otro"] = options.against.resolve()
+    sides = {
+        side: (options.venv or root / ".venv") / "bin" / "vigia" for side, root in checkouts.items()
+    }
+    envs: dict[str, dict[str, str] | None] = {
+        side: ({**os.environ, "PYTHONPATH": str(root)} if options.venv else None)
+        for side, root in checkouts.items()
+    }
     commands = {"--help": ["--help"], "apikey list": ["apikey", "list"]}
     if options.bulletin:
         commands["report bulletin"] = [
@@ -62,7 +73,7 @@ def main() -> None:
     for _ in range(options.rounds):
         for command, args in commands.items():
             for side, vigia in sides.items():
-                wall, cpu = _run(vigia, args)
+                wall, cpu = _run(vigia, args, envs[side])
                 walls.setdefault((command, side), []).append(wall)
                 cpus.setdefault((command, side), []).append(cpu)
     print(f"carga al final:  {os.getloadavg()}")

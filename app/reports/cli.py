@@ -15,7 +15,6 @@ from app.cli.common import console, out, transaction
 from app.models import ReportFormat, ReportKind
 from app.reports import store
 from app.reports.generate import generate, public_annual
-from app.reports.plan import DEFAULT_PLAN, load_plan, set_indicator
 from app.territory.service import resolve_comuna
 
 app = typer.Typer(help="Informes: boletín del Consejo, avance a la SPD, cuenta pública anual.")
@@ -168,7 +167,9 @@ def set_indicator_command(
     note: str | None = typer.Option(None, "--note", help="Fuente o comentario."),
     by: str = typer.Option(..., "--by", help="Quién ingresa el valor."),
     comuna: str | None = ComunaOpt,
-    plan_file: Path = typer.Option(DEFAULT_PLAN, "--plan", help="Archivo del plan (YAML)."),
+    plan_file: Path | None = typer.Option(
+        None, "--plan", help="Archivo del plan (YAML); por omisión, el del repositorio."
+    ),
 ) -> None:
     """Ingresa a mano el valor de un indicador que Vigía no calcula (p. ej. sesiones)."""
     try:
@@ -176,8 +177,12 @@ def set_indicator_command(
     except InvalidOperation:
         console.print(f"[red]--value no es un número:[/red] {value}")
         raise typer.Exit(2) from None
+    # imported here, not with the module: the plan (pydantic, YAML, the API's code types)
+    # would slow down every `vigia report` command, the bulletin among them
+    from app.reports.plan import DEFAULT_PLAN, load_plan, set_indicator  # noqa: PLC0415
+
     with transaction() as session:
-        plan = load_plan(plan_file)
+        plan = load_plan(plan_file or DEFAULT_PLAN)
         entry = set_indicator(
             session,
             plan,

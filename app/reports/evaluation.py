@@ -31,7 +31,6 @@ from app.models import (
     RiskFactorReport,
 )
 from app.risk_factors.placement import geography
-from app.risk_factors.projects.service import get_project
 from app.timezone import CHILE_TZ
 
 R = RiskFactorReport
@@ -253,6 +252,10 @@ def evaluate_project(
 ) -> Evaluation:
     """A completed project, located by the risk factors it resolves."""
     _check_params(radius_m, window_days)
+    # imported here: the projects service brings FastAPI and its pydantic schemas, which a
+    # bulletin with no finished project (and `vigia report bulletin`'s start) does without
+    from app.risk_factors.projects.service import get_project  # noqa: PLC0415
+
     project = get_project(session, project_id)
     if project.status != ProjectStatus.TERMINADO or project.end_date is None:
         raise Conflict(

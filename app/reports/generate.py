@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -12,9 +13,11 @@ from app.audit import trail as audit
 from app.models import GeneratedReport, ReportFormat, ReportKind
 from app.reports import render, store
 from app.reports.bulletin import Bulletin, build_bulletin
-from app.reports.period import parse_month, parse_year, year_period, year_to_date
-from app.reports.progress import build_progress
+from app.reports.period import Period, parse_month, parse_year, year_period, year_to_date
 from app.territory.service import resolve_comuna
+
+if TYPE_CHECKING:
+    from app.reports.progress import Progress
 
 Step = Callable[[str], None]
 
@@ -50,12 +53,12 @@ def generate(
         key = month.key
     elif kind == ReportKind.SPD:
         month = parse_month(period, now=now, field="period", location=location)
-        progress = build_progress(session, kind, code, year_to_date(month), as_of=as_of)
+        progress = _build_progress(session, kind, code, year_to_date(month), as_of=as_of)
         html = render.progress_html(progress, step)
         key = month.key
     else:
         year = parse_year(period, now=now, field="period", location=location)
-        progress = build_progress(session, kind, code, year_period(year), as_of=as_of)
+        progress = _build_progress(session, kind, code, year_period(year), as_of=as_of)
         html = render.progress_html(progress, step)
         key = str(year)
     content = render.html_to_pdf(html, step) if fmt == ReportFormat.PDF else html.encode()
@@ -70,6 +73,16 @@ def generate(
         as_of=as_of,
         created_by=created_by,
     )
+
+
+def _build_progress(
+    session: Session, kind: ReportKind, code: str, period: Period, *, as_of: datetime
+) -> Progress:
+    # imported here: the plan behind the SPD and annual reports (pydantic, YAML, the API's
+    # code types, FastAPI with them) is not needed by `vigia report bulletin`
+    from app.reports.progress import build_progress  # noqa: PLC0415
+
+    return build_progress(session, kind, code, period, as_of=as_of)
 
 
 def _print_anchor(session: Session, bulletin: Bulletin, now: datetime) -> None:

@@ -13,15 +13,17 @@ import base64
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.privacy import thresholds
 from app.reports import charts
-from app.reports.bulletin import Bulletin
-from app.reports.progress import Progress
 from app.timezone import CHILE_TZ
+
+if TYPE_CHECKING:
+    from app.reports.bulletin import Bulletin
+    from app.reports.progress import Progress
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "reports"
 Step = Callable[[str], None]
@@ -150,8 +152,36 @@ def progress_html(progress: Progress, step: Step = _quiet) -> str:
     return _environment().get_template("progress.html").render(p=progress)
 
 
+def _import_weasyprint() -> Any:
+    """WeasyPrint's module, imported without ~50 subprocesses.
+
+    On import it dlopens Pango, GObject, HarfBuzz and fontconfig trying several names per
+    library (Windows, macOS, Linux spellings); cffi hands every name that does not load as
+    given to `ctypes.util.find_library`, which on Linux runs ldconfig, gcc and ld each time
+    (about 0.5 s in all). Among the names WeasyPrint tries are the full sonames
+    (`libpango-1.0.so.0`, `libpango-1.0.dylib`) that the dynamic loader finds by itself, so
+    the import first runs with `find_library` answering "not found" at once; only if that
+    fails (an unusual install) is it imported again the ordinary way.
+    """
+    import ctypes.util  # noqa: PLC0415
+    import io  # noqa: PLC0415
+    from contextlib import redirect_stdout  # noqa: PLC0415
+
+    real = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        with redirect_stdout(io.StringIO()):  # its "could not import" banner, if it fails
+            import weasyprint  # noqa: PLC0415  (slow import; only when a PDF is asked for)
+    except OSError:
+        ctypes.util.find_library = real
+        import weasyprint  # noqa: PLC0415
+    finally:
+        ctypes.util.find_library = real
+    return weasyprint
+
+
 def html_to_pdf(html: str, step: Step = _quiet) -> bytes:
-    from weasyprint import HTML  # noqa: PLC0415  (slow import; only when a PDF is asked for)
+    HTML = _import_weasyprint().HTML
 
     step("PDF")
     pdf: bytes = HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
