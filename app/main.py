@@ -87,7 +87,12 @@ def create_app(
             )
         if getattr(app.state, "public_limiter", None) is None:
             app.state.public_limiter = PostgresWindow(
-                engine, "publico", limits.public_requests, limits.window_s
+                engine,
+                "publico",
+                limits.public_requests,
+                limits.window_s,
+                # a worker's unused slots may refuse a client early: at most a tenth
+                lease=min(limits.public_lease, max(1, limits.public_requests // 10)),
             )
         # sync routes and dependencies run in anyio's pool (40 threads): never fewer than turns
         limiter = anyio.to_thread.current_default_thread_limiter()

@@ -348,6 +348,14 @@ class LimitSettings(BaseSettings):
         default=300, ge=1, description="Requests without a key per client IP per window."
     )
     window_s: int = Field(default=60, ge=1, description="Sliding window of the rate limits.")
+    public_lease: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="Public-limit slots a worker records at once and then hands out without "
+        "asking the database, for at most a second (app/api/shared_limits.py); at most a "
+        "tenth of `public_requests`. 1: one database round trip per request.",
+    )
 
 
 class KeyCacheSettings(BaseSettings):

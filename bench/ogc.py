@@ -52,6 +52,14 @@ ZOOMS = range(10, 17)
 SIDES = ("vigia", "sql", "tipg")
 
 
+def selected(name: str, only: str) -> bool:
+    """Whether `--only` picks the case `name` (empty: all)."""
+    wanted = [w for w in only.split(",") if w]
+    return not wanted or any(
+        name.endswith(w[:-1]) if w.endswith("$") else w in name for w in wanted
+    )
+
+
 @dataclass
 class Case:
     name: str
@@ -147,7 +155,12 @@ def main() -> None:
     parser.add_argument("--tipg-venv", type=Path, default=Path("/tmp/tipg-venv"))
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--tiles-per-zoom", type=int, default=3)
-    parser.add_argument("--only", default="", help="solo los casos cuyo nombre contiene esto")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="solo los casos cuyo nombre contiene alguno de estos (separados por coma; "
+        "un '$' final exige que el nombre termine así: 'limit=10$')",
+    )
     args = parser.parse_args()
     if not args.database_url:
         parser.error("falta --database-url (o VIGIA_BENCH_DATABASE_URL)")
@@ -266,7 +279,7 @@ def main() -> None:
             ],
         }
         cases.append(Case(f"micro-barrios tesela z{z}", "conformance", calls))
-        cases = [c for c in cases if c.floor == "-" or args.only in c.name]
+        cases = [c for c in cases if c.floor == "-" or selected(c.name, args.only)]
         run_rounds(cases, args.rounds)
 
     with Session(engine) as session:

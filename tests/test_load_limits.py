@@ -16,11 +16,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.api.limits import SlidingWindow
+from app.api.shared_limits import PostgresWindow
 from app.cli import cli
 from app.main import create_app
 from app.models import RateLimitWindow
@@ -43,11 +44,13 @@ def clean_windows(engine: Engine) -> Iterator[None]:
     wipe()
 
 
-def worker(database_url: str, engine: Engine) -> FastAPI:
+def worker(database_url: str, engine: Engine, public: int = 2, lease: int = 10) -> FastAPI:
     """A fresh app instance, as another worker process would build it."""
     app = create_app(
         DatabaseSettings(database_url=database_url),
-        limits=LimitSettings(public_requests=2, auth_failures=2, window_s=60),
+        limits=LimitSettings(
+            public_requests=public, auth_failures=2, window_s=60, public_lease=lease
+        ),
     )
 
     @contextmanager
@@ -94,6 +97,67 @@ def test_failed_authentications_counted_in_one_worker_block_the_other(
         body = assert_problem(response, 429)
         assert "autenticaciones fallidas" in body["detail"]
         assert_problem(two.get("/api/v1/me", headers=wrong), 429)
+
+
+def recorded(engine: Engine, bucket: str = "publico") -> int:
+    with Session(engine) as session:
+        row = session.scalars(
+            select(RateLimitWindow).where(
+                RateLimitWindow.bucket == bucket, RateLimitWindow.client == CLIENT[0]
+            )
+        ).one_or_none()
+        return 0 if row is None else len(row.hits)
+
+
+def test_leased_slots_keep_every_worker_together_within_the_limit(
+    engine: Engine, database_url: str, clean_windows: None
+) -> None:
+    # 40 per window, leases of 4: each worker records 4 slots, then serves 3 from memory
+    with (
+        TestClient(worker(database_url, engine, public=40, lease=4), client=CLIENT) as one,
+        TestClient(worker(database_url, engine, public=40, lease=4), client=CLIENT) as two,
+    ):
+        assert one.get(BARRIOS).status_code == 200
+        assert recorded(engine) == 4  # the lease is in PostgreSQL, where the other sees it
+        assert one.get(BARRIOS).status_code == 200
+        assert recorded(engine) == 4  # served from the lease: no database round trip
+        codes = [c.get(BARRIOS).status_code for _ in range(30) for c in (one, two)]
+        assert set(codes) <= {200, 429}
+        assert 2 + codes.count(200) <= 40  # never more than the limit, across workers
+        assert recorded(engine) <= 40
+        assert_problem(one.get(BARRIOS), 429)
+        assert_problem(two.get(BARRIOS), 429)
+
+
+def test_a_lease_unused_for_a_second_is_dropped_and_stays_counted(
+    engine: Engine, clean_windows: None
+) -> None:
+    now = [0.0]
+    limiter = PostgresWindow(engine, "prueba-arriendo", 10, 60, lease=3, clock=lambda: now[0])
+    assert limiter.hit(CLIENT[0]) is None
+    assert limiter.hit(CLIENT[0]) is None  # from the lease
+    assert recorded(engine, "prueba-arriendo") == 3
+    now[0] += PostgresWindow.LEASE_S  # its last slot is now too old to hand out
+    assert limiter.hit(CLIENT[0]) is None
+    assert recorded(engine, "prueba-arriendo") == 6  # a new lease; the dropped slot counts
+    admitted = 3
+    while (wait := limiter.hit(CLIENT[0])) is None:
+        admitted += 1
+        now[0] += 0.1
+    assert admitted == 9  # the limit, less the slot dropped unused
+    assert 1 <= wait <= 60
+    assert recorded(engine, "prueba-arriendo") == 10
+
+
+def test_the_public_lease_is_at_most_a_tenth_of_the_limit(
+    database_url: str, engine: Engine
+) -> None:
+    with TestClient(worker(database_url, engine, public=300, lease=10)) as client:
+        assert client.app.state.public_limiter.lease == 10  # type: ignore[attr-defined]
+    with TestClient(worker(database_url, engine, public=30, lease=10)) as client:
+        assert client.app.state.public_limiter.lease == 3  # type: ignore[attr-defined]
+    with TestClient(worker(database_url, engine, public=2, lease=10)) as client:
+        assert client.app.state.public_limiter.lease == 1  # type: ignore[attr-defined]
 
 
 # --- trusted proxies -----------------------------------------------------------------------

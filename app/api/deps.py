@@ -2,20 +2,21 @@
 
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import UnionType
 from typing import Annotated, Union, get_args, get_origin
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from app.api.admission import client_gone
 from app.api.limits import client_ip, too_many
 from app.audit import trail as audit
-from app.db import unit_of_work
 from app.errors import ClientGone, Forbidden, InvalidCredentials, InvalidInput, NotAuthenticated
 from app.identity.api_keys import KEY_PREFIX, authenticate, cached_caller
 from app.identity.caller import PUBLIC, Caller
@@ -27,18 +28,44 @@ from app.settings import OidcSettings, get_oidc_settings
 log = logging.getLogger("vigia")
 
 
-def get_session(request: Request) -> Iterator[Session]:
+def _finish(session: Session, commit: bool) -> None:
+    """Commit (or roll back) and close: the request's one blocking step after its route."""
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request, committed once here when the route succeeds.
 
     Not if the client has gone meanwhile: its write would land with nobody told it did
     (and its retry would make a second one), so it is rolled back instead.
+
+    Async, with the same unit of work as `app.db.unit_of_work`: opening a session does no
+    I/O, so it happens on the event loop; the commit or rollback and the close run together
+    in one worker thread, shielded so that a cancelled request still returns its connection.
+    (As a sync generator it cost two thread-pool hops per request: enter and exit.)
     """
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with unit_of_work(factory) as session:
+    session = factory()
+    try:
         yield session
         if client_gone(request.scope):
             log.info("cliente desconectado: %s %s sin confirmar", request.method, request.url.path)
             raise ClientGone()
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_finish, session, False)
+        raise
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(_finish, session, True)
 
 
 # scope="function": commit before the response is sent, so a failed commit is reported.
@@ -97,19 +124,39 @@ async def oidc_settings() -> OidcSettings:
     return get_oidc_settings()
 
 
-def get_caller(
+async def get_caller(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     request: Request,
     oidc: Annotated[OidcSettings, Depends(oidc_settings)],
 ) -> Caller:
-    """The caller behind the request's key or token, or the anonymous public."""
+    """The caller behind the request's key or token, or the anonymous public.
+
+    Async: the public and a key found in the cache are answered on the event loop (no I/O);
+    only a lookup that may query the database or an identity provider takes a worker thread.
+    """
     header = request.headers.get("authorization")
     if credentials is None and not header:
         caller = PUBLIC
     else:
-        caller = identify(session, request, credentials.credentials if credentials else "", oidc)
+        token = credentials.credentials if credentials else ""
+        cached = _cached(request, token)
+        if cached is not None:
+            caller = cached
+        else:
+            caller = await run_in_threadpool(identify, session, request, token, oidc)
     audit.bind(session, caller, request_id=getattr(request.state, "request_id", None))
+    return caller
+
+
+def _cached(request: Request, token: str) -> Caller | None:
+    """The caller of a key the cache holds (no database, no failure limiter), else None."""
+    cache: KeyCache | None = getattr(request.app.state, "key_cache", None)
+    if cache is None or not token.startswith(KEY_PREFIX):
+        return None
+    caller = cached_caller(cache, token)
+    if caller is not None:
+        request.state.caller = caller
     return caller
 
 

@@ -6,31 +6,44 @@ seconds; past it, the wait until the oldest event leaves the window (Retry-After
 
 One row per (bucket, client) holds the instants of its recent events. A hit is one
 autocommit upsert: the row lock serialises concurrent hits on one client across workers,
-so the limit is exact, and the database clock is the only clock. Idle rows are pruned by
-the process every PRUNE_EVERY hits.
+so the limit is never exceeded, and the database clock is the only clock. Idle rows are
+pruned by the process every PRUNE_EVERY hits.
+
+Leases (`lease` > 1, the public limiter): the upsert records up to `lease` events at once,
+and this process admits the client's next requests from those slots without asking the
+database again, for at most LEASE_S seconds (unused slots are then dropped, still counted).
+Every admitted request holds a slot recorded in PostgreSQL, so the sum over all workers
+stays within `limit`. The tolerances, both stated here and tested in
+tests/test_load_limits.py: a leased slot is recorded up to LEASE_S before its request, so it
+leaves the window up to LEASE_S early (at most `limit` requests in any `window_s - LEASE_S`
+seconds); slots leased but never used (at most `lease - 1` per worker and client) count as
+spent, so a client spread over several workers may be refused that many requests early.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
+from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, text
 
-# The events still in the window, oldest first, plus this one if the limit allows it.
-# `admitted`: the last element is this statement's own instant.
+# The events still in the window, oldest first, plus up to :n events of this instant, as
+# many as the limit allows. `granted`: how many of this statement's own instant it holds.
 _HIT = text(
     """
     INSERT INTO rate_limit_window AS w (bucket, client, hits)
-    VALUES (:bucket, :client, ARRAY[statement_timestamp()])
+    VALUES (:bucket, :client, array_fill(statement_timestamp(), ARRAY[least(:n, :limit)]))
     ON CONFLICT (bucket, client) DO UPDATE SET hits = (
-        SELECT CASE WHEN count(*) < :limit
-                    THEN coalesce(array_agg(h ORDER BY h), '{}') || statement_timestamp()
-                    ELSE array_agg(h ORDER BY h) END
+        SELECT coalesce(array_agg(h ORDER BY h), '{}')
+               || array_fill(statement_timestamp(),
+                             ARRAY[greatest(0, least(:n, :limit - count(*)))::int])
         FROM unnest(w.hits) AS h
         WHERE h > statement_timestamp() - make_interval(secs => :window)
     )
-    RETURNING hits[cardinality(hits)] = statement_timestamp() AS admitted,
+    RETURNING (SELECT count(*) FROM unnest(hits) AS h WHERE h = statement_timestamp())
+                  AS granted,
               extract(epoch FROM hits[1] + make_interval(secs => :window)
                                  - statement_timestamp()) AS wait
     """
@@ -57,26 +70,60 @@ class PostgresWindow:
     """At most `limit` events per key in the last `window_s` seconds, shared in PostgreSQL."""
 
     PRUNE_EVERY = 1000
+    LEASE_S = 1.0
+    MAX_LEASES = 10_000
 
-    def __init__(self, engine: Engine, bucket: str, limit: int, window_s: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        bucket: str,
+        limit: int,
+        window_s: float,
+        *,
+        lease: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.engine = engine
         self.bucket = bucket
         self.limit = limit
         self.window_s = window_s
+        self.lease = max(1, min(lease, limit))
+        self.clock = clock
         self._hits = 0
         self._lock = threading.Lock()
+        self._leases: dict[str, tuple[int, float]] = {}  # key -> (slots left, usable until)
+
+    def take_leased(self, key: str) -> bool:
+        """Admit `key` from a slot this process leased moments ago (no database)."""
+        with self._lock:
+            left, until = self._leases.pop(key, (0, 0.0))
+            if left <= 0 or self.clock() >= until:
+                return False
+            if left > 1:
+                self._leases[key] = (left - 1, until)
+            return True
 
     def _connect(self) -> Connection:
         return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def hit(self, key: str) -> int | None:
         """Record an event unless over the limit; the wait in seconds when over it."""
+        if self.lease > 1 and self.take_leased(key):
+            return None
         params = {"bucket": self.bucket, "client": key[:255], "window": self.window_s}
         with self._connect() as conn:
-            admitted, wait = conn.execute(_HIT, {**params, "limit": self.limit}).one()
+            leased_at = self.clock()
+            granted, wait = conn.execute(
+                _HIT, {**params, "limit": self.limit, "n": self.lease}
+            ).one()
             if self._due_for_pruning():
                 conn.execute(_PRUNE, params)
-        return None if admitted else max(1, math.ceil(wait))
+        if granted > 1:
+            with self._lock:
+                if len(self._leases) >= self.MAX_LEASES:
+                    self._leases.clear()  # dropped slots stay counted: only ever stricter
+                self._leases[key] = (granted - 1, leased_at + self.LEASE_S)
+        return None if granted else max(1, math.ceil(wait))
 
     def _due_for_pruning(self) -> bool:
         with self._lock:
