@@ -30,11 +30,11 @@ from app.api.limits import SlidingWindow
 from app.identity.api_keys import KEY_PREFIX, cached_caller, hash_key
 from app.identity.caller import Caller
 from app.identity.key_cache import (
-    LISTENER_APP,
     KeyCache,
     KeyCacheListener,
     acknowledged,
     listener_conninfo,
+    listener_name,
 )
 from app.main import create_app
 from app.models import ApiKey, Role
@@ -184,7 +184,7 @@ def test_a_listener_that_lost_its_connection_serves_nothing_it_cached_before(
                     "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
                     "WHERE application_name = :name AND datname = current_database()"
                 ),
-                {"name": LISTENER_APP},
+                {"name": listener_name()},
             )
             conn.commit()
         # at once (the closed socket is seen before the thread wakes), while reconnecting
@@ -304,12 +304,14 @@ def test_a_key_revoked_is_refused_at_once_by_every_worker(
             wait_for(started(process, url), "el servidor de prueba arranca", 180)
             assert process.poll() is None, "el servidor de prueba no arrancó"
         listening = text(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name IN (:one, :two) "
             "AND datname = current_database() AND query IN ('LISTEN vigia_api_key', 'SELECT 1')"
         )
+        # these two servers' listeners, whatever other servers (live_server) also listen
+        names = {"one": listener_name(servers[0][0].pid), "two": listener_name(servers[1][0].pid)}
         with engine.connect() as conn:
             wait_for(
-                lambda: conn.execute(listening, {"name": LISTENER_APP}).scalar() == 2,
+                lambda: conn.execute(listening, names).scalar() == 2,
                 "las dos cachés escuchan",
             )
         for url in urls:  # warm each worker's cache

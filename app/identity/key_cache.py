@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 import select
 import threading
 import time
@@ -40,7 +41,7 @@ log = logging.getLogger("vigia")
 
 CHANNEL = "vigia_api_key"
 ACK_CHANNEL = "vigia_api_key_ack"  # a listener's "forgotten", payload the key's prefix
-LISTENER_APP = "vigia-key-cache"  # the listeners' application_name
+LISTENER_APP = "vigia-key-cache"  # the listeners' application_name, then ":<os pid>"
 FLUSH_ALL = "*"  # payload of a TRUNCATE: forget every key
 
 
@@ -138,6 +139,12 @@ def listener_conninfo(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def listener_name(pid: int | None = None) -> str:
+    """The listener connection's application_name: which process listens is visible in
+    pg_stat_activity (a test waits for two given servers, not for any two listeners)."""
+    return f"{LISTENER_APP}:{os.getpid() if pid is None else pid}"
+
+
 class KeyCacheListener:
     """One thread per process: LISTEN on its own autocommit connection, evict on NOTIFY.
 
@@ -200,7 +207,7 @@ class KeyCacheListener:
             self.conninfo,
             autocommit=True,
             connect_timeout=5,
-            application_name=LISTENER_APP,
+            application_name=listener_name(),
             # a silent network failure is noticed within seconds, not at TCP's leisure
             keepalives=1,
             keepalives_idle=5,
@@ -275,8 +282,8 @@ def acknowledged(
         conn.execute(f"LISTEN {ACK_CHANNEL}")
         rows = conn.execute(
             "SELECT pid FROM pg_stat_activity "
-            "WHERE application_name = %s AND datname = current_database()",
-            (LISTENER_APP,),
+            "WHERE application_name LIKE %s AND datname = current_database()",
+            (LISTENER_APP + ":%",),
         )
         acks.expected = {int(pid) for (pid,) in rows}
         yield acks
