@@ -53,10 +53,11 @@ def main() -> int:
         page.goto(args.url + "/")
         page.evaluate("key => sessionStorage.setItem('vigia.clave', key)", args.key)
         page.reload()
-        page.wait_for_function("document.body.dataset.estado === 'listo'", timeout=60_000)
+        # selectors, not wait_for_function: the page's CSP forbids the eval it needs
+        page.wait_for_selector("body[data-estado='listo']", state="attached", timeout=60_000)
         page.check("input[name=nivel][value=micro_barrio]")
-        page.wait_for_function("document.getElementById('mapa').dataset.unidades === '19'")
-        page.wait_for_function("document.body.dataset.estado === 'listo'")
+        page.wait_for_selector("#mapa[data-unidades='19']", state="attached")
+        page.wait_for_selector("body[data-estado='listo']", state="attached")
         page.evaluate("window.vigia.map.setView([-39.4515, -72.7695], 15, {animate: false})")
         lon, lat = unit_point(args.unit)
         x, y = page.evaluate(
@@ -70,7 +71,7 @@ def main() -> int:
         page.mouse.click(box["x"] + x, box["y"] + y)
         page.wait_for_selector("#panel-contenido[data-tipo]")
         page.check("#ver-denuncias")
-        page.wait_for_function("document.getElementById('mapa').dataset.denuncias !== '0'")
+        page.wait_for_selector("#mapa[data-denuncias]:not([data-denuncias='0'])", state="attached")
         page.mouse.move(box["x"] + 5, box["y"] + box["height"] - 5)  # no tooltip in the shot
         args.out.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(args.out))
