@@ -415,6 +415,9 @@ def test_the_filters_go_to_the_complaint_tiles(
     tiles = _complaint_requests(requested)[0]
     assert tiles
     assert all("datetime=2020-01-01T00%3A00%3A00-03%3A00%2F" in u for u in tiles)
+    comuna = page.get_attribute("#mapa", "data-comuna")
+    assert comuna
+    assert all(f"comuna={comuna}" in u for u in tiles)  # cells of the comuna on view only
 
 
 def test_without_a_key_no_complaint_is_requested(

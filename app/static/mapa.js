@@ -224,6 +224,9 @@
       tiles.set("category", $("categoria").value);
     }
     if ($("estado").value) factors.set("status", $("estado").value);
+    // the tiles count only the comuna on view: a tile at low zoom reaches into the
+    // neighbouring comunas, whose complaints the server would otherwise aggregate too
+    if (state.comuna) tiles.set("comuna", state.comuna);
     return { complaints, tiles, factors };
   }
 
