@@ -1,8 +1,8 @@
 """OGC layers with data: complaints and risk factors (role rules, real clients) and MVT tiles.
 
-The OGC routes read through the engine (streamed server-side cursors), and OWSLib and GDAL
-talk to a separate server process, so this module commits its data once and deletes it at
-the end instead of relying on the per-test rollback.
+OWSLib and GDAL talk to a separate server process, which sees only committed rows, so this
+module commits its data once and deletes it at the end instead of relying on the per-test
+rollback.
 """
 
 from __future__ import annotations
@@ -172,8 +172,8 @@ def test_complaint_items_hide_address_and_case_reference(
     )
 
 
-def test_streamed_complaint_pages_keep_the_police_scope(client: TestClient, layers: Layers) -> None:
-    """A page of 500 or more streams from its own cursor: the scope goes with it."""
+def test_large_complaint_pages_keep_the_police_scope(client: TestClient, layers: Layers) -> None:
+    """A large page (once streamed from its own cursor, now one statement) keeps the scope."""
     response = client.get(
         "/ogc/collections/complaints/items", params={"limit": 600}, headers=layers.keys.h("pdi")
     )
