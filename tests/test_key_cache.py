@@ -305,7 +305,7 @@ def test_a_key_revoked_is_refused_at_once_by_every_worker(
             assert process.poll() is None, "el servidor de prueba no arrancó"
         listening = text(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name IN (:one, :two) "
-            "AND datname = current_database() AND query IN ('LISTEN vigia_api_key', 'SELECT 1')"
+            "AND datname = current_database() AND query IN ('LISTEN \"vigia_api_key\"', 'SELECT 1')"
         )
         # these two servers' listeners, whatever other servers (live_server) also listen
         names = {"one": listener_name(servers[0][0].pid), "two": listener_name(servers[1][0].pid)}

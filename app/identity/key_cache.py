@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import psycopg
+from psycopg import sql
 from sqlalchemy import make_url
 
 from app.identity.caller import Caller
@@ -139,6 +140,11 @@ def listener_conninfo(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _listen_to(channel: str) -> sql.Composed:
+    """`LISTEN <channel>`: a channel is an identifier, composed as one (no f-string SQL)."""
+    return sql.SQL("LISTEN {}").format(sql.Identifier(channel))
+
+
 def listener_name(pid: int | None = None) -> str:
     """The listener connection's application_name: which process listens is visible in
     pg_stat_activity (a test waits for two given servers, not for any two listeners)."""
@@ -216,7 +222,7 @@ class KeyCacheListener:
             tcp_user_timeout=5000,
         )
         self._conn = conn
-        conn.execute(f"LISTEN {CHANNEL}")
+        conn.execute(_listen_to(CHANNEL))
         self._fd = conn.fileno()
         self.cache.enable()  # after LISTEN: every later commit will be heard
         idle_since = time.monotonic()
@@ -279,7 +285,7 @@ def acknowledged(
     """
     acks = Acknowledgements()
     with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f"LISTEN {ACK_CHANNEL}")
+        conn.execute(_listen_to(ACK_CHANNEL))
         rows = conn.execute(
             "SELECT pid FROM pg_stat_activity "
             "WHERE application_name LIKE %s AND datname = current_database()",
