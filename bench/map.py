@@ -32,18 +32,9 @@ from sqlalchemy.orm import Session
 from app.identity import api_keys
 from app.models import ApiKey, Complaint, Role
 from bench.common import BENCH_URL
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Runs in every page before its own scripts (injected by the browser, not subject to the CSP):
 # note when the page says "listo" for the first time.
 READY_PROBE = """
@@ -134,9 +125,7 @@ def main() -> None:
     samples: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-            )
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             for key in sides.values():  # warm-up: server caches, statement caches
                 first_view(browser, base, key, path)
             for _ in range(args.rounds):

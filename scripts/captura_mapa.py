@@ -11,21 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from shapely.geometry import shape
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(REPO))
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 
 def unit_point(code: str) -> tuple[float, float]:
@@ -46,9 +40,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="es-CL")
         page.goto(args.url + "/")
         page.evaluate("key => sessionStorage.setItem('vigia.clave', key)", args.key)

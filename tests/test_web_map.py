@@ -31,19 +31,9 @@ from app.models import ApiKey, Barrio, Complaint, Comuna, RiskFactorReport, Role
 from app.models.ranking import RankingSnapshot, RankingUnitResult
 from app.settings import BasemapSettings, get_basemap_settings
 from app.web import map as web_map
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.factories.risk import FAR_IN_TOWN, make_point, make_report_body
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 STATIC = web_map.STATIC_DIR
 COMPLAINT_SOURCE_REF = "WEBMAP-"
 COMPLAINTS = 40
