@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from app.scoring import (  # noqa: E402
-    MICRO_BARRIO_PROFILE,
+    MICRO_BARRIO_PROFILE_V1,
     VARIABLES,
     Period,
     Ranking,
@@ -111,7 +111,7 @@ def example_inputs() -> tuple[UnitInputs, pd.DataFrame]:
         FACTORS, columns=["unit", "type_code", "severity", "days_open", "expected_days"]
     )
     table["risk_factor_load"] = risk_factor_load(
-        factors, MICRO_BARRIO_PROFILE.risk_factor_weights, units=list(table.index)
+        factors, MICRO_BARRIO_PROFILE_V1.risk_factor_weights, units=list(table.index)
     )
     return UnitInputs.build(table, geometry=geometry), factors
 
@@ -119,7 +119,7 @@ def example_inputs() -> tuple[UnitInputs, pd.DataFrame]:
 def run() -> tuple[Ranking, UnitInputs, pd.DataFrame]:
     inputs, factors = example_inputs()
     ranking = compute_ranking(
-        inputs, MICRO_BARRIO_PROFILE, PERIOD, "micro_barrio", computed_at=COMPUTED_AT
+        inputs, MICRO_BARRIO_PROFILE_V1, PERIOD, "micro_barrio", computed_at=COMPUTED_AT
     )
     return ranking, inputs, factors
 
@@ -139,7 +139,7 @@ def render() -> str:
     ranking, inputs, factors = run()
     table, data = ranking.table, inputs.table
     dmcs = empirical_bayes(data["dmcs_count"], data["population"])
-    variables = list(MICRO_BARRIO_PROFILE.weights)
+    variables = list(MICRO_BARRIO_PROFILE_V1.weights)
     parts = [
         "#### Entradas (sintéticas) por micro-barrio, período "
         f"{PERIOD.start.isoformat()} a {PERIOD.end.isoformat()} (excluido)",
@@ -167,7 +167,7 @@ def render() -> str:
         _table(
             ["unidad", "tipo", "peso tipo", "severidad", "días abierto", "plazo (días)"],
             [
-                [u, t, _num(MICRO_BARRIO_PROFILE.risk_factor_weights[t], 1), str(s), str(d), str(e)]
+                [u, t, _num(MICRO_BARRIO_PROFILE_V1.risk_factor_weights[t], 1), str(s), str(d), str(e)]
                 for u, t, s, d, e in factors.itertuples(index=False)
             ],
         ),

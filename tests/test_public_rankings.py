@@ -54,13 +54,14 @@ def test_summary_has_classes_and_citation_and_nothing_else(
     body = response.json()
     assert body["snapshot_id"] == internal["id"]
     assert body["period"] == internal["period"]
-    assert body["profile"] == {"name": "vigia-barrio", "version": 1}
+    assert body["profile"] == {"name": "vigia-barrio", "version": 2}
     assert body["withheld"] == 1
     assert [u["rank"] for u in body["units"]] == list(range(1, len(internal["units"])))
     assert small not in [u["code"] for u in body["units"]]
     expected = [(u["code"], u["class"]) for u in internal["units"] if u["code"] != small]
     assert [(u["code"], u["class"]) for u in body["units"]] == expected
-    assert all(set(u) == {"code", "name", "class", "rank"} for u in body["units"])
+    assert all(set(u) == {"code", "name", "class", "rank", "stable"} for u in body["units"])
+    assert all(isinstance(u["stable"], bool) for u in body["units"])
     assert not _keys(body) & FORBIDDEN
     assert "." not in "".join(str(u["rank"]) for u in body["units"])
     assert scan(URL, body, rules_from_db(db)) == []

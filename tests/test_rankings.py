@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.complaints.ingest import import_complaints
 from app.models import ExternalVariable, RankingSnapshot, RankingUnitResult, Role, ScoringProfileRow
 from app.rankings.external import load_external_variables
-from app.scoring import DEFAULT_PROFILES
+from app.scoring import BARRIO_PROFILE_V1, DEFAULT_PROFILES, MICRO_BARRIO_PROFILE_V1
 from tests.factories.keys import make_auth_headers, make_key
 from tests.helpers import assert_feature_collection, assert_matches_schema, assert_problem
 
@@ -95,18 +95,32 @@ def test_compute_returns_every_unit_with_raw_normalised_and_contributions(
     assert body["comuna"] == "14103"
     assert body["period"] == {"start": "2025-07-01", "end": "2026-06-30"}
     assert body["profile"]["name"] == "vigia-micro-barrio"
-    assert body["profile"]["version"] == 1
+    assert body["profile"]["version"] == 2
     assert body["profile"]["weights"]["dmcs_rate"] == 30.0
     assert len(body["units"]) == 19
     assert [u["rank"] for u in body["units"]] == list(range(1, 20))
     first = body["units"][0]
     assert first["code"] == "B01001-03"
-    assert first["class"] == "crítico"
     assert set(first["raw"]) == set(body["profile"]["weights"])
     assert sum(first["contributions"].values()) == pytest.approx(first["score"], abs=1e-4)
     assert "dmcs_rate" in first["top_variables"]
     assert first["population_estimated"] is True
     assert isinstance(first["population"], int)
+    # method 2: every variable says whether it carried signal; every unit has its intervals
+    method = body["method"]
+    assert method["version"] == "2"
+    assert set(method["signal"]) == set(body["profile"]["weights"])
+    silent = [n for n, t in method["signal"].items() if not t["signal"]]
+    weights = body["profile"]["weights"]
+    assert method["weight_without_signal"] == pytest.approx(
+        100 * sum(weights[n] for n in silent) / sum(weights.values()), abs=1e-6
+    )
+    for unit in body["units"]:
+        assert all(unit["contributions"][n] == 0 for n in silent)
+        spread = unit["uncertainty"]
+        assert 1 <= spread["rank_low"] <= spread["rank_high"] <= 19
+        assert sum(spread["class_probability"].values()) == pytest.approx(1.0, abs=1e-6)
+        assert spread["dmcs_rate_low"] <= spread["dmcs_rate_high"]
 
 
 @pytest.mark.usefixtures("data")
@@ -326,12 +340,69 @@ def test_open_risk_factors_feed_the_load_and_resolved_ones_do_not(
         )
     db.commit()
 
-    body = compute(client, planner)
+    body = compute(client, planner, profile_version=1)  # method 1: today's status, overdue
 
     loads = {u["code"]: u["raw"]["risk_factor_load"] for u in body["units"]}
     # weight 1.0 * severity 5/5 * (1 + overdue (90 days open / 30 expected - 1 = 2, capped 2))
     assert loads["B01002-02"] == pytest.approx(3.0)
     assert sum(loads.values()) == pytest.approx(3.0)
+
+
+def test_method_2_reads_each_factor_status_at_the_end_of_the_period_from_its_timeline(
+    client: TestClient, planner: dict[str, str], db: Session
+) -> None:
+    """Open at the end of June: counted, even if resolved or discarded later; resolved before
+    the end: not counted, whatever its status today. No overdue multiplier: per 1,000 hab."""
+    ids = db.execute(
+        text(
+            "SELECT (SELECT id FROM micro_barrio WHERE code = 'B01002-02'),"
+            " (SELECT population FROM micro_barrio WHERE code = 'B01002-02'),"
+            " (SELECT id FROM barrio WHERE code = 'B01002'),"
+            " (SELECT id FROM risk_factor_type WHERE code = 'punto_consumo_via_publica')"
+        )
+    ).one()
+    timelines = {  # status today, [(status, at)]
+        "resuelto": [("reportado", "2026-04-01"), ("resuelto", "2026-07-15")],
+        "descartado": [("reportado", "2026-04-01"), ("descartado", "2026-08-01")],
+        "en_gestion": [
+            ("reportado", "2026-04-01"),
+            ("resuelto", "2026-05-01"),
+            ("en_gestion", "2026-07-02"),
+        ],  # reopened after the period: was closed
+    }
+    for today, steps in timelines.items():
+        report = db.execute(
+            text(
+                "INSERT INTO risk_factor_report (id, comuna_code, type_id, status, severity,"
+                " geom, observed_at, received_at, institution, barrio_id, micro_barrio_id)"
+                " VALUES (gen_random_uuid(), '14103', :type, :status, 5,"
+                " ST_SetSRID(ST_MakePoint(-72.77, -39.45), 4326), '2026-04-01', '2026-04-01',"
+                " 'carabineros', :barrio, :micro) RETURNING id"
+            ),
+            {"type": ids[3], "status": today, "barrio": ids[2], "micro": ids[0]},
+        ).scalar_one()
+        for status, at in steps:
+            db.execute(
+                text(
+                    "INSERT INTO report_transition (comuna_code, report_id, to_status, at)"
+                    " VALUES ('14103', :report, :status, CAST(:at AS timestamptz))"
+                ),
+                {"report": report, "status": status, "at": at},
+            )
+    db.commit()
+
+    body = compute(client, planner)
+
+    units = {u["code"]: u for u in body["units"]}
+    loads = {code: u["raw"]["risk_factor_load"] for code, u in units.items()}
+    # two factors open on June 30, weight 1.0 * severity 5/5 each, per 1,000 residents
+    assert loads["B01002-02"] == pytest.approx(2 * 1000 / ids[1])
+    assert sum(loads.values()) == pytest.approx(loads["B01002-02"])
+    stored = db.get(RankingSnapshot, body["id"])
+    assert stored is not None
+    row = dict(zip(stored.inputs["columns"], stored.inputs["units"]["B01002-02"], strict=True))
+    assert row["risk_factor_count"] == 2
+    assert row["risk_factor_overdue"] == 2  # 90 days open, 30 expected: reported apart
 
 
 def test_external_variables_join_the_ranking_when_the_profile_weights_them(
@@ -394,12 +465,16 @@ def test_seeded_profiles_are_the_default_profiles(
     from app.rankings.profiles import get_profile
 
     for level, profile in DEFAULT_PROFILES.items():
-        stored = get_profile(db, profile.name, 1)
+        stored = get_profile(db, profile.name)  # the latest version is the default
         assert stored.fingerprint() == profile.fingerprint(), level
+    for profile in (BARRIO_PROFILE_V1, MICRO_BARRIO_PROFILE_V1):
+        assert get_profile(db, profile.name, 1).fingerprint() == profile.fingerprint()
     listed = client.get(f"{URL}/profiles", headers=planner).json()
-    assert [(p["name"], p["version"]) for p in listed] == [
-        ("vigia-barrio", 1),
-        ("vigia-micro-barrio", 1),
+    assert [(p["name"], p["version"], p["method"]) for p in listed] == [
+        ("vigia-barrio", 1, 1),
+        ("vigia-barrio", 2, 2),
+        ("vigia-micro-barrio", 1, 1),
+        ("vigia-micro-barrio", 2, 2),
     ]
 
 
@@ -426,13 +501,27 @@ def test_a_new_profile_version_keeps_the_old_one_and_rankings_cite_theirs(
     assert response.status_code == 201, response.text
     assert_matches_schema(openapi, f"{URL}/profiles", "post", response)
     created = response.json()
-    assert created["version"] == 2
-    assert created["risk_factor_weights"]["luminaria_apagada"] == 1.0  # copied from v1
+    assert created["version"] == 3
+    assert created["risk_factor_weights"]["luminaria_apagada"] == 1.0  # copied from v2
+    assert (created["method"], created["smoothing"]) == (2, "espacial")
     new = compute(client, planner)
-    assert new["profile"] == {"name": "vigia-micro-barrio", "version": 2, "weights": weights}
-    again_v1 = compute(client, planner, profile_version=1)
-    assert again_v1["result_fingerprint"] == old["result_fingerprint"]
+    assert new["profile"] == {"name": "vigia-micro-barrio", "version": 3, "weights": weights}
+    again_v2 = compute(client, planner, profile_version=2)
+    assert again_v2["result_fingerprint"] == old["result_fingerprint"]
     assert client.post(f"{URL}/{old['id']}/recompute", headers=planner).json()["matches"]
+
+
+@pytest.mark.usefixtures("data")
+def test_a_method_1_ranking_still_recomputes_and_verifies_under_method_1(
+    client: TestClient, planner: dict[str, str]
+) -> None:
+    old = compute(client, planner, profile_version=1)
+
+    assert old["method"] == {"version": "1", "signal": None, "weight_without_signal": None}
+    assert all(u["uncertainty"] is None for u in old["units"])
+    check = client.post(f"{URL}/{old['id']}/recompute", headers=planner).json()
+    assert check["matches"], check["differences"]
+    assert check["current_data"]["matches"]
 
 
 def test_invalid_profiles_are_422_and_write_nothing(client: TestClient, db: Session) -> None:

@@ -2,7 +2,9 @@
 
 What is published, and why (docs/privacidad.md):
 - barrios only: micro-barrio populations are estimates, many under 1,000 residents;
-- per unit only code, name, class and a rank among the published units; no score, no raw
+- per unit only code, name, class, whether that class is stable under resampling (method 2;
+  a yes/no, not the interval, which spans withheld barrios too) and a rank among the
+  published units; no score, no raw
   value, no normalised value, no contribution (a score with decimals and the published
   weights lets one back out counts, and some variables, such as drug cases, are sensitive);
 - barrios under 1,000 residents (or without a census population) are withheld, not merged:
@@ -65,6 +67,8 @@ def public_ranking(session: Session, *, comuna: str | None, level: str) -> dict[
                 "name": result.unit_name,
                 "class": result.class_,
                 "rank": len(published) + 1,
+                # method 2: false where resampling often moves the barrio to another class
+                "stable": result.diagnostics.get("class_stable"),
             }
         )
     return {

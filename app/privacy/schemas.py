@@ -65,6 +65,13 @@ class PublicRankedUnitRead(BaseModel):
         alias="class", description="Clase del ranking: crítico, alto, medio o bajo."
     )
     rank: int = Field(description="Lugar entre los barrios publicados (1 = más crítico).")
+    stable: bool | None = Field(
+        default=None,
+        description=(
+            "false: lugar inestable, el remuestreo lo cambia de clase a menudo; "
+            "null en rankings calculados con el método 1."
+        ),
+    )
 
 
 class PublicPeriodRead(BaseModel):

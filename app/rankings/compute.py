@@ -17,6 +17,7 @@ from app.scoring import (
     DEFAULT_PROFILES,
     Period,
     ScoringProfile,
+    Smoothing,
     UnitInputs,
     compute_ranking,
     contiguity_weights,
@@ -55,6 +56,13 @@ def resolve_profile(
     return get_profile(session, name or DEFAULT_PROFILES[level].name, version)
 
 
+def needs_weights(profile: ScoringProfile) -> bool:
+    """Contiguity is needed for Gi* (weighted) and for method 2's spatial prior and hot spots."""
+    if profile.method == 2:
+        return profile.smoothing is Smoothing.SPATIAL or profile.weights.get("hotspot", 0.0) > 0
+    return profile.weights.get("hotspot", 0.0) > 0
+
+
 def compute_snapshot(
     session: Session,
     *,
@@ -87,7 +95,7 @@ def compute_snapshot(
     say("agregando")
     aggregated = aggregate(session, level=level, comuna=code, period=period, profile=profile)
     weights = None
-    if profile.weights.get("hotspot", 0.0) > 0:
+    if needs_weights(profile):
         weights = contiguity_weights(unit_geometry(session, level=level, comuna=code))
     inputs = UnitInputs.build(aggregated.table, weights=weights)
     say("calculando")

@@ -24,7 +24,7 @@ from app.db import use_custom_plans
 from app.models import ExternalVariable
 from app.scoring import DRUG_CONSUMPTION_CODES, DRUG_TRAFFICKING_CODES, Period, ScoringProfile
 from app.scoring.errors import ScoringInputError, problem
-from app.scoring.inputs import COUNT_COLUMNS, EXTERNAL_PREFIX, risk_factor_load
+from app.scoring.inputs import COUNT_COLUMNS, EXTERNAL_PREFIX, overdue_count, risk_factor_load
 from app.timezone import CHILE_TZ
 
 # level -> (unit table, complaint / report column): the only identifiers that reach SQL
@@ -42,6 +42,8 @@ SELECT u.code, u.id, u.name, u.population, u.population_estimated,
        count(*) FILTER (WHERE c.occurred_at >= :start
                           AND c.category_code = ANY(:consumption)) AS drug_consumption_count,
        count(*) FILTER (WHERE c.occurred_at >= :start AND k.violent) AS violent_count,
+       count(*) FILTER (WHERE c.occurred_at >= :start AND k.violent AND NOT k.sensitive)
+         AS violent_public_count,
        count(*) FILTER (WHERE c.occurred_at >= :start) AS total_count
   FROM {units} u
   LEFT JOIN complaint c
@@ -64,6 +66,26 @@ SELECT u.code AS unit, t.code AS type_code, r.severity,
    AND r.received_at < :end
    AND r.status NOT IN ('descartado', 'duplicado')
    AND NOT (r.status = 'resuelto' AND r.resolved_at IS NOT NULL AND r.resolved_at < :end)
+ ORDER BY u.code, r.received_at, r.id
+"""
+
+# Method 2: the status each report had at the end of the period, read from its timeline (the
+# last transition before the end), so a factor discarded or resolved later still counts and
+# one resolved before the end does not, whatever its status today.
+_OPEN_FACTORS_AT_END = """
+SELECT u.code AS unit, t.code AS type_code, r.severity,
+       floor(extract(epoch FROM (:end - r.received_at)) / 86400)::int AS days_open,
+       t.expected_days
+  FROM risk_factor_report r
+  JOIN risk_factor_type t ON t.id = r.type_id
+  JOIN {units} u ON u.id = r.{column}
+  CROSS JOIN LATERAL (
+        SELECT x.to_status FROM report_transition x
+         WHERE x.report_id = r.id AND x.at < :end
+         ORDER BY x.at DESC, x.id DESC LIMIT 1) AS s
+ WHERE r.comuna_code = :comuna
+   AND r.received_at < :end
+   AND s.to_status NOT IN ('resuelto', 'descartado', 'duplicado')
  ORDER BY u.code, r.received_at, r.id
 """
 
@@ -134,8 +156,12 @@ def aggregate(
     table = frame[["population", *COUNT_COLUMNS]].astype(float)
     table["population"] = frame["population"].astype("Float64").astype(float)
 
+    method2 = profile.method == 2
     factors = pd.DataFrame(
-        session.execute(_statement(_OPEN_FACTORS, level), {"comuna": comuna, "end": params["end"]})
+        session.execute(
+            _statement(_OPEN_FACTORS_AT_END if method2 else _OPEN_FACTORS, level),
+            {"comuna": comuna, "end": params["end"]},
+        )
         .mappings()
         .all(),
         columns=["unit", "type_code", "severity", "days_open", "expected_days"],
@@ -143,9 +169,15 @@ def aggregate(
     weighted = factors["type_code"].isin(list(profile.risk_factor_weights))
     ignored = sorted(set(factors.loc[~weighted, "type_code"]))
     factors = factors[weighted].reset_index(drop=True)
+    codes = list(table.index)
     table["risk_factor_load"] = risk_factor_load(
-        factors, profile.risk_factor_weights, units=list(table.index)
+        factors, profile.risk_factor_weights, units=codes, overdue=not method2
     ).reindex(table.index)
+    if method2:  # method-1 tables keep their columns, so their fingerprints do not move
+        table["violent_public_count"] = frame["violent_public_count"].astype(float)
+        counts = factors.groupby(factors["unit"].map(str)).size()
+        table["risk_factor_count"] = counts.reindex(codes, fill_value=0).astype(float)
+        table["risk_factor_overdue"] = overdue_count(factors, codes)
     for name, values in external_columns(session, level, comuna, profile, table.index).items():
         table[name] = values
     table.index.name = "unit"

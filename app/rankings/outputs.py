@@ -35,6 +35,30 @@ def snapshot_header(snapshot: RankingSnapshot) -> dict[str, Any]:
         "input_fingerprint": snapshot.input_fingerprint,
         "result_fingerprint": snapshot.result_fingerprint,
         "computed_at": snapshot.computed_at,
+        "method": {
+            "version": str(snapshot.meta.get("method_version", "1")),
+            "signal": snapshot.meta.get("signal"),
+            "weight_without_signal": snapshot.meta.get("weight_without_signal"),
+        },
+    }
+
+
+_CLASS_KEYS = {"crítico": "p_critico", "alto": "p_alto", "medio": "p_medio", "bajo": "p_bajo"}
+
+
+def uncertainty(diagnostics: dict[str, Any]) -> dict[str, Any] | None:
+    """The method-2 intervals of one unit, or None for a method-1 ranking."""
+    if "rank_low" not in diagnostics:
+        return None
+    return {
+        "rank_low": diagnostics["rank_low"],
+        "rank_high": diagnostics["rank_high"],
+        "class_probability": {label: diagnostics[key] for label, key in _CLASS_KEYS.items()},
+        "class_stable": diagnostics["class_stable"],
+        "sensitivity_rank_low": diagnostics["sensitivity_rank_low"],
+        "sensitivity_rank_high": diagnostics["sensitivity_rank_high"],
+        "dmcs_rate_low": diagnostics.get("dmcs_rate_low"),
+        "dmcs_rate_high": diagnostics.get("dmcs_rate_high"),
     }
 
 
@@ -53,6 +77,7 @@ def snapshot_document(session: Session, snapshot: RankingSnapshot) -> dict[str, 
             "top_variables": row.top_variables,
             "population": row.population,
             "population_estimated": row.population_estimated,
+            "uncertainty": uncertainty(row.diagnostics),
         }
         for row in unit_results(session, snapshot.id)
     ]
@@ -76,6 +101,11 @@ def snapshot_geojson(session: Session, snapshot: RankingSnapshot) -> str:
                     "score": R.score,
                     "class": R.class_,
                     "top_variables": R.top_variables,
+                    # method 2 (null for method 1): where the rank may lie, how sure the class is
+                    "rank_low": R.diagnostics["rank_low"],
+                    "rank_high": R.diagnostics["rank_high"],
+                    "class_probability": R.diagnostics["class_probability"],
+                    "class_stable": R.diagnostics["class_stable"],
                 },
             ).label("feature"),
             R.rank.label("rank"),

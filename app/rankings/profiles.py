@@ -24,13 +24,17 @@ class ProfileNotFound(NotFound):
 
 def definition_of(profile: ScoringProfile) -> dict[str, Any]:
     """What is stored in `scoring_profile.definition` (plain floats, sorted keys)."""
-    return {
+    out: dict[str, Any] = {
         "weights": dict(profile.weights),
         "normalisation": profile.normalisation.value,
         "classifier": profile.classifier.value,
         "inverted": sorted(profile.inverted),
         "risk_factor_weights": dict(profile.risk_factor_weights),
     }
+    if profile.method != 1:  # method-1 rows keep the form they were stored with
+        out["method"] = profile.method
+        out["smoothing"] = profile.smoothing.value
+    return out
 
 
 def to_profile(row: ScoringProfileRow) -> ScoringProfile:
@@ -44,6 +48,8 @@ def to_profile(row: ScoringProfileRow) -> ScoringProfile:
         inverted=frozenset(definition.get("inverted", [])),
         risk_factor_weights=definition.get("risk_factor_weights", {}),
         description=row.description,
+        method=int(definition.get("method", 1)),
+        smoothing=definition.get("smoothing", "global"),
     )
 
 
@@ -93,7 +99,14 @@ def create_profile_version(
         .order_by(ScoringProfileRow.version.desc())
         .limit(1)
     ).first()
-    base: dict[str, Any] = {"weights": {}, "inverted": [], "risk_factor_weights": {}}
+    # a new name runs the current method; a revision keeps the method of the version it revises
+    base: dict[str, Any] = {
+        "weights": {},
+        "inverted": [],
+        "risk_factor_weights": {},
+        "method": 2,
+        "smoothing": "global",
+    }
     if latest is not None:
         base = dict(latest.definition)
     merged = {**base, **{k: v for k, v in changes.items() if v is not None}}
@@ -106,6 +119,8 @@ def create_profile_version(
         inverted=frozenset(merged.get("inverted", [])),
         risk_factor_weights=merged.get("risk_factor_weights", {}),
         description=description,
+        method=int(merged.get("method", 1)),
+        smoothing=merged.get("smoothing", "global"),
     )
     row = ScoringProfileRow(
         name=profile.name,

@@ -194,6 +194,8 @@ def _profile_read(row: Any) -> ProfileRead:
         classifier=profile.classifier.value,
         inverted=sorted(profile.inverted),
         risk_factor_weights=dict(profile.risk_factor_weights),
+        method=profile.method,
+        smoothing=profile.smoothing.value,
         description=row.description,
         created_at=row.created_at,
         created_by=row.created_by,

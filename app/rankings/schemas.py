@@ -55,6 +55,47 @@ class PeriodRead(BaseModel):
     end: date = Field(description="Último día incluido.")
 
 
+class UncertaintyRead(BaseModel):
+    """How sure the rank and class are (method 2): bootstrap and weight sensitivity."""
+
+    rank_low: int = Field(description="Lugar en el percentil 5 del remuestreo (bootstrap).")
+    rank_high: int = Field(description="Lugar en el percentil 95 del remuestreo.")
+    class_probability: dict[str, float] = Field(
+        description="Probabilidad de cada clase en el remuestreo (crítico, alto, medio, bajo)."
+    )
+    class_stable: bool = Field(
+        description="true si el remuestreo mantiene la clase en al menos el 80 % de los casos."
+    )
+    sensitivity_rank_low: int = Field(
+        description="Mejor lugar (p5) al variar cada peso entre la mitad y 1,5 veces."
+    )
+    sensitivity_rank_high: int = Field(description="Peor lugar (p95) al variar los pesos.")
+    dmcs_rate_low: float | None = Field(
+        description="Tasa DMCS por 1.000 hab.: límite inferior del intervalo posterior del 90 %."
+    )
+    dmcs_rate_high: float | None = Field(description="Límite superior del mismo intervalo.")
+
+
+class SignalRead(BaseModel):
+    """Whether a variable shows differences between units beyond chance in this period."""
+
+    test: str = Field(description="Prueba aplicada.")
+    statistic: float | None
+    p_value: float | None = Field(description="p (o q tras Benjamini-Hochberg).")
+    signal: bool = Field(description="false: la variable no aporta puntos en este ranking.")
+
+
+class MethodRead(BaseModel):
+    version: str = Field(description="Versión del método (docs/metodologia.md).")
+    signal: dict[str, SignalRead] | None = Field(
+        default=None, description="Método 2: prueba de señal de cada variable."
+    )
+    weight_without_signal: float | None = Field(
+        default=None,
+        description="Método 2: puntos (de 100) de variables sin señal, que no se reparten.",
+    )
+
+
 class RankingUnitRead(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -73,6 +114,9 @@ class RankingUnitRead(BaseModel):
     top_variables: list[str] = Field(description="Las variables que más aportan.")
     population: int | None
     population_estimated: bool
+    uncertainty: UncertaintyRead | None = Field(
+        default=None, description="Intervalos (método 2); null en rankings del método 1."
+    )
 
 
 class RankingRead(BaseModel):
@@ -86,6 +130,7 @@ class RankingRead(BaseModel):
     input_fingerprint: str = Field(description="SHA-256 de entradas, perfil, período y método.")
     result_fingerprint: str = Field(description="SHA-256 de los números publicados.")
     computed_at: datetime
+    method: MethodRead
     units: list[RankingUnitRead]
 
 
@@ -144,6 +189,12 @@ class ProfileCreate(BaseModel):
     risk_factor_weights: dict[str, StrictFloat] | None = Field(
         default=None, description="Peso por tipo de factor de riesgo."
     )
+    method: Literal[1, 2] | None = Field(
+        default=None, description="Método de cálculo (docs/metodologia.md); 2 por defecto."
+    )
+    smoothing: Literal["global", "espacial"] | None = Field(
+        default=None, description="Método 2: prior del suavizamiento (global o espacial)."
+    )
     description: str = Field(default="", max_length=2000, description="Por qué este cambio.")
 
 
@@ -155,6 +206,8 @@ class ProfileRead(BaseModel):
     classifier: str
     inverted: list[str]
     risk_factor_weights: dict[str, float]
+    method: int = 1
+    smoothing: str = "global"
     description: str
     created_at: datetime
     created_by: str

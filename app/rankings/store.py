@@ -28,6 +28,28 @@ DIAGNOSTICS = (
     "gi_p_sim",
     "gi_hot",
     "gi_island",
+    # method 2 (issue #16): uncertainty, tests, management indicators
+    "rank_low",
+    "rank_high",
+    "class_probability",
+    "class_stable",
+    "p_critico",
+    "p_alto",
+    "p_medio",
+    "p_bajo",
+    "sensitivity_rank_low",
+    "sensitivity_rank_high",
+    "dmcs_rate_low",
+    "dmcs_rate_high",
+    "trend_ratio",
+    "trend_p",
+    "trend_q",
+    "trend_rising",
+    "gi_q",
+    "lisa_quadrant",
+    "lisa_p_sim",
+    "risk_factors_open",
+    "risk_factors_overdue",
 )
 
 

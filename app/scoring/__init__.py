@@ -19,23 +19,28 @@ from app.scoring.inputs import (
 )
 from app.scoring.profiles import (
     BARRIO_PROFILE,
+    BARRIO_PROFILE_V1,
     DEFAULT_PROFILES,
     MICRO_BARRIO_PROFILE,
+    MICRO_BARRIO_PROFILE_V1,
     VARIABLES,
     Classifier,
     Normalisation,
     ProfileCatalog,
     ScoringProfile,
+    Smoothing,
 )
 from app.scoring.smoothing import SmoothedRates, empirical_bayes
 from app.scoring.snapshot import Period, Ranking, compute_ranking
 
 __all__ = [
     "BARRIO_PROFILE",
+    "BARRIO_PROFILE_V1",
     "DEFAULT_PROFILES",
     "DRUG_CONSUMPTION_CODES",
     "DRUG_TRAFFICKING_CODES",
     "MICRO_BARRIO_PROFILE",
+    "MICRO_BARRIO_PROFILE_V1",
     "REQUIRED_COLUMNS",
     "VARIABLES",
     "Classifier",
@@ -49,6 +54,7 @@ __all__ = [
     "ScoringInputError",
     "ScoringProfile",
     "SmoothedRates",
+    "Smoothing",
     "UnitInputs",
     "compute_ranking",
     "contiguity_weights",

@@ -103,6 +103,36 @@ def classify(score: pd.Series, method: Classifier) -> pd.Series:
     return pd.Series(labels[position], index=score.index, name="class")
 
 
+MIN_CLASS_SIZE = 2
+
+
+def classify_min_size(
+    score: pd.Series, method: Classifier, min_size: int = MIN_CLASS_SIZE
+) -> pd.Series:
+    """`classify` with as many classes as keep every class at `min_size` units or more (method 2).
+
+    A class of one unit is a label on a single number, not a group: with five barrios, four
+    classes leave at least one class of one. The number of classes starts at four (or the
+    number of distinct scores) and goes down until no class is smaller than `min_size`.
+    """
+    rounded = score.round(SCORE_DECIMALS)
+    distinct = int(rounded.nunique())
+    if distinct <= 1 or len(score) < 2 * min_size:
+        return pd.Series("bajo", index=score.index, name="class")
+    for k in range(min(len(CLASSES), distinct), 1, -1):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            if method is Classifier.QUANTILES:
+                bins = mapclassify.Quantiles(rounded.to_numpy(), k=k).yb
+            else:
+                bins = fisher_jenks_classes(rounded.to_numpy(), k)
+        groups, position, sizes = np.unique(bins, return_inverse=True, return_counts=True)
+        if sizes.min() >= min_size:
+            labels = np.array(_LABELS_BY_GROUPS[len(groups)], dtype=object)
+            return pd.Series(labels[position], index=score.index, name="class")
+    return pd.Series("bajo", index=score.index, name="class")
+
+
 def top_variables(contrib: pd.DataFrame, n: int = 3) -> pd.Series:
     """The n variables that add most to each unit's score (ties by name), zeros left out."""
     names = [str(name) for name in contrib.columns]

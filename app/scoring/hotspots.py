@@ -21,8 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from esda import G_Local
+from esda import G_Local, Moran_Local
 from libpysal.weights import W
+
+from app.scoring.trend import benjamini_hochberg
 
 HOTSPOT_SEED = 20_965  # Ley 20.965
 HOTSPOT_PERMUTATIONS = 999
@@ -94,3 +96,72 @@ def _esda_gi_star(y: pd.Series, weights: W, params: HotSpotParams) -> tuple[pd.S
     z = pd.Series(np.asarray(gi.Zs, dtype=float), index=y.index).fillna(0.0)
     p = pd.Series(np.asarray(gi.p_sim, dtype=float), index=y.index)
     return z, p
+
+
+# --- method 2: high-high hot spots after a false-discovery-rate correction ---------------------
+#
+# Method 1 called a unit a hot spot when Gi* z > 0 and p_sim <= 0.05, one test per unit with no
+# correction, so a unit whose own rate is below the mean could be "hot" because of its
+# neighbours. Method 2 asks for all three: Gi* z > 0, the unit's own value above the mean, and
+# a Benjamini-Hochberg q <= alpha over the units tested (islands are not tested). The local
+# Moran's I quadrant (Anselin 1995; esda `Moran_Local`, row-standardised weights, the same seed
+# and permutations) is reported beside it: 1 high-high, 2 low-high, 3 low-low, 4 high-low.
+
+
+@dataclass(frozen=True)
+class HighHighSpots:
+    gi: HotSpots
+    q_value: pd.Series  # BH over the non-island units (islands: 1)
+    above_mean: pd.Series
+    lisa_quadrant: pd.Series  # 1..4; 0 for islands or a constant variable
+    lisa_p_sim: pd.Series
+    hot: pd.Series
+
+    @property
+    def variable(self) -> pd.Series:
+        """Gi* z where the unit is a significant high-high hot spot, else 0."""
+        return self.gi.z.where(self.hot, 0.0).astype(float)
+
+
+def high_high_hot_spots(
+    values: pd.Series, weights: W, params: HotSpotParams | None = None
+) -> HighHighSpots:
+    params = params or HotSpotParams()
+    gi = getis_ord_star(values, weights, params)
+    tested = ~gi.island
+    q = pd.Series(1.0, index=values.index)
+    if tested.any():
+        q[tested] = benjamini_hochberg(gi.p_sim[tested].to_numpy())
+    above = values.astype(float) > float(values.mean())
+    quadrant, lisa_p = _local_moran(values, weights, params)
+    hot = (gi.z > 0) & above & (q <= params.alpha) & tested
+    return HighHighSpots(
+        gi=gi, q_value=q, above_mean=above, lisa_quadrant=quadrant, lisa_p_sim=lisa_p, hot=hot
+    )
+
+
+def _local_moran(
+    values: pd.Series, weights: W, params: HotSpotParams
+) -> tuple[pd.Series, pd.Series]:
+    order = [str(i) for i in weights.id_order]
+    y = values.astype(float).reindex(order)
+    island = pd.Series([len(weights.neighbors[i]) == 0 for i in weights.id_order], index=order)
+    if len(order) < 3 or np.ptp(y.to_numpy()) == 0.0:
+        return pd.Series(0, index=values.index), pd.Series(1.0, index=values.index)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        lisa = Moran_Local(
+            y.to_numpy(),
+            W(weights.neighbors, id_order=weights.id_order, silence_warnings=True),  # esda
+            # sets the transform on the W it gets: a copy keeps the caller's binary weights
+            transformation="r",
+            permutations=params.permutations,
+            seed=params.seed,
+            n_jobs=1,
+            keep_simulations=False,
+        )
+    quadrant = pd.Series(np.asarray(lisa.q, dtype=int), index=order).where(~island, 0)
+    p = pd.Series(np.asarray(lisa.p_sim, dtype=float), index=order).where(~island, 1.0)
+    return quadrant.reindex(values.index), p.reindex(values.index)

@@ -38,6 +38,11 @@ COUNT_COLUMNS = (
     "total_count",
 )
 REQUIRED_COLUMNS = ("population", *COUNT_COLUMNS, "risk_factor_load")
+# Method 2 (issue #16) also reads: the violent complaints in public space (violent and not
+# sensitive), and the number of open risk factors at the end of the period and how many of them
+# were past their deadline. Method-1 tables do not carry them.
+METHOD2_COLUMNS = ("violent_public_count", "risk_factor_count", "risk_factor_overdue")
+KNOWN_COLUMNS = (*REQUIRED_COLUMNS, *METHOD2_COLUMNS)
 EXTERNAL_PREFIX = "ext_"
 
 
@@ -105,7 +110,7 @@ def _validated_table(table: pd.DataFrame) -> pd.DataFrame:
     unknown = [
         c
         for c in table.columns
-        if c not in REQUIRED_COLUMNS and not str(c).startswith(EXTERNAL_PREFIX)
+        if c not in KNOWN_COLUMNS and not str(c).startswith(EXTERNAL_PREFIX)
     ]
     problems += [
         problem(
@@ -124,7 +129,8 @@ def _validated_table(table: pd.DataFrame) -> pd.DataFrame:
     if problems:
         raise ScoringInputError("la tabla de entrada no cumple el contrato", errors=problems)
     clean["population"] = clean["population"].fillna(0.0)
-    ordered = [*REQUIRED_COLUMNS, *sorted(c for c in clean.columns if c not in REQUIRED_COLUMNS)]
+    known = [c for c in KNOWN_COLUMNS if c in clean.columns]
+    ordered = [*known, *sorted(c for c in clean.columns if c not in KNOWN_COLUMNS)]
     return clean[ordered].astype(float).sort_index()
 
 
@@ -165,20 +171,24 @@ def _column_problems(table: pd.DataFrame, column: str) -> list[FieldProblem]:
     if column != "population":
         out += at(missing, "falta el valor (complételo o quite la variable)")
     out += at(np.isinf(array), "el valor no es finito")
-    if column in REQUIRED_COLUMNS:
+    if column in KNOWN_COLUMNS:
         out += at(array < 0, "el valor no puede ser negativo")
-    if column in COUNT_COLUMNS:
+    if column in COUNT_COLUMNS or column in METHOD2_COLUMNS:
         with np.errstate(invalid="ignore"):
             out += at(~missing & (array != np.floor(array)), "un conteo debe ser entero")
     return out
 
 
 def _subset_problems(table: pd.DataFrame) -> list[FieldProblem]:
-    too_many = table["violent_count"] > table["total_count"]
-    return [
-        problem("violent_count", "hay más delitos violentos que denuncias en total", code=str(u))
-        for u in table.index[too_many]
-    ]
+    out = []
+    for part in ("violent_count", "violent_public_count"):
+        if part in table.columns:
+            too_many = table[part] > table["total_count"]
+            out += [
+                problem(part, "hay más delitos violentos que denuncias en total", code=str(u))
+                for u in table.index[too_many]
+            ]
+    return out
 
 
 def _aligned_geometry(
@@ -222,6 +232,7 @@ def risk_factor_load(
     type_weights: Mapping[str, float],
     *,
     units: list[str] | None = None,
+    overdue: bool = True,
 ) -> pd.Series:
     """Weighted load of the open risk factors of each unit (weights: the profile's).
 
@@ -229,7 +240,8 @@ def risk_factor_load(
         type_weight[type] * severity / 5 * (1 + min(overdue_ratio, 2)),
     overdue_ratio = max(0, days_open / expected_days - 1) (0 when there is no deadline), so a
     factor counts between 0.2 and 3 times its type weight. `units` lists every unit of the
-    ranking: those without open factors get 0.
+    ranking: those without open factors get 0. Method 2 passes `overdue=False`: delay is the
+    municipality's, not the place's risk, and is reported apart (`overdue_count`).
     """
     missing = [c for c in RISK_FACTOR_COLUMNS if c not in factors.columns]
     if missing:
@@ -242,12 +254,22 @@ def risk_factor_load(
         raise ScoringInputError("factores de riesgo inválidos", errors=problems)
     frame = factors.assign(unit=factors["unit"].map(str))
     type_weight = frame["type_code"].map(lambda t: float(type_weights[str(t)]))
-    load = type_weight * frame["severity"].astype(float) / 5.0 * overdue_multiplier(frame)
+    load = type_weight * frame["severity"].astype(float) / 5.0
+    if overdue:
+        load = load * overdue_multiplier(frame)
     totals = load.groupby(frame["unit"]).sum()
     index = sorted(set(units) | set(totals.index)) if units is not None else sorted(totals.index)
     result = totals.reindex(index, fill_value=0.0).astype(float)
     result.index.name = "unit"
     return result.rename("risk_factor_load")
+
+
+def overdue_count(factors: pd.DataFrame, units: list[str]) -> pd.Series:
+    """Open factors past their type's deadline at the end of the period, per unit."""
+    expected = factors["expected_days"].astype(float)
+    late = expected.notna() & (expected > 0) & (factors["days_open"].astype(float) > expected)
+    counts = late.groupby(factors["unit"].map(str)).sum()
+    return counts.reindex(units, fill_value=0).astype(float)
 
 
 def overdue_multiplier(factors: pd.DataFrame) -> pd.Series:

@@ -80,6 +80,16 @@ class Classifier(StrEnum):
     QUANTILES = "cuantiles"
 
 
+class Smoothing(StrEnum):
+    """The prior that empirical Bayes shrinks a unit's rate towards (method 2)."""
+
+    GLOBAL = "global"  # the mean of every unit of the ranking (Marshall 1991)
+    SPATIAL = "espacial"  # the unit and its contiguous neighbours (esda Spatial_Empirical_Bayes)
+
+
+METHODS = (1, 2)  # 1: the method of issue #5; 2: issue #16 (docs/metodologia.md)
+
+
 def is_known_variable(name: str) -> bool:
     return name in VARIABLES or bool(_EXTERNAL_NAME.match(name))
 
@@ -95,6 +105,8 @@ class ScoringProfile:
     # weight of each risk-factor type in `risk_factor_load` (versioned with the profile)
     risk_factor_weights: Mapping[str, float] = field(default_factory=dict)
     description: str = ""
+    method: int = 1
+    smoothing: Smoothing = Smoothing.GLOBAL  # method 2 only
 
     def __post_init__(self) -> None:
         problems = _profile_problems(self)
@@ -111,14 +123,18 @@ class ScoringProfile:
         object.__setattr__(self, "normalisation", Normalisation(self.normalisation))
         object.__setattr__(self, "classifier", Classifier(self.classifier))
         object.__setattr__(self, "inverted", frozenset(self.inverted))
+        object.__setattr__(self, "smoothing", Smoothing(self.smoothing))
 
     @property
     def weight_total(self) -> float:
         return math.fsum(self.weights.values())
 
     def canonical(self) -> dict[str, object]:
-        """Everything that changes the numbers, in a stable JSON-ready form."""
-        return {
+        """Everything that changes the numbers, in a stable JSON-ready form.
+
+        Method-1 profiles keep the form they were fingerprinted with (no method keys).
+        """
+        out: dict[str, object] = {
             "name": self.name,
             "version": self.version,
             "weights": {k: repr(v) for k, v in self.weights.items()},
@@ -127,6 +143,10 @@ class ScoringProfile:
             "inverted": sorted(self.inverted),
             "risk_factor_weights": {k: repr(v) for k, v in self.risk_factor_weights.items()},
         }
+        if self.method != 1:
+            out["method"] = self.method
+            out["smoothing"] = self.smoothing.value
+        return out
 
     def fingerprint(self) -> str:
         payload = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
@@ -134,7 +154,15 @@ class ScoringProfile:
 
     def revise(self, *, description: str = "", **changes: object) -> ScoringProfile:
         """The next version with `changes` (weights, normalisation, classifier, inverted)."""
-        allowed = {"weights", "normalisation", "classifier", "inverted", "risk_factor_weights"}
+        allowed = {
+            "weights",
+            "normalisation",
+            "classifier",
+            "inverted",
+            "risk_factor_weights",
+            "method",
+            "smoothing",
+        }
         unknown = sorted(set(changes) - allowed)
         if unknown:
             raise ProfileError(f"no se puede cambiar {', '.join(unknown)} en una revisión")
@@ -168,7 +196,13 @@ def _profile_problems(profile: ScoringProfile) -> list[FieldProblem]:
         problem("inverted", "la variable invertida no está en los pesos", code=name)
         for name in sorted(set(profile.inverted) - set(profile.weights))
     ]
-    for attr, enum in (("normalisation", Normalisation), ("classifier", Classifier)):
+    if profile.method not in METHODS:
+        out.append(problem("method", f"método desconocido; use {', '.join(map(str, METHODS))}"))
+    for attr, enum in (
+        ("normalisation", Normalisation),
+        ("classifier", Classifier),
+        ("smoothing", Smoothing),
+    ):
         if getattr(profile, attr) not in {m.value for m in enum}:
             out.append(problem(attr, f"valor desconocido; use {', '.join(m.value for m in enum)}"))
     return out
@@ -233,7 +267,8 @@ DEFAULT_RISK_FACTOR_WEIGHTS = {
     "sin_alarma_comunitaria": 0.5,
     "microbasural": 0.4,
 }
-MICRO_BARRIO_PROFILE = ScoringProfile(
+# Method 1 (issue #5): kept so that rankings computed with it still recompute and verify.
+MICRO_BARRIO_PROFILE_V1 = ScoringProfile(
     name="vigia-micro-barrio",
     version=1,
     weights=_DEFAULT_WEIGHTS,
@@ -241,12 +276,33 @@ MICRO_BARRIO_PROFILE = ScoringProfile(
     description="Perfil por defecto para micro-barrios (ver docs/metodologia.md)",
 )
 # Gi* on five units means nothing: the barrio profile keeps the variable visible with weight 0
-BARRIO_PROFILE = ScoringProfile(
+BARRIO_PROFILE_V1 = ScoringProfile(
     name="vigia-barrio",
     version=1,
     weights={**_DEFAULT_WEIGHTS, "hotspot": 0.0},
     risk_factor_weights=DEFAULT_RISK_FACTOR_WEIGHTS,
     description="Perfil por defecto para barrios: el de micro-barrios sin Gi*",
+)
+# Method 2 (issue #16): same weights, sound variables, stated uncertainty. Micro-barrios shrink
+# towards their neighbourhood (Lanco town and Malalhue are not pooled); five barrios have no
+# neighbourhood worth the name, so they shrink towards the comuna.
+MICRO_BARRIO_PROFILE = ScoringProfile(
+    name="vigia-micro-barrio",
+    version=2,
+    weights=_DEFAULT_WEIGHTS,
+    risk_factor_weights=DEFAULT_RISK_FACTOR_WEIGHTS,
+    description="Perfil por defecto para micro-barrios, método 2 (ver docs/metodologia.md)",
+    method=2,
+    smoothing=Smoothing.SPATIAL,
+)
+BARRIO_PROFILE = ScoringProfile(
+    name="vigia-barrio",
+    version=2,
+    weights={**_DEFAULT_WEIGHTS, "hotspot": 0.0},
+    risk_factor_weights=DEFAULT_RISK_FACTOR_WEIGHTS,
+    description="Perfil por defecto para barrios, método 2: el de micro-barrios sin Gi*",
+    method=2,
+    smoothing=Smoothing.GLOBAL,
 )
 DEFAULT_PROFILES: Mapping[str, ScoringProfile] = MappingProxyType(
     {"micro_barrio": MICRO_BARRIO_PROFILE, "barrio": BARRIO_PROFILE}

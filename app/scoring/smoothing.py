@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from esda.smoothing import Empirical_Bayes
+from scipy import sparse, stats
 
 from app.scoring.errors import ScoringInputError
 
@@ -85,3 +86,128 @@ def _between_variance(crude: np.ndarray, base: np.ndarray, mean: float) -> float
     """Marshall's method-of-moments A; the same expression esda uses before weighting."""
     spread = float((base * (crude - mean) ** 2).sum() / base.sum())
     return spread - mean / float(base.mean())
+
+
+# --- method 2: array forms (one column per bootstrap draw), binomial and spatial priors -------
+#
+# Every function below takes counts of shape (k,) or (k, B) -- k units, B bootstrap draws --
+# and smooths each column on its own, so the observed ranking and its bootstrap run the very
+# same code. tests/scoring/test_smoothing_v2.py checks them against esda on the observed data.
+
+
+def poisson_eb(events: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Global Marshall EB of events/base per column: (smoothed, prior mean m, A clipped at 0).
+
+    Units with base 0 get m (they are left out of m and A); a column whose A <= 0 (no
+    variation beyond chance) gives m to every unit, as `empirical_bayes`.
+    """
+    e = _columns(events)
+    n = np.broadcast_to(_columns(base), e.shape)
+    has = n > 0
+    n_fit = np.where(has, n, 0.0)
+    total_n = n_fit.sum(axis=0)
+    m = e.sum(axis=0, where=has) / total_n
+    crude = np.divide(e, n, out=np.zeros_like(e), where=has)
+    spread = (n_fit * (crude - m) ** 2).sum(axis=0) / total_n
+    mean_n = total_n / has.sum(axis=0)
+    between = np.clip(spread - m / mean_n, 0.0, None)
+    noise = np.divide(m, n, out=np.full_like(n, np.inf), where=has)
+    with np.errstate(invalid="ignore", divide="ignore"):  # masked out by `has` below
+        shrink = np.where(has & (between > 0), between / (between + noise), 0.0)
+    smoothed = shrink * crude + (1.0 - shrink) * m
+    return _back(smoothed, events), m, between
+
+
+def binomial_eb(part: np.ndarray, whole: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """EB of a proportion part/whole with the binomial variance m(1-m)/n (not Poisson's m/n).
+
+    The method-of-moments analogue of Marshall's estimator for proportions (Kleinman 1973;
+    the beta-binomial moment estimator): A = sum n_i (p_i - m)^2 / sum n_i - m(1-m)/mean(n),
+    C_i = A / (A + m(1-m)/n_i). Units with no complaints at all get m.
+    """
+    v = _columns(part)
+    t = np.broadcast_to(_columns(whole), v.shape)
+    has = t > 0
+    t_fit = np.where(has, t, 0.0)
+    total = t_fit.sum(axis=0)
+    safe_total = np.where(total > 0, total, 1.0)
+    m = v.sum(axis=0, where=has) / safe_total
+    crude = np.divide(v, t, out=np.zeros_like(v), where=has)
+    spread = (t_fit * (crude - m) ** 2).sum(axis=0) / safe_total
+    mean_t = safe_total / np.maximum(has.sum(axis=0), 1)
+    variance = m * (1.0 - m)
+    between = np.clip(spread - variance / mean_t, 0.0, None)
+    noise = np.divide(variance, t, out=np.full_like(t, np.inf), where=has)
+    with np.errstate(invalid="ignore", divide="ignore"):  # masked out by `has` below
+        shrink = np.where(has & (between > 0), between / (between + noise), 0.0)
+    smoothed = shrink * crude + (1.0 - shrink) * m
+    return _back(smoothed, part), m, between
+
+
+def spatial_poisson_eb(
+    events: np.ndarray, base: np.ndarray, star: sparse.csr_array
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Spatial EB (Marshall 1991; esda `Spatial_Empirical_Bayes`): the prior of unit i is the
+    rate and variance of i with its contiguous neighbours (`star` = binary contiguity + I).
+
+    Returns (smoothed, local prior mean per unit, local A per unit, clipped at 0). A unit
+    whose neighbourhood has no residents gets the global rate.
+    """
+    e = _columns(events)
+    n = np.broadcast_to(_columns(base), e.shape)
+    has = n > 0
+    crude = np.divide(e, n, out=np.zeros_like(e), where=has)
+    local_n = star @ n
+    local_e = star @ e
+    global_m = e.sum(axis=0) / n.sum(axis=0)
+    m = np.divide(
+        local_e, local_n, out=np.broadcast_to(global_m, e.shape).copy(), where=local_n > 0
+    )
+    count = np.asarray(star.sum(axis=1)).reshape(-1, 1)
+    # sum_j s_ij n_j (x_j - m_i)^2 = S(n x^2) - 2 m_i S(n x) + m_i^2 S(n)
+    spread = star @ (n * crude**2) - 2.0 * m * (star @ (n * crude)) + m**2 * local_n
+    left = np.divide(spread, local_n, out=np.zeros_like(spread), where=local_n > 0)
+    right = np.divide(m * count, local_n, out=np.zeros_like(m), where=local_n > 0)
+    between = np.clip(left - right, 0.0, None)
+    noise = np.divide(m, n, out=np.full_like(n, np.inf), where=has)
+    with np.errstate(invalid="ignore", divide="ignore"):  # masked out by `has` below
+        shrink = np.where(has & (between > 0), between / (between + noise), 0.0)
+    smoothed = m + (crude - m) * shrink
+    return _back(smoothed, events), _back(m, events), _back(between, events)
+
+
+def gamma_interval(
+    events: np.ndarray,
+    base: np.ndarray,
+    prior_mean: np.ndarray,
+    between: np.ndarray,
+    *,
+    level: float = 0.90,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-tailed posterior interval of each unit's rate under the EB Gamma prior.
+
+    The prior Gamma(a, b) has the EB mean m and variance A (a = m^2/A, b = m/A); with e events
+    over n residents the posterior is Gamma(a + e, b + n) (Gamma-Poisson conjugacy). Where
+    A = 0 the prior says every unit shares one rate, and the interval is that of the pooled
+    rate, Gamma(sum e + 1/2, sum n) (Jeffreys).
+    """
+    e = np.asarray(events, dtype=float)
+    n = np.asarray(base, dtype=float)
+    m = np.broadcast_to(np.asarray(prior_mean, dtype=float), e.shape)
+    a_var = np.broadcast_to(np.asarray(between, dtype=float), e.shape)
+    tail = (1.0 - level) / 2.0
+    informative = (a_var > 0) & (m > 0)
+    shape = np.where(informative, m**2 / np.where(informative, a_var, 1.0) + e, e.sum() + 0.5)
+    rate = np.where(informative, m / np.where(informative, a_var, 1.0) + n, n.sum())
+    low = stats.gamma.ppf(tail, shape) / rate
+    high = stats.gamma.ppf(1.0 - tail, shape) / rate
+    return low, high
+
+
+def _columns(values: np.ndarray) -> np.ndarray:
+    array = np.asarray(values, dtype=float)
+    return array.reshape(-1, 1) if array.ndim == 1 else array
+
+
+def _back(values: np.ndarray, like: np.ndarray) -> np.ndarray:
+    return values.ravel() if np.asarray(like).ndim == 1 else values

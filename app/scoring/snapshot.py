@@ -22,17 +22,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.scoring import composite
+from app.scoring import composite, method2
 from app.scoring.errors import ScoringInputError
 from app.scoring.hotspots import HotSpotParams
 from app.scoring.inputs import UnitInputs, adjacency
 from app.scoring.profiles import ScoringProfile
 from app.scoring.variables import Variables, compute_variables
 
-METHOD_VERSION = "1"  # bump when a formula in app/scoring changes
+METHOD_VERSION = "1"  # method 1's formulas; a profile's `method` picks the method it runs
 LEVELS = ("barrio", "micro_barrio")
 OUTPUT_DECIMALS = 6
-_LIBRARIES = ("esda", "libpysal", "mapclassify", "numpy", "pandas")
+_LIBRARIES = ("esda", "libpysal", "mapclassify", "numpy", "pandas", "scipy", "statsmodels")
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ class Ranking:
     table: pd.DataFrame  # one row per unit, sorted by rank; columns documented in to_records
     hotspot_params: HotSpotParams | None
     software: dict[str, str] = field(default_factory=dict)
+    method_meta: dict[str, Any] = field(default_factory=dict)  # method 2: signal, uncertainty
 
     def to_records(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per unit, by rank (numbers rounded to OUTPUT_DECIMALS)."""
@@ -106,7 +107,8 @@ class Ranking:
             "computed_at": self.computed_at.isoformat(),
             "input_fingerprint": self.input_fingerprint,
             "result_fingerprint": self.result_fingerprint,
-            "method_version": METHOD_VERSION,
+            "method_version": method_version(self.profile),
+            **self.method_meta,
             "hotspot": None
             if self.hotspot_params is None
             else {
@@ -131,6 +133,21 @@ def compute_ranking(
     if level not in LEVELS:
         raise ScoringInputError(f"nivel desconocido '{level}'; use {' o '.join(LEVELS)}")
     params = hotspot_params or HotSpotParams()
+    if profile.method == 2:
+        table, meta = method2.rank_table(inputs, profile, params)
+        table = table.sort_values("rank", kind="mergesort")
+        return Ranking(
+            level=level,
+            period=period,
+            profile=profile,
+            computed_at=computed_at or datetime.now(UTC),
+            input_fingerprint=input_fingerprint(inputs, profile, period, level, params),
+            result_fingerprint=result_fingerprint(table),
+            table=table,
+            hotspot_params=params if inputs.weights is not None else None,
+            software=_software(),
+            method_meta=meta,
+        )
     variables = compute_variables(
         inputs, require_hotspot=profile.weights.get("hotspot", 0.0) > 0, params=params
     )
@@ -209,6 +226,11 @@ def _assemble(
 # --- fingerprints ---------------------------------------------------------------------------
 
 
+def method_version(profile: ScoringProfile) -> str:
+    """ "1" for method-1 profiles (their fingerprints are unchanged), else the profile's method."""
+    return METHOD_VERSION if profile.method == 1 else str(profile.method)
+
+
 def canonical_number(value: Any) -> Any:
     """Integers as integers, other floats as repr of a 10-decimal rounding, NaN as None."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -233,7 +255,7 @@ def input_fingerprint(
     table = inputs.table.sort_index().reindex(sorted(inputs.table.columns), axis=1)
     rows = _rows(table, canonical_number, _canonical_floats)
     payload = {
-        "method_version": METHOD_VERSION,
+        "method_version": method_version(profile),
         "level": level,
         "period": period.label(),
         "profile": profile.fingerprint(),

@@ -10,8 +10,12 @@ shows roughly the comuna's trend, not a 200 % jump.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
 from app.scoring.smoothing import SmoothedRates
 
@@ -24,3 +28,58 @@ def smoothed_trend(
     now = current.smoothed
     before = previous.smoothed.reindex(now.index)
     return pd.Series(np.log((now + floor) / (before + floor)), index=now.index, dtype=float)
+
+
+# --- method 2: a rate-ratio test per unit ------------------------------------------------------
+#
+# Residents do not change between two consecutive periods, so a unit's two DMCS counts compare
+# directly. Under "this unit moved like the comuna", given its n = now + before complaints,
+# `now` is Binomial(n, p0) with p0 = N_now / (N_now + N_before) of the whole ranking: the
+# exact conditional test of two Poisson rates (Przyborowski & Wilenski 1940), the
+# `method="exact-cond"` of statsmodels' `test_poisson_2indep`. Benjamini-Hochberg over the
+# units controls the false discovery rate; only a significant rise contributes, by its log
+# rate ratio relative to the comuna (half-complaint continuity correction).
+
+
+@dataclass(frozen=True)
+class RateRatioTrend:
+    ratio: pd.Series  # (now / before) / (N_now / N_before), with +0.5 on each count
+    p_value: pd.Series  # two-sided exact conditional binomial
+    q_value: pd.Series  # Benjamini-Hochberg over the units
+    rising: pd.Series  # significant rise (q <= alpha and ratio > 1)
+    comuna_ratio: float  # N_now / N_before of the whole ranking (+0.5 each)
+
+    @property
+    def variable(self) -> pd.Series:
+        """ln(ratio) where the unit rose significantly faster than the comuna, else 0."""
+        return np.log(self.ratio).where(self.rising, 0.0).astype(float)
+
+
+def rate_ratio_trend(now: pd.Series, before: pd.Series, *, alpha: float = 0.05) -> RateRatioTrend:
+    now = now.astype(float)
+    before = before.reindex(now.index).astype(float)
+    total_now, total_before = float(now.sum()), float(before.sum())
+    p0 = total_now / (total_now + total_before) if total_now + total_before > 0 else 0.5
+    p = [
+        1.0 if k + j == 0 else float(stats.binomtest(int(k), int(k + j), p0).pvalue)
+        for k, j in zip(now.to_numpy(), before.to_numpy(), strict=True)
+    ]
+    q = benjamini_hochberg(np.asarray(p))
+    comuna = (total_now + 0.5) / (total_before + 0.5)
+    ratio = ((now + 0.5) / (before + 0.5)) / comuna
+    q_series = pd.Series(q, index=now.index)
+    return RateRatioTrend(
+        ratio=ratio,
+        p_value=pd.Series(p, index=now.index),
+        q_value=q_series,
+        rising=(q_series <= alpha) & (ratio > 1.0),
+        comuna_ratio=comuna,
+    )
+
+
+def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
+    """BH adjusted p-values (q), as statsmodels `multipletests(method="fdr_bh")`."""
+    p = np.asarray(p_values, dtype=float)
+    if p.size == 0:
+        return p
+    return np.asarray(multipletests(p, method="fdr_bh")[1], dtype=float)

@@ -20,8 +20,8 @@ import pytest
 from shapely.geometry import box
 
 from app.scoring import (
-    BARRIO_PROFILE,
-    MICRO_BARRIO_PROFILE,
+    BARRIO_PROFILE_V1,
+    MICRO_BARRIO_PROFILE_V1,
     Classifier,
     Period,
     Ranking,
@@ -76,19 +76,21 @@ def _summary(ranking: Ranking) -> dict[str, Any]:
     }
 
 
-GRID_PROFILE = MICRO_BARRIO_PROFILE.revise(weights={**MICRO_BARRIO_PROFILE.weights, "ext_ivs": 0.5})
+GRID_PROFILE = MICRO_BARRIO_PROFILE_V1.revise(
+    weights={**MICRO_BARRIO_PROFILE_V1.weights, "ext_ivs": 0.5}
+)
 
 
 def _lanco_micro(lanco: tuple[pd.Series, pd.Series]) -> Ranking:
     population, geometry = lanco
     inputs = UnitInputs.build(make_table(population=population), geometry=geometry)
-    return compute_ranking(inputs, MICRO_BARRIO_PROFILE, PERIOD, "micro_barrio", computed_at=AT)
+    return compute_ranking(inputs, MICRO_BARRIO_PROFILE_V1, PERIOD, "micro_barrio", computed_at=AT)
 
 
 def _lanco_barrio(lanco: tuple[pd.Series, pd.Series]) -> Ranking:
     population, _ = lanco
     inputs = UnitInputs.build(make_table(population=population))
-    return compute_ranking(inputs, BARRIO_PROFILE, PERIOD, "barrio", computed_at=AT)
+    return compute_ranking(inputs, BARRIO_PROFILE_V1, PERIOD, "barrio", computed_at=AT)
 
 
 def _grid(profile: ScoringProfile) -> Ranking:

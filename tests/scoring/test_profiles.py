@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.scoring import (
-    BARRIO_PROFILE,
-    MICRO_BARRIO_PROFILE,
+    BARRIO_PROFILE_V1,
+    MICRO_BARRIO_PROFILE_V1,
     VARIABLES,
     ProfileCatalog,
     ProfileError,
@@ -72,10 +72,10 @@ def test_external_variables_are_known_by_prefix() -> None:
 
 
 def test_default_profiles_use_known_variables_and_add_up_to_100() -> None:
-    assert set(MICRO_BARRIO_PROFILE.weights) == set(VARIABLES)
-    assert MICRO_BARRIO_PROFILE.weight_total == 100.0
-    assert BARRIO_PROFILE.weights["hotspot"] == 0.0
-    assert BARRIO_PROFILE.weight_total == 90.0
+    assert set(MICRO_BARRIO_PROFILE_V1.weights) == set(VARIABLES)
+    assert MICRO_BARRIO_PROFILE_V1.weight_total == 100.0
+    assert BARRIO_PROFILE_V1.weights["hotspot"] == 0.0
+    assert BARRIO_PROFILE_V1.weight_total == 90.0
 
 
 def test_fingerprint_ignores_the_order_of_the_weights() -> None:
@@ -87,43 +87,45 @@ def test_fingerprint_ignores_the_order_of_the_weights() -> None:
 
 
 def test_revision_is_a_new_version_and_the_old_one_is_unchanged() -> None:
-    weights = dict(MICRO_BARRIO_PROFILE.weights)
+    weights = dict(MICRO_BARRIO_PROFILE_V1.weights)
 
-    revised = MICRO_BARRIO_PROFILE.revise(
+    revised = MICRO_BARRIO_PROFILE_V1.revise(
         weights={**weights, "risk_factor_load": 30.0}, description="más peso a factores"
     )
 
-    assert revised.version == MICRO_BARRIO_PROFILE.version + 1
-    assert revised.name == MICRO_BARRIO_PROFILE.name
-    assert dict(MICRO_BARRIO_PROFILE.weights) == weights
-    assert revised.fingerprint() != MICRO_BARRIO_PROFILE.fingerprint()
+    assert revised.version == MICRO_BARRIO_PROFILE_V1.version + 1
+    assert revised.name == MICRO_BARRIO_PROFILE_V1.name
+    assert dict(MICRO_BARRIO_PROFILE_V1.weights) == weights
+    assert revised.fingerprint() != MICRO_BARRIO_PROFILE_V1.fingerprint()
 
 
 def test_revision_cannot_rename() -> None:
     with pytest.raises(ProfileError, match="name"):
-        MICRO_BARRIO_PROFILE.revise(name="otro")
+        MICRO_BARRIO_PROFILE_V1.revise(name="otro")
 
 
 def test_profile_cannot_be_mutated() -> None:
     with pytest.raises(TypeError):
-        MICRO_BARRIO_PROFILE.weights["dmcs_rate"] = 99.0  # type: ignore[index]
+        MICRO_BARRIO_PROFILE_V1.weights["dmcs_rate"] = 99.0  # type: ignore[index]
 
 
 def test_catalog_keeps_every_version_and_refuses_to_overwrite_one() -> None:
-    catalog = ProfileCatalog((MICRO_BARRIO_PROFILE,))
+    catalog = ProfileCatalog((MICRO_BARRIO_PROFILE_V1,))
     revised = catalog.register(
-        MICRO_BARRIO_PROFILE.revise(weights={**MICRO_BARRIO_PROFILE.weights, "hotspot": 0.0})
+        MICRO_BARRIO_PROFILE_V1.revise(weights={**MICRO_BARRIO_PROFILE_V1.weights, "hotspot": 0.0})
     )
 
-    assert catalog.get(MICRO_BARRIO_PROFILE.name) == revised
-    assert catalog.get(MICRO_BARRIO_PROFILE.name, 1) == MICRO_BARRIO_PROFILE
-    assert [p.version for p in catalog.versions(MICRO_BARRIO_PROFILE.name)] == [1, 2]
-    catalog.register(MICRO_BARRIO_PROFILE)  # same content again: fine
-    tampered = ScoringProfile(name=MICRO_BARRIO_PROFILE.name, version=1, weights={"dmcs_rate": 1})
+    assert catalog.get(MICRO_BARRIO_PROFILE_V1.name) == revised
+    assert catalog.get(MICRO_BARRIO_PROFILE_V1.name, 1) == MICRO_BARRIO_PROFILE_V1
+    assert [p.version for p in catalog.versions(MICRO_BARRIO_PROFILE_V1.name)] == [1, 2]
+    catalog.register(MICRO_BARRIO_PROFILE_V1)  # same content again: fine
+    tampered = ScoringProfile(
+        name=MICRO_BARRIO_PROFILE_V1.name, version=1, weights={"dmcs_rate": 1}
+    )
     with pytest.raises(ProfileError, match="ya existe"):
         catalog.register(tampered)
     with pytest.raises(ProfileError, match="no existe la versión 7"):
-        catalog.get(MICRO_BARRIO_PROFILE.name, 7)
+        catalog.get(MICRO_BARRIO_PROFILE_V1.name, 7)
     with pytest.raises(ProfileError, match="no existe el perfil"):
         catalog.get("otro")
 
@@ -135,7 +137,7 @@ def test_risk_factor_weights_are_validated_and_versioned() -> None:
         )
     assert fields_of(caught.value) == {"risk_factor_weights.luminaria"}
 
-    revised = MICRO_BARRIO_PROFILE.revise(
-        risk_factor_weights={**MICRO_BARRIO_PROFILE.risk_factor_weights, "microbasural": 0.9}
+    revised = MICRO_BARRIO_PROFILE_V1.revise(
+        risk_factor_weights={**MICRO_BARRIO_PROFILE_V1.risk_factor_weights, "microbasural": 0.9}
     )
-    assert revised.fingerprint() != MICRO_BARRIO_PROFILE.fingerprint()
+    assert revised.fingerprint() != MICRO_BARRIO_PROFILE_V1.fingerprint()

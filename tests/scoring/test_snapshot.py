@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from libpysal.weights import W
 
 from app.scoring import (
-    BARRIO_PROFILE,
-    MICRO_BARRIO_PROFILE,
+    BARRIO_PROFILE_V1,
+    MICRO_BARRIO_PROFILE_V1,
     Period,
     ScoringInputError,
     ScoringProfile,
@@ -38,7 +38,7 @@ def test_lanco_micro_barrio_ranking_is_complete_and_consistent(
     lanco_micro: tuple[pd.Series, pd.Series],
 ) -> None:
     ranking = compute_ranking(
-        micro_inputs(lanco_micro), MICRO_BARRIO_PROFILE, PERIOD, "micro_barrio", computed_at=AT
+        micro_inputs(lanco_micro), MICRO_BARRIO_PROFILE_V1, PERIOD, "micro_barrio", computed_at=AT
     )
     table = ranking.table
 
@@ -56,7 +56,7 @@ def test_records_and_metadata_are_json_and_cite_everything(
     lanco_micro: tuple[pd.Series, pd.Series],
 ) -> None:
     ranking = compute_ranking(
-        micro_inputs(lanco_micro), MICRO_BARRIO_PROFILE, PERIOD, "micro_barrio", computed_at=AT
+        micro_inputs(lanco_micro), MICRO_BARRIO_PROFILE_V1, PERIOD, "micro_barrio", computed_at=AT
     )
 
     records = json.loads(json.dumps(ranking.to_records()))
@@ -82,7 +82,7 @@ def test_barrio_profile_needs_no_geometry(lanco_barrios: tuple[pd.Series, pd.Ser
     population, _ = lanco_barrios
     inputs = UnitInputs.build(make_table(population=population))
 
-    ranking = compute_ranking(inputs, BARRIO_PROFILE, PERIOD, "barrio", computed_at=AT)
+    ranking = compute_ranking(inputs, BARRIO_PROFILE_V1, PERIOD, "barrio", computed_at=AT)
 
     assert ranking.table["contrib_hotspot"].eq(0).all()
     assert ranking.table["raw_hotspot"].isna().all()  # not computed, and shown as such
@@ -96,7 +96,7 @@ def test_hotspot_weight_without_geometry_is_an_error(
     inputs = UnitInputs.build(make_table(population=population))
 
     with pytest.raises(ScoringInputError, match="hotspot"):
-        compute_ranking(inputs, MICRO_BARRIO_PROFILE, PERIOD, "micro_barrio")
+        compute_ranking(inputs, MICRO_BARRIO_PROFILE_V1, PERIOD, "micro_barrio")
 
 
 def test_weighted_external_variable_must_be_present(
@@ -124,7 +124,7 @@ def test_external_variable_enters_the_score(lanco_micro: tuple[pd.Series, pd.Ser
 
 def test_unknown_level_is_rejected(lanco_micro: tuple[pd.Series, pd.Series]) -> None:
     with pytest.raises(ScoringInputError, match="nivel desconocido"):
-        compute_ranking(micro_inputs(lanco_micro), MICRO_BARRIO_PROFILE, PERIOD, "comuna")
+        compute_ranking(micro_inputs(lanco_micro), MICRO_BARRIO_PROFILE_V1, PERIOD, "comuna")
 
 
 def test_default_period_is_the_last_twelve_whole_months() -> None:
@@ -151,9 +151,12 @@ def test_given_weights_in_another_order_give_the_same_numbers(
     )
     assert reversed_ids.id_order != from_geometry.weights.id_order  # type: ignore[union-attr]
 
-    one = compute_ranking(from_geometry, MICRO_BARRIO_PROFILE, PERIOD, "micro_barrio")
+    one = compute_ranking(from_geometry, MICRO_BARRIO_PROFILE_V1, PERIOD, "micro_barrio")
     two = compute_ranking(
-        UnitInputs.build(table, weights=reversed_ids), MICRO_BARRIO_PROFILE, PERIOD, "micro_barrio"
+        UnitInputs.build(table, weights=reversed_ids),
+        MICRO_BARRIO_PROFILE_V1,
+        PERIOD,
+        "micro_barrio",
     )
 
     assert one.input_fingerprint == two.input_fingerprint
@@ -175,11 +178,11 @@ def test_same_inputs_and_profile_give_the_same_snapshot(
     shuffled = table.sample(frac=1.0, random_state=seed)[table.columns[::-1]]
 
     first = compute_ranking(
-        UnitInputs.build(table, geometry=geometry), MICRO_BARRIO_PROFILE, PERIOD, "micro_barrio"
+        UnitInputs.build(table, geometry=geometry), MICRO_BARRIO_PROFILE_V1, PERIOD, "micro_barrio"
     )
     again = compute_ranking(
         UnitInputs.build(shuffled, geometry=geometry.iloc[::-1]),
-        MICRO_BARRIO_PROFILE,
+        MICRO_BARRIO_PROFILE_V1,
         PERIOD,
         "micro_barrio",
     )
@@ -199,18 +202,18 @@ def test_different_inputs_profile_or_period_change_the_fingerprint(
     base = UnitInputs.build(table, geometry=geometry)
     changed = table.copy()
     changed.iloc[unit, changed.columns.get_loc("dmcs_count")] += 1
-    revised = MICRO_BARRIO_PROFILE.revise(weights=dict(MICRO_BARRIO_PROFILE.weights))
+    revised = MICRO_BARRIO_PROFILE_V1.revise(weights=dict(MICRO_BARRIO_PROFILE_V1.weights))
 
-    reference = compute_ranking(base, MICRO_BARRIO_PROFILE, PERIOD, "micro_barrio")
+    reference = compute_ranking(base, MICRO_BARRIO_PROFILE_V1, PERIOD, "micro_barrio")
     others = [
         compute_ranking(
             UnitInputs.build(changed, geometry=geometry),
-            MICRO_BARRIO_PROFILE,
+            MICRO_BARRIO_PROFILE_V1,
             PERIOD,
             "micro_barrio",
         ),
         compute_ranking(base, revised, PERIOD, "micro_barrio"),
-        compute_ranking(base, MICRO_BARRIO_PROFILE, PERIOD.previous(), "micro_barrio"),
+        compute_ranking(base, MICRO_BARRIO_PROFILE_V1, PERIOD.previous(), "micro_barrio"),
     ]
 
     assert all(o.input_fingerprint != reference.input_fingerprint for o in others)

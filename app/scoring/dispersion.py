@@ -1,0 +1,109 @@
+"""Does a variable vary between units beyond chance? One test per variable (method 2).
+
+A ranking variable that shows no between-unit variation beyond what Poisson (or binomial)
+noise gives cannot rank anything: its empirical-Bayes between-variance A is 0 and every unit
+gets the same value. Method 2 says so per variable, with a test, instead of letting its weight
+vanish silently.
+
+* Rates (events over residents): Pearson's dispersion statistic X^2 = sum (e_i - E_i)^2 / E_i
+  with E_i = n_i * sum(e) / sum(n), as `scipy.stats.chisquare` computes it.
+* Proportions (part over complaints): the chi-square of the 2 x k table (part, rest), as
+  `scipy.stats.chi2_contingency` computes it.
+
+Counts per unit are small (a micro-barrio has a handful of trafficking complaints a year),
+where the chi-square law is a poor guide and rejects too often. The p-value is therefore
+conditional Monte Carlo: the total is redistributed over the units with multinomial
+(rates) or hypergeometric (proportions) draws under the null of a common rate, with a fixed
+seed, and p = (1 + #{X*^2 >= X^2}) / (1 + draws) (Davison & Hinkley 1997, ch. 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+DISPERSION_SEED = 20_965
+DISPERSION_DRAWS = 1999
+SIGNAL_ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class SignalTest:
+    """The outcome of a variable's test: is there a difference between units to rank?"""
+
+    test: str  # which test, in words a report can print
+    statistic: float | None
+    p_value: float | None
+    signal: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "test": self.test,
+            "statistic": None if self.statistic is None else round(self.statistic, 6),
+            "p_value": None if self.p_value is None else round(self.p_value, 6),
+            "signal": self.signal,
+        }
+
+
+def poisson_dispersion(
+    events: np.ndarray,
+    base: np.ndarray,
+    *,
+    seed: int = DISPERSION_SEED,
+    draws: int = DISPERSION_DRAWS,
+    alpha: float = SIGNAL_ALPHA,
+) -> SignalTest:
+    """X^2 of events over residents against a common rate, Monte Carlo p-value."""
+    e = np.asarray(events, dtype=float)
+    n = np.asarray(base, dtype=float)
+    keep = n > 0
+    e, n = e[keep], n[keep]
+    total = int(round(e.sum()))
+    name = "dispersión de Poisson (X², Monte Carlo)"
+    if total == 0 or len(e) < 2:
+        return SignalTest(name, None, None, False)
+    share = n / n.sum()
+    expected = total * share
+    observed = float(stats.chisquare(e, expected).statistic)
+    rng = np.random.default_rng(seed)
+    simulated = rng.multinomial(total, share, size=draws)
+    null = (((simulated - expected) ** 2) / expected).sum(axis=1)
+    p = (1.0 + float((null >= observed - 1e-9).sum())) / (draws + 1.0)
+    return SignalTest(name, observed, p, p <= alpha)
+
+
+def binomial_dispersion(
+    part: np.ndarray,
+    whole: np.ndarray,
+    *,
+    seed: int = DISPERSION_SEED,
+    draws: int = DISPERSION_DRAWS,
+    alpha: float = SIGNAL_ALPHA,
+) -> SignalTest:
+    """Chi-square of the (part, rest) x units table, Monte Carlo p-value (fixed margins)."""
+    v = np.asarray(part, dtype=float)
+    t = np.asarray(whole, dtype=float)
+    keep = t > 0
+    v, t = v[keep], t[keep]
+    name = "homogeneidad de proporciones (χ², Monte Carlo)"
+    if len(v) < 2 or v.sum() == 0 or v.sum() == t.sum():
+        return SignalTest(name, None, None, False)
+    table = np.vstack([v, t - v])
+    observed = float(stats.chi2_contingency(table, correction=False).statistic)
+    expected_part = t * v.sum() / t.sum()
+    expected_rest = t - expected_part
+    rng = np.random.default_rng(seed)
+    # the parts land on complaints drawn without replacement: a multivariate hypergeometric
+    simulated = rng.multivariate_hypergeometric(t.astype(np.int64), int(v.sum()), size=draws)
+    null = ((simulated - expected_part) ** 2 / expected_part).sum(axis=1) + (
+        ((t - simulated) - expected_rest) ** 2 / expected_rest
+    ).sum(axis=1)
+    p = (1.0 + float((null >= observed - 1e-9).sum())) / (draws + 1.0)
+    return SignalTest(name, observed, p, p <= alpha)
+
+
+def no_test(reason: str) -> SignalTest:
+    """A variable Vigía cannot test (external data): its weight always counts."""
+    return SignalTest(reason, None, None, True)

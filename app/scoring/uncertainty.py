@@ -1,0 +1,239 @@
+"""How sure is a rank? A parametric bootstrap of the whole index and a weight-sensitivity run.
+
+Bootstrap (method 2): every count of every unit is redrawn from a Poisson law with the
+observed count as its mean (the violent and non-violent complaints apart, so the share stays
+a share; the risk-factor load scales with its redrawn number of open factors), and the whole
+index is recomputed on each of `draws` draws at once (arrays of units x draws): smoothing,
+shares, loads, normalisation, contributions, score, rank. Two decisions are held at their
+observed value, because recomputing them needs permutations per draw: which variables carry
+signal, and which units are significant trend rises or hot spots (their values -- the log
+rate ratio and the Gi* z -- are recomputed). The rank interval is the 5-95 % range of the
+unit's rank over the draws; the class probabilities apply the observed class breaks (midway
+between neighbouring classes) to every draw's score.
+
+Weight sensitivity: each weight multiplied by an independent uniform factor in
+[1 - spread, 1 + spread], the normalised values fixed; the 5-95 % range of the rank.
+
+Both are seeded: the same inputs give the same intervals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from app.scoring.composite import CLASSES
+from app.scoring.profiles import Normalisation, ScoringProfile
+from app.scoring.smoothing import binomial_eb
+from app.scoring.variables_v2 import (
+    Counts,
+    VariablesV2,
+    load_per_thousand,
+    smoothed_rates,
+)
+
+BOOTSTRAP_DRAWS = 1000
+BOOTSTRAP_SEED = 20_965
+SENSITIVITY_SPREAD = 0.5
+INTERVAL = (5.0, 95.0)
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    rank_low: pd.Series
+    rank_high: pd.Series
+    class_probability: pd.DataFrame  # one column per class label, rows sum to 1
+    sensitivity_low: pd.Series
+    sensitivity_high: pd.Series
+    draws: int
+    seed: int
+
+
+def bootstrap(
+    variables: VariablesV2,
+    profile: ScoringProfile,
+    observed_score: pd.Series,
+    observed_class: pd.Series,
+    labels: tuple[str, ...],
+    *,
+    draws: int = BOOTSTRAP_DRAWS,
+    seed: int = BOOTSTRAP_SEED,
+) -> Uncertainty:
+    index = observed_score.index
+    rng = np.random.default_rng(seed)
+    raw = _draw_variables(variables, profile, rng, draws)
+    weighted = _signal_weights(variables, profile)
+    score = _scores(raw, weighted, profile, variables.raw.columns)
+    ranks = _ranks(score)
+    low, high = np.percentile(ranks, INTERVAL, axis=1, method="nearest")
+    probability = _class_probability(score, observed_score, observed_class, labels)
+    sens_low, sens_high = _sensitivity(variables, profile, weighted, rng, draws)
+    return Uncertainty(
+        rank_low=pd.Series(low.astype(int), index=index),
+        rank_high=pd.Series(high.astype(int), index=index),
+        class_probability=pd.DataFrame(probability, index=index, columns=list(labels)),
+        sensitivity_low=pd.Series(sens_low, index=index),
+        sensitivity_high=pd.Series(sens_high, index=index),
+        draws=draws,
+        seed=seed,
+    )
+
+
+def _draw_variables(
+    variables: VariablesV2, profile: ScoringProfile, rng: np.random.Generator, draws: int
+) -> dict[str, np.ndarray]:
+    counts = variables.counts
+    k = len(counts.population)
+
+    def redraw(values: np.ndarray) -> np.ndarray:
+        return rng.poisson(np.broadcast_to(values[:, None], (k, draws))).astype(float)
+
+    violent = redraw(counts.violent)
+    factors = redraw(counts.factors)
+    per_factor = np.divide(
+        counts.load, counts.factors, out=np.zeros_like(counts.load), where=counts.factors > 0
+    )
+    drawn = Counts(
+        population=counts.population,
+        rates={name: redraw(events) for name, events in counts.rates.items()},
+        dmcs_prev=redraw(counts.dmcs_prev),
+        violent=violent,
+        total=violent + redraw(counts.total - counts.violent),
+        load=factors * per_factor[:, None],
+        factors=factors,
+    )
+    out = {
+        name: values[0]
+        for name, values in smoothed_rates(drawn, profile.smoothing, variables.star).items()
+    }
+    out["violent_share"] = binomial_eb(drawn.violent, drawn.total)[0]
+    out["risk_factor_load"] = load_per_thousand(drawn)
+    now = drawn.rates["dmcs_rate"]
+    comuna = (now.sum(axis=0) + 0.5) / (drawn.dmcs_prev.sum(axis=0) + 0.5)
+    log_ratio = np.log((now + 0.5) / (drawn.dmcs_prev + 0.5) / comuna)
+    out["dmcs_trend"] = np.where(variables.trend.rising.to_numpy()[:, None], log_ratio, 0.0)
+    if variables.spots is not None and variables.star is not None:
+        z = gi_star_z(out["dmcs_rate"], variables.star)
+        out["hotspot"] = np.where(variables.spots.hot.to_numpy()[:, None], z, 0.0)
+    for column in variables.raw.columns:
+        if column not in out:  # external variables: no sampling model, held fixed
+            out[column] = np.broadcast_to(variables.raw[column].to_numpy()[:, None], (k, draws))
+    return out
+
+
+def gi_star_z(values: np.ndarray, star: sparse.csr_array) -> np.ndarray:
+    """Analytical Gi* z (Ord & Getis 1995, binary weights with the focal unit) per column.
+
+    z_i = (sum_j s_ij y_j - W_i ybar) / (s sqrt(W_i (n - W_i) / (n - 1))), s^2 = mean(y^2) -
+    ybar^2: esda's `G_Local(..., star=True, transform="B").Zs` (tests/scoring check it).
+    Islands (W_i = 1) and constant columns give 0.
+    """
+    y = values if values.ndim == 2 else values[:, None]
+    n = y.shape[0]
+    w = np.asarray(star.sum(axis=1)).reshape(-1, 1)
+    mean = y.mean(axis=0)
+    s = np.sqrt(np.clip((y**2).mean(axis=0) - mean**2, 0.0, None))
+    spread = np.sqrt(w * (n - w) / (n - 1.0))
+    numerator = star @ y - w * mean
+    denominator = s * spread
+    z = np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
+    z[(w <= 1).ravel()] = 0.0
+    return z if values.ndim == 2 else z.ravel()
+
+
+def _signal_weights(variables: VariablesV2, profile: ScoringProfile) -> dict[str, float]:
+    """Points (of 100) of each variable that carries signal; 0 for the rest."""
+    total = profile.weight_total
+    return {
+        name: 100.0 * weight / total if variables.carries_signal(name) else 0.0
+        for name, weight in profile.weights.items()
+    }
+
+
+def _normalise(values: np.ndarray, method: Normalisation, inverted: bool) -> np.ndarray:
+    oriented = -values if inverted else values
+    if method is Normalisation.PERCENTILE:
+        k = oriented.shape[0]
+        if k < 2:
+            return np.zeros_like(oriented)
+        ranks = oriented.argsort(axis=0).argsort(axis=0).astype(float)  # ties: by position
+        return ranks / (k - 1.0)
+    low, high = oriented.min(axis=0), oriented.max(axis=0)
+    span = high - low
+    return np.divide(oriented - low, span, out=np.zeros_like(oriented), where=span > 0)
+
+
+def _scores(
+    raw: dict[str, np.ndarray],
+    points: dict[str, float],
+    profile: ScoringProfile,
+    available: pd.Index,
+) -> np.ndarray:
+    score: np.ndarray | None = None
+    for name, weight in points.items():
+        if weight == 0.0 or name not in available:
+            continue
+        part = weight * _normalise(raw[name], profile.normalisation, name in profile.inverted)
+        score = part if score is None else score + part
+    if score is None:
+        shape = next(iter(raw.values())).shape
+        return np.zeros(shape)
+    return np.clip(score, 0.0, 100.0)
+
+
+def _ranks(score: np.ndarray) -> np.ndarray:
+    """1 = highest score in each column; ties by unit order (the table is sorted by code)."""
+    order = np.argsort(-score, axis=0, kind="stable")
+    ranks = np.empty_like(order)
+    rows = np.arange(score.shape[0])[:, None]
+    np.put_along_axis(ranks, order, np.broadcast_to(rows + 1, order.shape), axis=0)
+    return ranks
+
+
+def _class_probability(
+    score: np.ndarray, observed: pd.Series, classes: pd.Series, labels: tuple[str, ...]
+) -> np.ndarray:
+    present = [label for label in CLASSES if (classes == label).any()]  # ascending
+    bounds = []
+    for lower, upper in zip(present, present[1:], strict=False):
+        top_of_lower = float(observed[classes == lower].max())
+        bottom_of_upper = float(observed[classes == upper].min())
+        bounds.append((top_of_lower + bottom_of_upper) / 2.0)
+    position = np.searchsorted(np.asarray(bounds), score, side="right")  # 0 = lowest present
+    probability = np.zeros((score.shape[0], len(labels)))
+    for i, label in enumerate(present):
+        probability[:, labels.index(label)] = (position == i).mean(axis=1)
+    return probability
+
+
+def _sensitivity(
+    variables: VariablesV2,
+    profile: ScoringProfile,
+    points: dict[str, float],
+    rng: np.random.Generator,
+    draws: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    names = [n for n, w in points.items() if w > 0 and n in variables.raw.columns]
+    k = len(variables.raw)
+    if not names:
+        ones = np.ones(k, dtype=int)
+        return ones, np.full(k, k)
+    normalised = np.column_stack(
+        [
+            _normalise(
+                variables.raw[n].to_numpy(dtype=float), profile.normalisation, n in profile.inverted
+            )
+            for n in names
+        ]
+    )
+    base = np.array([points[n] for n in names])
+    factors = rng.uniform(1.0 - SENSITIVITY_SPREAD, 1.0 + SENSITIVITY_SPREAD, (len(names), draws))
+    weights = base[:, None] * factors
+    weights = 100.0 * weights / weights.sum(axis=0) * (base.sum() / 100.0)
+    score = normalised @ weights
+    ranks = _ranks(score)
+    low, high = np.percentile(ranks, INTERVAL, axis=1, method="nearest")
+    return low.astype(int), high.astype(int)
