@@ -517,7 +517,12 @@ def test_a_method_1_ranking_still_recomputes_and_verifies_under_method_1(
 ) -> None:
     old = compute(client, planner, profile_version=1)
 
-    assert old["method"] == {"version": "1", "signal": None, "weight_without_signal": None}
+    assert old["method"] == {
+        "version": "1",
+        "signal": None,
+        "weight_without_signal": None,
+        "signal_summary": None,
+    }
     assert all(u["uncertainty"] is None for u in old["units"])
     check = client.post(f"{URL}/{old['id']}/recompute", headers=planner).json()
     assert check["matches"], check["differences"]

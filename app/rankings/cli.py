@@ -8,13 +8,14 @@ from rich.table import Table
 from app import rankings
 from app.cli.common import console, out, transaction
 from app.rankings.external import load_external_variables
+from app.rankings.wording import class_phrase, signal_phrase, variable_label
 from app.territory.service import resolve_comuna
 
 app = typer.Typer(help="Ranking de barrios y micro-barrios críticos.", no_args_is_help=True)
 
 _STAGES = {
     "agregando": "Agregando denuncias y factores de riesgo por unidad…",
-    "calculando": "Calculando variables, Gi* e índice…",
+    "calculando": "Calculando variables, pruebas, índice e intervalos…",
     "guardando": "Guardando el ranking…",
 }
 _LEVEL_HELP = "barrio o micro_barrio."
@@ -66,18 +67,32 @@ def compute(
                 f"({snapshot.profile_name} v{snapshot.profile_version})"
             )
         )
-        for column in ("#", "Código", "Nombre", "Índice", "Clase", "Variables principales"):
+        method2 = "rank_low" in (results[0].diagnostics if results else {})
+        columns = ["#", "Código", "Nombre", "Índice", "Clase", "Variables principales"]
+        if method2:
+            columns.insert(1, "Lugar (90 %)")
+        for column in columns:
             table.add_column(column)
         for row in results[:top]:
-            table.add_row(
+            cells = [
                 str(row.rank),
                 row.unit_code,
                 row.unit_name,
                 f"{row.score:.1f}",
-                row.class_,
-                ", ".join(row.top_variables),
-            )
+                class_phrase(
+                    row.class_,
+                    row.diagnostics.get("class_probability"),
+                    row.diagnostics.get("class_stable"),
+                ),
+                ", ".join(variable_label(name) for name in row.top_variables),
+            ]
+            if method2:
+                cells.insert(1, f"{row.diagnostics['rank_low']}–{row.diagnostics['rank_high']}")
+            table.add_row(*cells)
         out.print(table)
+        summary = signal_phrase(snapshot.meta)
+        if summary:
+            out.print(summary)
         out.print(f"id: {snapshot.id}")
         out.print(f"huella de entradas: {snapshot.input_fingerprint}")
         out.print(f"huella de resultados: {snapshot.result_fingerprint}")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.geojson import feature, feature_collection, json_object
 from app.models import Barrio, MicroBarrio, RankingSnapshot, RankingUnitResult
 from app.rankings.store import DIAGNOSTICS, unit_results
+from app.rankings.wording import class_phrase, rank_phrase, signal_phrase
 
 R = RankingUnitResult
 
@@ -39,6 +40,7 @@ def snapshot_header(snapshot: RankingSnapshot) -> dict[str, Any]:
             "version": str(snapshot.meta.get("method_version", "1")),
             "signal": snapshot.meta.get("signal"),
             "weight_without_signal": snapshot.meta.get("weight_without_signal"),
+            "signal_summary": signal_phrase(snapshot.meta),
         },
     }
 
@@ -46,11 +48,16 @@ def snapshot_header(snapshot: RankingSnapshot) -> dict[str, Any]:
 _CLASS_KEYS = {"crítico": "p_critico", "alto": "p_alto", "medio": "p_medio", "bajo": "p_bajo"}
 
 
-def uncertainty(diagnostics: dict[str, Any]) -> dict[str, Any] | None:
+def uncertainty(row: RankingUnitResult, total: int) -> dict[str, Any] | None:
     """The method-2 intervals of one unit, or None for a method-1 ranking."""
+    diagnostics = row.diagnostics
     if "rank_low" not in diagnostics:
         return None
     return {
+        "summary": rank_phrase(row.rank, total, diagnostics["rank_low"], diagnostics["rank_high"]),
+        "class_summary": class_phrase(
+            row.class_, diagnostics["class_probability"], diagnostics["class_stable"]
+        ),
         "rank_low": diagnostics["rank_low"],
         "rank_high": diagnostics["rank_high"],
         "class_probability": {label: diagnostics[key] for label, key in _CLASS_KEYS.items()},
@@ -64,6 +71,7 @@ def uncertainty(diagnostics: dict[str, Any]) -> dict[str, Any] | None:
 
 def snapshot_document(session: Session, snapshot: RankingSnapshot) -> dict[str, Any]:
     """The snapshot with every unit: raw, normalised, contributions, by rank."""
+    rows = unit_results(session, snapshot.id)
     units = [
         {
             "code": row.unit_code,
@@ -77,9 +85,9 @@ def snapshot_document(session: Session, snapshot: RankingSnapshot) -> dict[str, 
             "top_variables": row.top_variables,
             "population": row.population,
             "population_estimated": row.population_estimated,
-            "uncertainty": uncertainty(row.diagnostics),
+            "uncertainty": uncertainty(row, len(rows)),
         }
-        for row in unit_results(session, snapshot.id)
+        for row in rows
     ]
     return {**snapshot_header(snapshot), "units": units}
 

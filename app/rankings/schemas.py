@@ -58,6 +58,11 @@ class PeriodRead(BaseModel):
 class UncertaintyRead(BaseModel):
     """How sure the rank and class are (method 2): bootstrap and weight sensitivity."""
 
+    summary: str = Field(description='En palabras: "lugar 4 de 19, entre 2 y 8".')
+    class_summary: str = Field(
+        description='En palabras: "crítico (en 92 % de los remuestreos)" o "…, inestable".'
+    )
+
     rank_low: int = Field(description="Lugar en el percentil 5 del remuestreo (bootstrap).")
     rank_high: int = Field(description="Lugar en el percentil 95 del remuestreo.")
     class_probability: dict[str, float] = Field(
@@ -93,6 +98,9 @@ class MethodRead(BaseModel):
     weight_without_signal: float | None = Field(
         default=None,
         description="Método 2: puntos (de 100) de variables sin señal, que no se reparten.",
+    )
+    signal_summary: str | None = Field(
+        default=None, description="Método 2: lo anterior en una frase para el concejo."
     )
 
 

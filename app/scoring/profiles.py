@@ -26,6 +26,7 @@ class Variable:
     label: str  # Spanish, for tables and the API
     unit: str
     description: str
+    plain: str = ""  # one sentence for a council member (map panel, bulletin, CLI)
 
 
 VARIABLES: Mapping[str, Variable] = MappingProxyType(
@@ -34,36 +35,66 @@ VARIABLES: Mapping[str, Variable] = MappingProxyType(
             "Tasa DMCS suavizada",
             "por 1.000 hab.",
             "Denuncias DMCS por 1.000 residentes, suavizadas por Bayes empírico",
+            (
+                "Cuántos delitos de mayor connotación social se denunciaron por cada 1.000 "
+                "vecinos; en lugares chicos se corrige hacia el promedio para no exagerar por"
+                " pocos casos."
+            ),
         ),
         "violent_share": Variable(
             "Proporción de delitos violentos",
             "proporción",
             "Delitos violentos / total de denuncias, suavizada por Bayes empírico",
+            (
+                "De las denuncias del lugar, qué parte fueron delitos violentos en el espacio"
+                " público (homicidios, lesiones, robos con violencia o por sorpresa); no "
+                "incluye violencia intrafamiliar ni delitos sexuales, que la prevención "
+                "situacional no aborda."
+            ),
         ),
         "drug_trafficking_rate": Variable(
             "Tráfico y microtráfico",
             "por 1.000 hab.",
             "Denuncias 40101-40103 por 1.000 residentes, suavizadas",
+            ("Denuncias de tráfico y microtráfico de drogas por cada 1.000 vecinos."),
         ),
         "drug_consumption_rate": Variable(
             "Consumo y porte en vía pública",
             "por 1.000 hab.",
             "Denuncias 70201, 70202, 70204 por 1.000 residentes, suavizadas",
+            (
+                "Denuncias por consumo o porte de drogas y alcohol en la vía pública por cada"
+                " 1.000 vecinos."
+            ),
         ),
         "risk_factor_load": Variable(
             "Carga de factores de riesgo",
             "puntos",
             "Factores de riesgo abiertos ponderados por tipo, severidad y atraso",
+            (
+                "Cuántos factores de riesgo seguían sin resolver al cierre del período "
+                "(luminarias apagadas, sitios eriazos, follaje…), según su tipo y gravedad, "
+                "por cada 1.000 vecinos."
+            ),
         ),
         "dmcs_trend": Variable(
             "Tendencia DMCS",
             "log-razón",
             "ln de la tasa DMCS suavizada actual sobre la del período anterior",
+            (
+                "Si los delitos del lugar subieron claramente más que en el resto de la "
+                "comuna respecto del año anterior; solo suma cuando el aumento no se explica "
+                "por azar."
+            ),
         ),
         "hotspot": Variable(
             "Punto caliente Gi*",
             "z",
             "z de Getis-Ord Gi* de la tasa DMCS si es punto caliente significativo; si no, 0",
+            (
+                "Si el lugar y sus vecinos forman juntos una zona de delitos más alta que el "
+                "resto de la comuna, más allá del azar (punto caliente)."
+            ),
         ),
     }
 )
