@@ -47,7 +47,6 @@ DIAGNOSTICS = (
     "trend_rising",
     "gi_q",
     "lisa_quadrant",
-    "lisa_p_sim",
     "risk_factors_open",
     "risk_factors_overdue",
 )

@@ -104,8 +104,9 @@ def _esda_gi_star(y: pd.Series, weights: W, params: HotSpotParams) -> tuple[pd.S
 # correction, so a unit whose own rate is below the mean could be "hot" because of its
 # neighbours. Method 2 asks for all three: Gi* z > 0, the unit's own value above the mean, and
 # a Benjamini-Hochberg q <= alpha over the units tested (islands are not tested). The local
-# Moran's I quadrant (Anselin 1995; esda `Moran_Local`, row-standardised weights, the same seed
-# and permutations) is reported beside it: 1 high-high, 2 low-high, 3 low-low, 4 high-low.
+# Moran's I quadrant (Anselin 1995; esda `Moran_Local`, row-standardised weights) is reported
+# beside it: 1 high-high, 2 low-high, 3 low-low, 4 high-low. The quadrant needs no
+# permutations (it is the sign of the value and of its spatial lag), so none are drawn.
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,6 @@ class HighHighSpots:
     q_value: pd.Series  # BH over the non-island units (islands: 1)
     above_mean: pd.Series
     lisa_quadrant: pd.Series  # 1..4; 0 for islands or a constant variable
-    lisa_p_sim: pd.Series
     hot: pd.Series
 
     @property
@@ -133,35 +133,27 @@ def high_high_hot_spots(
     if tested.any():
         q[tested] = benjamini_hochberg(gi.p_sim[tested].to_numpy())
     above = values.astype(float) > float(values.mean())
-    quadrant, lisa_p = _local_moran(values, weights, params)
+    quadrant = _local_moran_quadrant(values, weights)
     hot = (gi.z > 0) & above & (q <= params.alpha) & tested
-    return HighHighSpots(
-        gi=gi, q_value=q, above_mean=above, lisa_quadrant=quadrant, lisa_p_sim=lisa_p, hot=hot
-    )
+    return HighHighSpots(gi=gi, q_value=q, above_mean=above, lisa_quadrant=quadrant, hot=hot)
 
 
-def _local_moran(
-    values: pd.Series, weights: W, params: HotSpotParams
-) -> tuple[pd.Series, pd.Series]:
+def _local_moran_quadrant(values: pd.Series, weights: W) -> pd.Series:
     order = [str(i) for i in weights.id_order]
     y = values.astype(float).reindex(order)
     island = pd.Series([len(weights.neighbors[i]) == 0 for i in weights.id_order], index=order)
     if len(order) < 3 or np.ptp(y.to_numpy()) == 0.0:
-        return pd.Series(0, index=values.index), pd.Series(1.0, index=values.index)
+        return pd.Series(0, index=values.index)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
         lisa = Moran_Local(
             y.to_numpy(),
-            W(weights.neighbors, id_order=weights.id_order, silence_warnings=True),  # esda
-            # sets the transform on the W it gets: a copy keeps the caller's binary weights
+            # esda sets the transform on the W it gets: a copy keeps the caller's binary weights
+            W(weights.neighbors, id_order=weights.id_order, silence_warnings=True),
             transformation="r",
-            permutations=params.permutations,
-            seed=params.seed,
-            n_jobs=1,
-            keep_simulations=False,
+            permutations=0,
         )
     quadrant = pd.Series(np.asarray(lisa.q, dtype=int), index=order).where(~island, 0)
-    p = pd.Series(np.asarray(lisa.p_sim, dtype=float), index=order).where(~island, 1.0)
-    return quadrant.reindex(values.index), p.reindex(values.index)
+    return quadrant.reindex(values.index)

@@ -60,11 +60,8 @@ def rate_ratio_trend(now: pd.Series, before: pd.Series, *, alpha: float = 0.05) 
     before = before.reindex(now.index).astype(float)
     total_now, total_before = float(now.sum()), float(before.sum())
     p0 = total_now / (total_now + total_before) if total_now + total_before > 0 else 0.5
-    p = [
-        1.0 if k + j == 0 else float(stats.binomtest(int(k), int(k + j), p0).pvalue)
-        for k, j in zip(now.to_numpy(), before.to_numpy(), strict=True)
-    ]
-    q = benjamini_hochberg(np.asarray(p))
+    p = exact_binomial_two_sided(now.to_numpy(), (now + before).to_numpy(), p0)
+    q = benjamini_hochberg(p)
     comuna = (total_now + 0.5) / (total_before + 0.5)
     ratio = ((now + 0.5) / (before + 0.5)) / comuna
     q_series = pd.Series(q, index=now.index)
@@ -75,6 +72,24 @@ def rate_ratio_trend(now: pd.Series, before: pd.Series, *, alpha: float = 0.05) 
         rising=(q_series <= alpha) & (ratio > 1.0),
         comuna_ratio=comuna,
     )
+
+
+def exact_binomial_two_sided(k: np.ndarray, n: np.ndarray, p0: float) -> np.ndarray:
+    """Two-sided exact binomial p-values for every unit at once; `scipy.stats.binomtest`'s rule.
+
+    p = sum of the probabilities of the outcomes no more likely than the one observed (with
+    binomtest's relative tolerance 1e-7); n = 0 gives 1. One (units x max n) table of pmf
+    values instead of a binomtest call per unit (tests/scoring check equality with it).
+    """
+    k = np.asarray(k, dtype=np.int64)
+    n = np.asarray(n, dtype=np.int64)
+    if k.size == 0:
+        return np.zeros(0)
+    outcomes = np.arange(int(n.max()) + 1)
+    pmf = stats.binom.pmf(outcomes[None, :], n[:, None], p0)  # 0 beyond each unit's n
+    observed = stats.binom.pmf(k, n, p0)
+    tail = np.where(pmf <= observed[:, None] * (1 + 1e-7), pmf, 0.0).sum(axis=1)
+    return np.where(n == 0, 1.0, np.minimum(tail, 1.0))
 
 
 def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:

@@ -64,9 +64,10 @@ def bootstrap(
 ) -> Uncertainty:
     index = observed_score.index
     rng = np.random.default_rng(seed)
-    raw = _draw_variables(variables, profile, rng, draws)
     weighted = _signal_weights(variables, profile)
-    score = _scores(raw, weighted, profile, variables.raw.columns)
+    needed = {n for n, w in weighted.items() if w > 0 and n in variables.raw.columns}
+    raw = _draw_variables(variables, profile, rng, draws, needed)
+    score = _scores(raw, weighted, profile, len(variables.raw), draws)
     ranks = _ranks(score)
     low, high = np.percentile(ranks, INTERVAL, axis=1, method="nearest")
     probability = _class_probability(score, observed_score, observed_class, labels)
@@ -83,44 +84,69 @@ def bootstrap(
 
 
 def _draw_variables(
-    variables: VariablesV2, profile: ScoringProfile, rng: np.random.Generator, draws: int
+    variables: VariablesV2,
+    profile: ScoringProfile,
+    rng: np.random.Generator,
+    draws: int,
+    needed: set[str],
 ) -> dict[str, np.ndarray]:
+    """Every variable that contributes, recomputed on `draws` redrawn count tables.
+
+    Variables that contribute nothing (no weight, or no signal) are not redrawn: their
+    contribution is 0 in every draw, and skipping them is most of the bootstrap's cost.
+    """
     counts = variables.counts
     k = len(counts.population)
+    shape = (k, draws)
 
     def redraw(values: np.ndarray) -> np.ndarray:
-        return rng.poisson(np.broadcast_to(values[:, None], (k, draws))).astype(float)
+        return rng.poisson(np.broadcast_to(values[:, None], shape)).astype(float)
 
-    violent = redraw(counts.violent)
-    factors = redraw(counts.factors)
-    per_factor = np.divide(
-        counts.load, counts.factors, out=np.zeros_like(counts.load), where=counts.factors > 0
-    )
-    drawn = Counts(
-        population=counts.population,
-        rates={name: redraw(events) for name, events in counts.rates.items()},
-        dmcs_prev=redraw(counts.dmcs_prev),
-        violent=violent,
-        total=violent + redraw(counts.total - counts.violent),
-        load=factors * per_factor[:, None],
-        factors=factors,
-    )
-    out = {
-        name: values[0]
-        for name, values in smoothed_rates(drawn, profile.smoothing, variables.star).items()
-    }
-    out["violent_share"] = binomial_eb(drawn.violent, drawn.total)[0]
-    out["risk_factor_load"] = load_per_thousand(drawn)
-    now = drawn.rates["dmcs_rate"]
-    comuna = (now.sum(axis=0) + 0.5) / (drawn.dmcs_prev.sum(axis=0) + 0.5)
-    log_ratio = np.log((now + 0.5) / (drawn.dmcs_prev + 0.5) / comuna)
-    out["dmcs_trend"] = np.where(variables.trend.rising.to_numpy()[:, None], log_ratio, 0.0)
-    if variables.spots is not None and variables.star is not None:
-        z = gi_star_z(out["dmcs_rate"], variables.star)
-        out["hotspot"] = np.where(variables.spots.hot.to_numpy()[:, None], z, 0.0)
-    for column in variables.raw.columns:
-        if column not in out:  # external variables: no sampling model, held fixed
-            out[column] = np.broadcast_to(variables.raw[column].to_numpy()[:, None], (k, draws))
+    out: dict[str, np.ndarray] = {}
+    dmcs_based = bool(needed & {"dmcs_trend", "hotspot"})
+    rate_names = [n for n in counts.rates if n in needed or (n == "dmcs_rate" and dmcs_based)]
+    if rate_names:
+        drawn_rates = Counts(
+            population=counts.population,
+            rates={name: redraw(counts.rates[name]) for name in rate_names},
+            dmcs_prev=counts.dmcs_prev,
+            violent=counts.violent,
+            total=counts.total,
+            load=counts.load,
+            factors=counts.factors,
+        )
+        smoothed = smoothed_rates(drawn_rates, profile.smoothing, variables.star)
+        out.update({name: values[0] for name, values in smoothed.items()})
+        if "dmcs_trend" in needed:
+            now, before = drawn_rates.rates["dmcs_rate"], redraw(counts.dmcs_prev)
+            comuna = (now.sum(axis=0) + 0.5) / (before.sum(axis=0) + 0.5)
+            log_ratio = np.log((now + 0.5) / (before + 0.5) / comuna)
+            rising = variables.trend.rising.to_numpy()[:, None]
+            out["dmcs_trend"] = np.where(rising, log_ratio, 0.0)
+        if "hotspot" in needed and variables.spots is not None and variables.star is not None:
+            z = gi_star_z(out["dmcs_rate"], variables.star)
+            out["hotspot"] = np.where(variables.spots.hot.to_numpy()[:, None], z, 0.0)
+    if "violent_share" in needed:
+        violent = redraw(counts.violent)
+        total = violent + redraw(counts.total - counts.violent)
+        out["violent_share"] = binomial_eb(violent, total)[0]
+    if "risk_factor_load" in needed:
+        factors = redraw(counts.factors)
+        per_factor = np.divide(
+            counts.load, counts.factors, out=np.zeros_like(counts.load), where=counts.factors > 0
+        )
+        drawn_load = Counts(
+            population=counts.population,
+            rates={},
+            dmcs_prev=counts.dmcs_prev,
+            violent=counts.violent,
+            total=counts.total,
+            load=factors * per_factor[:, None],
+            factors=factors,
+        )
+        out["risk_factor_load"] = load_per_thousand(drawn_load)
+    for column in needed - set(out):  # external variables: no sampling model, held fixed
+        out[column] = np.broadcast_to(variables.raw[column].to_numpy()[:, None], shape)
     return out
 
 
@@ -170,17 +196,17 @@ def _scores(
     raw: dict[str, np.ndarray],
     points: dict[str, float],
     profile: ScoringProfile,
-    available: pd.Index,
+    units: int,
+    draws: int,
 ) -> np.ndarray:
     score: np.ndarray | None = None
     for name, weight in points.items():
-        if weight == 0.0 or name not in available:
+        if weight == 0.0 or name not in raw:
             continue
         part = weight * _normalise(raw[name], profile.normalisation, name in profile.inverted)
         score = part if score is None else score + part
-    if score is None:
-        shape = next(iter(raw.values())).shape
-        return np.zeros(shape)
+    if score is None:  # nothing carries signal: every draw scores 0
+        return np.zeros((units, draws))
     return np.clip(score, 0.0, 100.0)
 
 

@@ -238,5 +238,4 @@ def _diagnostics(
         frame["gi_hot"] = spots.hot
         frame["gi_island"] = spots.gi.island
         frame["lisa_quadrant"] = spots.lisa_quadrant.astype(float)
-        frame["lisa_p_sim"] = spots.lisa_p_sim
     return frame

@@ -152,6 +152,11 @@ def test_rate_ratio_p_values_are_statsmodels_exact_conditional_test() -> None:
         )
         assert trend.p_value[unit] == pytest.approx(reference.pvalue, rel=1e-9)
     assert trend.p_value["d"] == 1.0
+    for unit in ["a", "b", "c", "e"]:  # and scipy's binomtest, the vectorised rule's source
+        p0 = now.sum() / (now.sum() + before.sum())
+        n = int(now[unit] + before[unit])
+        reference = stats.binomtest(int(now[unit]), n, p0).pvalue
+        assert trend.p_value[unit] == pytest.approx(reference, rel=1e-9)
     valid = trend.p_value.to_numpy()
     np.testing.assert_allclose(trend.q_value, multipletests(valid, method="fdr_bh")[1])
 
@@ -209,8 +214,7 @@ def test_hot_spots_are_high_high_after_fdr_with_the_local_moran_quadrant(lanco_m
             values.to_numpy(),
             W(weights.neighbors, id_order=list(values.index), silence_warnings=True),
             transformation="r",
-            permutations=999,
-            seed=HotSpotParams().seed,
+            permutations=0,
         )
     connected = ~spots.gi.island
     np.testing.assert_array_equal(
