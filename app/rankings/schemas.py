@@ -87,6 +87,10 @@ class SignalRead(BaseModel):
     test: str = Field(description="Prueba aplicada.")
     statistic: float | None
     p_value: float | None = Field(description="p (o q tras Benjamini-Hochberg).")
+    p_adjusted: float | None = Field(
+        default=None,
+        description="p corregido por Holm entre las variables ponderadas; señal si <= 0,05.",
+    )
     signal: bool = Field(description="false: la variable no aporta puntos en este ranking.")
 
 

@@ -28,6 +28,7 @@ from scipy import sparse
 
 from app.scoring.dispersion import (
     SignalTest,
+    across_variables,
     binomial_dispersion,
     no_test,
     poisson_dispersion,
@@ -193,6 +194,8 @@ def compute_variables_v2(
     for column in inputs.external_columns:
         raw[column] = table[column]
         signal[column] = no_test("variable externa: sin prueba de Vigía")
+    weighted = {name for name, weight in profile.weights.items() if weight > 0}
+    signal = across_variables(signal, weighted, alpha=params.alpha)
     return VariablesV2(
         raw=raw,
         signal=signal,

@@ -15,7 +15,12 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.rates import test_poisson_2indep as poisson_2indep_test
 
 from app.scoring import contiguity_weights, empirical_bayes
-from app.scoring.dispersion import binomial_dispersion, poisson_dispersion
+from app.scoring.dispersion import (
+    SignalTest,
+    across_variables,
+    binomial_dispersion,
+    poisson_dispersion,
+)
 from app.scoring.hotspots import HotSpotParams, high_high_hot_spots
 from app.scoring.smoothing import binomial_eb, gamma_interval, poisson_eb, spatial_poisson_eb
 from app.scoring.trend import rate_ratio_trend
@@ -224,3 +229,22 @@ def test_hot_spots_are_high_high_after_fdr_with_the_local_moran_quadrant(lanco_m
     assert (spots.q_value[spots.hot] <= 0.05).all()
     tested = spots.gi.p_sim[connected].to_numpy()
     np.testing.assert_allclose(spots.q_value[connected], multipletests(tested, method="fdr_bh")[1])
+
+
+def test_holm_across_variables_is_statsmodels_holm() -> None:
+    tests = {
+        "a": SignalTest("x", 1.0, 0.004, True),
+        "b": SignalTest("x", 1.0, 0.03, True),
+        "c": SignalTest("x", 1.0, 0.2, False),
+        "d": SignalTest("x", 1.0, 0.01, True),  # not weighted: outside the family
+        "e": SignalTest("sin prueba", None, None, True),
+    }
+
+    out = across_variables(tests, {"a", "b", "c", "e"})
+
+    reference = multipletests([0.004, 0.03, 0.2], method="holm")[1]
+    assert [out[n].p_adjusted for n in "abc"] == pytest.approx(list(reference))
+    assert [out[n].signal for n in "abc"] == [True, False, False]  # b: 0.06 after Holm
+    assert out["d"].p_adjusted is None
+    assert out["d"].signal
+    assert out["e"].signal  # external variables: no test, their weight counts
