@@ -138,7 +138,7 @@ def _plain_sql(level: str) -> str:
     return str(compiled)
 
 
-def run(tier: str, repeat: int, level: str) -> None:
+def run(tier: str, repeat: int, level: str, profile_version: int | None = None) -> None:
     url = bench_url()
     engine = make_engine(DatabaseSettings(database_url=url))  # as the service connects
     period = period_for(PERIOD_END, MONTHS)
@@ -150,6 +150,8 @@ def run(tier: str, repeat: int, level: str) -> None:
         sys.exit(f"el tier {tier} no está cargado: python -m bench.rankings load {tier}")
     print(f"tier {tier}: {len(comunas)} comuna(s), nivel {level}, período {period.label()}")
     print(f"denuncias en la base: {complaints:,}; repeticiones: {repeat} (mediana)")
+    which = "la última" if profile_version is None else f"v{profile_version}"
+    print(f"perfil por defecto del nivel, versión {which}; carga {os.getloadavg()}")
 
     # 1. ranking end to end (aggregation + scoring + store + commit) vs the bare SQL
     sql_total = rank_total = esda_total = 0.0
@@ -175,7 +177,7 @@ def run(tier: str, repeat: int, level: str) -> None:
                         period_end=PERIOD_END,
                         months=MONTHS,
                         profile_name=None,
-                        profile_version=None,
+                        profile_version=profile_version,
                         computed_by="bench",
                     )
                     session.commit()
@@ -317,11 +319,14 @@ def main() -> None:
     parser.add_argument("tier", choices=["lanco", "region", "nation"])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--level", choices=["barrio", "micro_barrio"], default="micro_barrio")
+    parser.add_argument(
+        "--profile-version", type=int, default=None, help="1 = método 1; por defecto la última"
+    )
     args = parser.parse_args()
     if args.action == "load":
         load(args.tier)
     else:
-        run(args.tier, args.repeat, args.level)
+        run(args.tier, args.repeat, args.level, args.profile_version)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
+
+from app.scoring.multiple import holm
 
 DISPERSION_SEED = 20_965
 DISPERSION_DRAWS = 499
@@ -58,15 +59,15 @@ def across_variables(
 
     Each variable is tested at 5 %; with six or seven weighted variables, one of them would show
     "signal" by chance in a quarter of the periods where there is none, and decide the whole
-    ranking. Holm (1979; statsmodels `multipletests(method="holm")`) keeps the chance of any
+    ranking. Holm (1979; app/scoring/multiple.py) keeps the chance of any
     false signal at 5 %. The trend and hot-spot tests enter with their smallest BH q over the
     units (Simes' test of "no unit differs").
     """
     family = [n for n, t in tests.items() if n in weighted and t.p_value is not None]
     adjusted: dict[str, float] = {}
     if family:
-        holm = multipletests([tests[n].p_value for n in family], method="holm")[1]
-        adjusted = dict(zip(family, (float(p) for p in holm), strict=True))
+        values = holm(np.array([tests[n].p_value for n in family], dtype=float))
+        adjusted = dict(zip(family, (float(p) for p in values), strict=True))
     out = {}
     for name, test in tests.items():
         if name in adjusted:

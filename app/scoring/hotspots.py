@@ -24,7 +24,7 @@ import pandas as pd
 from esda import G_Local, Moran_Local
 from libpysal.weights import W
 
-from app.scoring.trend import benjamini_hochberg
+from app.scoring.multiple import benjamini_hochberg
 
 HOTSPOT_SEED = 20_965  # Ley 20.965
 HOTSPOT_PERMUTATIONS = 999

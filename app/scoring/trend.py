@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
+from app.scoring.multiple import benjamini_hochberg
 from app.scoring.smoothing import SmoothedRates
 
 
@@ -90,11 +90,3 @@ def exact_binomial_two_sided(k: np.ndarray, n: np.ndarray, p0: float) -> np.ndar
     observed = stats.binom.pmf(k, n, p0)
     tail = np.where(pmf <= observed[:, None] * (1 + 1e-7), pmf, 0.0).sum(axis=1)
     return np.where(n == 0, 1.0, np.minimum(tail, 1.0))
-
-
-def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
-    """BH adjusted p-values (q), as statsmodels `multipletests(method="fdr_bh")`."""
-    p = np.asarray(p_values, dtype=float)
-    if p.size == 0:
-        return p
-    return np.asarray(multipletests(p, method="fdr_bh")[1], dtype=float)

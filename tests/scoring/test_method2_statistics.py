@@ -22,6 +22,7 @@ from app.scoring.dispersion import (
     poisson_dispersion,
 )
 from app.scoring.hotspots import HotSpotParams, high_high_hot_spots
+from app.scoring.multiple import benjamini_hochberg, holm
 from app.scoring.smoothing import binomial_eb, gamma_interval, poisson_eb, spatial_poisson_eb
 from app.scoring.trend import rate_ratio_trend
 from app.scoring.uncertainty import gi_star_z
@@ -248,3 +249,12 @@ def test_holm_across_variables_is_statsmodels_holm() -> None:
     assert out["d"].p_adjusted is None
     assert out["d"].signal
     assert out["e"].signal  # external variables: no test, their weight counts
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_numpy_corrections_equal_statsmodels(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    p = np.concatenate([rng.uniform(0, 1, 15), rng.uniform(0, 0.01, 4), [0.02, 0.02, 1.0]])
+
+    np.testing.assert_allclose(benjamini_hochberg(p), multipletests(p, method="fdr_bh")[1])
+    np.testing.assert_allclose(holm(p), multipletests(p, method="holm")[1])
