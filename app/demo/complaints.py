@@ -31,7 +31,7 @@ from app.demo.sources import (
     catalog_splits,
     read_cead_monthly,
 )
-from app.demo.world import DemoWorld, months_back, simulate
+from app.demo.world import COORDINATE_DECIMALS, DemoWorld, months_back, simulate
 from app.models import Barrio, Complaint, ComplaintSource, MicroBarrio
 
 __all__ = [
@@ -83,8 +83,8 @@ class DemoComplaint:
             "source": "demo",
             "category": self.category,
             "occurred_at": self.occurred_at.isoformat(),
-            "lon": f"{self.lon:.6f}",
-            "lat": f"{self.lat:.6f}",
+            "lon": f"{self.lon:.{COORDINATE_DECIMALS}f}",
+            "lat": f"{self.lat:.{COORDINATE_DECIMALS}f}",
             "precision": self.precision,
             "address": self.address,
         }

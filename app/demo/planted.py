@@ -52,7 +52,8 @@ RESIDENTIAL_MODEL = (
 FACTOR_EFFECT = (
     "El efecto de un factor dura toda la ventana (el lugar ya era así; el informe es cuando "
     "la policía lo vio) y solo cuentan los informes reales (no descartados). La proximidad "
-    "es a la geometría informada (punto o tramo)."
+    "es a la geometría informada (punto o tramo). Los factores se ubican solo en áreas "
+    "urbanas (con manzanas): las comparaciones cerca/lejos se hacen dentro de ellas."
 )
 
 

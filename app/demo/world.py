@@ -38,6 +38,7 @@ _HOURLY = np.array(
 _HOURLY = _HOURLY / _HOURLY.sum()
 _STREAMS = {"volumes": 1, "times": 2, "sites": 3, "place": 4, "units": 5, "factors": 6}
 DEFAULT_RISK_FACTORS = 60
+COORDINATE_DECIMALS = 6  # ~0.1 m, as the demo rows are written (app/demo/complaints.py)
 
 
 def stream(seed: int, name: str) -> np.random.Generator:
@@ -183,6 +184,8 @@ def simulate(
     ):
         chosen[mask] = _draw(weights, int(mask.sum()), rng)
     lon, lat = places.jitter(sites, chosen, areas, projection, rng)
+    # the precision the rows are imported with: both paths then place each point alike
+    lon, lat = np.round(lon, COORDINATE_DECIMALS), np.round(lat, COORDINATE_DECIMALS)
     barrio, micro = places.locate(lon, lat, sources)
     complaints = pd.DataFrame(
         {
