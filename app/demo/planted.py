@@ -69,7 +69,9 @@ class PlantedSpec:
         default_factory=lambda: {"luminaria_apagada": 2.0, "sitio_eriazo": 3.0}
     )
     factor_radius_m: float = 120.0
-    min_population_ratio: float = 0.5  # eligible units: residents >= ratio * median
+    min_population_ratio: float = 0.5  # elevated units: residents >= ratio * median
+    # the trend unit: residents >= ratio * median (a trend needs counts to be seen)
+    trend_min_population_ratio: float = 1.0
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "factor_rr": dict(self.factor_rr)}
@@ -167,15 +169,18 @@ def choose_units(
     codes = sorted(population)
     if not codes:
         return [], None
-    floor = spec.min_population_ratio * float(np.median([population[c] for c in codes]))
-    eligible = [c for c in codes if population[c] > 0 and population[c] >= floor]
+    median = float(np.median([population[c] for c in codes]))
+
+    def eligible(ratio: float) -> list[str]:
+        return [c for c in codes if population[c] > 0 and population[c] >= ratio * median]
+
     wanted = spec.elevated_units
     if wanted is None:
         wanted = int(np.clip(round(0.15 * len(codes)), 1, 3))
-    wanted = min(wanted, len(eligible))
-    picks = [eligible[int(i)] for i in rng.permutation(len(eligible))]
-    elevated = sorted(picks[:wanted])
-    trend = picks[wanted] if with_trend and len(picks) > wanted else None
+    pool = eligible(spec.min_population_ratio)
+    elevated = sorted(pool[int(i)] for i in rng.permutation(len(pool))[:wanted])
+    others = [c for c in eligible(spec.trend_min_population_ratio) if c not in elevated]
+    trend = others[int(rng.integers(len(others)))] if with_trend and others else None
     return elevated, trend
 
 
