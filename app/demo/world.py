@@ -20,7 +20,6 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -169,6 +168,26 @@ def simulate(
     truth, base, during = _plant(
         sources, areas, sites, plan, projection, spec, seed=seed, signal=signal, months=months
     )
+    complaints, sector = _complaints(
+        sources, months, sites, areas, projection, truth, base, during, seed=seed
+    )
+    frame, timeline = _factor_frames(plan, sources)
+    return DemoWorld(complaints, frame, timeline, truth, sources, plan, sector)
+
+
+def _complaints(
+    sources: DemoSources,
+    months: list[date],
+    sites: places.Sites,
+    areas: list[places.Area],
+    projection: places.LocalProjection,
+    truth: planted.PlantedTruth,
+    base: np.ndarray,
+    during: np.ndarray,
+    *,
+    seed: int,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The complaints (CEAD volumes, placed by the site weights) and their rural sectors."""
     counts = monthly_counts(sources, months, stream(seed, "volumes"))
     month_index = {m: i for i, m in enumerate(months)}
     month_of = np.repeat([month_index[m] for m, _, _ in counts], [n for _, _, n in counts])
@@ -187,7 +206,7 @@ def simulate(
     # the precision the rows are imported with: both paths then place each point alike
     lon, lat = np.round(lon, COORDINATE_DECIMALS), np.round(lat, COORDINATE_DECIMALS)
     barrio, micro = places.locate(lon, lat, sources)
-    complaints = pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "category": category,
             "occurred_at": pd.DatetimeIndex(_timestamps(month_of, months, stream(seed, "times"))),
@@ -197,8 +216,7 @@ def simulate(
             "micro_barrio": micro,
         }
     )
-    frame, timeline = _factor_frames(plan, sources)
-    return DemoWorld(complaints, frame, timeline, truth, sources, plan, sites.sector[chosen])
+    return frame, sites.sector[chosen]
 
 
 def _plant(
@@ -290,13 +308,3 @@ def _factor_frames(
     )
     timeline["at"] = pd.to_datetime(timeline["at"], utc=True)
     return frame, timeline
-
-
-def world_summary(world: DemoWorld) -> dict[str, Any]:
-    """Counts a person can check at a glance (printed by `vigia demo-data`)."""
-    return {
-        "complaints": len(world.complaints),
-        "risk_factors": len(world.risk_factors),
-        "elevated": sorted(world.truth.elevated),
-        "trend": world.truth.trend.unit if world.truth.trend else None,
-    }
