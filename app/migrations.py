@@ -33,3 +33,14 @@ def head_revisions() -> frozenset[str]:
 
 def current_revisions(connection: Connection) -> frozenset[str]:
     return frozenset(MigrationContext.configure(connection).get_current_heads())
+
+
+@lru_cache
+def seeded_risk_factor_days() -> dict[str, int]:
+    """`expected_days` per type of the risk-factor catalog a fresh database is seeded with
+    (migration 0003), for code that plans reports without a database (the demo generator).
+    """
+    script = ScriptDirectory.from_config(alembic_config()).get_revision("0003_risk_factors")
+    assert script is not None
+    assert script.module is not None
+    return {t["code"]: int(t["expected_days"]) for t in script.module.SEED_TYPES}

@@ -1,4 +1,5 @@
-"""Synthetic complaints: deterministic, calibrated on the CEAD series, placed where people live."""
+"""Synthetic complaints: deterministic, calibrated on the CEAD series, placed where people live
+(the planted signal itself: tests/test_demo_planted.py)."""
 
 from __future__ import annotations
 
@@ -51,8 +52,10 @@ def test_monthly_volumes_follow_the_cead_series(sources: demo_data.DemoSources) 
         assert 0 <= extra <= 3 * sum(sources.extra_monthly_mean.values()) + 5, month
 
 
-def test_places_follow_population_and_stay_inside(sources: demo_data.DemoSources) -> None:
-    rows = list(demo_data.generate(sources, end=END, years=2, seed=3))
+def test_null_world_places_follow_population_and_stay_inside(
+    sources: demo_data.DemoSources,
+) -> None:
+    rows = list(demo_data.generate(sources, end=END, years=2, seed=3, signal=False))
     shares = Counter()
     for row in rows:
         point = Point(row.lon, row.lat)
@@ -84,9 +87,11 @@ def test_demo_rows_import_and_are_marked_synthetic(
 
 def test_demo_risk_factors_walk_the_lifecycle(db: Session, sources: demo_data.DemoSources) -> None:
     from app.demo import risk_factors as demo_risk_factors
+    from app.demo.world import simulate
     from app.models import ApiKey, ReportTransition, RiskFactorReport
 
-    made = demo_risk_factors.generate(db, sources.barrios, count=25, seed=11)
+    world = simulate(sources, end=END, years=1, seed=11, risk_factors=25)
+    made = demo_risk_factors.submit_plan(db, world.factors, seed=11)
     assert made.submitted == 25
     reports = db.scalars(
         select(RiskFactorReport).where(RiskFactorReport.officer_id.like("DEMO-%"))
@@ -101,6 +106,9 @@ def test_demo_risk_factors_walk_the_lifecycle(db: Session, sources: demo_data.De
     assert history == 25 + made.transitions  # the submission itself is the first entry
     resolved = [r for r in reports if r.resolved_at is not None]
     assert all(r.received_at < r.resolved_at for r in resolved)
+    # the database holds the plan: same statuses and resolution instants
+    planned = sorted((f.status, f.resolved_at) for f in world.factors)
+    assert sorted((r.status.value, r.resolved_at) for r in reports) == planned
     demo_keys = db.scalars(select(ApiKey).where(ApiKey.name.like("Datos de demostración%"))).all()
     assert demo_keys
     assert all(k.revoked_at is not None for k in demo_keys)
