@@ -293,10 +293,13 @@ def _rows(
     `convert_floats` as arrays: the same rule as `convert`, vectorised (app/scoring/exact_round.py).
     """
     columns = []
-    for i in range(table.shape[1]):
-        column = table.iloc[:, i]
+    for _, column in table.items():
         if column.dtype == np.float64:
             columns.append(convert_floats(column.to_numpy()))
+        elif column.dtype == np.bool_ or (
+            column.dtype == np.int64 and bool((column.abs() < 2**53).all())
+        ):  # both rules return a Python bool or int unchanged (floats hold these ints exactly)
+            columns.append(column.tolist())
         else:
             columns.append([convert(v) for v in column.tolist()])
     if not columns:
