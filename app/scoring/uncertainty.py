@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import sparse
 
 from app.scoring.composite import CLASSES
-from app.scoring.profiles import Normalisation, ScoringProfile
+from app.scoring.profiles import Normalisation, ScoringProfile, Smoothing
 from app.scoring.smoothing import binomial_eb
 from app.scoring.variables_v2 import (
     Counts,
@@ -124,7 +124,8 @@ def _draw_variables(
             rising = variables.trend.rising.to_numpy()[:, None]
             out["dmcs_trend"] = np.where(rising, log_ratio, 0.0)
         if "hotspot" in needed and variables.spots is not None and variables.star is not None:
-            z = gi_star_z(out["dmcs_rate"], variables.star)
+            independent = smoothed_rates(drawn_rates, Smoothing.GLOBAL, None)["dmcs_rate"][0]
+            z = gi_star_z(independent, variables.star)  # as variables_v2: the global rate
             out["hotspot"] = np.where(variables.spots.hot.to_numpy()[:, None], z, 0.0)
     if "violent_share" in needed:
         violent = redraw(counts.violent)

@@ -178,7 +178,14 @@ def compute_variables_v2(
     )
     spots = None
     if inputs.weights is not None:
-        spots = high_high_hot_spots(raw["dmcs_rate"], inputs.weights, params)
+        # Gi* on the globally smoothed rate even under a spatial prior: a spatially smoothed
+        # rate borrows from its neighbours, which is the clustering Gi* would then "find"
+        if profile.smoothing is Smoothing.SPATIAL:
+            independent = smoothed_rates(counts, Smoothing.GLOBAL, None)["dmcs_rate"][0]
+            dmcs_for_gi = pd.Series(independent, index=index)
+        else:
+            dmcs_for_gi = raw["dmcs_rate"]
+        spots = high_high_hot_spots(dmcs_for_gi, inputs.weights, params)
         raw["hotspot"] = spots.variable
         signal["hotspot"] = SignalTest(
             "Gi* alto-alto (permutaciones) + Benjamini-Hochberg",
