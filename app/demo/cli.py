@@ -101,3 +101,6 @@ def demo_data_command(
                 f"[green]Ranking de {level.replace('_', '-')}s:[/green] {snapshot.id} "
                 f"(período {snapshot.period_start} a {snapshot.period_end})."
             )
+    from app.complaints.cli import refresh_map_cells
+
+    refresh_map_cells()
