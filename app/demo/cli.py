@@ -89,6 +89,9 @@ def demo_data_command(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(world.truth.to_json())
     console.print(f"[green]Verdad plantada:[/green] {path}", soft_wrap=True)  # a path to copy
+    from app.complaints.cli import refresh_map_cells
+
+    refresh_map_cells()
 
 
 def _import(session: Session, world: DemoWorld, *, prefix: str) -> None:

@@ -5,6 +5,7 @@ from app.models.audit import AuditAnchor, AuditEvent
 from app.models.base import Base
 from app.models.category import CrimeCategory, CrimeFamily
 from app.models.complaint import Complaint, ComplaintSource, LocationPrecision
+from app.models.complaint_cell import ComplaintCell, ComplaintCellState
 from app.models.ranking import (
     ExternalVariable,
     RankingSnapshot,
@@ -43,6 +44,8 @@ __all__ = [
     "Base",
     "Comuna",
     "Complaint",
+    "ComplaintCell",
+    "ComplaintCellState",
     "ComplaintSource",
     "CrimeCategory",
     "CrimeFamily",

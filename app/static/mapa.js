@@ -18,7 +18,9 @@
  * public start together; with a key, the keyed requests (tiles, ranking, exact risk factors)
  * go out in parallel with /me and the server checks the key on each of them. When /me
  * rejects the key, the page drops it and redraws the public layers; when the key's role may
- * not read complaints, the complaint layer is removed.
+ * not read complaints, the complaint layer is removed. map-config and the categories are
+ * preloaded by index.html while the scripts are parsed; the complaint counts per unit (shown
+ * only in a unit's panel) are read after the first view, off its critical path.
  *
  * For tests and scripts, #mapa carries data-unidades, data-factores and data-denuncias
  * (features drawn; for complaints, the complaints counted in the loaded tiles) and
@@ -279,6 +281,13 @@
     return new Map(result.body.groups.map((g) => [g[level], g.count]));
   }
 
+  /** The complaint counts per unit for the panel, once the view is drawn (off its path). */
+  async function refreshCounts() {
+    const level = state.level;
+    const counts = await loadCounts(level);
+    if (level === state.level) state.counts = counts;
+  }
+
   function unitStyle(feature) {
     const unit = state.ranking.byCode && state.ranking.byCode.get(feature.properties.code);
     const cls = unit ? classOf(unit.class) : NO_CLASS;
@@ -293,14 +302,13 @@
   async function loadUnits() {
     const level = state.level;
     const where = state.comuna ? "?comuna=" + encodeURIComponent(state.comuna) : "";
-    const [territory, ranking, counts] = await Promise.all([
+    const [territory, ranking] = await Promise.all([
       getJSON(API + LEVELS[level].path + where),
       loadRanking(level),
-      loadCounts(level),
     ]);
     if (level !== state.level) return; // the user switched level meanwhile
     state.ranking = ranking;
-    state.counts = counts;
+    state.counts = null; // read after the first view (refreshCounts): only a panel shows them
     if (unitsLayer) unitsLayer.remove();
     selectedUnit = null;
     if (!territory.ok) {
@@ -711,7 +719,10 @@
       state.keyChecked,
     ]);
     if (hadKey && !state.key) await reloadAll();
-    else document.body.dataset.estado = "listo";
+    else {
+      document.body.dataset.estado = "listo";
+      refreshCounts();
+    }
   }
 
   // --- comunas ----------------------------------------------------------------------------
@@ -788,6 +799,7 @@
       document.body.dataset.estado = "cargando";
       await loadUnits();
       document.body.dataset.estado = "listo";
+      refreshCounts();
     });
   }
   $("ver-factores").addEventListener("change", loadRiskFactors);
