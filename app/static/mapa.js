@@ -293,7 +293,7 @@
       weight: 1.5,
       dashArray: unstable(unit) ? "4 4" : null,
       fillColor: cls.color,
-      fillOpacity: !unit ? 0.35 : unstable(unit) ? 0.25 : 0.6,
+      fillOpacity: !unit ? 0.35 : unstable(unit) ? 0.38 : 0.6,
     };
   }
 
