@@ -319,7 +319,8 @@ def render_v2() -> str:
         "#### ¿Qué variables distinguen lugares? (prueba de señal)",
         "",
         _table(
-            ["variable", "peso (de 100)", "prueba", "estadístico", "p (o q mínimo)", "señal"],
+            ["variable", "peso (de 100)", "prueba", "estadístico", "p (o q mínimo)",
+             "p Holm", "señal"],
             [
                 [
                     VARIABLES[name].label,
@@ -327,6 +328,7 @@ def render_v2() -> str:
                     str(test["test"]),
                     "—" if test["statistic"] is None else _num(float(test["statistic"]), 2),
                     "—" if test["p_value"] is None else _num(float(test["p_value"]), 4),
+                    "—" if test.get("p_adjusted") is None else _num(float(test["p_adjusted"]), 4),
                     _yes(test["signal"]),
                 ]
                 for name in variables

@@ -45,3 +45,16 @@ def test_method_2_example_states_the_weight_without_signal_and_the_intervals() -
     assert (ranking.table[[f"contrib_{name}" for name in silent]] == 0).all().all()
     assert (ranking.table["rank_low"] <= ranking.table["rank"]).all()
     assert (ranking.table["rank"] <= ranking.table["rank_high"]).all()
+
+
+def test_the_signal_sentence_says_when_no_variable_can_prioritise() -> None:
+    from app.rankings.wording import signal_phrase  # noqa: PLC0415
+
+    signal = {"dmcs_rate": {"signal": False}, "risk_factor_load": {"signal": False}}
+    none_left = signal_phrase({"signal": signal, "weight_without_signal": 100.0})
+    some_left = signal_phrase({"signal": signal, "weight_without_signal": 40.0})
+
+    assert none_left is not None
+    assert "no sirve para priorizar" in none_left
+    assert some_left is not None
+    assert some_left.startswith("De 100 puntos, 40 corresponden")
