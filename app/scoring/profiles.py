@@ -18,7 +18,10 @@ from types import MappingProxyType
 
 from app.errors import FieldProblem
 from app.scoring.errors import ProfileError, problem
-from app.scoring.inputs import EXTERNAL_PREFIX
+
+# external variables (columns of the inputs named ext_<name>); here, not in inputs.py, so the
+# variable texts load without pandas (the bulletin reads them)
+EXTERNAL_PREFIX = "ext_"
 
 
 @dataclass(frozen=True)
