@@ -18,6 +18,7 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from shapely.geometry import shape
 
@@ -31,13 +32,14 @@ from app.scoring import (  # noqa: E402
     VARIABLES,
     Period,
     Ranking,
+    Smoothing,
     UnitInputs,
     compute_ranking,
     empirical_bayes,
     risk_factor_load,
 )
 from app.scoring.inputs import overdue_count  # noqa: E402
-from app.scoring.smoothing import PER_THOUSAND, spatial_poisson_eb  # noqa: E402
+from app.scoring.smoothing import PER_THOUSAND, poisson_eb, spatial_poisson_eb  # noqa: E402
 from app.scoring.variables_v2 import star_matrix  # noqa: E402
 
 DOC = REPO / "docs" / "metodologia.md"
@@ -196,7 +198,14 @@ def render() -> str:
         _table(
             ["unidad", "tipo", "peso tipo", "severidad", "días abierto", "plazo (días)"],
             [
-                [u, t, _num(MICRO_BARRIO_PROFILE_V1.risk_factor_weights[t], 1), str(s), str(d), str(e)]
+                [
+                    u,
+                    t,
+                    _num(MICRO_BARRIO_PROFILE_V1.risk_factor_weights[t], 1),
+                    str(s),
+                    str(d),
+                    str(e),
+                ]
                 for u, t, s, d, e in factors.itertuples(index=False)
             ],
         ),
@@ -288,9 +297,14 @@ def render_v2() -> str:
     total_weight = profile.weight_total
     assert inputs.weights is not None
     star = star_matrix(inputs.weights, list(data.index))
-    spatial, local_mean, _ = spatial_poisson_eb(
-        data["dmcs_count"].to_numpy(float), data["population"].to_numpy(float), star
-    )
+    events, residents = data["dmcs_count"].to_numpy(float), data["population"].to_numpy(float)
+    if profile.smoothing is Smoothing.SPATIAL:
+        smoothed, prior_mean, _ = spatial_poisson_eb(events, residents, star)
+        prior_label = "espacial"
+    else:
+        smoothed, global_mean, _ = poisson_eb(events, residents)
+        prior_mean = np.full(len(events), float(np.asarray(global_mean).ravel()[0]))
+        prior_label = "global"
     total = len(table)
     parts = [
         "#### Entradas que agrega el método 2",
@@ -300,8 +314,15 @@ def render_v2() -> str:
         "por 1.000 residentes.",
         "",
         _table(
-            ["código", "violentos", "sensibles", "violentos públicos", "FR abiertos",
-             "FR vencidos", "carga FR (sin atraso)"],
+            [
+                "código",
+                "violentos",
+                "sensibles",
+                "violentos públicos",
+                "FR abiertos",
+                "FR vencidos",
+                "carga FR (sin atraso)",
+            ],
             [
                 [
                     str(code),
@@ -319,8 +340,15 @@ def render_v2() -> str:
         "#### ¿Qué variables distinguen lugares? (prueba de señal)",
         "",
         _table(
-            ["variable", "peso (de 100)", "prueba", "estadístico", "p (o q mínimo)",
-             "p Holm", "señal"],
+            [
+                "variable",
+                "peso (de 100)",
+                "prueba",
+                "estadístico",
+                "p (o q mínimo)",
+                "p Holm",
+                "señal",
+            ],
             [
                 [
                     VARIABLES[name].label,
@@ -339,17 +367,16 @@ def render_v2() -> str:
         f"Puntos sin señal: {_num(meta['weight_without_signal'], 1)} de 100. En palabras "
         f"(`signal_phrase`): «{signal_phrase(meta)}»",
         "",
-        "#### Tasa DMCS: Bayes empírico espacial e intervalo posterior (90 %)",
+        f"#### Tasa DMCS: Bayes empírico (a priori {prior_label}) e intervalo posterior (90 %)",
         "",
         _table(
-            ["código", "tasa bruta", "media local (a priori)", "tasa suavizada",
-             "intervalo 90 %"],
+            ["código", "tasa bruta", "media a priori", "tasa suavizada", "intervalo 90 %"],
             [
                 [
                     str(code),
                     _num(table.at[code, "dmcs_crude_rate"]),
-                    _num(local_mean[i] * PER_THOUSAND),
-                    _num(spatial[i] * PER_THOUSAND),
+                    _num(prior_mean[i] * PER_THOUSAND),
+                    _num(smoothed[i] * PER_THOUSAND),
                     f"{_num(table.at[code, 'dmcs_rate_low'])} a "
                     f"{_num(table.at[code, 'dmcs_rate_high'])}",
                 ]
@@ -360,8 +387,20 @@ def render_v2() -> str:
         "#### Tendencia (razón de tasas contra la comuna) y puntos calientes",
         "",
         _table(
-            ["código", "DMCS", "DMCS ant.", "razón vs comuna", "p", "q (BH)", "alza",
-             "Gi* z", "q Gi* (BH)", "sobre la media", "Moran local", "punto caliente"],
+            [
+                "código",
+                "DMCS",
+                "DMCS ant.",
+                "razón vs comuna",
+                "p",
+                "q (BH)",
+                "alza",
+                "Gi* z",
+                "q Gi* (BH)",
+                "sobre la media",
+                "Moran local",
+                "punto caliente",
+            ],
             [
                 [
                     str(code),
@@ -384,17 +423,28 @@ def render_v2() -> str:
         "#### Contribuciones, puntaje, lugar con su intervalo y clase con su estabilidad",
         "",
         _table(
-            ["lugar", "código", *[VARIABLES[v].label for v in variables], "puntaje",
-             "en palabras", "clase", "pesos ±50 %"],
+            [
+                "lugar",
+                "código",
+                *[VARIABLES[v].label for v in variables],
+                "puntaje",
+                "en palabras",
+                "clase",
+                "pesos ±50 %",
+            ],
             [
                 [str(row["rank"]), str(code)]
                 + [_num(row[f"contrib_{v}"], 1) for v in variables]
                 + [
                     _num(row["score"], 1),
-                    rank_phrase(int(row["rank"]), total, int(row["rank_low"]),
-                                int(row["rank_high"])),
-                    class_phrase(str(row["class"]), float(row["class_probability"]),
-                                 bool(row["class_stable"])),
+                    rank_phrase(
+                        int(row["rank"]), total, int(row["rank_low"]), int(row["rank_high"])
+                    ),
+                    class_phrase(
+                        str(row["class"]),
+                        float(row["class_probability"]),
+                        bool(row["class_stable"]),
+                    ),
                     f"{int(row['sensitivity_rank_low'])} a {int(row['sensitivity_rank_high'])}",
                 ]
                 for code, row in table.iterrows()

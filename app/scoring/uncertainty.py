@@ -72,6 +72,8 @@ def bootstrap(
     low, high = np.percentile(ranks, INTERVAL, axis=1, method="nearest")
     probability = _class_probability(score, observed_score, observed_class, labels)
     sens_low, sens_high = _sensitivity(variables, profile, weighted, rng, draws)
+    if not any(weighted.values()):  # no variable carries signal: any place could be anywhere
+        low, high = np.ones(len(index)), np.full(len(index), len(index))
     return Uncertainty(
         rank_low=pd.Series(low.astype(int), index=index),
         rank_high=pd.Series(high.astype(int), index=index),
