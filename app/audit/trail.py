@@ -23,7 +23,7 @@ from app.audit import anchor as audit_anchor
 from app.audit import keys as audit_keys
 from app.errors import Conflict
 from app.identity.caller import PUBLIC, Caller
-from app.models import AuditEvent
+from app.models.audit import AuditEvent
 from app.settings import get_audit_settings
 
 _INFO_KEY = "vigia.audit"
