@@ -81,7 +81,9 @@ def record(
     )
     detail_json = json.dumps(detail or {})
     nonce = str(uuid.uuid4())
-    seal = _event_keys().sign(audit_keys.event_message(fields, detail_json, nonce))
+    keys = _event_keys()
+    # the canonical message is built only to be signed (~0.5 ms for a read's 200 ids)
+    seal = keys.sign(audit_keys.event_message(fields, detail_json, nonce)) if keys.signer else None
     session.execute(
         _APPEND,
         dict(zip(_FIELD_NAMES, fields, strict=True))
