@@ -15,7 +15,11 @@ of showing up as a ratio. "SQL" is the statement Vigía issues (built by the sam
 code, with the same session settings), run with psycopg on a warm connection and fully
 fetched. The HTTP floor is measured in the same rounds: a constant document
 (`/ogc/conformance`: no database, no key) and a keyed request that reads no data
-(`/ogc/collections/complaints/tiles`: the key check and the session only). Each figure is
+(`/ogc/collections/complaints/tiles`: the key check and the session only). "servicio" is
+Vigía's own service call without HTTP (`items.read_page` / `tiles.render_tile` and the
+commit, on an engine made by `app.db.make_engine`): the SQL plus what the service must add
+to it (the audit event of sensitive rows and its commit, reading the rows in Python), so
+Vigía minus servicio is the HTTP shell's share. Each figure is
 the median of `--rounds` samples after one warm-up round, with p25-p75; a tile sample is the
 mean over `--tiles-per-zoom` tiles (around the busiest micro-barrios) of one round.
 """
@@ -39,17 +43,17 @@ import psycopg
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
-from app.db import CUSTOM_PLANS, SESSION_SETTINGS
+from app.db import CUSTOM_PLANS, SESSION_SETTINGS, make_engine, make_sessionmaker
 from app.identity import api_keys
 from app.identity.caller import PUBLIC, Caller
 from app.models import Role
 from app.ogc import items, tiles
 from app.ogc.collections import REGISTRY
-from app.settings import TileSettings
+from app.settings import DatabaseSettings, TileSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOOMS = range(10, 17)
-SIDES = ("vigia", "sql", "tipg")
+SIDES = ("vigia", "sql", "servicio", "tipg")
 
 
 def selected(name: str, only: str) -> bool:
@@ -115,8 +119,8 @@ def run_rounds(cases: list[Case], rounds: int) -> None:
 
 def report(cases: list[Case], floors: dict[str, float]) -> None:
     print(
-        f"{'caso':<30}{'Vigía ms (p25-p75)':>22}{'SQL ms':>20}{'tipg ms':>22}"
-        f"{'V/SQL':>7}{'V/(SQL+piso)':>14}{'V/tipg':>8}"
+        f"{'caso':<30}{'Vigía ms (p25-p75)':>22}{'SQL ms':>20}{'servicio ms':>20}{'tipg ms':>22}"
+        f"{'V/SQL':>7}{'V/(SQL+piso)':>14}{'V/(serv+piso)':>15}{'V/tipg':>8}"
     )
     for case in cases:
         if case.floor == "-":
@@ -133,9 +137,12 @@ def report(cases: list[Case], floors: dict[str, float]) -> None:
         floor = floors[case.floor]
         ratio = f"{ours / sql:>7.2f}" if sql else f"{'-':>7}"
         with_floor = f"{ours / (sql + floor):>14.2f}" if sql else f"{'-':>14}"
+        service = med.get("servicio")
+        with_service = f"{ours / (service + floor):>15.2f}" if service else f"{'-':>15}"
         vs_tipg = f"{ours / med['tipg']:>8.2f}" if "tipg" in med else f"{'-':>8}"
         print(
-            f"{case.name:<30}{cells[0]:>22}{cells[1]:>20}{cells[2]:>22}{ratio}{with_floor}{vs_tipg}"
+            f"{case.name:<30}{cells[0]:>22}{cells[1]:>20}{cells[2]:>20}{cells[3]:>22}"
+            f"{ratio}{with_floor}{with_service}{vs_tipg}"
         )
     print("piso por HTTP (mismas rondas, mismo cliente):")
     for name, value in floors.items():
@@ -192,6 +199,18 @@ def main() -> None:
         if custom:
             connection.execute(f"SET {CUSTOM_PLANS}")
 
+    service_engine = make_engine(DatabaseSettings(database_url=url))
+    service_sessions = make_sessionmaker(service_engine)
+
+    def service_call(work: Callable[[Session], object]) -> Callable[[], object]:
+        def call() -> object:
+            with service_sessions() as session:
+                result = work(session)
+                session.commit()
+            return result
+
+        return call
+
     def sql_call(stmt: object, values: dict[str, object], custom: bool) -> Callable[[], object]:
         compiled = stmt.compile(engine)  # type: ignore[attr-defined]
         sql, params = str(compiled), compiled.construct_params(values)
@@ -242,9 +261,15 @@ def main() -> None:
                 stmt, values = items.build_items_statement(
                     REGISTRY[cid], items.ItemsQuery(limit=limit), who
                 )
+                page = items.ItemsQuery(limit=limit)
                 calls = {
                     "vigia": [get(f"{v_root}/collections/{cid}/items", headers, limit=limit)],
                     "sql": [sql_call(stmt, values, False)],
+                    "servicio": [
+                        service_call(
+                            lambda s, c=REGISTRY[cid], q=page, w=who: items.read_page(s, c, q, w)
+                        )
+                    ],
                     "tipg": [get(f"{t_root}/collections/{table}/items", limit=limit)],
                 }
                 cases.append(Case(f"{cid} ítems limit={limit}", floor, calls))
@@ -258,6 +283,14 @@ def main() -> None:
                     for x, y in coords
                 ],
                 "sql": [sql_call(stmt, tiles.tile_params(z, x, y), aggregated) for x, y in coords],
+                "servicio": [
+                    service_call(
+                        lambda s, z=z, x=x, y=y: tiles.render_tile(
+                            s, complaints, planner, z, x, y, settings
+                        )
+                    )
+                    for x, y in coords
+                ],
                 "tipg": [
                     get(f"{t_root}/collections/public.complaint/tiles/WebMercatorQuad/{z}/{x}/{y}")
                     for x, y in coords
@@ -273,6 +306,14 @@ def main() -> None:
                 for x, y in coords
             ],
             "sql": [sql_call(stmt, tiles.tile_params(z, x, y), False) for x, y in coords],
+            "servicio": [
+                service_call(
+                    lambda s, z=z, x=x, y=y: tiles.render_tile(
+                        s, REGISTRY["micro-barrios"], PUBLIC, z, x, y, settings
+                    )
+                )
+                for x, y in coords
+            ],
             "tipg": [
                 get(f"{t_root}/collections/public.micro_barrio/tiles/WebMercatorQuad/{z}/{x}/{y}")
                 for x, y in coords
@@ -287,6 +328,7 @@ def main() -> None:
         session.commit()
     for connection in direct.values():
         connection.close()
+    service_engine.dispose()
     floors = {c.name.split()[1]: statistics.median(c.samples["vigia"]) * 1000 for c in cases[:2]}
     print(f"carga al final: {os.getloadavg()}; {args.rounds} rondas", flush=True)
     report(cases, floors)

@@ -131,6 +131,30 @@ def test_events_are_sealed_and_the_seal_survives_jsonb(db: Session, seal_keys: K
     assert result.sealed >= 1
 
 
+def test_a_read_s_list_of_ids_is_sealed_and_verifies(db: Session, seal_keys: KeyFiles) -> None:
+    # the ids of a read are canonicalised in one piece: the same bytes as item by item
+    ids = [str(uuid.uuid4()) for _ in range(199)] + ['ñandú "comillas" \\ \u2028']
+    audit.record(db, "prueba.lectura", "prueba", detail={"count": 200, "ids": ids, "z": [1]})
+    message = audit_keys.event_message(["x"], '{"ids": ["a", "ñ"], "n": [1, "b"]}', "n")
+    version = audit_keys.SEAL_VERSION
+    assert message == f'["{version}","x",{{"ids":["a","ñ"],"n":[1,"b"]}},"n"]'.encode()
+    result = audit.verify(db)
+    assert result.ok, result
+    assert result.sealed >= 1
+
+
+def test_an_unsealed_event_builds_no_message_to_sign(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(*_args: object) -> bytes:
+        raise AssertionError("built a message nobody signs")
+
+    monkeypatch.setattr(audit_keys, "event_message", never)
+    audit.record(db, "prueba.sin_sello", "prueba", detail={"ids": ["a"]})
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "prueba.sin_sello"))
+    assert event.seal is None
+
+
 def test_a_forged_event_written_as_vigia_app_is_found(db: Session, seal_keys: KeyFiles) -> None:
     audit.record(db, "prueba.antes", "prueba")
     db.execute(text("SET LOCAL ROLE vigia_app"))

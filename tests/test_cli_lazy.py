@@ -4,6 +4,7 @@ statistics or the PDF renderer (seconds of import on every cron call otherwise).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -59,3 +60,31 @@ def test_every_registered_subcommand_loads_and_keeps_its_help() -> None:
 def test_unknown_subcommand_is_refused() -> None:
     result = CliRunner().invoke(cli, ["nada"])
     assert result.exit_code == 2
+
+
+# What `vigia apikey list` must not import: the geometry stack every other model pulls in
+# (GeoAlchemy2, shapely, numpy) and the audit trail's signing (a read records nothing).
+NOT_FOR_KEYS = ("geoalchemy2", "shapely", "numpy", "cryptography")
+
+
+def test_apikey_list_loads_only_the_key_model(engine: object, database_url: str) -> None:
+    probe = PROBE.replace(
+        '"modules": sorted(m.split(".")[0] for m in sys.modules)',
+        ('"modules": sorted(m for m in sys.modules)'),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "apikey", "list", "--all"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "VIGIA_DATABASE_URL": database_url},
+    )
+    run = json.loads(done.stdout.strip().splitlines()[-1])
+    assert run["exit"] == 0, run["out"]
+    assert "Claves de acceso" in run["out"]
+    modules = set(run["modules"])
+    assert not {m.split(".")[0] for m in modules} & set(NOT_FOR_KEYS)
+    assert not {m for m in modules if m.startswith(("app.models.", "app.audit"))} - {
+        "app.models.api_key",
+        "app.models.base",
+    }

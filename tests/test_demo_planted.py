@@ -25,7 +25,13 @@ from app.demo.places import LocalProjection
 from app.demo.planted import PlantedSpec
 from app.demo.sources import DemoSources, sources_from_files
 from app.demo.world import DemoWorld, simulate
-from app.scoring import DEFAULT_PROFILES, Period, UnitInputs
+from app.scoring import (
+    BARRIO_PROFILE_V1,
+    DEFAULT_PROFILES,
+    MICRO_BARRIO_PROFILE_V1,
+    Period,
+    UnitInputs,
+)
 from tests.conftest import LANCO_FILE, REPO
 
 END = date(2024, 12, 1)
@@ -232,7 +238,11 @@ def test_ranking_inputs_equal_the_database_aggregation(db: Session, sources: Dem
         profile = DEFAULT_PROFILES[level]
         pure = ranking_inputs(world, level=level, period=PERIOD, profile=profile)
         stored = aggregate(db, level=level, comuna="14103", period=PERIOD, profile=profile).table
-        pd.testing.assert_frame_equal(pure, stored[pure.columns], check_names=False)
+        pd.testing.assert_frame_equal(pure, stored, check_names=False)
+        v1 = next(p for p in (BARRIO_PROFILE_V1, MICRO_BARRIO_PROFILE_V1) if p.name == profile.name)
+        pure_v1 = ranking_inputs(world, level=level, period=PERIOD, profile=v1)
+        stored_v1 = aggregate(db, level=level, comuna="14103", period=PERIOD, profile=v1).table
+        pd.testing.assert_frame_equal(pure_v1, stored_v1, check_names=False)
         assert UnitInputs.build(pure).table.shape[0] == len(pure)
         assert pure["dmcs_count"].sum() > 0
         assert pure["dmcs_count_prev"].sum() > 0

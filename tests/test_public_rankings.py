@@ -92,3 +92,30 @@ def test_statistics_page_shows_the_public_classes(client: TestClient, db: Sessio
     assert internal["units"][0]["name"] in html
     assert internal["units"][0]["class"] in html
     assert str(internal["units"][0]["score"]) not in html
+
+
+def test_statistics_page_marks_unstable_places_and_says_why(
+    client: TestClient, db: Session
+) -> None:
+    internal = _compute_barrio_ranking(client, db)
+    shaky, firm = internal["units"][0]["code"], internal["units"][1]["code"]
+    for code, stable in ((shaky, False), (firm, True)):
+        db.execute(
+            text(
+                "UPDATE ranking_unit_result SET diagnostics = jsonb_set(diagnostics, "
+                "'{class_stable}', to_jsonb(CAST(:stable AS boolean))) WHERE unit_code = :c"
+            ),
+            {"c": code, "stable": stable},
+        )
+    db.commit()
+
+    html = client.get("/estadisticas", params={"year": "2026"}).text
+
+    rows = {
+        code: row for row in html.split("<tr") for code in (shaky, firm) if f">{code} · " in row
+    }
+    assert "lugar inestable" in rows[shaky]
+    assert 'class="inestable"' in rows[shaky]
+    assert "lugar inestable" not in rows[firm]
+    assert "* Lugar inestable: el ranking se volvió a calcular" in html
+    assert "al menos 80 de cada 100 veces" in html

@@ -503,7 +503,7 @@ def test_a_new_profile_version_keeps_the_old_one_and_rankings_cite_theirs(
     created = response.json()
     assert created["version"] == 3
     assert created["risk_factor_weights"]["luminaria_apagada"] == 1.0  # copied from v2
-    assert (created["method"], created["smoothing"]) == (2, "espacial")
+    assert (created["method"], created["smoothing"]) == (2, "global")
     new = compute(client, planner)
     assert new["profile"] == {"name": "vigia-micro-barrio", "version": 3, "weights": weights}
     again_v2 = compute(client, planner, profile_version=2)

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -245,3 +245,57 @@ def test_spd_progress_indicators(db: Session, fixture: None) -> None:
     assert results["II.2.M2.a"].source == "calculado"
     assert results["II.2.M2.a"].value == 0  # no ranking snapshot computed in Jan-Jun 2025
     assert progress.total.current == 1 + 5  # January hurto + June's five
+
+
+def test_bulletin_says_each_rank_with_its_interval_and_what_the_variables_mean(
+    db: Session, fixture: None
+) -> None:
+    from app.rankings import compute_snapshot  # noqa: PLC0415
+    from app.scoring import VARIABLES  # noqa: PLC0415
+
+    snapshot = compute_snapshot(
+        db,
+        level="barrio",
+        comuna="14103",
+        period_end=date(2025, 6, 30),
+        months=12,
+        profile_name=None,
+        profile_version=None,
+        computed_by="prueba",
+    )
+    as_of = snapshot.computed_at + timedelta(seconds=1)
+    b = build_bulletin(db, "14103", JUNE, as_of=as_of)
+    assert b.ranking is not None
+    assert b.ranking.method == "2"
+    assert b.ranking.coverage == 90
+    first = b.ranking.units[0]
+    assert re.fullmatch(
+        r"lugar 1 de \d+(, entre 1 y \d+|, sin variación en el remuestreo)", first.place
+    )
+    assert first.stable is not None
+    assert "remuestreos" in first.class_text
+    weighted = [n for n, w in snapshot.meta["profile"]["weights"].items() if float(w) > 0]
+    assert len(b.ranking.variables) == len(weighted)
+    assert sum(v.points for v in b.ranking.variables) == pytest.approx(100.0)
+
+    report = generate(
+        db,
+        kind=ReportKind.BULLETIN,
+        period="2025-06",
+        fmt=ReportFormat.PDF,
+        created_by="prueba",
+        as_of=as_of,
+    )
+    text = " ".join(
+        " ".join(page.extract_text().split())
+        for page in PdfReader(io.BytesIO(report.content)).pages
+    )
+    assert "Sin ranking calculado para el período" not in text
+    for unit in b.ranking.units:
+        assert unit.place in text
+    assert b.ranking.signal_summary is not None
+    assert " ".join(b.ranking.signal_summary.split()) in text
+    assert "Qué mide cada variable del ranking" in text
+    for name in weighted:
+        assert " ".join(VARIABLES[name].plain.split()) in text, name
+    assert "en 90 de cada 100 de esos cálculos" in text

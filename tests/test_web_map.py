@@ -450,6 +450,49 @@ def test_browser_shows_the_ranking_breakdown_of_a_unit(
     _save_screenshot(page, tmp_path, "mapa-ranking.png")
 
 
+@pytest.mark.parametrize("width", [1400, 390])
+def test_browser_breakdown_says_the_rank_interval_class_stability_and_signal(
+    page: Any, live_server: str, map_data: MapData, tmp_path: Path, width: int
+) -> None:
+    """Method 2 in the panel, in the API's words: "lugar 4 de 5, entre 2 y 5", the class with
+    how often resampling keeps it, the weight without signal, each variable's sentence."""
+    headers = {"Authorization": f"Bearer {map_data.planner_key}"}
+    ranking = httpx.get(
+        live_server + "/api/v1/rankings/latest", params={"level": "barrio"}, headers=headers
+    ).json()
+    unit = next(u for u in ranking["units"] if u["code"] == map_data.barrio_code)
+    assert unit["uncertainty"] is not None  # the default profile is method 2
+    plain = httpx.get(live_server + "/api/v1/map-config").json()["variables"]
+
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(live_server + "/")
+    page.evaluate("key => sessionStorage.setItem('vigia.clave', key)", map_data.planner_key)
+    page.reload()
+    _wait_until_loaded(page)
+    page.uncheck("#ver-denuncias")
+    _click_on_map(page, *map_data.barrio_point)
+    page.wait_for_selector("#panel-contenido[data-tipo='unidad'] .barras li")
+
+    text = page.locator("#panel").inner_text()
+    assert unit["uncertainty"]["summary"] in text  # "lugar 3 de 5, entre 1 y 5"
+    assert re.search(r"lugar \d+ de \d+", unit["uncertainty"]["summary"])
+    assert unit["uncertainty"]["class_summary"] in text
+    assert ranking["method"]["signal_summary"] in page.locator("#panel .senal").inner_text()
+    for name in unit["contributions"]:
+        assert plain[name]["plain"]
+        assert plain[name]["plain"] in text, name
+    assert "log-razón" not in text
+    # unstable classes are marked on the map and in the legend
+    assert "Clase inestable" in page.locator("#leyenda").inner_text()
+    unstable = sum(1 for u in ranking["units"] if not u["uncertainty"]["class_stable"])
+    assert page.locator("path.unidad[stroke-dasharray]").count() == unstable
+    # the panel fits the window (no horizontal scrolling on a phone)
+    box = page.locator("#panel").bounding_box()
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= width + 0.5
+    _save_screenshot(page, tmp_path, f"mapa-ranking-{width}.png")
+
+
 def test_browser_renders_docs_and_statistics_under_the_csp(
     page: Any, live_server: str, tmp_path: Path
 ) -> None:

@@ -4,7 +4,7 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import UnionType
-from typing import Annotated, Union, get_args, get_origin
+from typing import Annotated, TypeVar, Union, get_args, get_origin
 
 import anyio
 from fastapi import Depends, Request
@@ -26,10 +26,11 @@ from app.models import Role
 from app.settings import OidcSettings, get_oidc_settings
 
 log = logging.getLogger("vigia")
+T = TypeVar("T")
 
 
-def _finish(session: Session, commit: bool) -> None:
-    """Commit (or roll back) and close: the request's one blocking step after its route."""
+def _end_transaction(session: Session, commit: bool) -> None:
+    """Commit (or roll back) the request's transaction, which returns its connection."""
     try:
         if commit:
             session.commit()
@@ -38,6 +39,12 @@ def _finish(session: Session, commit: bool) -> None:
     except BaseException:
         session.rollback()
         raise
+
+
+def _finish(session: Session, commit: bool) -> None:
+    """Commit (or roll back) and close: the request's one blocking step after its route."""
+    try:
+        _end_transaction(session, commit)
     finally:
         session.close()
 
@@ -61,11 +68,49 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             log.info("cliente desconectado: %s %s sin confirmar", request.method, request.url.path)
             raise ClientGone()
     except BaseException:
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(_finish, session, False)
+        await _end(session, False)
         raise
+    await _end(session, True)
+
+
+async def _end(session: Session, commit: bool) -> None:
+    """`_finish` in a worker thread, shielded; inline when no transaction is open (a route
+    that asked nothing of the database, such as a tileset document or a key answered from
+    the cache, or one that ended its work with `in_worker`): then there is nothing to send
+    and no connection to return, and the hop to the pool would cost more than the rest."""
+    if not session.in_transaction():
+        _finish(session, commit)
+        return
     with anyio.CancelScope(shield=True):
-        await run_in_threadpool(_finish, session, True)
+        await run_in_threadpool(_finish, session, commit)
+
+
+async def in_worker(request: Request, session: Session, work: Callable[..., T], *args: object) -> T:
+    """`work(*args)` and the end of the request's transaction in ONE worker-thread hop.
+
+    For async routes whose work is blocking database I/O (OGC pages and tiles): the commit
+    that `get_session` would make in a second hop is made here, right after the work, under
+    the same rules (rolled back if the work fails or the client has gone), so it is still
+    made before the response is sent. `get_session` then finds no open transaction and only
+    closes the session. Not cancellable midway: like the commit, the thread always finishes
+    and returns its connection.
+    """
+
+    def run() -> T:
+        try:
+            result = work(*args)
+            if client_gone(request.scope):
+                log.info(
+                    "cliente desconectado: %s %s sin confirmar", request.method, request.url.path
+                )
+                raise ClientGone()
+        except BaseException:
+            _end_transaction(session, False)
+            raise
+        _end_transaction(session, True)
+        return result
+
+    return await run_in_threadpool(run)
 
 
 # scope="function": commit before the response is sent, so a failed commit is reported.

@@ -332,6 +332,10 @@ class SlidingWindow:
             self.record(key)
         return wait
 
+    def hit_in_memory(self, key: str) -> tuple[bool, int | None]:
+        """`hit`, answered here (in memory: always): (answered, wait)."""
+        return True, self.hit(key)
+
 
 def client_ip(scope: Scope) -> str:
     client = scope.get("client")
@@ -355,8 +359,13 @@ class PublicRateLimitMiddleware:
                 scope.get("query_string", b"").decode("latin-1")
             )
             if limiter is not None and anonymous:
-                try:  # the shared limiter is a database round trip: off the event loop
-                    wait = await run_in_threadpool(limiter.hit, client_ip(scope))
+                ip = client_ip(scope)
+                # answered on the event loop when no I/O is needed (a slot leased moments
+                # ago); the shared limiter's round trip goes to a worker thread
+                answered, wait = limiter.hit_in_memory(ip)
+                try:
+                    if not answered:
+                        wait = await run_in_threadpool(limiter.hit, ip)
                 except SQLAlchemyError as exc:
                     # outside the exception handlers here: answer the same 503 they would
                     rid = (scope.get("state") or {}).get("request_id")

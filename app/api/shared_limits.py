@@ -103,6 +103,11 @@ class PostgresWindow:
                 self._leases[key] = (left - 1, until)
             return True
 
+    def hit_in_memory(self, key: str) -> tuple[bool, int | None]:
+        """(True, None) when a leased slot admits `key` (no I/O, fit for the event loop);
+        (False, None) when only `hit` (a database round trip) can answer."""
+        return self.lease > 1 and self.take_leased(key), None
+
     def _connect(self) -> Connection:
         return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.keys import KeyRing
 from app.errors import InvalidInput
-from app.models import AuditAnchor
+from app.models.audit import AuditAnchor
 
 PREFIX = "vigia-ancla-1"
 GENESIS = "0" * 64

@@ -141,6 +141,8 @@ def anchor_keys(settings: AuditSettings) -> KeyRing:
 
 
 _string = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per call
+# a list of strings as `_canon` writes it item by item: `["a","b"]`, no spaces
+_strings = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _canon(value: Any) -> str:
@@ -159,6 +161,8 @@ def _canon(value: Any) -> str:
     if isinstance(value, Decimal):
         return "0" if value.is_zero() else str(value.normalize())
     if isinstance(value, list):
+        if all(type(v) is str for v in value):  # the ids of a read: one encoder call, not 200
+            return _strings(value)
         return "[" + ",".join(_canon(v) for v in value) + "]"
     if isinstance(value, dict):
         items = sorted(value.items())

@@ -23,7 +23,7 @@ from app.audit import anchor as audit_anchor
 from app.audit import keys as audit_keys
 from app.errors import Conflict
 from app.identity.caller import PUBLIC, Caller
-from app.models import AuditEvent
+from app.models.audit import AuditEvent
 from app.settings import get_audit_settings
 
 _INFO_KEY = "vigia.audit"
@@ -81,7 +81,9 @@ def record(
     )
     detail_json = json.dumps(detail or {})
     nonce = str(uuid.uuid4())
-    seal = _event_keys().sign(audit_keys.event_message(fields, detail_json, nonce))
+    keys = _event_keys()
+    # the canonical message is built only to be signed (~0.5 ms for a read's 200 ids)
+    seal = keys.sign(audit_keys.event_message(fields, detail_json, nonce)) if keys.signer else None
     session.execute(
         _APPEND,
         dict(zip(_FIELD_NAMES, fields, strict=True))

@@ -67,6 +67,7 @@ def import_(
                 loaded_by=f"cli:{getpass.getuser()}",
                 progress=progress,
             )
+    refresh_map_cells()
     table = Table(title=f"Importación de {file.name}")
     for column in ("Filas", "Nuevas", "Actualizadas", "Sin cambios", "Rechazadas"):
         table.add_column(column, justify="right")
@@ -87,3 +88,20 @@ def import_(
         console.print(f"  • fila {problem.get('row')}: {problem['field']}: {problem['reason']}")
     if report.errors_omitted:
         console.print(f"  … y {report.errors_omitted} problema(s) más.")
+
+
+def refresh_map_cells() -> None:
+    """The map's precomputed cells of the comunas the import changed (they count live
+    until then: correct, slower on a large comuna)."""
+    from app.ogc import cells
+
+    with transaction() as session:
+        rebuilt = cells.refresh_stale(session)
+    if rebuilt:
+        console.print(f"Celdas del mapa recalculadas: {', '.join(rebuilt)}.")
+
+
+@app.command("cells")
+def cells_command() -> None:
+    """Recalcula las celdas precalculadas del mapa (zoom bajo) de las comunas desactualizadas."""
+    refresh_map_cells()

@@ -88,7 +88,10 @@ def demo_data_command(
     path = truth_out or default_truth_path(code, seed, signal)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(world.truth.to_json())
-    console.print(f"[green]Verdad plantada:[/green] {path}")
+    console.print(f"[green]Verdad plantada:[/green] {path}", soft_wrap=True)  # a path to copy
+    from app.complaints.cli import refresh_map_cells
+
+    refresh_map_cells()
 
 
 def _import(session: Session, world: DemoWorld, *, prefix: str) -> None:

@@ -22,7 +22,7 @@ from app.scoring import (
     Period,
     ScoringProfile,
 )
-from app.scoring.inputs import COUNT_COLUMNS, risk_factor_load
+from app.scoring.inputs import COUNT_COLUMNS, overdue_count, risk_factor_load
 
 LEVELS = ("barrio", "micro_barrio")
 
@@ -35,19 +35,29 @@ def unit_populations(world: DemoWorld, level: str) -> pd.Series:
     return pd.Series({u.code: float(u.population) for u in units}, dtype=float).sort_index()
 
 
-def open_factors(world: DemoWorld, level: str, end: pd.Timestamp) -> pd.DataFrame:
-    """Factors open at `end` (the database's rule: received before, not discarded, not
-    resolved before), with their unit at `level` and days open."""
+_CLOSED = ("resuelto", "descartado", "duplicado")
+
+
+def open_factors(
+    world: DemoWorld, level: str, end: pd.Timestamp, *, at_end: bool = False
+) -> pd.DataFrame:
+    """Factors open at `end`, with their unit at `level` and days open.
+
+    Method 1's rule (today's status: not discarded, not resolved before `end`), or with
+    `at_end` method 2's: the status of the last step of the timeline before `end`.
+    """
     f = world.risk_factors
-    resolved_before = (
-        (f["status"] == "resuelto") & f["resolved_at"].notna() & (f["resolved_at"] < end)
-    )
-    keep = (
-        (f["received_at"] < end)
-        & ~f["status"].isin(["descartado", "duplicado"])
-        & ~resolved_before
-        & f[level].notna()
-    )
+    if at_end:
+        steps = world.factor_timeline[world.factor_timeline["at"] < end]
+        last = steps.sort_values("at", kind="mergesort").groupby("serial")["status"].last()
+        status_then = f["serial"].map(last)
+        is_open = status_then.notna() & ~status_then.isin(_CLOSED)
+    else:
+        resolved_before = (
+            (f["status"] == "resuelto") & f["resolved_at"].notna() & (f["resolved_at"] < end)
+        )
+        is_open = ~f["status"].isin(["descartado", "duplicado"]) & ~resolved_before
+    keep = (f["received_at"] < end) & is_open & f[level].notna()
     f = f[keep]
     days = np.floor((end - f["received_at"]).dt.total_seconds() / 86400).astype(int)
     return pd.DataFrame(
@@ -82,16 +92,29 @@ def ranking_inputs(
         "violent_count": current & np.isin(category, sorted(world.sources.violent_codes)),
         "total_count": current,
     }
+    public = world.sources.violent_codes - world.sources.sensitive_codes
+    flags["violent_public_count"] = current & np.isin(category, sorted(public))
+    method2 = profile.method == 2
     unit = c[level].astype(str).to_numpy()
     table = pd.DataFrame(index=population.index)
     table["population"] = population
-    for column in COUNT_COLUMNS:
+    columns = [*COUNT_COLUMNS, "violent_public_count"] if method2 else COUNT_COLUMNS
+    for column in columns:
         counts = pd.Series(flags[column].astype(float)).groupby(unit).sum()
         table[column] = counts.reindex(population.index, fill_value=0.0).astype(float)
-    factors = open_factors(world, level, limits["end"])
+    factors = open_factors(world, level, limits["end"], at_end=method2)
     factors = factors[factors["type_code"].isin(list(profile.risk_factor_weights))]
+    factors = factors.reset_index(drop=True)
+    codes = list(population.index)
     table["risk_factor_load"] = risk_factor_load(
-        factors.reset_index(drop=True), profile.risk_factor_weights, units=list(population.index)
+        factors, profile.risk_factor_weights, units=codes, overdue=not method2
     ).reindex(population.index)
+    if method2:  # the columns and order of app.rankings.inputs.aggregate
+        violent_public = table.pop("violent_public_count")
+        table["violent_public_count"] = violent_public
+        table["risk_factor_count"] = (
+            factors.groupby("unit").size().reindex(codes, fill_value=0).astype(float)
+        )
+        table["risk_factor_overdue"] = overdue_count(factors, codes)
     table.index.name = "unit"
     return table

@@ -56,6 +56,7 @@ class DemoSources:
     micro_barrios: list[MicroBarrioShape] = field(default_factory=list)
     dmcs_codes: frozenset[str] = frozenset()  # catalog flag `dmcs`
     violent_codes: frozenset[str] = frozenset()  # catalog flag `violent`
+    sensitive_codes: frozenset[str] = frozenset()  # catalog flag `sensitive`
     # derived once per comuna (app.demo.places.build_areas), not part of the data
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -170,6 +171,7 @@ def build_sources(
         micro_barrios=sorted(micro_barrios or [], key=lambda m: m.code),
         dmcs_codes=category_flags(categories, "dmcs"),
         violent_codes=category_flags(categories, "violent"),
+        sensitive_codes=category_flags(categories, "sensitive"),
     )
 
 

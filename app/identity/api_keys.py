@@ -13,11 +13,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from app.audit import trail as audit
 from app.errors import InvalidCredentials, NotFound
 from app.identity.caller import Caller
 from app.identity.key_cache import KeyCache
-from app.models import ApiKey, Role
+from app.models.api_key import ApiKey, Role
 
 KEY_PREFIX = "vga_"
 _PREFIX_CHARS = len(KEY_PREFIX) + 8  # "vga_" and 4 random bytes in hex, then "_<secret>"
@@ -53,11 +52,15 @@ def create_key(
     )
     session.add(key)
     session.flush()
+    from app.audit import trail as audit  # here, not at the top: see `list_keys`
+
     audit.record(session, "api_key.create", "api_key", key.prefix, detail={"role": role.value})
     return key, secret
 
 
 def list_keys(session: Session, *, include_revoked: bool = False) -> list[ApiKey]:
+    """The keys, oldest first. This module imports the audit trail (its signing keys and
+    models) only where it records, so `vigia apikey list` does not pay for it."""
     stmt = select(ApiKey).order_by(ApiKey.id)
     if not include_revoked:
         stmt = stmt.where(ApiKey.revoked_at.is_(None))
@@ -71,6 +74,8 @@ def revoke_key(session: Session, prefix: str) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = datetime.now(UTC)
         session.flush()
+        from app.audit import trail as audit
+
         audit.record(session, "api_key.revoke", "api_key", key.prefix)
     return key
 

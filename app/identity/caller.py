@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.models import Role
+from app.models.api_key import Role
 
 # The width of every stored "who did it" column (complaint.loaded_by, ranking computed_by,
 # report created_by, transition actor_name); the audit trail's actor column is wider.

@@ -6,7 +6,7 @@ from rich.table import Table
 from app.cli.common import console, out, transaction
 from app.identity import api_keys, key_cache
 from app.identity.key_cache import listener_conninfo
-from app.models import Role
+from app.models.api_key import Role
 from app.settings import get_database_settings
 
 app = typer.Typer(help="Claves de acceso a la API.", no_args_is_help=True)
@@ -50,7 +50,7 @@ def list_(
     all_: bool = typer.Option(False, "--all", help="Incluir las revocadas."),
 ) -> None:
     """Lista las claves (sin secretos)."""
-    with transaction() as session:
+    with transaction(audited=False) as session:
         keys = api_keys.list_keys(session, include_revoked=all_)
         table = Table(title="Claves de acceso")
         table.add_column("Prefijo", no_wrap=True)

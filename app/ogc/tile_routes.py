@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from app.api.deps import CallerDep, EngineDep, SessionDep
+from app.api.deps import CallerDep, EngineDep, SessionDep, in_worker
 from app.api.schemas import problem_responses
 from app.ogc import items, tiles
 from app.ogc.collections import readable_collection, territory_bbox
@@ -199,7 +199,7 @@ def tilejson(
         **problem_responses(400, 401, 404),
     },
 )
-def tile(
+async def tile(
     request: Request,
     collection_id: CollectionId,
     z: Zoom,
@@ -213,10 +213,13 @@ def tile(
     """Una tesela vectorial (Mapbox Vector Tile) de la colección, filtrable por fecha y por
     propiedad como sus elementos; bajo el zoom de agregación las celdas cuentan solo lo
     filtrado."""
+    # async, as `list_items`: the tile's read and the commit in one worker hop
     c = readable_collection(collection_id, caller)
     properties = items.property_filters(c, request.query_params, _TILE_RESERVED)
     filters = items.tile_filters(c, datetime, properties)
-    rendered = tiles.render_tile(session, c, caller, z, x, y, settings, filters)
+    rendered = await in_worker(
+        request, session, tiles.render_tile, session, c, caller, z, x, y, settings, filters
+    )
     headers = {
         "ETag": rendered.etag,
         "Cache-Control": (

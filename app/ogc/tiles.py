@@ -20,7 +20,6 @@ aggregation zoom, their ids) for the request's event.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -34,16 +33,15 @@ from app.errors import BadRequest, FieldProblem, NotFound
 from app.identity import access
 from app.identity.caller import Caller
 from app.models.base import SRID
-from app.ogc import items
+from app.ogc import cells, items
 from app.ogc.collections import Collection
+from app.ogc.grid import EXTENT, cell_of, tile_bounds
 from app.settings import TileSettings
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 MAX_ZOOM = 22
-EXTENT = 4096  # tile coordinate space
 BUFFER = 64  # pixels kept around the tile so lines and symbols do not break at edges
 WEB_MERCATOR = 3857
-EARTH_RADIUS = 6378137.0  # metres; the sphere of EPSG:3857
 
 
 @dataclass
@@ -122,7 +120,8 @@ def _statement(
     envelope = func.ST_TileEnvelope(z, x, y)
     sub = collection.scoped_source(who).subquery("c")
     if aggregated:
-        return _cells(collection, sub, envelope, cell_px, shape)
+        live = _cells(collection, sub, envelope, cell_px, shape)
+        return cells.with_cells(collection, who, live, cell_px, shape)
     return _features(collection, sub, envelope, max_points, shape)
 
 
@@ -144,21 +143,8 @@ def _cells(
 ) -> Any:
     """Points counted per cell (and, if audited, how many audited rows were counted)."""
     in_tile, layer, flag = _common(collection, sub, envelope, shape)
-    # Count points per cell_px square of the tile and draw one point at each cell's
-    # centre. The cell comes from the spherical Mercator formulas, which define EPSG:3857,
-    # applied to lon/lat: at z10 a tile holds >100k points, and this is ~30 % cheaper per
-    # point than ST_Transform + ST_AsMVTGeom (docs/benchmarks.md).
-    bounds = select(
-        func.ST_XMin(envelope).label("x0"),
-        func.ST_YMax(envelope).label("y1"),
-        ((func.ST_XMax(envelope) - func.ST_XMin(envelope)) / (EXTENT / cell_px)).label("cell"),
-    ).subquery("b")
-    lon, lat = func.radians(func.ST_X(sub.c.geom)), func.radians(func.ST_Y(sub.c.geom))
-    mercator_y = EARTH_RADIUS * func.ln(func.tan(math.pi / 4 + lat / 2))
-    cell_columns = [
-        func.floor((EARTH_RADIUS * lon - bounds.c.x0) / bounds.c.cell).label("cx"),
-        func.floor((bounds.c.y1 - mercator_y) / bounds.c.cell).label("cy"),
-    ]
+    bounds = tile_bounds(envelope, cell_px).subquery("b")
+    cell_columns = list(cell_of(sub.c.geom, bounds))
     if flag is not None:
         cell_columns.append(flag.label("flag"))
     cells = (

@@ -157,6 +157,9 @@ def default_year() -> int:
 
 
 def render_page(session: Session, data: dict[str, Any], csv_url: str) -> str:
+    # lazy: the threshold's home pulls in the ranking's statistics (pandas)
+    from app.scoring.method2 import STABLE_CLASS_PROBABILITY  # noqa: PLC0415
+
     stats = data["stats"]
     comuna = session.get(Comuna, stats["comuna"])
     template = _environment().get_template("estadisticas.html")
@@ -167,6 +170,7 @@ def render_page(session: Session, data: dict[str, Any], csv_url: str) -> str:
         trend=trend_svg(stats["month_totals"]),
         risk_factors=data["risk_factors"],
         ranking=data["ranking"],
+        stable_percent=round(100 * STABLE_CLASS_PROBABILITY),
         csv_url=csv_url,
     )
 

@@ -18,7 +18,7 @@ from app.errors import FieldProblem
 from app.models import Barrio, ExternalVariable, MicroBarrio
 from app.scoring import load_external_csv
 from app.scoring.errors import ScoringInputError, problem
-from app.scoring.inputs import EXTERNAL_PREFIX
+from app.scoring.profiles import EXTERNAL_PREFIX
 
 _NAME = re.compile(r"^[a-z0-9_]{1,56}$")
 

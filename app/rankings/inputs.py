@@ -24,7 +24,8 @@ from app.db import use_custom_plans
 from app.models import ExternalVariable
 from app.scoring import DRUG_CONSUMPTION_CODES, DRUG_TRAFFICKING_CODES, Period, ScoringProfile
 from app.scoring.errors import ScoringInputError, problem
-from app.scoring.inputs import COUNT_COLUMNS, EXTERNAL_PREFIX, overdue_count, risk_factor_load
+from app.scoring.inputs import COUNT_COLUMNS, overdue_count, risk_factor_load
+from app.scoring.profiles import EXTERNAL_PREFIX
 from app.timezone import CHILE_TZ
 
 # level -> (unit table, complaint / report column): the only identifiers that reach SQL

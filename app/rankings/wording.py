@@ -47,6 +47,12 @@ def signal_phrase(meta: Mapping[str, Any]) -> str | None:
     if not silent or without == 0.0:
         return "Todas las variables ponderadas muestran diferencias entre lugares en este período."
     names = ", ".join(variable_label(name) for name in silent)
+    if without >= 100.0 - 1e-6:  # every weighted variable silent: all units tie at 0
+        return (
+            "Ninguna variable ponderada muestra diferencias entre lugares más allá del azar en "
+            f"este período ({names}): todos los lugares suman 0 y el orden es solo por código; "
+            "este ranking no sirve para priorizar."
+        )
     return (
         f"De 100 puntos, {without:.0f} corresponden a variables que en este período no muestran "
         f"diferencias entre lugares más allá del azar ({names}); no suman a ningún lugar."

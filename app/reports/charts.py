@@ -7,7 +7,7 @@ Agg canvas. DejaVu Sans ships with matplotlib and has every Spanish accent.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -236,7 +236,9 @@ def _patch(geom: Any) -> PathPatch:
     return PathPatch(Path.make_compound_path(*paths))
 
 
-def _draw_units(ax: Any, frame: _Frame, facecolor: Any, edgecolor: str) -> None:
+def _draw_units(
+    ax: Any, frame: _Frame, facecolor: Any, edgecolor: str, hatch: str | None = None
+) -> None:
     geoms = shapely.normalize(frame.geoms)  # rings oriented so holes stay holes
     keep = ~shapely.is_empty(geoms)
     colors = (
@@ -246,7 +248,7 @@ def _draw_units(ax: Any, frame: _Frame, facecolor: Any, edgecolor: str) -> None:
     )
     patches = [_patch(g) for g in geoms[keep]]
     ax.add_collection(
-        PatchCollection(patches, facecolor=colors, edgecolor=edgecolor, linewidth=0.6),
+        PatchCollection(patches, facecolor=colors, edgecolor=edgecolor, linewidth=0.6, hatch=hatch),
         autolim=True,
     )
     ax.autoscale_view()
@@ -269,16 +271,29 @@ def _label_units(ax: Any, frame: _Frame) -> None:
             )
 
 
-def choropleth(shapes: Sequence[UnitShape], classes: dict[str, str]) -> bytes:
-    """Barrios coloured by ranking class; units outside the ranking in white."""
+def choropleth(
+    shapes: Sequence[UnitShape], classes: dict[str, str], unstable: Collection[str] = ()
+) -> bytes:
+    """Barrios coloured by ranking class, hatched where the class is unstable (method 2);
+    units outside the ranking in white."""
     frame = _frame(shapes)
     fig, axes = _map_panels(frame)
     colors = [CLASS_COLORS.get(classes.get(code, ""), "white") for code in frame.codes]
+    marked = np.array([c in unstable for c in frame.codes], dtype=bool)
+    shaky = _Frame(
+        [c for c, m in zip(frame.codes, marked, strict=True) if m],
+        [n for n, m in zip(frame.names, marked, strict=True) if m],
+        frame.geoms[marked],
+    )
     for ax in axes:
         _draw_units(ax, frame, colors, INK)
+        if shaky.codes:
+            _draw_units(ax, shaky, "none", INK, hatch="////")
         _label_units(ax, frame)
     present = [c for c in CLASS_COLORS if c in classes.values()]
     handles = [Patch(facecolor=CLASS_COLORS[c], edgecolor=INK, label=c) for c in present]
+    if shaky.codes:
+        handles.append(Patch(facecolor="white", edgecolor=INK, hatch="////", label="inestable"))
     fig.legend(handles=handles, fontsize=7, frameon=False, loc="outside lower center", ncol=4)
     return _png(fig)
 

@@ -113,7 +113,7 @@ def bulletin_charts(bulletin: Bulletin, step: Step = _quiet) -> dict[str, Any]:
         result["risk_map"] = _uri(png)
     if bulletin.ranking and shapes:
         classes = {u.code: (u.klass or "") for u in bulletin.ranking.units}
-        result["ranking_map"] = _uri(charts.choropleth(shapes, classes))
+        result["ranking_map"] = _uri(charts.choropleth(shapes, classes, bulletin.ranking.unstable))
     else:
         result["ranking_map"] = None
     if bulletin.units:

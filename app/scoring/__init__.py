@@ -4,34 +4,85 @@ No FastAPI, no SQLAlchemy: the database layer builds a `UnitInputs` table per un
 period, `compute_ranking` returns a `Ranking` with every variable, weight, contribution,
 score, class and rank, and the fingerprints that make it reproducible. The formulas are in
 docs/metodologia.md.
+
+The names load on first use (PEP 562): the plain-language texts of the variables
+(`VARIABLES`, in `profiles`) come without esda, pandas or scipy, so the bulletin and the
+API's wording read them without seconds of import.
 """
 
-from app.scoring.errors import ProfileError, ScoringInputError
-from app.scoring.hotspots import HotSpotParams, HotSpots, getis_ord_star
-from app.scoring.inputs import (
-    DRUG_CONSUMPTION_CODES,
-    DRUG_TRAFFICKING_CODES,
-    REQUIRED_COLUMNS,
-    UnitInputs,
-    contiguity_weights,
-    load_external_csv,
-    risk_factor_load,
-)
-from app.scoring.profiles import (
-    BARRIO_PROFILE,
-    BARRIO_PROFILE_V1,
-    DEFAULT_PROFILES,
-    MICRO_BARRIO_PROFILE,
-    MICRO_BARRIO_PROFILE_V1,
-    VARIABLES,
-    Classifier,
-    Normalisation,
-    ProfileCatalog,
-    ScoringProfile,
-    Smoothing,
-)
-from app.scoring.smoothing import SmoothedRates, empirical_bayes
-from app.scoring.snapshot import Period, Ranking, compute_ranking
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.scoring.errors import ProfileError, ScoringInputError
+    from app.scoring.hotspots import HotSpotParams, HotSpots, getis_ord_star
+    from app.scoring.inputs import (
+        DRUG_CONSUMPTION_CODES,
+        DRUG_TRAFFICKING_CODES,
+        REQUIRED_COLUMNS,
+        UnitInputs,
+        contiguity_weights,
+        load_external_csv,
+        risk_factor_load,
+    )
+    from app.scoring.profiles import (
+        BARRIO_PROFILE,
+        BARRIO_PROFILE_V1,
+        DEFAULT_PROFILES,
+        MICRO_BARRIO_PROFILE,
+        MICRO_BARRIO_PROFILE_V1,
+        VARIABLES,
+        Classifier,
+        Normalisation,
+        ProfileCatalog,
+        ScoringProfile,
+        Smoothing,
+    )
+    from app.scoring.smoothing import SmoothedRates, empirical_bayes
+    from app.scoring.snapshot import Period, Ranking, compute_ranking
+
+_HOME = {
+    "ProfileError": "app.scoring.errors",
+    "ScoringInputError": "app.scoring.errors",
+    "HotSpotParams": "app.scoring.hotspots",
+    "HotSpots": "app.scoring.hotspots",
+    "getis_ord_star": "app.scoring.hotspots",
+    "DRUG_CONSUMPTION_CODES": "app.scoring.inputs",
+    "DRUG_TRAFFICKING_CODES": "app.scoring.inputs",
+    "REQUIRED_COLUMNS": "app.scoring.inputs",
+    "UnitInputs": "app.scoring.inputs",
+    "contiguity_weights": "app.scoring.inputs",
+    "load_external_csv": "app.scoring.inputs",
+    "risk_factor_load": "app.scoring.inputs",
+    "BARRIO_PROFILE": "app.scoring.profiles",
+    "BARRIO_PROFILE_V1": "app.scoring.profiles",
+    "DEFAULT_PROFILES": "app.scoring.profiles",
+    "MICRO_BARRIO_PROFILE": "app.scoring.profiles",
+    "MICRO_BARRIO_PROFILE_V1": "app.scoring.profiles",
+    "VARIABLES": "app.scoring.profiles",
+    "Classifier": "app.scoring.profiles",
+    "Normalisation": "app.scoring.profiles",
+    "ProfileCatalog": "app.scoring.profiles",
+    "ScoringProfile": "app.scoring.profiles",
+    "Smoothing": "app.scoring.profiles",
+    "SmoothedRates": "app.scoring.smoothing",
+    "empirical_bayes": "app.scoring.smoothing",
+    "Period": "app.scoring.snapshot",
+    "Ranking": "app.scoring.snapshot",
+    "compute_ranking": "app.scoring.snapshot",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BARRIO_PROFILE",

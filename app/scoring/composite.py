@@ -28,6 +28,9 @@ _LABELS_BY_GROUPS = {
     3: ("bajo", "medio", "crítico"),
     4: CLASSES,
 }
+# Method 2: with three groups the middle one is "alto" (above the bulk, below the critical),
+# so "crítico" and "alto" always name the groups above the lowest one(s).
+_LABELS_BY_GROUPS_V2 = {**_LABELS_BY_GROUPS, 3: ("bajo", "alto", "crítico")}
 SCORE_DECIMALS = 9  # ranks and classes compare scores at this precision, not float noise
 
 
@@ -109,28 +112,48 @@ MIN_CLASS_SIZE = 2
 def classify_min_size(
     score: pd.Series, method: Classifier, min_size: int = MIN_CLASS_SIZE
 ) -> pd.Series:
-    """`classify` with as many classes as keep every class at `min_size` units or more (method 2).
+    """`classify`, then classes smaller than `min_size` merged into a neighbour (method 2).
 
-    A class of one unit is a label on a single number, not a group: with five barrios, four
-    classes leave at least one class of one. The number of classes starts at four (or the
-    number of distinct scores) and goes down until no class is smaller than `min_size`.
+    A class of one unit is a label on a single number, not a group (with five barrios, four
+    classes leave at least one class of one). Natural breaks with four classes (or as many as
+    distinct scores) first; then, while a class is smaller than `min_size`, it joins the
+    adjacent class whose nearest score is closer (ties: the class above). The groups left are
+    labelled from the bottom: bajo; bajo, crítico; bajo, alto, crítico; bajo, medio, alto,
+    crítico.
     """
     rounded = score.round(SCORE_DECIMALS)
     distinct = int(rounded.nunique())
     if distinct <= 1 or len(score) < 2 * min_size:
         return pd.Series("bajo", index=score.index, name="class")
-    for k in range(min(len(CLASSES), distinct), 1, -1):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            if method is Classifier.QUANTILES:
-                bins = mapclassify.Quantiles(rounded.to_numpy(), k=k).yb
-            else:
-                bins = fisher_jenks_classes(rounded.to_numpy(), k)
-        groups, position, sizes = np.unique(bins, return_inverse=True, return_counts=True)
-        if sizes.min() >= min_size:
-            labels = np.array(_LABELS_BY_GROUPS[len(groups)], dtype=object)
-            return pd.Series(labels[position], index=score.index, name="class")
-    return pd.Series("bajo", index=score.index, name="class")
+    k = min(len(CLASSES), distinct)
+    values = rounded.to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        if method is Classifier.QUANTILES:
+            bins = mapclassify.Quantiles(values, k=k).yb
+        else:
+            bins = fisher_jenks_classes(values, k)
+    groups = [values[bins == g] for g in np.unique(bins)]  # ascending, each a score array
+    members = [np.flatnonzero(bins == g) for g in np.unique(bins)]
+    while len(groups) > 1 and min(len(g) for g in groups) < min_size:
+        i = min(range(len(groups)), key=lambda j: (len(groups[j]), -j))  # smallest, highest
+        if i == 0:
+            target = 1
+        elif i == len(groups) - 1:
+            target = i - 1
+        else:
+            below = groups[i].min() - groups[i - 1].max()
+            above = groups[i + 1].min() - groups[i].max()
+            target = i + 1 if above <= below else i - 1
+        low, high = sorted((i, target))
+        groups[low] = np.concatenate([groups[low], groups[high]])
+        members[low] = np.concatenate([members[low], members[high]])
+        del groups[high], members[high]
+    labels = _LABELS_BY_GROUPS_V2[len(groups)]
+    out = np.empty(len(values), dtype=object)
+    for label, positions in zip(labels, members, strict=True):
+        out[positions] = label
+    return pd.Series(out, index=score.index, name="class")
 
 
 def top_variables(contrib: pd.DataFrame, n: int = 3) -> pd.Series:

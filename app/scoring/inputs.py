@@ -23,6 +23,7 @@ from shapely.geometry.base import BaseGeometry
 
 from app.errors import FieldProblem
 from app.scoring.errors import ScoringInputError, problem
+from app.scoring.profiles import EXTERNAL_PREFIX
 
 # CEAD 2024 subgroups (see data/categories.csv): Ley 20.000 crimes kept apart from the
 # public-consumption faltas, as the plan asks.
@@ -43,7 +44,6 @@ REQUIRED_COLUMNS = ("population", *COUNT_COLUMNS, "risk_factor_load")
 # were past their deadline. Method-1 tables do not carry them.
 METHOD2_COLUMNS = ("violent_public_count", "risk_factor_count", "risk_factor_overdue")
 KNOWN_COLUMNS = (*REQUIRED_COLUMNS, *METHOD2_COLUMNS)
-EXTERNAL_PREFIX = "ext_"
 
 
 @dataclass(frozen=True)

@@ -210,23 +210,27 @@ def gamma_interval(
     prior_mean: np.ndarray,
     between: np.ndarray,
     *,
+    pooled: tuple[np.ndarray, np.ndarray] | None = None,
     level: float = 0.90,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Equal-tailed posterior interval of each unit's rate under the EB Gamma prior.
 
     The prior Gamma(a, b) has the EB mean m and variance A (a = m^2/A, b = m/A); with e events
     over n residents the posterior is Gamma(a + e, b + n) (Gamma-Poisson conjugacy). Where
-    A = 0 the prior says every unit shares one rate, and the interval is that of the pooled
-    rate, Gamma(sum e + 1/2, sum n) (Jeffreys).
+    A = 0 the prior says the units it pools share one rate, and the interval is that of the
+    pooled rate, Gamma(pooled e + 1/2, pooled n) (Jeffreys): the whole ranking's by default,
+    each unit's neighbourhood under the spatial prior (`pooled` = star @ e, star @ n), so the
+    interval is around the rate the unit was given.
     """
     e = np.asarray(events, dtype=float)
     n = np.asarray(base, dtype=float)
+    pooled_e, pooled_n = pooled if pooled is not None else (e.sum(), n.sum())
     m = np.broadcast_to(np.asarray(prior_mean, dtype=float), e.shape)
     a_var = np.broadcast_to(np.asarray(between, dtype=float), e.shape)
     tail = (1.0 - level) / 2.0
     informative = (a_var > 0) & (m > 0)
-    shape = np.where(informative, m**2 / np.where(informative, a_var, 1.0) + e, e.sum() + 0.5)
-    rate = np.where(informative, m / np.where(informative, a_var, 1.0) + n, n.sum())
+    shape = np.where(informative, m**2 / np.where(informative, a_var, 1.0) + e, pooled_e + 0.5)
+    rate = np.where(informative, m / np.where(informative, a_var, 1.0) + n, pooled_n)
     low = stats.gamma.ppf(tail, shape) / rate
     high = stats.gamma.ppf(1.0 - tail, shape) / rate
     return low, high

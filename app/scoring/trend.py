@@ -36,7 +36,8 @@ def smoothed_trend(
 # directly. Under "this unit moved like the comuna", given its n = now + before complaints,
 # `now` is Binomial(n, p0) with p0 = N_now / (N_now + N_before) of the whole ranking: the
 # exact conditional test of two Poisson rates (Przyborowski & Wilenski 1940), the
-# `method="exact-cond"` of statsmodels' `test_poisson_2indep`. Benjamini-Hochberg over the
+# `method="exact-cond"` of statsmodels' `test_poisson_2indep`, one-sided (`alternative=
+# "larger"`): only a rise can add points. Benjamini-Hochberg over the
 # units controls the false discovery rate; only a significant rise contributes, by its log
 # rate ratio relative to the comuna (half-complaint continuity correction).
 
@@ -44,7 +45,7 @@ def smoothed_trend(
 @dataclass(frozen=True)
 class RateRatioTrend:
     ratio: pd.Series  # (now / before) / (N_now / N_before), with +0.5 on each count
-    p_value: pd.Series  # two-sided exact conditional binomial
+    p_value: pd.Series  # one-sided (a rise) exact conditional binomial
     q_value: pd.Series  # Benjamini-Hochberg over the units
     rising: pd.Series  # significant rise (q <= alpha and ratio > 1)
     comuna_ratio: float  # N_now / N_before of the whole ranking (+0.5 each)
@@ -60,7 +61,7 @@ def rate_ratio_trend(now: pd.Series, before: pd.Series, *, alpha: float = 0.05) 
     before = before.reindex(now.index).astype(float)
     total_now, total_before = float(now.sum()), float(before.sum())
     p0 = total_now / (total_now + total_before) if total_now + total_before > 0 else 0.5
-    p = exact_binomial_two_sided(now.to_numpy(), (now + before).to_numpy(), p0)
+    p = exact_binomial_greater(now.to_numpy(), (now + before).to_numpy(), p0)
     q = benjamini_hochberg(p)
     comuna = (total_now + 0.5) / (total_before + 0.5)
     ratio = ((now + 0.5) / (before + 0.5)) / comuna
@@ -74,19 +75,13 @@ def rate_ratio_trend(now: pd.Series, before: pd.Series, *, alpha: float = 0.05) 
     )
 
 
-def exact_binomial_two_sided(k: np.ndarray, n: np.ndarray, p0: float) -> np.ndarray:
-    """Two-sided exact binomial p-values for every unit at once; `scipy.stats.binomtest`'s rule.
+def exact_binomial_greater(k: np.ndarray, n: np.ndarray, p0: float) -> np.ndarray:
+    """One-sided exact binomial p-values, P(X >= k) for X ~ Binomial(n, p0), all units at once.
 
-    p = sum of the probabilities of the outcomes no more likely than the one observed (with
-    binomtest's relative tolerance 1e-7); n = 0 gives 1. One (units x max n) table of pmf
-    values instead of a binomtest call per unit (tests/scoring check equality with it).
+    One-sided because the ranking only asks whether a place got worse faster than the comuna
+    (a fall never adds points); it is `scipy.stats.binomtest(k, n, p0, alternative="greater")`
+    (tests/scoring check equality with it and with statsmodels). n = 0 gives 1.
     """
-    k = np.asarray(k, dtype=np.int64)
-    n = np.asarray(n, dtype=np.int64)
-    if k.size == 0:
-        return np.zeros(0)
-    outcomes = np.arange(int(n.max()) + 1)
-    pmf = stats.binom.pmf(outcomes[None, :], n[:, None], p0)  # 0 beyond each unit's n
-    observed = stats.binom.pmf(k, n, p0)
-    tail = np.where(pmf <= observed[:, None] * (1 + 1e-7), pmf, 0.0).sum(axis=1)
-    return np.where(n == 0, 1.0, np.minimum(tail, 1.0))
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    return np.where(n == 0, 1.0, stats.binom.sf(k - 1, n, p0))

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import sparse
 
 from app.scoring.composite import CLASSES
-from app.scoring.profiles import Normalisation, ScoringProfile
+from app.scoring.profiles import Normalisation, ScoringProfile, Smoothing
 from app.scoring.smoothing import binomial_eb
 from app.scoring.variables_v2 import (
     Counts,
@@ -71,6 +71,8 @@ def bootstrap(
     low, high = rank_interval(score)
     probability = _class_probability(score, observed_score, observed_class, labels)
     sens_low, sens_high = _sensitivity(variables, profile, weighted, rng, draws)
+    if not any(weighted.values()):  # no variable carries signal: any place could be anywhere
+        low, high = np.ones(len(index)), np.full(len(index), len(index))
     return Uncertainty(
         rank_low=pd.Series(low.astype(int), index=index),
         rank_high=pd.Series(high.astype(int), index=index),
@@ -123,7 +125,8 @@ def _draw_variables(
             rising = variables.trend.rising.to_numpy()[:, None]
             out["dmcs_trend"] = np.where(rising, log_ratio, 0.0)
         if "hotspot" in needed and variables.spots is not None and variables.star is not None:
-            z = gi_star_z(out["dmcs_rate"], variables.star)
+            independent = smoothed_rates(drawn_rates, Smoothing.GLOBAL, None)["dmcs_rate"][0]
+            z = gi_star_z(independent, variables.star)  # as variables_v2: the global rate
             out["hotspot"] = np.where(variables.spots.hot.to_numpy()[:, None], z, 0.0)
     if "violent_share" in needed:
         violent = redraw(counts.violent)

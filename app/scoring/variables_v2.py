@@ -178,7 +178,14 @@ def compute_variables_v2(
     )
     spots = None
     if inputs.weights is not None:
-        spots = high_high_hot_spots(raw["dmcs_rate"], inputs.weights, params)
+        # Gi* on the globally smoothed rate even under a spatial prior: a spatially smoothed
+        # rate borrows from its neighbours, which is the clustering Gi* would then "find"
+        if profile.smoothing is Smoothing.SPATIAL:
+            independent = smoothed_rates(counts, Smoothing.GLOBAL, None)["dmcs_rate"][0]
+            dmcs_for_gi = pd.Series(independent, index=index)
+        else:
+            dmcs_for_gi = raw["dmcs_rate"]
+        spots = high_high_hot_spots(dmcs_for_gi, inputs.weights, params)
         raw["hotspot"] = spots.variable
         signal["hotspot"] = SignalTest(
             "Gi* alto-alto (permutaciones) + Benjamini-Hochberg",
@@ -199,7 +206,14 @@ def compute_variables_v2(
     return VariablesV2(
         raw=raw,
         signal=signal,
-        diagnostics=_diagnostics(table, counts, rates, trend, spots),
+        diagnostics=_diagnostics(
+            table,
+            counts,
+            rates,
+            trend,
+            spots,
+            star if profile.smoothing is Smoothing.SPATIAL else None,
+        ),
         counts=counts,
         star=star,
         trend=trend,
@@ -213,10 +227,16 @@ def _diagnostics(
     rates: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
     trend: RateRatioTrend,
     spots: HighHighSpots | None,
+    spatial_star: sparse.csr_array | None,
 ) -> pd.DataFrame:
+    """Per-unit diagnostics; `spatial_star` pools the interval's fallback per neighbourhood."""
     population = counts.population
     _, mean, between = rates["dmcs_rate"]
-    low, high = gamma_interval(counts.rates["dmcs_rate"], population, mean, between)
+    events = counts.rates["dmcs_rate"]
+    pooled = None
+    if spatial_star is not None:
+        pooled = (spatial_star @ events, spatial_star @ population)
+    low, high = gamma_interval(events, population, mean, between, pooled=pooled)
     with np.errstate(divide="ignore", invalid="ignore"):
         crude = np.where(population > 0, counts.rates["dmcs_rate"] / population, np.nan)
     frame = pd.DataFrame(

@@ -18,7 +18,9 @@
  * public start together; with a key, the keyed requests (tiles, ranking, exact risk factors)
  * go out in parallel with /me and the server checks the key on each of them. When /me
  * rejects the key, the page drops it and redraws the public layers; when the key's role may
- * not read complaints, the complaint layer is removed.
+ * not read complaints, the complaint layer is removed. map-config and the categories are
+ * preloaded by index.html while the scripts are parsed; the complaint counts per unit (shown
+ * only in a unit's panel) are read after the first view, off its critical path.
  *
  * For tests and scripts, #mapa carries data-unidades, data-factores and data-denuncias
  * (features drawn; for complaints, the complaints counted in the loaded tiles) and
@@ -158,7 +160,9 @@
     const swatch = (color, extra) =>
       el("span", { className: "muestra " + (extra || ""), style: { background: color } });
     $("leyenda-clases").replaceChildren(
-      ...[...CLASSES, NO_CLASS].map((c) => el("li", {}, swatch(c.color), c.label))
+      ...[...CLASSES, NO_CLASS].map((c) => el("li", {}, swatch(c.color), c.label)),
+      el("li", { className: "ancho" }, swatch(CLASSES[1].color, "inestable"), "Clase inestable (más clara, borde punteado)"),
+      el("li", { className: "nota ancho" }, "Inestable: al volver a sortear las denuncias según lo observado, el lugar cambia de clase a menudo (el panel dice cuánto).")
     );
     $("leyenda-estados").replaceChildren(
       ...STATUSES.map((s) => el("li", {}, swatch(s.color, "punto"), s.label))
@@ -279,28 +283,39 @@
     return new Map(result.body.groups.map((g) => [g[level], g.count]));
   }
 
+  /** The complaint counts per unit for the panel, once the view is drawn (off its path). */
+  async function refreshCounts() {
+    const level = state.level;
+    const counts = await loadCounts(level);
+    if (level === state.level) state.counts = counts;
+  }
+
+  /** Method 2: false when the bootstrap often moves the unit to another class. */
+  const unstable = (unit) => Boolean(unit && unit.uncertainty && !unit.uncertainty.class_stable);
+
   function unitStyle(feature) {
     const unit = state.ranking.byCode && state.ranking.byCode.get(feature.properties.code);
     const cls = unit ? classOf(unit.class) : NO_CLASS;
+    // an unstable class is drawn lighter with a dotted border (see the legend)
     return {
       color: "#37474f",
       weight: 1.5,
+      dashArray: unstable(unit) ? "4 4" : null,
       fillColor: cls.color,
-      fillOpacity: unit ? 0.6 : 0.35,
+      fillOpacity: !unit ? 0.35 : unstable(unit) ? 0.38 : 0.6,
     };
   }
 
   async function loadUnits() {
     const level = state.level;
     const where = state.comuna ? "?comuna=" + encodeURIComponent(state.comuna) : "";
-    const [territory, ranking, counts] = await Promise.all([
+    const [territory, ranking] = await Promise.all([
       getJSON(API + LEVELS[level].path + where),
       loadRanking(level),
-      loadCounts(level),
     ]);
     if (level !== state.level) return; // the user switched level meanwhile
     state.ranking = ranking;
-    state.counts = counts;
+    state.counts = null; // read after the first view (refreshCounts): only a panel shows them
     if (unitsLayer) unitsLayer.remove();
     selectedUnit = null;
     if (!territory.ok) {
@@ -317,7 +332,9 @@
       className: "unidad",
       style: unitStyle,
       onEachFeature(feature, layer) {
-        layer.bindTooltip(feature.properties.name, { sticky: true });
+        const unit = state.ranking.byCode && state.ranking.byCode.get(feature.properties.code);
+        const tip = feature.properties.name + (unstable(unit) ? " · clase inestable" : "");
+        layer.bindTooltip(tip, { sticky: true });
         layer.on("click", () => {
           if (selectedUnit) unitsLayer.resetStyle(selectedUnit);
           selectedUnit = layer;
@@ -359,50 +376,72 @@
         el("p", {}, "Denuncias con los filtros actuales: ", el("strong", {}, number.format(state.counts.get(props.code) || 0)))
       );
     }
-    if (unit) {
-      const cls = classOf(unit.class);
-      parts.push(
-        el(
-          "dl",
-          {},
-          el("dt", {}, "Clase"),
-          el("dd", {}, el("span", { className: "clase", style: { background: cls.color, color: cls.text } }, cls.label)),
-          el("dt", {}, "Puntaje"),
-          el("dd", {}, `${number.format(unit.score)} de 100`),
-          el("dt", {}, "Lugar"),
-          el("dd", {}, `${unit.rank} de ${state.ranking.byCode.size} ${level.many}`)
-        ),
-        el("h3", {}, "Contribución de cada variable al puntaje"),
-        contributionBars(unit),
-        el("p", { className: "nota" }, `Perfil ${describe(state.ranking.profile)} · período ${describe(state.ranking.period)}`)
-      );
-    } else {
-      parts.push(el("p", { className: "nota aviso" }, state.ranking.text || "Sin dato de ranking para esta unidad."));
-    }
+    if (unit) parts.push(...rankingBreakdown(unit, level));
+    else parts.push(el("p", { className: "nota aviso" }, state.ranking.text || "Sin dato de ranking para esta unidad."));
     openPanel("unidad", parts);
   }
 
-  function contributionBars(unit) {
+  /**
+   * Where the unit stands and why, in the words the API gives (app/rankings/wording.py):
+   * "lugar 4 de 19, entre 2 y 8", the class with how often resampling keeps it, each
+   * variable's points with its plain sentence (map-config's `plain`), and how much of the
+   * weight carried no signal. Method-1 rankings have no intervals: rank and class only.
+   */
+  function rankingBreakdown(unit, level) {
+    const cls = classOf(unit.class);
+    const spread = unit.uncertainty;
+    const method = state.ranking.method || {};
+    const badge = el(
+      "span",
+      { className: "clase" + (unstable(unit) ? " inestable" : ""), style: { background: cls.color, color: cls.text } },
+      cls.label + (unstable(unit) ? " *" : "")
+    );
+    return [
+      el(
+        "dl",
+        { className: "ranking" },
+        el("dt", {}, "Lugar"),
+        el("dd", { className: "lugar" }, spread ? spread.summary : `${unit.rank} de ${state.ranking.byCode.size} ${level.many}`),
+        el("dt", {}, "Clase"),
+        el("dd", { className: "clase-texto" }, badge, spread ? el("div", { className: "nota" }, spread.class_summary) : null),
+        el("dt", {}, "Puntaje"),
+        el("dd", {}, `${number.format(unit.score)} de 100`)
+      ),
+      spread
+        ? el("p", { className: "nota" }, "El intervalo y el porcentaje salen de volver a sortear muchas veces las denuncias según lo observado: muestran cuánto puede moverse el lugar solo por azar.")
+        : null,
+      method.signal_summary ? el("p", { className: "senal" }, method.signal_summary) : null,
+      el("h3", {}, "Qué aporta cada variable (puntos de 100)"),
+      contributionBars(unit, method.signal || {}),
+      el("p", { className: "nota" }, `Perfil ${describe(state.ranking.profile)} · período ${describe(state.ranking.period)} · método ${method.version || "1"}`),
+    ];
+  }
+
+  function contributionBars(unit, signal) {
     const entries = Object.entries(unit.contributions || {}).sort((a, b) => b[1] - a[1]);
     const largest = Math.max(1e-9, ...entries.map(([, v]) => Math.abs(v)));
     return el(
       "ul",
       { className: "barras" },
       entries.map(([name, value]) => {
-        const variable = state.variables[name] || { label: name, unit: "" };
+        const variable = state.variables[name] || { label: name, unit: "", plain: "" };
         const raw = unit.raw && unit.raw[name];
-        const normalised = unit.normalised && unit.normalised[name];
+        const silent = signal[name] && !signal[name].signal;
+        // the technical value (a log ratio, a z score) is for planners: on hover only
+        const technical = [variable.description, raw != null ? `valor ${precise.format(raw)} ${variable.unit}` : ""]
+          .filter(Boolean)
+          .join(" · ");
         return el(
           "li",
-          { "data-variable": name, title: variable.description || name },
-          el("div", { className: "nombre" }, el("span", {}, variable.label), el("span", {}, number.format(value))),
-          el("div", { className: "pista" }, el("div", { className: "barra-valor", style: { width: `${(100 * Math.abs(value)) / largest}%` } })),
+          { "data-variable": name, title: technical || name, className: silent ? "sin-senal" : "" },
           el(
             "div",
-            { className: "detalle" },
-            raw != null ? `valor ${precise.format(raw)} ${variable.unit}` : "",
-            normalised != null ? ` · normalizado ${precise.format(normalised)}` : ""
-          )
+            { className: "nombre" },
+            el("span", {}, variable.label),
+            el("span", {}, silent ? "sin señal · 0" : number.format(value ?? 0))
+          ),
+          el("div", { className: "pista" }, el("div", { className: "barra-valor", style: { width: `${(100 * Math.abs(value ?? 0)) / largest}%` } })),
+          variable.plain ? el("div", { className: "explicacion" }, variable.plain) : null
         );
       })
     );
@@ -711,7 +750,10 @@
       state.keyChecked,
     ]);
     if (hadKey && !state.key) await reloadAll();
-    else document.body.dataset.estado = "listo";
+    else {
+      document.body.dataset.estado = "listo";
+      refreshCounts();
+    }
   }
 
   // --- comunas ----------------------------------------------------------------------------
@@ -788,6 +830,7 @@
       document.body.dataset.estado = "cargando";
       await loadUnits();
       document.body.dataset.estado = "listo";
+      refreshCounts();
     });
   }
   $("ver-factores").addEventListener("change", loadRiskFactors);

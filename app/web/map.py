@@ -91,7 +91,7 @@ def map_config(session: Session, basemap: BasemapSettings) -> MapConfigRead:
             else None
         ),
         variables={
-            name: VariableRead(label=v.label, unit=v.unit, description=v.description)
+            name: VariableRead(label=v.label, unit=v.unit, description=v.description, plain=v.plain)
             for name, v in VARIABLES.items()
         },
         comunas=comuna_views(session),

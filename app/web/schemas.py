@@ -10,7 +10,10 @@ class BasemapRead(BaseModel):
 class VariableRead(BaseModel):
     label: str = Field(description="Nombre de la variable del ranking, en español.")
     unit: str
-    description: str
+    description: str = Field(description="Definición técnica (fórmula, códigos).")
+    plain: str = Field(
+        description="La variable en una frase para el concejo (panel del mapa, boletín)."
+    )
 
 
 class ComunaViewRead(BaseModel):

@@ -2,7 +2,7 @@
 
 Same weights as version 1; `method: 2` makes them run the sound variables, signal tests and
 uncertainty of docs/metodologia.md ("Método 2"), and `smoothing` chooses the prior of the
-empirical-Bayes rates (micro-barrios: their neighbourhood; barrios: the comuna). Version 1
+empirical-Bayes rates (the comuna, at both levels; see docs/metodologia.md). Version 1
 stays: the rankings computed with it keep pointing at it and still recompute and verify.
 The definitions are written out here (not imported) because a migration must not change when
 the code does; tests/test_rankings.py checks they are those of `DEFAULT_PROFILES`.
@@ -73,7 +73,7 @@ def upgrade() -> None:
             {
                 "name": "vigia-micro-barrio",
                 "version": 2,
-                "definition": _definition(_WEIGHTS, "espacial"),
+                "definition": _definition(_WEIGHTS, "global"),
                 "description": (
                     "Perfil por defecto para micro-barrios, método 2 (ver docs/metodologia.md)"
                 ),
