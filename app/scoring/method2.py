@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from app.scoring import composite
@@ -46,9 +47,9 @@ def rank_table(
     labels = tuple(reversed(composite.CLASSES))  # crítico first, as people read them
     spread = bootstrap(variables, profile, score, classes, labels)
     probability = spread.class_probability.rename(columns=_CLASS_COLUMNS)
-    own = pd.Series(
-        [float(spread.class_probability.at[u, c]) for u, c in classes.items()], index=score.index
-    )
+    columns = spread.class_probability.columns.get_indexer(classes.to_numpy())
+    chosen = spread.class_probability.to_numpy()[np.arange(len(classes)), columns]
+    own = pd.Series(chosen, index=score.index, dtype=float)
     table = pd.concat(
         [
             raw.add_prefix("raw_"),

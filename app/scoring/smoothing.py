@@ -103,6 +103,8 @@ def poisson_eb(events: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.nda
     """
     e = _columns(events)
     n = np.broadcast_to(_columns(base), e.shape)
+    if bool((_columns(base) > 0).all()):  # every unit has residents: the same numbers, unmasked
+        return _poisson_eb_every_base(e, n, events)
     has = n > 0
     n_fit = np.where(has, n, 0.0)
     total_n = n_fit.sum(axis=0)
@@ -115,6 +117,32 @@ def poisson_eb(events: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.nda
     with np.errstate(invalid="ignore", divide="ignore"):  # masked out by `has` below
         shrink = np.where(has & (between > 0), between / (between + noise), 0.0)
     smoothed = shrink * crude + (1.0 - shrink) * m
+    return _back(smoothed, events), m, between
+
+
+def _poisson_eb_every_base(
+    e: np.ndarray, n: np.ndarray, events: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`poisson_eb` when no base is 0 (the bootstrap's common case): each operation as there,
+    in the same order, without the masks and reusing buffers (a new units x draws array per
+    operation cost more than the arithmetic); tests/scoring check both give the same doubles."""
+    n_fit = np.ascontiguousarray(n)  # as np.where(has, n, 0.0): the same layout, same sums
+    total_n = n_fit.sum(axis=0)
+    m = e.sum(axis=0) / total_n
+    crude = e / n
+    work = np.subtract(crude, m)
+    work **= 2
+    work *= n_fit
+    spread = work.sum(axis=0) / total_n
+    between = np.clip(spread - m / (total_n / n.shape[0]), 0.0, None)
+    shrink = np.divide(m, n, out=work)  # the noise m / n_i ...
+    shrink += between
+    np.divide(between, shrink, out=shrink)  # ... then A / (A + m / n_i)
+    shrink[:, ~(between > 0)] = 0.0
+    smoothed = shrink * crude
+    rest = np.subtract(1.0, shrink, out=shrink)
+    rest *= m
+    smoothed += rest
     return _back(smoothed, events), m, between
 
 
@@ -157,7 +185,7 @@ def spatial_poisson_eb(
     n = np.broadcast_to(_columns(base), e.shape)
     has = n > 0
     crude = np.divide(e, n, out=np.zeros_like(e), where=has)
-    local_n = star @ n
+    local_n = np.broadcast_to(star @ _columns(base), e.shape)  # one column, not one per draw
     local_e = star @ e
     global_m = e.sum(axis=0) / n.sum(axis=0)
     m = np.divide(

@@ -24,6 +24,7 @@ import pandas as pd
 
 from app.scoring import composite, method2
 from app.scoring.errors import ScoringInputError
+from app.scoring.exact_round import round_like_python
 from app.scoring.hotspots import HotSpotParams
 from app.scoring.inputs import UnitInputs, adjacency
 from app.scoring.profiles import ScoringProfile
@@ -281,7 +282,7 @@ def result_fingerprint(table: pd.DataFrame) -> str:
 def _rows(
     table: pd.DataFrame,
     convert: Callable[[Any], Any],
-    convert_floats: Callable[[list[float]], list[Any]],
+    convert_floats: Callable[[np.ndarray], list[Any]],
 ) -> list[tuple[Any, ...]]:
     """Every cell converted column by column (no Series per unit), as row tuples.
 
@@ -289,31 +290,45 @@ def _rows(
     `DataFrame.iterrows` carries for a table with a text column (every ranking table) or of a
     single dtype (every input table), so the canonical forms are those of the row-wise code
     (pinned in tests/scoring/test_golden.py). float64 columns, most of the cells, go through
-    `convert_floats`, the same rule as `convert` without its type dispatch per cell.
+    `convert_floats` as arrays: the same rule as `convert`, vectorised (app/scoring/exact_round.py).
     """
     columns = []
-    for i in range(table.shape[1]):
-        column = table.iloc[:, i]
-        values = column.tolist()
+    for _, column in table.items():
         if column.dtype == np.float64:
-            columns.append(convert_floats(values))
+            columns.append(convert_floats(column.to_numpy()))
+        elif column.dtype == np.bool_ or (
+            column.dtype == np.int64 and bool((column.abs() < 2**53).all())
+        ):  # both rules return a Python bool or int unchanged (floats hold these ints exactly)
+            columns.append(column.tolist())
         else:
-            columns.append([convert(v) for v in values])
+            columns.append([convert(v) for v in column.tolist()])
     if not columns:
         return [() for _ in table.index]
     return list(zip(*columns, strict=True))
 
 
-def _canonical_floats(values: list[float]) -> list[Any]:
-    """`canonical_number` of Python floats."""
-    return [
-        None if x != x else int(x) if x.is_integer() else repr(round(x, 10) + 0.0) for x in values
-    ]
+def _canonical_floats(values: np.ndarray) -> list[Any]:
+    """`canonical_number` of a float64 column: None, int, or repr of the 10-decimal rounding."""
+    missing = np.isnan(values)
+    whole = np.isfinite(values) & (values == np.trunc(values))
+    out = np.empty(len(values), dtype=object)
+    if missing.any():
+        out[missing] = None
+    if whole.any():
+        out[whole] = [int(x) for x in values[whole].tolist()]
+    rest = ~(missing | whole)
+    if rest.any():
+        rounded = round_like_python(values[rest], 10) + 0.0  # + 0.0 turns -0.0 into 0.0
+        out[rest] = [repr(x) for x in rounded.tolist()]
+    return out.tolist()
 
 
-def _plain_floats(values: list[float]) -> list[float | None]:
-    """`_plain` of Python floats."""
-    return [None if x != x else round(x, OUTPUT_DECIMALS) for x in values]
+def _plain_floats(values: np.ndarray) -> list[float | None]:
+    """`_plain` of every float64 of a column: None for NaN, else `round(x, OUTPUT_DECIMALS)`."""
+    out: list[float | None] = round_like_python(values, OUTPUT_DECIMALS).tolist()
+    for i in np.flatnonzero(np.isnan(values)).tolist():
+        out[i] = None
+    return out
 
 
 def _canonical_cell(value: Any) -> Any:
