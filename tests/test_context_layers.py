@@ -3,6 +3,7 @@ id, and reading them through the API with the catalog's public flag deciding who
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -347,3 +348,30 @@ def test_catalog_file_is_the_seeded_table(db: Session) -> None:
     rows = db.execute(select(ContextLayerType.code, ContextLayerType.public))
     in_db = {row.code: row.public for row in rows}
     assert in_db == in_file
+
+
+def test_demo_context_layers_load_through_the_loader_marked_synthetic(
+    db: Session, tmp_path: Path
+) -> None:
+    from app.demo import complaints as demo_data
+    from app.demo.context import context_collections
+    from app.demo.world import simulate
+    from app.settings import TerritorySettings
+    from app.territory.service import parse_territory
+    from tests.conftest import LANCO_FILE, REPO, load_json
+
+    territory = parse_territory(load_json(LANCO_FILE), TerritorySettings())
+    barrios = [demo_data.BarrioShape(b.code, b.population or 0, b.geom) for b in territory.barrios]
+    sources = demo_data.build_sources(barrios, demo_data.DemoFiles.in_directory(REPO / "data"))
+    world = simulate(sources, end=date(2024, 6, 1), years=1, seed=3, risk_factors=0)
+    layers = context_collections(world, seed=3)
+    assert layers == context_collections(world, seed=3)  # deterministic
+    for layer_type, collection in layers.items():
+        path = write(tmp_path, collection, f"{layer_type}.geojson")
+        load(db, path, layer_type, source="demo", synthetic=True, comuna=LANCO)
+    rows = db.execute(
+        select(ContextFeature.layer_type, func.count(), func.bool_and(ContextFeature.synthetic))
+        .group_by(ContextFeature.layer_type)
+        .order_by(ContextFeature.layer_type)
+    ).all()
+    assert [tuple(r) for r in rows] == [("botilleria", 12, True), ("paradero", 20, True)]
