@@ -129,8 +129,9 @@ def test_reloading_the_same_file_updates_and_never_duplicates(db: Session, tmp_p
     assert stored(db) == 3
 
 
+@pytest.mark.parametrize(("name", "driver"), [("p.gpkg", "GPKG"), ("p.shp", "ESRI Shapefile")])
 def test_geopackage_in_utm_is_reprojected_and_keyed_by_its_id_field(
-    db: Session, tmp_path: Path
+    db: Session, tmp_path: Path, name: str, driver: str
 ) -> None:
     import geopandas as gpd
     import pyogrio
@@ -141,8 +142,8 @@ def test_geopackage_in_utm_is_reprojected_and_keyed_by_its_id_field(
         geometry=[Point(lon, lat) for lon, lat in INSIDE[:2]],
         crs="EPSG:4326",
     ).to_crs("EPSG:32718")  # UTM 18S, as municipal GIS exports often are
-    path = tmp_path / "paraderos.gpkg"
-    pyogrio.write_dataframe(frame, path, driver="GPKG")
+    path = tmp_path / name
+    pyogrio.write_dataframe(frame, path, driver=driver)
     report = load(db, path, "paradero", id_field="codigo")
     assert report.inserted == 2
     rows = db.execute(
