@@ -68,6 +68,12 @@ MATRIX: dict[str, tuple[str, Request]] = {
     "GET /api/v1/micro-barrios": (ALL, get("/api/v1/micro-barrios")),
     "GET /api/v1/locate": (ALL, get("/api/v1/locate?lon=-72.775&lat=-39.452")),
     "GET /api/v1/categories": (ALL, get("/api/v1/categories")),
+    "GET /api/v1/context-layers": (ALL, get("/api/v1/context-layers")),
+    # a type the catalog keeps from the public: 404 without a key, as if it did not exist
+    "GET /api/v1/context-layers/{type}/features": (
+        "H A A A A A A",
+        get("/api/v1/context-layers/inmueble_abandonado/features"),
+    ),
     "GET /api/v1/complaints": ("U A A D D A A", get("/api/v1/complaints")),
     "POST /api/v1/complaints": (
         "U A D D D D A",

@@ -67,3 +67,15 @@ def _bbox_dependency(*, ogc: bool) -> Callable[[str | None], Awaitable[Bbox | No
 
 BboxQuery = Annotated[Bbox | None, Depends(_bbox_dependency(ogc=False))]
 OgcBboxQuery = Annotated[Bbox | None, Depends(_bbox_dependency(ogc=True))]
+
+# How many features one GeoJSON list answers at most (the REST layer lists, not OGC API,
+# which pages with its own limit and offset).
+MAX_FEATURES_PER_RESPONSE = 10_000
+FeatureLimit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=MAX_FEATURES_PER_RESPONSE,
+        description=f"Máximo de elementos (hasta {MAX_FEATURES_PER_RESPONSE}), por id.",
+    ),
+]

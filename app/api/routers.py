@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from app.audit import routes as audit
 from app.categories import routes as categories
 from app.complaints import routes as complaints
+from app.context import routes as context
 from app.identity import routes as access
 from app.ogc import routes as ogc
 from app.ogc import tile_routes as tiles
@@ -22,6 +23,7 @@ api_router.include_router(territory.router)
 api_router.include_router(categories.router)
 api_router.include_router(complaints.router)
 api_router.include_router(risk_factors.router)
+api_router.include_router(context.router)
 api_router.include_router(projects.router)
 api_router.include_router(webhooks.router)
 api_router.include_router(rankings.router)

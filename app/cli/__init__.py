@@ -36,6 +36,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "territory": Subcommand(
         "app.territory.cli", "app", "Territorio: comuna, barrios y micro-barrios."
     ),
+    "context": Subcommand(
+        "app.context.cli",
+        "app",
+        "Capas de contexto: botillerías, paraderos, colegios y otros lugares.",
+    ),
     "apikey": Subcommand("app.identity.cli", "app", "Claves de acceso a la API."),
     "categories": Subcommand("app.categories.cli", "app", "Catálogo de categorías de delito."),
     "complaints": Subcommand("app.complaints.cli", "app", "Denuncias: importación masiva."),

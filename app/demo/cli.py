@@ -84,6 +84,7 @@ def demo_data_command(
         )
         _import(session, world, prefix=f"DEMO-{code}")
         _submit_factors(session, world, code, seed)
+        _context_layers(session, world, code, seed)
         _rankings(session, code, last)
     path = truth_out or default_truth_path(code, seed, signal)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,6 +131,31 @@ def _submit_factors(session: Session, world: DemoWorld, comuna: str, seed: int) 
         f"[green]Factores de riesgo:[/green] {made.submitted} informes, "
         f"{made.transitions} cambios de estado."
     )
+
+
+def _context_layers(session: Session, world: DemoWorld, comuna: str, seed: int) -> None:
+    """The synthetic context layers, written to GeoJSON and loaded by the real loader."""
+    import orjson
+
+    from app.context import loader
+    from app.demo.context import SOURCE_NAME, context_collections
+
+    with tempfile.TemporaryDirectory() as folder:
+        for layer_type, collection in context_collections(world, seed=seed).items():
+            path = Path(folder) / f"{layer_type}.geojson"
+            path.write_bytes(orjson.dumps(collection))
+            report = loader.load_context(
+                session,
+                loader.parse_context_file(path),
+                layer_type=layer_type,
+                source_name=SOURCE_NAME,
+                comuna=comuna,
+                synthetic=True,
+            )
+            console.print(
+                f"[green]Capa de contexto {layer_type}:[/green] {report.total} elementos "
+                f"sintéticos ({report.inserted} nuevos, {report.updated} actualizados)."
+            )
 
 
 def _rankings(session: Session, comuna: str, last: date) -> None:

@@ -12,6 +12,11 @@ is treated as if it did not exist (404, never a 403 that would confirm it exists
 | admin   | all                                          | all                           |
 | public  | none (aggregated public outputs only)        | none (generalised feed only)  |
 
+Context layers (app/context/) belong to no institution: every key reads every layer type,
+and the public reads the types the catalog marks `public` (bus stops, schools; not the
+abandoned buildings or drug-selling points the police report). A type the caller may not
+read is answered exactly like a type that does not exist.
+
 Every surface that reads these tables takes its row scope from `ROW_SCOPES` (the OGC
 collections and tiles find it from the tables their SELECT reads, so a new collection cannot
 forget it). Reads of sensitive rows are audited through `audit_read`, once per request.
@@ -28,7 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.audit import trail as audit
 from app.identity.caller import Caller
-from app.models import Complaint, RiskFactorReport, Role
+from app.models import Complaint, ContextLayerType, RiskFactorReport, Role
 
 RowScope = Callable[[Caller], ColumnElement[bool]]
 
@@ -69,6 +74,13 @@ def risk_factor_scope(caller: Caller) -> ColumnElement[bool]:
     if caller.role == Role.POLICE and caller.institution:
         return R.institution == caller.institution
     return false()
+
+
+def context_type_scope(caller: Caller) -> ColumnElement[bool]:
+    """Context layer types the caller may read: all with a key, the public ones without."""
+    if caller.role is not None:
+        return true()
+    return ContextLayerType.public.is_(True)
 
 
 # Every table whose rows belong to an institution or a unit, with the rule that narrows it.

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from app.models.category import CrimeCategory, CrimeFamily
     from app.models.complaint import Complaint, ComplaintSource, LocationPrecision
     from app.models.complaint_cell import ComplaintCell, ComplaintCellState
+    from app.models.context import ContextFeature, ContextLayerType
     from app.models.ranking import (
         ExternalVariable,
         RankingSnapshot,
@@ -60,6 +61,8 @@ __all__ = [
     "ComplaintCell",
     "ComplaintCellState",
     "ComplaintSource",
+    "ContextFeature",
+    "ContextLayerType",
     "CrimeCategory",
     "CrimeFamily",
     "DeliveryStatus",
@@ -97,6 +100,7 @@ _MODULES = (
     "category",
     "complaint",
     "complaint_cell",
+    "context",
     "ranking",
     "rate_limit",
     "report",

@@ -70,7 +70,7 @@ def _geom(unit: Unit) -> Any:
 
 
 # xmax = 0 only for a freshly inserted tuple: the usual upsert idiom to tell them apart.
-_WAS_INSERTED: Label[bool] = literal_column("(xmax = 0)", Boolean).label("inserted")
+WAS_INSERTED: Label[bool] = literal_column("(xmax = 0)", Boolean).label("inserted")
 
 
 def _upsert(
@@ -91,7 +91,7 @@ def _upsert(
         index_elements=key,
         set_={c: stmt.excluded[c] for c in compared},
         where=changed,
-    ).returning(table.c.code, _WAS_INSERTED)
+    ).returning(table.c.code, WAS_INSERTED)
     touched = {row.code: row.inserted for row in session.execute(stmt)}
     for row in rows:
         code = row["code"]

@@ -1,0 +1,1 @@
+"""Context layers: places that attract or enable crime, for the risk-terrain model."""
