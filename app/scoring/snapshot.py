@@ -134,31 +134,13 @@ def compute_ranking(
     if level not in LEVELS:
         raise ScoringInputError(f"nivel desconocido '{level}'; use {' o '.join(LEVELS)}")
     params = hotspot_params or HotSpotParams()
+    meta: dict[str, Any] = {}
     if profile.method == 2:
         table, meta = method2.rank_table(inputs, profile, params)
-        table = table.sort_values("rank", kind="mergesort")
-        return Ranking(
-            level=level,
-            period=period,
-            profile=profile,
-            computed_at=computed_at or datetime.now(UTC),
-            input_fingerprint=input_fingerprint(inputs, profile, period, level, params),
-            result_fingerprint=result_fingerprint(table),
-            table=table,
-            hotspot_params=params if inputs.weights is not None else None,
-            software=_software(),
-            method_meta=meta,
-        )
-    variables = compute_variables(
-        inputs, require_hotspot=profile.weights.get("hotspot", 0.0) > 0, params=params
-    )
-    raw = _profile_columns(variables.raw, profile)
-    normalised = composite.normalise(raw, profile.normalisation, profile.inverted).fillna(0.0)
-    contrib = composite.contributions(normalised, profile)
-    score = composite.scores(contrib)
-    table = _assemble(raw, normalised, contrib, score, profile, variables)
+        used_params = params if inputs.weights is not None else None
+    else:
+        table, used_params = _method1_table(inputs, profile, params)
     table = table.sort_values("rank", kind="mergesort")
-    spots = variables.hotspots
     return Ranking(
         level=level,
         period=period,
@@ -167,9 +149,25 @@ def compute_ranking(
         input_fingerprint=input_fingerprint(inputs, profile, period, level, params),
         result_fingerprint=result_fingerprint(table),
         table=table,
-        hotspot_params=None if spots is None else spots.params,
+        hotspot_params=used_params,
         software=_software(),
+        method_meta=meta,
     )
+
+
+def _method1_table(
+    inputs: UnitInputs, profile: ScoringProfile, params: HotSpotParams
+) -> tuple[pd.DataFrame, HotSpotParams | None]:
+    variables = compute_variables(
+        inputs, require_hotspot=profile.weights.get("hotspot", 0.0) > 0, params=params
+    )
+    raw = _profile_columns(variables.raw, profile)
+    normalised = composite.normalise(raw, profile.normalisation, profile.inverted).fillna(0.0)
+    contrib = composite.contributions(normalised, profile)
+    score = composite.scores(contrib)
+    table = _assemble(raw, normalised, contrib, score, profile, variables)
+    spots = variables.hotspots
+    return table, None if spots is None else spots.params
 
 
 def _profile_columns(raw: pd.DataFrame, profile: ScoringProfile) -> pd.DataFrame:
