@@ -25,7 +25,7 @@ work and memory; beyond them the caller gets a `NearRepeatInputError` naming the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -39,7 +39,7 @@ DEFAULT_TIME_EDGES_DAYS: tuple[float, ...] = (7.0, 14.0, 21.0, 28.0)
 DEFAULT_PERMUTATIONS = 999
 DEFAULT_ALPHA = 0.05
 MAX_EVENTS = 20_000
-MAX_CLOSE_PAIRS = 5_000_000
+MAX_CLOSE_PAIRS = 2_000_000  # ~R × P values to count: 999 × 2e6 ≈ 35 s on 2 cores
 MIN_EVENTS = 3
 _BLOCK_VALUES = 4_000_000  # permutations per block × close pairs: ~32 MB of float64
 
@@ -146,6 +146,29 @@ def _check_events(x: np.ndarray, y: np.ndarray, t: np.ndarray, max_events: int) 
         raise _refuse("events", "Hay coordenadas o fechas no finitas.")
 
 
+_MAX_DAY_SPAN = 100_000  # whole days over a shorter span use the look-up table below
+
+
+def _whole_days(t: np.ndarray) -> bool:
+    return bool(np.all(t == np.floor(t)) and t.max() - t.min() <= _MAX_DAY_SPAN)
+
+
+def _gap_bands(t: np.ndarray, edges: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Time band of |t_a - t_b|, elementwise. Whole days (the NRC's unit, and what the
+    service passes) go through a look-up table indexed by the gap: about 3 times faster
+    than a binary search per pair (bench/near_repeat.py)."""
+    if not _whole_days(t):
+        return lambda a, b: _band(np.abs(a - b), edges).astype(np.int32)
+    table = _band(np.arange(int(t.max() - t.min()) + 1, dtype=float), edges).astype(np.int32)
+
+    def bands(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        gap = a - b
+        np.abs(gap, out=gap)
+        return table[gap]
+
+    return bands
+
+
 def _time_band_totals(t: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Pairs per time band over all pairs (invariant under permutations of the times)."""
     s = np.sort(t)
@@ -169,7 +192,10 @@ def knox_table(
     alpha: float = DEFAULT_ALPHA,
     max_events: int = MAX_EVENTS,
 ) -> NearRepeatResult:
-    """The NRC table for events at (x, y) metres and times t days (see the module doc)."""
+    """The NRC table for events at (x, y) metres and times t days (see the module doc).
+
+    Longer than the house's 60 lines on purpose: the pair arrays, the band tables and the
+    permutation loop share one scope, and splitting them would pass six arrays around."""
     from scipy.spatial import cKDTree
 
     x, y, t = (np.asarray(v, dtype=float) for v in (x, y, t))
@@ -190,13 +216,16 @@ def knox_table(
     i, j = pairs[:, 0], pairs[:, 1]
     d_band = _band(np.hypot(x[i] - x[j], y[i] - y[j]), d_edges)
     n_d, n_t = len(d_edges) + 1, len(t_edges) + 1
-    base = d_band * n_t  # cell index without the time band
+    base = (d_band * n_t).astype(np.int32)  # cell index without the time band
+
+    band_of_gaps = _gap_bands(t, t_edges)
 
     def near_rows(times: np.ndarray) -> np.ndarray:
         """(rows, n_d - 1, n_t): counts of the near pairs for each row of times."""
-        cell = base + _band(np.abs(times[:, i] - times[:, j]), t_edges)
-        offset = (np.arange(len(times)) * n_d * n_t)[:, None]
-        counts = np.bincount((cell + offset).ravel(), minlength=len(times) * n_d * n_t)
+        cell = band_of_gaps(times[:, i], times[:, j])
+        cell += base
+        cell += (np.arange(len(times), dtype=cell.dtype) * n_d * n_t)[:, None]
+        counts = np.bincount(cell.ravel(), minlength=len(times) * n_d * n_t)
         return counts.reshape(len(times), n_d, n_t)[:, : n_d - 1, :]
 
     totals = _time_band_totals(t, t_edges)
@@ -205,7 +234,8 @@ def knox_table(
         far = totals[None, :] - near.sum(axis=1)
         return np.concatenate([near, far[:, None, :]], axis=1)
 
-    observed = full(near_rows(t[None, :]))[0]
+    t_rows = (t - t.min()).astype(np.int32) if _whole_days(t) else t
+    observed = full(near_rows(t_rows[None, :]))[0]
     rng = np.random.default_rng(seed)
     exceed = np.zeros_like(observed)
     summed = np.zeros(observed.shape, dtype=float)
@@ -213,7 +243,7 @@ def knox_table(
     done = 0
     while done < permutations:
         size = min(block, permutations - done)
-        shuffled = rng.permuted(np.broadcast_to(t, (size, n)), axis=1)
+        shuffled = rng.permuted(np.broadcast_to(t_rows, (size, n)), axis=1)
         simulated = full(near_rows(shuffled))
         exceed += (simulated >= observed[None]).sum(axis=0)
         summed += simulated.sum(axis=0)

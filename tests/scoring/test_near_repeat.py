@@ -166,3 +166,16 @@ def test_knox_finds_the_planted_pattern_and_not_the_null_one(sources: DemoSource
     flagged = sum(r.flagged_cells for r in null) / sum(r.cells for r in null)
     assert flagged <= 0.10, flagged
     assert sum(r.planted_flagged for r in null) <= 2
+
+
+def test_whole_days_table_equals_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.scoring.near_repeat as module
+
+    x, y, t = _events()
+    fast = knox_table(x, y, t, permutations=99, seed=8)
+    monkeypatch.setattr(module, "_MAX_DAY_SPAN", -1)  # whole days through the binary search
+    general = knox_table(x, y, t, permutations=99, seed=8)
+    assert np.array_equal(fast.observed, general.observed)
+    assert np.array_equal(fast.p_values, general.p_values)
+    fractional = knox_table(x, y, t + 0.25, permutations=99, seed=8)
+    assert np.array_equal(fractional.observed, fast.observed)
