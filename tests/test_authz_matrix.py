@@ -199,6 +199,10 @@ MATRIX: dict[str, tuple[str, Request]] = {
         "U D D D D A A",
         send("POST", "/api/v1/rankings", json={"level": "barrio"}),
     ),
+    "GET /api/v1/near-repeat": (
+        "U D D D D A A",  # no complaints of the category: a 422 for those allowed
+        get("/api/v1/near-repeat?category=551&permutations=9"),
+    ),
     "GET /api/v1/rankings/profiles": (KEYED, get("/api/v1/rankings/profiles")),
     "POST /api/v1/rankings/profiles": (ADMIN, send("POST", "/api/v1/rankings/profiles", json={})),
     "GET /api/v1/rankings/latest": ("U a a a a a a", get("/api/v1/rankings/latest?level=barrio")),

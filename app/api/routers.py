@@ -7,6 +7,7 @@ from app.categories import routes as categories
 from app.complaints import routes as complaints
 from app.context import routes as context
 from app.identity import routes as access
+from app.near_repeat import routes as near_repeat
 from app.ogc import routes as ogc
 from app.ogc import tile_routes as tiles
 from app.privacy import routes as public
@@ -27,6 +28,7 @@ api_router.include_router(context.router)
 api_router.include_router(projects.router)
 api_router.include_router(webhooks.router)
 api_router.include_router(rankings.router)
+api_router.include_router(near_repeat.router)
 api_router.include_router(reports.router)
 api_router.include_router(audit.router)
 api_router.include_router(public.router)

@@ -52,6 +52,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "rankings": Subcommand(
         "app.rankings.cli", "app", "Ranking de barrios y micro-barrios críticos."
     ),
+    "near-repeat": Subcommand(
+        "app.near_repeat.cli",
+        "near_repeat_command",
+        "Repetición cercana: prueba de Knox por bandas de distancia y tiempo.",
+    ),
     "report": Subcommand(
         "app.reports.cli",
         "app",

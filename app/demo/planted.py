@@ -17,6 +17,14 @@ probability proportional to
 Every other category is placed in proportion to residents only. With `signal=False` every
 multiplier is 1: the null world, where every resident runs the same risk. Which units and
 where the factors are is derived from the territory and the seed, never from names.
+
+Optional near-repeat (`near_repeat_category`, off by default): after the placement above,
+the category's complaints are visited in time order and each one, with probability
+`near_repeat_share`, is moved next to an earlier complaint of the same category from the
+`near_repeat_days` days before it (drawn uniformly among them, if any): uniformly within
+`near_repeat_radius_m` metres of it (its exact place when that would leave its area).
+Times, counts and categories stay: only where those complaints fall changes. Off in the
+null world.
 """
 
 from __future__ import annotations
@@ -72,6 +80,11 @@ class PlantedSpec:
     min_population_ratio: float = 0.5  # elevated units: residents >= ratio * median
     # the trend unit: residents >= ratio * median (a trend needs counts to be seen)
     trend_min_population_ratio: float = 1.0
+    # near-repeat (see the module doc); None: no near-repeat pattern
+    near_repeat_category: str | None = None
+    near_repeat_share: float = 0.3
+    near_repeat_radius_m: float = 100.0
+    near_repeat_days: float = 7.0
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "factor_rr": dict(self.factor_rr)}
@@ -104,6 +117,8 @@ class PlantedTruth:
     # over the comuna's, before and during the trend period (exact, from the sites)
     expected_relative_rate: dict[str, dict[str, dict[str, float]]]
     spec: dict[str, Any]
+    # category, share, radius_m, days, moved (complaints moved), rule; None when not planted
+    near_repeat: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         trend = None
@@ -140,6 +155,7 @@ class PlantedTruth:
             "residential_model": RESIDENTIAL_MODEL,
             "expected_relative_rate": self.expected_relative_rate,
             "spec": self.spec,
+            "near_repeat": self.near_repeat,
         }
 
     def to_json(self) -> bytes:
@@ -261,6 +277,45 @@ def expected_relative_rates(
                 rows[code][name] = round(float(load[i] / residents[i]) / mean, 4)
         out[level] = rows
     return out
+
+
+NEAR_REPEAT_RULE = (
+    "Las denuncias de la categoría se recorren en orden de tiempo; cada una, con "
+    "probabilidad `share`, se traslada junto a una denuncia anterior de la misma categoría "
+    "de los `days` días previos (elegida al azar entre ellas, si hay): uniforme a menos de "
+    "`radius_m` metros de ella (en su mismo punto si así saldría de su área). Fechas, "
+    "volúmenes y categorías no cambian."
+)
+
+
+def near_repeat_moves(
+    x: np.ndarray,
+    y: np.ndarray,
+    days: np.ndarray,
+    spec: PlantedSpec,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """New places (metres) of one category's complaints and, per complaint, the index of
+    the earlier one it was moved next to (-1: not moved). Inputs in any order."""
+    x, y = x.astype(float).copy(), y.astype(float).copy()
+    parent = np.full(len(x), -1)
+    order = np.argsort(days, kind="stable")
+    sorted_days = days[order]
+    draws = rng.random((len(x), 4))
+    for rank, k in enumerate(order):
+        if draws[rank, 0] >= spec.near_repeat_share:
+            continue
+        first = int(np.searchsorted(sorted_days, days[k] - spec.near_repeat_days, "left"))
+        earlier = order[first:rank]
+        earlier = earlier[days[earlier] < days[k]]
+        if len(earlier) == 0:
+            continue
+        p = int(earlier[min(int(draws[rank, 1] * len(earlier)), len(earlier) - 1)])
+        radius = spec.near_repeat_radius_m * np.sqrt(draws[rank, 2])
+        angle = 2 * np.pi * draws[rank, 3]
+        x[k], y[k] = x[p] + radius * np.cos(angle), y[p] + radius * np.sin(angle)
+        parent[k] = p
+    return x, y, parent
 
 
 def all_factor_types() -> list[str]:

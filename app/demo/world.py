@@ -18,11 +18,12 @@ from __future__ import annotations
 import calendar
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from app.demo import factors as demo_factors
 from app.demo import places, planted
@@ -35,7 +36,16 @@ _HOURLY = np.array(
     [3, 2, 2, 1.5, 1, 1, 1.5, 2.5, 3.5, 4, 4.5, 5, 5, 5, 5, 5, 5.5, 6, 6.5, 7, 7, 6.5, 5.5, 4]
 )
 _HOURLY = _HOURLY / _HOURLY.sum()
-_STREAMS = {"volumes": 1, "times": 2, "sites": 3, "place": 4, "units": 5, "factors": 6}
+# 7 is the addresses' stream (app/demo/complaints.py)
+_STREAMS = {
+    "volumes": 1,
+    "times": 2,
+    "sites": 3,
+    "place": 4,
+    "units": 5,
+    "factors": 6,
+    "near_repeat": 8,
+}
 DEFAULT_RISK_FACTORS = 60
 COORDINATE_DECIMALS = 6  # ~0.1 m, as the demo rows are written (app/demo/complaints.py)
 
@@ -168,9 +178,21 @@ def simulate(
     truth, base, during = _plant(
         sources, areas, sites, plan, projection, spec, seed=seed, signal=signal, months=months
     )
-    complaints, sector = _complaints(
-        sources, months, sites, areas, projection, truth, base, during, seed=seed
+    near_repeat = spec if signal and spec.near_repeat_category else None
+    complaints, sector, moved = _complaints(
+        sources,
+        months,
+        sites,
+        areas,
+        projection,
+        truth,
+        base,
+        during,
+        seed=seed,
+        near_repeat=near_repeat,
     )
+    if near_repeat is not None:
+        truth = replace(truth, near_repeat=_near_repeat_truth(near_repeat, moved))
     frame, timeline = _factor_frames(plan, sources)
     return DemoWorld(complaints, frame, timeline, truth, sources, plan, sector)
 
@@ -186,8 +208,10 @@ def _complaints(
     during: np.ndarray,
     *,
     seed: int,
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """The complaints (CEAD volumes, placed by the site weights) and their rural sectors."""
+    near_repeat: planted.PlantedSpec | None = None,
+) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """The complaints (CEAD volumes, placed by the site weights), their rural sectors and
+    how many were moved by the near-repeat pattern (when `near_repeat` is given)."""
     counts = monthly_counts(sources, months, stream(seed, "volumes"))
     month_index = {m: i for i, m in enumerate(months)}
     month_of = np.repeat([month_index[m] for m, _, _ in counts], [n for _, _, n in counts])
@@ -203,20 +227,74 @@ def _complaints(
     ):
         chosen[mask] = _draw(weights, int(mask.sum()), rng)
     lon, lat = places.jitter(sites, chosen, areas, projection, rng)
+    occurred = pd.DatetimeIndex(_timestamps(month_of, months, stream(seed, "times")))
+    moved = 0
+    if near_repeat is not None:
+        moved = _near_repeat(
+            near_repeat, category, occurred, lon, lat, chosen, sites, areas, projection, seed
+        )
     # the precision the rows are imported with: both paths then place each point alike
     lon, lat = np.round(lon, COORDINATE_DECIMALS), np.round(lat, COORDINATE_DECIMALS)
     barrio, micro = places.locate(lon, lat, sources)
     frame = pd.DataFrame(
         {
             "category": category,
-            "occurred_at": pd.DatetimeIndex(_timestamps(month_of, months, stream(seed, "times"))),
+            "occurred_at": occurred,
             "lon": lon,
             "lat": lat,
             "barrio": barrio,
             "micro_barrio": micro,
         }
     )
-    return frame, sites.sector[chosen]
+    return frame, sites.sector[chosen], moved
+
+
+def _near_repeat(
+    spec: planted.PlantedSpec,
+    category: np.ndarray,
+    occurred: pd.DatetimeIndex,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    chosen: np.ndarray,
+    sites: places.Sites,
+    areas: list[places.Area],
+    projection: places.LocalProjection,
+    seed: int,
+) -> int:
+    """Moves the category's near repeats in place (lon, lat, chosen); returns how many."""
+    index = np.flatnonzero(category == spec.near_repeat_category)
+    if len(index) == 0:
+        return 0
+    x, y = projection.to_metres(lon[index], lat[index])
+    days = (occurred[index] - occurred[index].min()).total_seconds().to_numpy() / 86400
+    new_x, new_y, parent = planted.near_repeat_moves(x, y, days, spec, stream(seed, "near_repeat"))
+    # in time order, so that a parent is already where it ends up; the offset drawn from it
+    # is kept even when the parent itself fell back to its own parent's point
+    for k in np.argsort(days, kind="stable"):
+        if parent[k] < 0:
+            continue
+        target, source = index[k], index[parent[k]]
+        px, py = projection.to_metres(lon[source : source + 1], lat[source : source + 1])
+        dx, dy = new_x[k] - new_x[parent[k]], new_y[k] - new_y[parent[k]]
+        new_lon, new_lat = projection.to_lonlat(px + dx, py + dy)
+        area = areas[int(sites.area[chosen[source]])].geom
+        if shapely.contains_xy(area, float(new_lon[0]), float(new_lat[0])):
+            lon[target], lat[target] = float(new_lon[0]), float(new_lat[0])
+        else:
+            lon[target], lat[target] = lon[source], lat[source]
+        chosen[target] = chosen[source]
+    return int((parent >= 0).sum())
+
+
+def _near_repeat_truth(spec: planted.PlantedSpec, moved: int) -> dict[str, object]:
+    return {
+        "category": spec.near_repeat_category,
+        "share": spec.near_repeat_share,
+        "radius_m": spec.near_repeat_radius_m,
+        "days": spec.near_repeat_days,
+        "moved": moved,
+        "rule": planted.NEAR_REPEAT_RULE,
+    }
 
 
 def _plant(
