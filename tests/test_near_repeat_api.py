@@ -19,6 +19,7 @@ from app.demo import complaints as demo_data
 from app.demo.near_repeat_recovery import RECOVERY_SPEC, category_events
 from app.demo.sources import sources_from_files
 from app.demo.world import DemoWorld, simulate
+from app.near_repeat import routes as near_repeat_routes
 from app.scoring import near_repeat as nr
 from tests.conftest import LANCO_FILE, REPO
 from tests.factories.keys import Keys
@@ -97,7 +98,7 @@ def test_bad_input_is_a_problem_naming_the_field(
 def test_too_many_events_is_refused(
     client: TestClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(nr, "MAX_EVENTS", 10)
+    monkeypatch.setattr(near_repeat_routes, "API_MAX_EVENTS", 10)
     body = assert_problem(client.get(URL, params=QUERY, headers=keys.h("planner")), 422)
     assert body["errors"][0]["field"] == "months"
     assert "máximo" in body["errors"][0]["reason"]

@@ -34,6 +34,11 @@ PermutationsQuery = Annotated[
 SeedQuery = Annotated[int, Query(ge=0, description="Semilla de las permutaciones.")]
 
 
+# A request holds a worker thread while it counts: 5,000 events take ~0.7 s, the CLI's cap
+# of 20,000 about 17 s (docs/benchmarks.md), too long to hold a thread of a shared service.
+API_MAX_EVENTS = 5_000
+
+
 @router.get(
     "",
     operation_id="nearRepeat",
@@ -60,5 +65,6 @@ def near_repeat(
         permutations=permutations,
         seed=seed,
         caller=caller,
+        max_events=API_MAX_EVENTS,
     )
     return report_read(report)

@@ -77,6 +77,7 @@ def near_repeat_report(
     seed: int = 0,
     caller: Caller | None = None,
     crs: str = nr.DEFAULT_CRS,
+    max_events: int = nr.MAX_EVENTS,
 ) -> NearRepeatReport:
     """The Knox table of one category's complaints in the `months` months up to
     `period_end` (default: the last complete month). `caller` None: the operator (CLI)."""
@@ -94,14 +95,17 @@ def near_repeat_report(
             f"El período {period.start} a {period.end} tiene {len(days)} denuncias de la "
             f"categoría {category}; se necesitan al menos {nr.MIN_EVENTS}.",
         )
-    if len(days) > nr.MAX_EVENTS:
+    if len(days) > max_events:
         raise _invalid(
             "months",
             f"El período tiene {len(days)} denuncias de la categoría {category}; el máximo "
-            f"para la prueba de Knox es {nr.MAX_EVENTS}. Acorte el período.",
+            f"para la prueba de Knox aquí es {max_events}. Acorte el período"
+            + (" o use `vigia near-repeat`." if max_events < nr.MAX_EVENTS else "."),
         )
     x, y = nr.project(lon, lat, crs)
-    result = nr.knox_table(x, y, nr.calendar_days(days), permutations=permutations, seed=seed)
+    result = nr.knox_table(
+        x, y, nr.calendar_days(days), permutations=permutations, seed=seed, max_events=max_events
+    )
     return NearRepeatReport(code, category, found.name, period, crs, result)
 
 

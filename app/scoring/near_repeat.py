@@ -89,9 +89,10 @@ class NearRepeatResult:
             obs, exp, p = int(self.observed[a, b]), float(self.expected[a, b]), self.p_values[a, b]
             ratio = obs / exp if exp > 0 else None
             significant = bool(p < self.alpha and ratio is not None and ratio > 1)
+            # "1,0 veces el esperado" tells a council nothing, significant or not
             reading = (
                 _reading(self.distance_edges_m, self.time_edges_days, a, b, ratio)
-                if significant and ratio is not None
+                if significant and ratio is not None and round(ratio, 1) > 1.0
                 else None
             )
             out.append(NearRepeatCell(a, b, obs, exp, ratio, float(p), significant, reading))
