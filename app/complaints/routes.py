@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from app.api.deps import SessionDep, require_roles
-from app.api.params import BboxQuery, ComunaFilter
+from app.api.params import BboxQuery, CodeList, ComunaFilter
 from app.api.responses import GeoJSONResponse
 from app.api.schemas import problem_responses
 from app.api.strict import IsoDatetime
@@ -67,11 +67,12 @@ def _local(value: datetime | None) -> datetime | None:
 
 def complaint_filter(
     category: Annotated[
-        list[str] | None,
+        list[CodeList] | None,
         Query(description="Códigos de categoría (repetido o separados por coma)."),
     ] = None,
     family: Annotated[
-        list[str] | None, Query(description="Códigos de familia CEAD (p. ej. 4 = drogas).")
+        list[CodeList] | None,
+        Query(description="Códigos de familia CEAD (p. ej. 4 = drogas)."),
     ] = None,
     dmcs: Annotated[
         bool | None, Query(description="Solo DMCS (true) o solo no DMCS (false).")

@@ -54,7 +54,8 @@ def load(
     out.print(
         f"Capa {report.layer_type} (fuente {report.source_name}): {report.total} elementos "
         f"({comunas}); {report.inserted} nuevos, {report.updated} actualizados, "
-        f"{report.unchanged} sin cambios."
+        f"{report.unchanged} sin cambios.",
+        soft_wrap=True,  # one line per load in a log, whatever the terminal's width
     )
     if report.not_in_file:
         console.print(

@@ -137,7 +137,8 @@ def _poisson_eb_every_base(
     between = np.clip(spread - m / (total_n / n.shape[0]), 0.0, None)
     shrink = np.divide(m, n, out=work)  # the noise m / n_i ...
     shrink += between
-    np.divide(between, shrink, out=shrink)  # ... then A / (A + m / n_i)
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 where A = 0 and m = 0: reset
+        np.divide(between, shrink, out=shrink)  # ... then A / (A + m / n_i)
     shrink[:, ~(between > 0)] = 0.0
     smoothed = shrink * crude
     rest = np.subtract(1.0, shrink, out=shrink)
