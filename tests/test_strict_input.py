@@ -162,6 +162,21 @@ def test_query_dates_must_be_iso_8601(
     assert client.get(path, params={param: good}, headers=keys.h(role)).status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/api/v1/complaints", "/api/v1/complaints/stats"])
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [("category", "X\u0088\x0f,\x06"), ("category", "351,,552"), ("family", "4;DROP")],
+)
+def test_catalog_code_lists_refuse_what_no_code_looks_like(
+    client: TestClient, keys: Keys, path: str, param: str, value: str
+) -> None:
+    body = assert_problem(client.get(path, params={param: value}, headers=keys.h("admin")), 422)
+    assert _fields(body) == {f"{param}.0"}  # the parameter and which of its values
+    # codes, repeated or comma-separated, and an empty value still go through
+    for good in ("351", "351,552", ""):
+        assert client.get(path, params={param: good}, headers=keys.h("admin")).status_code == 200
+
+
 def test_open311_start_date_must_be_iso_8601(client: TestClient) -> None:
     response = client.get("/open311/v2/requests.json", params={"start_date": "0.5"})
     assert response.status_code == 400
