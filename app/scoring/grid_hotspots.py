@@ -32,12 +32,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import shapely
-from esda import G_Local
 from libpysal.weights import DistanceBand, W
 from shapely.geometry.base import BaseGeometry
 
 from app.scoring.errors import ScoringInputError, problem
-from app.scoring.hotspots import HotSpotParams
+from app.scoring.hotspots import HotSpotParams, esda_gi_star
 from app.scoring.multiple import benjamini_hochberg
 from app.scoring.near_repeat import DEFAULT_CRS, project
 
@@ -201,7 +200,7 @@ def grid_gi_star(
     tested = np.array([len(weights.neighbors[i]) > 0 for i in weights.id_order], dtype=bool)
     z, p = np.zeros(grid.size), np.ones(grid.size)
     if grid.size >= 3 and np.ptp(y) > 0 and tested.any():
-        gi = _g_local(y, weights, params)
+        gi = esda_gi_star(y, weights, params)
         z = np.where(tested, np.nan_to_num(np.asarray(gi.Zs, dtype=float)), 0.0)
         p = np.where(tested, np.asarray(gi.p_sim, dtype=float), 1.0)
     q = np.ones(grid.size)
@@ -210,26 +209,6 @@ def grid_gi_star(
     above = y > y.mean() if grid.size else np.zeros(0, dtype=bool)
     hot = (z > 0) & above & (q <= params.alpha) & tested
     return GridHotSpots(z, p, q, above, tested, hot, float(band_m), params)
-
-
-def _g_local(y: np.ndarray, weights: W, params: HotSpotParams) -> G_Local:
-    with warnings.catch_warnings():
-        # as in app/scoring/hotspots.py: islands divide by zero in esda's summary (reset by
-        # the caller); esda 2.x announces two-sided p-values in a future major release
-        warnings.simplefilter("ignore", RuntimeWarning)
-        warnings.simplefilter("ignore", UserWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        return G_Local(
-            y,
-            weights,
-            transform="B",
-            star=True,
-            permutations=params.permutations,
-            seed=params.seed,
-            n_jobs=1,
-            keep_simulations=False,
-        )
 
 
 def scott_bandwidth(x: np.ndarray, y: np.ndarray) -> float:

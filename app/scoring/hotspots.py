@@ -74,7 +74,9 @@ def getis_ord_star(values: pd.Series, weights: W, params: HotSpotParams | None =
     )
 
 
-def _esda_gi_star(y: pd.Series, weights: W, params: HotSpotParams) -> tuple[pd.Series, pd.Series]:
+def esda_gi_star(y: np.ndarray, weights: W, params: HotSpotParams) -> G_Local:
+    """esda's Gi* as every Vigía hot spot runs it (polygons here, grid cells in grid_hotspots):
+    binary weights, focal unit included, the project's seed and permutations."""
     with warnings.catch_warnings():
         # islands divide by zero inside esda's simulation summary (they are reset by the
         # caller); libpysal warns that Malalhue is not connected to Lanco town; esda 2.x
@@ -83,8 +85,9 @@ def _esda_gi_star(y: pd.Series, weights: W, params: HotSpotParams) -> tuple[pd.S
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
-        gi = G_Local(
-            y.to_numpy(),
+        warnings.simplefilter("ignore", FutureWarning)
+        return G_Local(
+            y,
             weights,
             transform="B",
             star=True,
@@ -93,6 +96,10 @@ def _esda_gi_star(y: pd.Series, weights: W, params: HotSpotParams) -> tuple[pd.S
             n_jobs=1,
             keep_simulations=False,
         )
+
+
+def _esda_gi_star(y: pd.Series, weights: W, params: HotSpotParams) -> tuple[pd.Series, pd.Series]:
+    gi = esda_gi_star(y.to_numpy(), weights, params)
     z = pd.Series(np.asarray(gi.Zs, dtype=float), index=y.index).fillna(0.0)
     p = pd.Series(np.asarray(gi.p_sim, dtype=float), index=y.index)
     return z, p
