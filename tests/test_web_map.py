@@ -267,7 +267,9 @@ def _save_screenshot(page: Any, tmp_path: Path, name: str) -> Path:
 
 
 def _click_on_map(page: Any, lon: float, lat: float) -> None:
-    """A real mouse click where (lon, lat) is drawn."""
+    """A real mouse click where (lon, lat) is drawn (on a phone the controls sit below the
+    map, so using them scrolls it away: bring it back first, as a person would)."""
+    page.evaluate("() => document.getElementById('mapa').scrollIntoView({block: 'start'})")
     x, y = page.evaluate(
         "([lat, lon]) => { const p = window.vigia.map.latLngToContainerPoint([lat, lon]);"
         " return [p.x, p.y]; }",
