@@ -38,7 +38,7 @@ def main() -> None:
     print(f"exposición (residentes por celda): {exposure}")
     print(f"carga al inicio: {os.getloadavg()}", flush=True)
     covered, retained, null_retained, null_any, families = Counter(), Counter(), Counter(), 0, []
-    seconds = []
+    seconds, pai, pei = [], [], []
     for seed in range(1, args.seeds + 1):
         signal = recover(sources, seed=seed, end=END, exposure=exposure)
         null = recover(sources, seed=seed, end=END, signal=False, exposure=exposure)
@@ -49,6 +49,8 @@ def main() -> None:
         null_any += bool(null.retained)
         families += [signal.model.family, null.model.family]
         seconds += [signal.seconds, null.seconds]
+        pai.append(signal.pai.set_index("share")["pai"])
+        pei.append(signal.pai.set_index("share")["pei"])
         hits = sorted(t for t, rr in signal.planted_rr.items() if rr != 1 and signal.covered(t))
         print(
             f"semilla {seed}: señal {sorted(signal.retained)}; nulo {sorted(null.retained)}; "
@@ -66,6 +68,12 @@ def main() -> None:
         )
     print(f"mundo nulo con algún factor retenido: {null_any}/{n}")
     print(f"familias: {Counter(families)}")
+    for share in pai[0].index:
+        print(
+            f"top {share:.0%} de celdas, 12 meses siguientes (mundo con señal): PAI mediano "
+            f"{statistics.median(p[share] for p in pai):.2f}, PEI mediano "
+            f"{statistics.median(p[share] for p in pei):.2f}"
+        )
     q = statistics.quantiles(seconds, n=4)
     print(
         f"variables + ajuste: mediana {statistics.median(seconds):.2f} s por mundo "

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from app.demo.grid_recovery import settled_grid
@@ -29,6 +30,7 @@ from app.demo.sources import DemoSources
 from app.demo.world import DemoWorld, simulate
 from app.scoring.grid_hotspots import Grid, count_in_cells, to_metres
 from app.scoring.near_repeat import project
+from app.scoring.pai import pai_pei
 from app.scoring.risk_terrain import DEFAULT_BANDS_M, RiskTerrain, fit_rtm, rtm_features
 
 
@@ -41,6 +43,7 @@ class RtmRecovery:
     planted_rr: dict[str, float]  # type -> RR of the truth (1: no planted effect)
     retained: dict[str, tuple[str, float, float, float]]  # type -> feature, rr, low, high
     model: RiskTerrain
+    pai: pd.DataFrame  # PAI/PEI of the top 5/10/20 % cells on the later 12 months
     seconds: float  # features + fit
 
     def covered(self, layer: str) -> bool:
@@ -50,12 +53,14 @@ class RtmRecovery:
         return low <= self.planted_rr[layer] <= high
 
 
-def trend_free_counts(world: DemoWorld) -> tuple[np.ndarray, np.ndarray]:
-    """x, y (metres) of the DMCS complaints before the planted trend period."""
+def trend_free_counts(world: DemoWorld, *, later: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """x, y (metres) of the DMCS complaints before the planted trend period (`later`: of
+    the trend period, the held-out test period of PAI/PEI)."""
     truth = world.truth
     cut = truth.trend.trend[0] if truth.trend is not None else truth.window[1]
     c = world.complaints
-    c = c[c["category"].isin(sorted(world.sources.dmcs_codes)) & (c["occurred_at"].dt.date < cut)]
+    day = c["occurred_at"].dt.date
+    c = c[c["category"].isin(sorted(world.sources.dmcs_codes)) & ((day >= cut) == later)]
     return project(c["lon"].to_numpy(), c["lat"].to_numpy())
 
 
@@ -109,6 +114,8 @@ def recover(
     residents = residents_per_cell(sources, grid) if exposure else None
     model = fit_rtm(counts, features, seed, exposure=residents)
     seconds = time.perf_counter() - started
+    later = count_in_cells(grid, *trend_free_counts(world, later=True)).counts
+    pai = pai_pei(model.score, later, grid.cell_m**2)
     retained = {
         layer: (str(r.feature), float(r.rr), float(r.ic_inf), float(r.ic_sup))
         for layer, r in model.table.iterrows()
@@ -121,5 +128,6 @@ def recover(
         planted_rr=dict(world.truth.factor_rr),
         retained=retained,
         model=model,
+        pai=pai,
         seconds=seconds,
     )

@@ -174,5 +174,7 @@ def test_planted_factor_types_are_recovered_and_the_null_world_is_empty() -> Non
     found = recover(sources, seed=2, end=date(2025, 12, 1))
     for layer in ("sitio_eriazo", "luminaria_apagada"):
         assert found.covered(layer), found.retained
+    # the terrain ranks the cells of the next 12 months better than chance
+    assert found.pai.set_index("share").loc[0.10, "pai"] > 1.5
     null = recover(sources, seed=2, end=date(2025, 12, 1), signal=False)
     assert null.retained == {}
