@@ -26,6 +26,7 @@ import shapely
 
 from app.demo.grid_recovery import settled_grid
 from app.demo.places import build_areas
+from app.demo.planted import PlantedSpec
 from app.demo.sources import DemoSources
 from app.demo.world import DemoWorld, simulate
 from app.scoring.grid_hotspots import Grid, count_in_cells, to_metres
@@ -104,8 +105,9 @@ def recover(
     signal: bool = True,
     bands_m: tuple[float, ...] = DEFAULT_BANDS_M,
     exposure: bool = True,
+    spec: PlantedSpec | None = None,
 ) -> RtmRecovery:
-    world = simulate(sources, seed=seed, end=end, years=3, signal=signal)
+    world = simulate(sources, seed=seed, end=end, years=3, signal=signal, spec=spec)
     grid = settled_grid(sources)
     x, y = trend_free_counts(world)
     started = time.perf_counter()
