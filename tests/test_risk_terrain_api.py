@@ -195,3 +195,31 @@ def test_roles(client: TestClient, keys: Keys) -> None:
     assert client.post(URL, json=BODY).status_code == 401
     assert client.post(URL, json=BODY, headers=keys.h("police")).status_code == 403
     assert client.post(URL, json=BODY, headers=keys.h("unit")).status_code == 403
+
+
+@pytest.mark.usefixtures("stored")
+def test_latest_terrain_is_an_ogc_collection_with_tiles(client: TestClient, keys: Keys) -> None:
+    import mapbox_vector_tile
+
+    first = client.post(URL, json={**BODY, "layers": FACTORS}, headers=keys.h("planner"))
+    latest = client.post(URL, json={**BODY, "layers": FACTORS[:2]}, headers=keys.h("planner"))
+    assert first.status_code == latest.status_code == 201
+    base = "/ogc/collections/terreno-de-riesgo"
+    assert client.get(f"{base}/items").status_code == 401
+    items = client.get(
+        f"{base}/items", params={"filter": "rank <= 3"}, headers=keys.h("planner")
+    )
+    assert items.status_code == 200, items.text
+    features = items.json()["features"]
+    assert len(features) == 3
+    assert {f["properties"]["snapshot"] for f in features} == {latest.json()["id"]}
+    assert features[0]["geometry"]["type"] == "Polygon"
+    filtered = client.get(
+        f"{base}/items", params={"filter": "hot_spot = 'caliente'"}, headers=keys.h("police")
+    )
+    assert filtered.status_code == 200
+    tile = client.get(f"{base}/tiles/WebMercatorQuad/14/4879/10148", headers=keys.h("planner"))
+    assert tile.status_code == 200, tile.text
+    layer = mapbox_vector_tile.decode(tile.content)["terreno-de-riesgo"]
+    assert layer["features"]
+    assert {"score", "rank", "hot_spot"} <= set(layer["features"][0]["properties"])
