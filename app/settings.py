@@ -389,3 +389,23 @@ def get_oidc_settings() -> OidcSettings:
 @lru_cache
 def get_limit_settings() -> LimitSettings:
     return LimitSettings()
+
+
+class RiskTerrainSettings(BaseSettings):
+    """Limits of the risk-terrain model (issue #17)."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_RTM_", extra="ignore")
+
+    max_cells: int = Field(
+        default=50_000,
+        ge=100,
+        description=(
+            "Most grid cells a risk-terrain request may build; a smaller cell over a large "
+            "comuna is refused with a 422 naming cell_m."
+        ),
+    )
+
+
+@lru_cache
+def get_risk_terrain_settings() -> RiskTerrainSettings:
+    return RiskTerrainSettings()

@@ -1,6 +1,7 @@
 """Risk-terrain model on planted truth (issue #17, item 2).
 
-    python -m bench.risk_terrain_recovery [--seeds 20] [--sin-exposicion]
+    python -m bench.risk_terrain_recovery [--seeds 20] [--sin-exposicion] [--sin-estratos]
+                                          [--efecto-en-sitios]
 
 For each seed, the signal and the null demo world (app/demo/rtm_recovery.py): how often each
 planted type (RR != 1) is retained with its planted RR inside the 95 % interval, how often
@@ -17,7 +18,8 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from app.demo.rtm_recovery import recover
+from app.demo.planted import PlantedSpec
+from app.demo.rtm_recovery import RECOVERY_SPEC, recover
 from app.demo.sources import sources_from_files
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,16 +34,34 @@ def main() -> None:
         action="store_true",
         help="sin los residentes de cada celda como exposición (RTM clásico)",
     )
+    parser.add_argument(
+        "--sin-estratos",
+        action="store_true",
+        help="sin el micro-barrio de cada celda como efecto fijo",
+    )
+    parser.add_argument(
+        "--efecto-en-sitios",
+        action="store_true",
+        help="la verdad por defecto de la demo: sitios a 120 m del factor (no de celda)",
+    )
     args = parser.parse_args()
     exposure = not args.sin_exposicion
+    options = {
+        "exposure": exposure,
+        "strata": not args.sin_estratos,
+        "spec": PlantedSpec() if args.efecto_en_sitios else RECOVERY_SPEC,
+    }
     sources = sources_from_files(REPO / "data" / "barrios.geojson", REPO / "data")
-    print(f"exposición (residentes por celda): {exposure}")
+    print(
+        f"exposición (residentes por celda): {exposure}; estratos: {options['strata']}; "
+        f"verdad: {options['spec']}"
+    )
     print(f"carga al inicio: {os.getloadavg()}", flush=True)
     covered, retained, null_retained, null_any, families = Counter(), Counter(), Counter(), 0, []
     seconds, pai, pei = [], [], []
     for seed in range(1, args.seeds + 1):
-        signal = recover(sources, seed=seed, end=END, exposure=exposure)
-        null = recover(sources, seed=seed, end=END, signal=False, exposure=exposure)
+        signal = recover(sources, seed=seed, end=END, **options)  # type: ignore[arg-type]
+        null = recover(sources, seed=seed, end=END, signal=False, **options)  # type: ignore[arg-type]
         for layer in signal.planted_rr:
             covered[layer] += signal.covered(layer)
             retained[layer] += layer in signal.retained

@@ -199,6 +199,14 @@ MATRIX: dict[str, tuple[str, Request]] = {
         "U D D D D A A",
         send("POST", "/api/v1/rankings", json={"level": "barrio"}),
     ),
+    "POST /api/v1/risk-terrain": (
+        "U D D D D A A",  # allowed callers get 201 or a 422 (no complaints in the period)
+        send("POST", "/api/v1/risk-terrain", json={"months": 1}),
+    ),
+    "GET /api/v1/risk-terrain/{snapshot_id}": (
+        "U a a a a a a",
+        get("/api/v1/risk-terrain/00000000-0000-0000-0000-000000000000"),
+    ),
     "GET /api/v1/near-repeat": (
         "U D D D D A A",  # no complaints of the category: a 422 for those allowed
         get("/api/v1/near-repeat?category=551&permutations=9"),

@@ -16,6 +16,7 @@ from app.reports import routes as reports
 from app.risk_factors import routes as risk_factors
 from app.risk_factors.projects import routes as projects
 from app.risk_factors.webhooks import routes as webhooks
+from app.risk_terrain import routes as risk_terrain
 from app.territory import routes as territory
 
 api_router = APIRouter(prefix="/api/v1")
@@ -29,6 +30,7 @@ api_router.include_router(projects.router)
 api_router.include_router(webhooks.router)
 api_router.include_router(rankings.router)
 api_router.include_router(near_repeat.router)
+api_router.include_router(risk_terrain.router)
 api_router.include_router(reports.router)
 api_router.include_router(audit.router)
 api_router.include_router(public.router)

@@ -52,6 +52,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "rankings": Subcommand(
         "app.rankings.cli", "app", "Ranking de barrios y micro-barrios críticos."
     ),
+    "risk-terrain": Subcommand(
+        "app.risk_terrain.cli",
+        "app",
+        "Terreno de riesgo: qué lugares elevan el riesgo de delito a su alrededor.",
+    ),
     "near-repeat": Subcommand(
         "app.near_repeat.cli",
         "near_repeat_command",

@@ -77,6 +77,12 @@ class PlantedSpec:
         default_factory=lambda: {"luminaria_apagada": 2.0, "sitio_eriazo": 3.0}
     )
     factor_radius_m: float = 120.0
+    # None: a factor acts on the resident sites within the radius of its geometry. A side in
+    # metres: on the sites whose grid cell (UTM 18S cells of that side, the grid of
+    # app/scoring/grid_hotspots.py) has its centre within the radius of the factor's anchor
+    # point: the risk-terrain model's own "proximidad" variable, so its recovery tests the
+    # statistics, not how far a cell-level variable is from a site-level effect.
+    factor_cell_m: float | None = None
     min_population_ratio: float = 0.5  # elevated units: residents >= ratio * median
     # the trend unit: residents >= ratio * median (a trend needs counts to be seen)
     trend_min_population_ratio: float = 1.0
@@ -206,14 +212,37 @@ def near_factor_types(
     projection: LocalProjection,
     radius_m: float,
     types: list[str],
+    cell_m: float | None = None,
 ) -> dict[str, np.ndarray]:
-    """type -> boolean per site: a real factor of that type within `radius_m` metres."""
+    """type -> boolean per site: a real factor of that type within `radius_m` metres (of
+    the site, or with `cell_m` of the centre of the site's grid cell; see PlantedSpec)."""
+    if cell_m is not None:
+        return _near_by_cell(sites, factors, radius_m, types, cell_m)
     near: dict[str, np.ndarray] = {}
     for code in types:
         flags = np.zeros(len(sites.x), dtype=bool)
         for factor in factors:
             if factor.type == code and factor.real:
                 flags |= _within(sites, projection.geometry(factor.shape()), radius_m)
+        near[code] = flags
+    return near
+
+
+def _near_by_cell(
+    sites: Sites, factors: list[PlannedFactor], radius_m: float, types: list[str], cell_m: float
+) -> dict[str, np.ndarray]:
+    from app.scoring.near_repeat import project  # UTM 18S, the grid's CRS
+
+    x, y = project(sites.lon, sites.lat)
+    cx = (np.floor(x / cell_m) + 0.5) * cell_m
+    cy = (np.floor(y / cell_m) + 0.5) * cell_m
+    near: dict[str, np.ndarray] = {}
+    for code in types:
+        real = [f for f in factors if f.type == code and f.real]
+        fx, fy = project(np.array([f.lon for f in real]), np.array([f.lat for f in real]))
+        flags = np.zeros(len(x), dtype=bool)
+        for px, py in zip(fx, fy, strict=True):
+            flags |= (cx - px) ** 2 + (cy - py) ** 2 <= radius_m**2
         near[code] = flags
     return near
 

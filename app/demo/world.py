@@ -328,7 +328,7 @@ def _plant(
     factor_rr = {t: float(spec.factor_rr.get(t, 1.0)) if signal else 1.0 for t in types}
     elevated_rr = dict.fromkeys(elevated, spec.elevated_rr) if signal else {}
     near = planted.near_factor_types(
-        sites, plan, projection, spec.factor_radius_m, sorted(spec.factor_rr)
+        sites, plan, projection, spec.factor_radius_m, sorted(spec.factor_rr), spec.factor_cell_m
     )
     base, during = planted.site_multipliers(sites, site_unit, elevated_rr, near, factor_rr, trend)
     residents = float(sites.weight.sum())

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         WebhookSubscription,
         project_barrio,
     )
+    from app.models.risk_terrain import RiskTerrainCell, RiskTerrainSnapshot
     from app.models.territory import Barrio, Comuna, MicroBarrio
 
 __all__ = [
@@ -84,6 +85,8 @@ __all__ = [
     "ReportTransition",
     "RiskFactorReport",
     "RiskFactorType",
+    "RiskTerrainCell",
+    "RiskTerrainSnapshot",
     "Role",
     "ScoringProfileRow",
     "Typology",
@@ -105,6 +108,7 @@ _MODULES = (
     "rate_limit",
     "report",
     "risk_factor",
+    "risk_terrain",
     "territory",
 )
 

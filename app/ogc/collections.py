@@ -360,3 +360,6 @@ def readable_collection(collection_id: str, caller: Caller) -> Collection:
             raise NotAuthenticated(f"La colección {collection_id} requiere una clave de acceso.")
         raise NotFound(f"No existe la colección {collection_id!r}.", code="coleccion_no_encontrada")
     return collection
+
+
+from app.risk_terrain import ogc as _risk_terrain  # noqa: E402, F401  (registers its collection)

@@ -33,6 +33,14 @@
   const KEY_STORAGE = "vigia.clave";
   const COMPLAINT_TILES = "/ogc/collections/complaints/tiles/WebMercatorQuad/{z}/{x}/{y}";
   const CHILE = "America/Santiago";
+  const TERRAIN_TILES = "/ogc/collections/terreno-de-riesgo/tiles/WebMercatorQuad/{z}/{x}/{y}";
+  // relative risk of a cell (exp of the retained factors' betas): upper bounds of the classes
+  const TERRAIN_CLASSES = [
+    { max: 1, label: "1 (ningún factor)", color: null },
+    { max: 2, label: "hasta 2 veces", color: "#fdd49e" },
+    { max: 4, label: "2 a 4 veces", color: "#fc8d59" },
+    { max: Infinity, label: "más de 4 veces", color: "#b30000" },
+  ];
 
   const CLASSES = [
     { key: "crítico", label: "Crítico", color: "#a50f15", text: "#fff" },
@@ -148,11 +156,13 @@
   factorsPane.style.zIndex = 450;
   const complaintsPane = map.createPane("denuncias"); // single complaints, under the clusters
   complaintsPane.style.zIndex = 500;
+  map.createPane("terreno").style.zIndex = 420; // over the units, under the factors
 
   let unitsLayer = null;
   let selectedUnit = null;
   let factorsLayer = null;
   let complaintsLayer = null;
+  let terrainLayer = null;
 
   // --- legend ----------------------------------------------------------------------------
 
@@ -174,6 +184,37 @@
       el("li", {}, swatch("#08519c", "punto"), "Una denuncia (acerque el mapa)"),
       el("li", { className: "nota" }, "De lejos, las denuncias se cuentan por celda; un clic en una celda acerca el mapa.")
     );
+    $("leyenda-terreno").replaceChildren(
+      ...TERRAIN_CLASSES.filter((c) => c.color).map((c) => el("li", {}, swatch(c.color), c.label)),
+      el("li", {}, swatch("transparent", "caliente"), "Punto caliente (Gi*)"),
+      el("li", { className: "nota ancho" }, "Riesgo relativo de cada celda según los factores retenidos por el modelo de terreno de riesgo (docs/metodologia.md).")
+    );
+  }
+
+  function terrainStyle(p) {
+    const cls = TERRAIN_CLASSES.find((c) => p.score <= c.max);
+    const hot = p.hot_spot === "caliente";
+    return {
+      fill: Boolean(cls.color),
+      fillColor: cls.color || "#000",
+      fillOpacity: 0.6,
+      stroke: hot,
+      color: "#1d2630",
+      weight: hot ? 1.5 : 0,
+    };
+  }
+
+  /** The cells of the comuna's latest risk-terrain model (keyed: planners, police, units). */
+  function loadTerrain() {
+    if (terrainLayer) terrainLayer.remove();
+    terrainLayer = null;
+    if (!$("ver-terreno").checked || !state.key) return;
+    terrainLayer = L.vectorGrid.protobuf(TERRAIN_TILES, {
+      pane: "terreno",
+      rendererFactory: L.svg.tile,
+      vectorTileLayerStyles: { "terreno-de-riesgo": terrainStyle },
+      fetchOptions: { headers: { Authorization: "Bearer " + state.key }, credentials: "omit" },
+    }).addTo(map);
   }
 
   // --- filters ---------------------------------------------------------------------------
@@ -742,6 +783,7 @@
   async function reloadAll() {
     document.body.dataset.estado = "cargando";
     const hadKey = Boolean(state.key);
+    loadTerrain();
     const units = loadUnits();
     await Promise.all([
       units,
@@ -835,6 +877,7 @@
   }
   $("ver-factores").addEventListener("change", loadRiskFactors);
   $("ver-denuncias").addEventListener("change", () => loadComplaints(null));
+  $("ver-terreno").addEventListener("change", loadTerrain);
   $("cerrar-panel").addEventListener("click", closePanel);
   $("comuna").addEventListener("change", async () => {
     const comuna = state.comunas.find((c) => c.code === $("comuna").value);
