@@ -27,17 +27,22 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import stats
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas, scipy and statsmodels are imported where used: the bulletin's command imports this
+# module's names (through app/reports/evaluation_counts.py) and must start without them
 
 ALPHA = 0.05
 POWER = 0.80
 NB_TEST_LEVEL = 0.05  # LR test of alpha = 0: below this, the negative binomial is used
 SMALL_CELL = 5  # a 2x2 cell below this, or fewer than SMALL_TREATED treated complaints ...
 SMALL_TREATED = 20  # ... and the exact conditional test is the headline
-TREATED = "tratada"
+TREATED, RING = "tratada", "anillo"  # the area names of a count table
 FORMULA = "y ~ C(area) + C(bin) + did"
 PRE_FORMULA = "y ~ C(area) + C(bin) + pretrend"
 
@@ -50,6 +55,8 @@ def did_table(
     Every array holds the counts of bins of equal length, the first `bins_before` before
     the intervention, the rest after.
     """
+    import pandas as pd  # noqa: PLC0415
+
     rows = []
     for area, counts in ((TREATED, treated), *sorted(comparisons.items())):
         for b, y in enumerate(np.asarray(counts, dtype=int)):
@@ -95,6 +102,7 @@ def nb2_alpha(table: pd.DataFrame, formula: str = FORMULA) -> tuple[float | None
     None when the fit does not converge (then the Poisson model is kept, and said so).
     """
     import statsmodels.formula.api as smf  # noqa: PLC0415
+    from scipy import stats  # noqa: PLC0415
 
     poisson = _glm(formula, table, None)
     with warnings.catch_warnings():
@@ -165,6 +173,8 @@ def exact_conditional(
     treated_before: int, treated_after: int, comparison_before: int, comparison_after: int
 ) -> ExactTest:
     """Fisher's exact test and conditional interval on [[ta, tb], [ca, cb]]: the IRR."""
+    from scipy import stats  # noqa: PLC0415
+
     table = np.array([[treated_after, treated_before], [comparison_after, comparison_before]])
     result = stats.contingency.odds_ratio(table, kind="conditional")
     ci = result.confidence_interval(confidence_level=1 - ALPHA)
@@ -228,6 +238,8 @@ def minimum_detectable_effect(
     tb, cb, ca = treated_before, comparison_before, comparison_after
     if min(tb, cb, ca) <= 0:
         return None
+    from scipy import stats  # noqa: PLC0415
+
     expected = tb * ca / cb
     se0 = math.sqrt(dispersion * (1 / tb + 1 / expected + 1 / cb + 1 / ca))
     z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
