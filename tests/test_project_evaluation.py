@@ -30,6 +30,8 @@ UNITS = {
     "B01001-01": ((-72.785306, -39.450470), [4, 6, 8, 8, 8, 8]),  # rising like the area
     "B01001-02": ((-72.777754, -39.450704), [2, 3, 4, 4, 4, 4]),  # rising like the area
     "B01001-05": ((-72.777509, -39.445897), [3, 4, 6, 6, 6, 6]),  # rising like the area
+    "B01001-04": ((-72.774694, -39.449885), [3, 5, 6, 6, 6, 6]),  # rising like the area
+    "B01003-05": ((-72.759930, -39.454154), [2, 4, 5, 5, 5, 5]),  # rising like the area
     "B01003-01": ((-72.769123, -39.449449), [8, 6, 4, 4, 4, 4]),  # falling: a poor match
     "B03001-01": ((-72.511981, -39.542169), [2, 3, 4, 4, 4, 4]),  # Malalhue: other town
 }
@@ -109,7 +111,8 @@ def test_design_counts_the_relevant_crimes_and_matches_by_trend_in_the_same_town
     assert "651" not in e["categories"]
     assert e["categories_source"] == "tabla"
     chosen = {c["unit"] for c in e["comparison_units"]}
-    assert chosen == {"B01001-01", "B01001-02", "B01001-05"}  # rising, Lanco, not Malalhue
+    # the five rising ones of Lanco: not the falling one, not Malalhue's
+    assert chosen == {"B01001-01", "B01001-02", "B01001-04", "B01001-05", "B01003-05"}
     assert all(c["same_settlement"] for c in e["comparison_units"])
     assert e["inputs"]["counts"]["tratada"] == TREATED_BINS
     assert e["inputs"]["counts"]["B03001-01"] == UNITS["B03001-01"][1]
@@ -130,16 +133,16 @@ def test_model_estimate_is_statsmodels_on_the_same_table(
     direct = smf.glm("y ~ C(area) + C(bin) + did", data=table, family=sm.families.Poisson()).fit()
     assert t["model_irr"] == pytest.approx(math.exp(direct.params["did"]), abs=1e-4)
     assert t["model_p"] == pytest.approx(direct.pvalues["did"], abs=1e-4)
-    # 9 -> 3 with comparisons 40 -> 54: few cases, so the exact test is the headline
-    assert (e["comparison_before"], e["comparison_after"]) == (40, 54)
+    # 9 -> 3 with comparisons 65 -> 87: few cases, so the exact test is the headline
+    assert (e["comparison_before"], e["comparison_after"]) == (65, 87)
     assert t["test"] == "exacto"
     assert e["p_value"] == t["exact_p"]
     assert e["relative_effect"] == pytest.approx(t["exact_irr"] - 1, abs=1e-3)
     assert e["verdict_code"] in {"baja", "sin_evidencia"}
     assert any("pocos casos" in c for c in e["caveats"])
     assert e["mde_text"].startswith("Con estos números")
-    # treated 9 -> 3 against 40 -> 54: the WDQ of the ring (6 -> 9) by hand
-    control = 54 / 40
+    # treated 9 -> 3 against 65 -> 87: the WDQ of the ring (6 -> 9) by hand
+    control = 87 / 65
     assert e["displacement"]["wdq"] == pytest.approx(
         (9 / 6 - control) / (3 / 9 - control), abs=1e-4
     )

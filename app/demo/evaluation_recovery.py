@@ -3,8 +3,8 @@
 One seed: simulate the demo world with a planted lighting project (app/demo/intervention.py),
 count its complaints as the database does (app/reports/evaluation_counts.py: the treated
 disc, the ring, every micro-barrio with both cut out, equal bins, the IL categories, night
-hours when asked; same settlement = centroid within 3 km), evaluate with the same pure code
-as the API (app/scoring/intervention_design.py) and compare with the truth:
+hours when asked; same settlement = centroid within 3 km of the disc), evaluate with the
+same pure code as the API (app/scoring/intervention_design.py) and compare with the truth:
 
 * `covered`: the headline 95 % interval holds the planted IRR (0.6 for a 40 % drop, 1 in
   the null world);
@@ -136,7 +136,7 @@ def world_counts(world: DemoWorld, request: EvaluationRequest, *, night_only: bo
         cx, cy = projection.to_metres(
             np.array([unit.geom.centroid.x]), np.array([unit.geom.centroid.y])
         )
-        same[unit.code] = bool(np.hypot(cx[0], cy[0]) <= SETTLEMENT_M)
+        same[unit.code] = bool(np.hypot(cx[0], cy[0]) <= SETTLEMENT_M + request.radius_m)
     return AreaCounts(k, series(treated), series(ring), candidates, same)
 
 

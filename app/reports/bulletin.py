@@ -17,7 +17,9 @@ from app.reports.period import Month
 from app.reports.ranking import RankingMap, ranking_for_month
 
 TREND_MONTHS = 24  # the chart's span; enough for a 12-month moving average over 13 months
-EVALUATION_LOOKBACK_DAYS = 365
+# projects finished in the last two years: with year-long windows, the younger ones are
+# listed with the date their evaluation becomes possible
+EVALUATION_LOOKBACK_DAYS = 730
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 MIN_WINDOW_DAYS = 90  # three monthly bins a side at least: a trend, and seasons not halved
 MAX_WINDOW_DAYS = 730
-DEFAULT_WINDOW_DAYS = 180
+DEFAULT_WINDOW_DAYS = 365  # a whole year a side: seasons balanced, and Lanco's small counts
 BIN_DAYS = 30
 MAX_BINS = 6
 

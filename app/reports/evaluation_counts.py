@@ -6,7 +6,7 @@
 * Candidate comparison units: every micro-barrio of the comuna with the treated area and
   the ring cut out (complaints inside either never count for a unit), so units of the same
   town stay available; "same settlement" = centroid within `SETTLEMENT_M` of the treated
-  area's centroid.
+  area.
 * Counts: relevant complaints (categories, and night hours when asked) per area and per
   time bin of equal length, received by Vigía up to `as_of`, in one statement.
 """
@@ -74,12 +74,13 @@ def study_area(
 
 
 def candidate_settlements(session: Session, comuna: str, area: StudyArea) -> dict[str, bool]:
-    """micro-barrio code -> in the same settlement as the treated area."""
-    centre = geography(func.ST_Centroid(_geom(area.treated)))
+    """micro-barrio code -> in the same settlement as the treated area (its centroid within
+    `SETTLEMENT_M` of some part of the area)."""
+    treated = geography(_geom(area.treated))
     rows = session.execute(
         select(
             MicroBarrio.code,
-            func.ST_DWithin(geography(func.ST_Centroid(MicroBarrio.geom)), centre, SETTLEMENT_M),
+            func.ST_DWithin(geography(func.ST_Centroid(MicroBarrio.geom)), treated, SETTLEMENT_M),
         ).where(MicroBarrio.comuna_code == comuna)
     )
     return {code: bool(near) for code, near in rows}

@@ -120,9 +120,9 @@ def build_progress(
         evaluation=evaluations_for(
             session,
             comuna,
-            # finished in the period or the year before: a window after the end must be
-            # over before the period closes (the evaluation refuses, never shortens)
-            ended_from=(period.start - timedelta(days=365)).date(),
+            # finished in the period or the two years before: a window after the end must
+            # be over before the period closes (the evaluation refuses, never shortens)
+            ended_from=(period.start - timedelta(days=730)).date(),
             ended_before=period.end.date(),
             as_of=as_of,
             until=min(as_of, period.end),

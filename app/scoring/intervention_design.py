@@ -24,7 +24,7 @@ import numpy as np
 from app.errors import FieldProblem, InvalidInput
 from app.scoring import intervention as stats
 
-COMPARISON_UNITS = 3
+COMPARISON_UNITS = 5  # more units: more power; matched by shape, same settlement first
 MIN_TREATED_BEFORE = 5  # relevant complaints in the treated area, whole pre-period
 MIN_COMPARISON_BEFORE = 10  # in the chosen comparison units together, pre-period
 MIN_CANDIDATE_BEFORE = 3  # a candidate unit with fewer before cannot show a trend

@@ -41,9 +41,15 @@ def _pct(irr: float) -> str:
     return f"{sign}{abs(change)}\u00a0%"
 
 
+def decimal(value: float, digits: int = 3) -> str:
+    """A number as Chile writes it: decimal comma."""
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
 def _interval(effect: AreaEffect) -> str:
     low, high = effect.interval
-    return f"{_pct(effect.irr)} (IC 95 %: {_pct(low)} a {_pct(high)}; p = {effect.p_value:.3f})"
+    p = decimal(effect.p_value)
+    return f"{_pct(effect.irr)} (IC 95 %: {_pct(low)} a {_pct(high)}; p = {p})"
 
 
 def verdict(result: InterventionResult, *, ring_label: str) -> Verdict:
@@ -87,7 +93,7 @@ def caveats(result: InterventionResult) -> list[str]:
     if pre_p is not None and pre_p < PRETREND_LEVEL:
         out.append(
             "Antes de la intervención, el área y la comparación no seguían tendencias "
-            f"paralelas (p = {pre_p:.3f}): la comparación es menos creíble."
+            f"paralelas (p = {decimal(pre_p)}): la comparación es menos creíble."
         )
     elsewhere = [m.unit for m in result.matches if not m.same_settlement]
     if elsewhere:
@@ -117,7 +123,8 @@ def multiple_testing_note(p_values: list[float], alpha: float = 0.05) -> str | N
     kept = int((q < alpha).sum())
     return (
         f"Se listan {len(p)} evaluaciones: solo por azar se esperarían unas "
-        f"{alpha * len(p):.1f} con p < {alpha:.2f} aunque ningún proyecto tuviera efecto. "
-        f"Hay {raw} con p < {alpha:.2f}; tras corregir por comparaciones múltiples "
+        f"{decimal(alpha * len(p), 1)} con p < {decimal(alpha, 2)} aunque ningún proyecto "
+        f"tuviera efecto. Hay {raw} con p < {decimal(alpha, 2)}; tras corregir por comparaciones "
+        "múltiples "
         f"(Benjamini-Hochberg, tasa de falsos descubrimientos del 5 %) quedan {kept}."
     )

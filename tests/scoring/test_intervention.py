@@ -148,7 +148,7 @@ def test_comparisons_follow_the_pre_trend_shape_and_the_settlement_first() -> No
         Z=[4, 6, 8, 10, 9, 9, 9, 9],  # identical shape, other settlement
         Q=[1, 0, 1, 0, 5, 5, 5, 5],  # too few before
     )
-    chosen = [m.unit for m in choose_comparisons(counts)]
+    chosen = [m.unit for m in choose_comparisons(counts, n=3)]
     assert chosen == ["A", "B", "C"]
     assert [m.unit for m in choose_comparisons(counts, n=4)] == ["A", "B", "C", "Z"]
 
@@ -186,6 +186,6 @@ def test_multiple_testing_note_uses_benjamini_hochberg() -> None:
     q = multipletests(p, method="fdr_bh")[1]
     note = multiple_testing_note(p)
     assert note is not None
-    assert f"Hay {sum(x < 0.05 for x in p)} con p < 0.05" in note
+    assert f"Hay {sum(x < 0.05 for x in p)} con p < 0,05" in note
     assert f"quedan {int((q < 0.05).sum())}." in note
     assert multiple_testing_note([0.01]) is None
