@@ -15,7 +15,11 @@ from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import AuditEvent, ProjectEvaluation, ProjectStatus, Role
+from app.models import AuditEvent, ProjectEvaluation, ProjectStatus, ReportKind, Role
+from app.reports import render
+from app.reports.bulletin import build_bulletin
+from app.reports.period import Month, year_to_date
+from app.reports.progress import build_progress, public_version
 from app.scoring import intervention as iv
 from app.timezone import CHILE_TZ
 from tests.factories.keys import make_auth_headers, make_key
@@ -220,3 +224,29 @@ def test_a_stored_evaluation_is_read_back_as_computed(
         select(AuditEvent).where(AuditEvent.action == "project.evaluation.store")
     ).all()
     assert len(events) == 1
+
+
+def test_bulletin_and_spd_report_carry_the_verdict_and_the_fdr_note(
+    db: Session, lit: int
+) -> None:
+    # a second finished project a year later with its own cases, so two are listed
+    other = _project(db, end=date(2025, 4, 30), at=UNITS["B01001-01"][0])
+    may = Month(2026, 5)  # the default year after the end of both is over by then
+    as_of = datetime(2026, 6, 15, tzinfo=CHILE_TZ)
+    bulletin = build_bulletin(db, "14103", may, as_of=as_of)
+    listed = {e.subject_id for e in bulletin.evaluation.evaluations}
+    notes = " ".join(bulletin.evaluation.notes)
+    assert str(lit) in listed
+    assert str(other) in listed or "denuncias relevantes" in notes
+    html = render.bulletin_html(bulletin)
+    first = bulletin.evaluation.evaluations[0]
+    assert first.verdict.split(":")[0] in html
+    assert first.caveats[-1] in html
+    if len(bulletin.evaluation.evaluations) > 1:
+        assert "Benjamini-Hochberg" in html
+    spd = build_progress(db, ReportKind.SPD, "14103", year_to_date(may), as_of=as_of)
+    assert spd.evaluation is not None
+    assert {e.subject_id for e in spd.evaluation.evaluations} == listed
+    assert first.verdict.split(":")[0] in render.progress_html(spd)
+    # the public cuenta pública names no treated area
+    assert public_version(spd, families=[], total=spd.total, barrios=[]).evaluation is None
