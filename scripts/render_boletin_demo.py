@@ -41,9 +41,11 @@ TYPES = [
 ]
 
 
-def _urban_points(session: Session, rng: np.random.Generator, n: int) -> list[tuple[float, float]]:
+def _urban_points(
+    session: Session, rng: np.random.Generator, n: int, prefix: str = "B0"
+) -> list[tuple[float, float]]:
     rows = session.execute(
-        select(func.ST_AsBinary(MicroBarrio.geom)).where(~MicroBarrio.code.like("BRUR%"))
+        select(func.ST_AsBinary(MicroBarrio.geom)).where(MicroBarrio.code.like(f"{prefix}%"))
     ).scalars()
     polys = [shapely.from_wkb(bytes(g)) for g in rows]
     points = []
@@ -64,9 +66,18 @@ def seed(session: Session, month: Month, rng: np.random.Generator) -> None:
         session,
         name="Recambio de luminarias LED, Lanco Oriente-Norte",
         status=ProjectStatus.TERMINADO,
-        start=date(month.year, month.month, 1) - timedelta(days=240),
-        end=date(month.year, month.month, 1) - timedelta(days=150),
+        start=date(month.year, month.month, 1) - timedelta(days=500),
+        # over a year before the month: the default evaluation windows are complete
+        end=date(month.year, month.month, 1) - timedelta(days=400),
         typology=Typology.IL,
+    )
+    plaza = make_project(
+        session,
+        name="Recuperación de plaza y paradero, Lanco Centro-Poniente",
+        status=ProjectStatus.TERMINADO,
+        start=date(month.year, month.month, 1) - timedelta(days=480),
+        end=date(month.year, month.month, 1) - timedelta(days=380),
+        typology=Typology.REP,
     )
     make_project(
         session,
@@ -84,13 +95,20 @@ def seed(session: Session, month: Month, rng: np.random.Generator) -> None:
         end=None,
         typology=Typology.AC,
     )
-    for i, (lon, lat) in enumerate(_urban_points(session, rng, 42)):
+    # the projects' factors in the barrios they are named after, the rest anywhere in town
+    points = (
+        _urban_points(session, rng, 4, "B01003")
+        + _urban_points(session, rng, 2, "B01001")
+        + _urban_points(session, rng, 36)
+    )
+    for i, (lon, lat) in enumerate(points):
         code, days, _ = TYPES[rng.choice(len(TYPES), p=[t[2] for t in TYPES])]
         received = start + timedelta(seconds=float(rng.uniform(0, span)))
         fate = rng.uniform()
         history: list[tuple[ReportStatus, datetime]] = []
-        if i < 4:  # the finished lighting project's factors, fixed on its last day
-            fixed = datetime.combine(done.end_date, time(18), tzinfo=UTC)  # type: ignore[arg-type]
+        project = done if i < 4 else (plaza if i < 6 else None)
+        if project is not None:  # the finished projects' factors, fixed on their last day
+            fixed = datetime.combine(project.end_date, time(18), tzinfo=UTC)  # type: ignore[arg-type]
             received = fixed - timedelta(days=float(rng.uniform(60, 200)))
             history = make_resolved_history(
                 received + timedelta(hours=6), received + timedelta(days=1), fixed
@@ -114,7 +132,7 @@ def seed(session: Session, month: Month, rng: np.random.Generator) -> None:
             lat=lat,
             received_at=received,
             history=history,
-            project_id=done.id if i < 4 else None,
+            project_id=None if project is None else project.id,
         )
     session.flush()
 

@@ -195,6 +195,14 @@ MATRIX: dict[str, tuple[str, Request]] = {
         KEYED,
         get("/api/v1/projects/{c.project}/evaluation"),
     ),
+    "POST /api/v1/projects/{project_id}/evaluations": (
+        "U D D D D A A",  # the fixtures' project is not finished: a 409 for those allowed
+        send("POST", "/api/v1/projects/{c.project}/evaluations"),
+    ),
+    "GET /api/v1/projects/{project_id}/evaluations/{evaluation_id}": (
+        "U a a a a a a",
+        get(f"/api/v1/projects/{{c.project}}/evaluations/{uuid.UUID(int=7)}"),
+    ),
     "POST /api/v1/rankings": (
         "U D D D D A A",
         send("POST", "/api/v1/rankings", json={"level": "barrio"}),

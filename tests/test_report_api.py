@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -13,10 +12,9 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.models import GeneratedReport, PlanIndicatorValue, ProjectStatus, Role
+from app.models import GeneratedReport, PlanIndicatorValue, Role
 from app.timezone import CHILE_TZ
 from tests.factories.keys import make_auth_headers, make_key
-from tests.factories.tables import make_complaint, make_factor, make_project, make_resolved_history
 from tests.helpers import assert_matches_schema, assert_problem
 
 P = (-72.766572, -39.455301)  # in micro-barrio B01002-03
@@ -100,91 +98,7 @@ def test_bad_report_requests_name_the_field(
     assert db.query(GeneratedReport).count() == 0
 
 
-# --- before/after evaluation ---------------------------------------------------------------
-
-
-@pytest.fixture
-def finished_project(db: Session) -> int:
-    project = make_project(
-        db,
-        name="Luminarias B01002",
-        status=ProjectStatus.TERMINADO,
-        start=date(2025, 1, 10),
-        end=date(2025, 3, 31),
-    )
-    make_factor(
-        db,
-        type_code="luminaria_apagada",
-        lon=P[0],
-        lat=P[1],
-        received_at=chile("2025-01-05"),
-        history=make_resolved_history(
-            chile("2025-01-05"), chile("2025-01-06"), chile("2025-03-31")
-        ),
-        project_id=project.id,
-    )
-    # windows of 60 days around 1 April 2025: [31 Jan, 1 Apr) and [1 Apr, 31 May)
-    for day in ("2025-02-10", "2025-02-20", "2025-03-05", "2025-03-25"):
-        make_complaint(db, occurred_at=chile(day), lon=NEAR[0], lat=NEAR[1])
-    make_complaint(db, occurred_at=chile("2025-04-20"), lon=NEAR[0], lat=NEAR[1])
-    make_complaint(db, occurred_at=chile("2025-04-21"), lon=FAR[0], lat=FAR[1])  # beyond 100 m
-    make_complaint(db, occurred_at=chile("2025-01-10"), lon=NEAR[0], lat=NEAR[1])  # before window
-    counts = {"B03001-01": (4, 2), "B03001-02": (3, 3), "B03001-03": (5, 0)}
-    for code, (before, after) in counts.items():
-        lon, lat = MALALHUE[code]
-        for i in range(before):
-            make_complaint(
-                db, occurred_at=chile("2025-03-01") + timedelta(days=i), lon=lon, lat=lat
-            )
-        for i in range(after):
-            make_complaint(
-                db, occurred_at=chile("2025-04-10") + timedelta(days=i), lon=lon, lat=lat
-            )
-    db.flush()
-    return project.id
-
-
-def test_evaluation_counts_by_distance_and_comparison(
-    client: TestClient, db: Session, finished_project: int, openapi: dict
-) -> None:
-    planner = make_key(db, role=Role.PLANNER)
-    url = f"/api/v1/projects/{finished_project}/evaluation?radius_m=100&window_days=60"
-    response = client.get(url, headers=make_auth_headers(planner))
-    assert response.status_code == 200, response.text
-    assert_matches_schema(openapi, "/api/v1/projects/{project_id}/evaluation", "get", response)
-    e = response.json()
-    assert (e["treated_before"], e["treated_after"]) == (4, 1)
-    # closest pre-period counts to 4: B03001-01 (4), then B03001-02 and -03 (3 and 5)
-    assert e["comparison_units"] == ["B03001-01", "B03001-02", "B03001-03"]
-    assert (e["comparison_before"], e["comparison_after"]) == (12, 5)
-    assert e["expected_after"] == pytest.approx(round(4 * 5 / 12, 1))
-    assert e["relative_effect"] == pytest.approx(round((1 / 4) / (5 / 12) - 1, 3))
-    se = math.sqrt(1 / 1 + 1 / 4 + 1 / 12 + 1 / 5)
-    low = math.exp(math.log(0.6) - 1.96 * se) - 1
-    assert e["interval"][0] == pytest.approx(round(low, 3))
-    assert "pocos casos (5" in e["caveat"]
-    assert "no es concluyente" in e["caveat"]
-    assert e["window_days"] == 60
-    assert not e["window_shortened"]
-
-
-def test_evaluation_refuses_what_cannot_be_evaluated(
-    client: TestClient, db: Session, finished_project: int
-) -> None:
-    planner = make_key(db, role=Role.PLANNER)
-    running = make_project(
-        db, name="En curso", status=ProjectStatus.EN_EJECUCION, start=date(2025, 1, 1), end=None
-    )
-    db.flush()
-    h = make_auth_headers(planner)
-    url = "/api/v1/projects/{}/evaluation"
-    assert_problem(client.get(url.format(running.id), headers=h), 409, "proyecto_no_terminado")
-    problem = assert_problem(
-        client.get(url.format(finished_project) + "?radius_m=5", headers=h), 422
-    )
-    assert problem["errors"][0]["field"] == "radius_m"
-    assert_problem(client.get(url.format(999999), headers=h), 404)
-    assert_problem(client.get(url.format(finished_project)), 401)
+# (the project evaluation's API tests are in tests/test_project_evaluation.py)
 
 
 # --- command line --------------------------------------------------------------------------

@@ -91,6 +91,12 @@ class PlantedSpec:
     near_repeat_share: float = 0.3
     near_repeat_radius_m: float = 100.0
     near_repeat_days: float = 7.0
+    # a planted intervention (app/demo/intervention.py); None: no intervention
+    intervention_drop: float | None = None
+    intervention_radius_m: float = 300.0
+    intervention_catchment_m: float = 300.0
+    intervention_months: int = 24  # in place for the last this-many months of the window
+    displacement_share: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "factor_rr": dict(self.factor_rr)}
@@ -125,6 +131,8 @@ class PlantedTruth:
     spec: dict[str, Any]
     # category, share, radius_m, days, moved (complaints moved), rule; None when not planted
     near_repeat: dict[str, Any] | None = None
+    # app/demo/intervention.py's PlantedIntervention.as_dict(); None when not planted
+    intervention: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         trend = None
@@ -162,6 +170,7 @@ class PlantedTruth:
             "expected_relative_rate": self.expected_relative_rate,
             "spec": self.spec,
             "near_repeat": self.near_repeat,
+            "intervention": self.intervention,
         }
 
     def to_json(self) -> bytes:

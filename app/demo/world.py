@@ -27,6 +27,7 @@ import shapely
 
 from app.demo import factors as demo_factors
 from app.demo import places, planted
+from app.demo.intervention import PlantedIntervention, intervene
 from app.demo.sources import DemoSources
 from app.migrations import seeded_risk_factor_days
 from app.timezone import CHILE_TZ
@@ -45,6 +46,7 @@ _STREAMS = {
     "units": 5,
     "factors": 6,
     "near_repeat": 8,
+    "intervention": 9,
 }
 DEFAULT_RISK_FACTORS = 60
 COORDINATE_DECIMALS = 6  # ~0.1 m, as the demo rows are written (app/demo/complaints.py)
@@ -64,6 +66,7 @@ class DemoWorld:
     sources: DemoSources
     factors: list[demo_factors.PlannedFactor]  # the plan `vigia demo-data` submits
     sector: np.ndarray  # per complaint: index of its rural sector, -1 in towns
+    intervention: PlantedIntervention | None = None  # when the spec plants one
 
 
 def months_back(end: date, years: int) -> list[date]:
@@ -193,8 +196,26 @@ def simulate(
     )
     if near_repeat is not None:
         truth = replace(truth, near_repeat=_near_repeat_truth(near_repeat, moved))
+    planted_iv = None
+    if spec.intervention_drop is not None and len(months) > spec.intervention_months:
+        complaints, keep, planted_iv = intervene(
+            complaints,
+            sources=sources,
+            sites=sites,
+            areas=areas,
+            projection=projection,
+            plan=plan,
+            spec=spec,
+            start=months[-spec.intervention_months],
+            signal=signal,
+            rng=stream(seed, "intervention"),
+            decimals=COORDINATE_DECIMALS,
+        )
+        sector = sector[keep]
+        if planted_iv is not None:
+            truth = replace(truth, intervention=planted_iv.as_dict())
     frame, timeline = _factor_frames(plan, sources)
-    return DemoWorld(complaints, frame, timeline, truth, sources, plan, sector)
+    return DemoWorld(complaints, frame, timeline, truth, sources, plan, sector, planted_iv)
 
 
 def _complaints(

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from app.models.report import (
         GeneratedReport,
         PlanIndicatorValue,
+        ProjectEvaluation,
         ReportFormat,
         ReportKind,
     )
@@ -74,6 +75,7 @@ __all__ = [
     "LocationPrecision",
     "MicroBarrio",
     "PlanIndicatorValue",
+    "ProjectEvaluation",
     "ProjectStatus",
     "RankingSnapshot",
     "RateLimitWindow",

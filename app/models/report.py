@@ -5,10 +5,22 @@ indicator values entered by hand (Plan Comunal, Ámbito I, Objetivo 2).
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Enum, LargeBinary, Numeric, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    Enum,
+    ForeignKey,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -69,3 +81,27 @@ class PlanIndicatorValue(Base):
     note: Mapped[str | None] = mapped_column(Text)
     entered_by: Mapped[str] = mapped_column(String(200))
     entered_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ProjectEvaluation(Base):
+    """A stored intervention evaluation (issue #18): cited like a ranking snapshot.
+
+    `inputs` holds the count table and the parameters (enough to recompute the result with
+    app/scoring/intervention_report.py), `input_fingerprint` their SHA-256, `result` the
+    document the API returned, `method_version` the statistics' version.
+    """
+
+    __tablename__ = "project_evaluation"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    comuna_code: Mapped[str] = mapped_column(ForeignKey("comuna.code", ondelete="RESTRICT"))
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("intervention_project.id", ondelete="RESTRICT"), index=True
+    )
+    method_version: Mapped[str] = mapped_column(String(40))
+    input_fingerprint: Mapped[str] = mapped_column(String(64))
+    data_as_of: Mapped[datetime]
+    computed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    computed_by: Mapped[str] = mapped_column(String(200))
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    result: Mapped[dict[str, Any]] = mapped_column(JSONB)

@@ -9,18 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict
-from app.models import InterventionProject, ProjectStatus
 from app.reports import data
-from app.reports.evaluation import Evaluation, evaluate_project
+from app.reports.evaluation_section import EvaluationSection, evaluations_for
 from app.reports.period import Month
 from app.reports.ranking import RankingMap, ranking_for_month
 
 TREND_MONTHS = 24  # the chart's span; enough for a 12-month moving average over 13 months
-EVALUATION_LOOKBACK_DAYS = 365
+# projects finished in the last two years: with year-long windows, the younger ones are
+# listed with the date their evaluation becomes possible
+EVALUATION_LOOKBACK_DAYS = 730
 
 
 @dataclass(frozen=True)
@@ -63,8 +62,7 @@ class Bulletin:
     ranking: RankingMap | None
     projects: list[data.ProjectRow]
     shapes: list[data.UnitShape]
-    evaluations: list[Evaluation] = field(default_factory=list)
-    evaluation_notes: list[str] = field(default_factory=list)
+    evaluation: EvaluationSection = field(default_factory=EvaluationSection)
     # the audit trail's anchor line, printed so it lives outside the database
     audit_anchor: str | None = None
     audit_problem: str | None = None
@@ -137,30 +135,12 @@ def build_bulletin(session: Session, comuna: str, month: Month, *, as_of: dateti
         projects=data.projects(session, comuna, month.end),
         shapes=data.barrio_shapes(session, comuna),
     )
-    _add_evaluations(session, bulletin)
+    bulletin.evaluation = evaluations_for(
+        session,
+        comuna,
+        ended_from=(month.end - timedelta(days=EVALUATION_LOOKBACK_DAYS)).date(),
+        ended_before=month.end.date(),
+        as_of=as_of,
+        until=min(as_of, month.end),
+    )
     return bulletin
-
-
-def _add_evaluations(session: Session, bulletin: Bulletin) -> None:
-    """Projects finished in the 12 months up to the month's end, observed until then."""
-    month_end = bulletin.month.end
-    P = InterventionProject
-    finished = session.execute(
-        select(P.id, P.name)
-        .where(
-            P.comuna_code == bulletin.comuna,
-            P.status == ProjectStatus.TERMINADO,
-            P.end_date < month_end.date(),
-            P.end_date >= (month_end - timedelta(days=EVALUATION_LOOKBACK_DAYS)).date(),
-        )
-        .order_by(P.end_date.desc(), P.id)
-    ).all()
-    for project_id, name in finished:
-        try:
-            bulletin.evaluations.append(
-                evaluate_project(
-                    session, project_id, as_of=bulletin.as_of, until=min(bulletin.as_of, month_end)
-                )
-            )
-        except Conflict as exc:
-            bulletin.evaluation_notes.append(f"{name}: {exc.detail}")

@@ -7,12 +7,13 @@ cells (app/privacy/public_report.py puts them together).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from app.models import ReportKind
 from app.reports import data
+from app.reports.evaluation_section import EvaluationSection, evaluations_for
 from app.reports.period import Period
 from app.reports.plan import IndicatorResult, Plan, default_plan, evaluate_plan
 
@@ -51,6 +52,8 @@ class Progress:
     units: list[data.UnitRow]
     projects: list[data.ProjectRow]
     public_total: PeriodRow | None = None  # the suppressed total row of the public version
+    # finished projects, evaluated (internal versions only: they name exact areas)
+    evaluation: EvaluationSection | None = None
 
     @property
     def total(self) -> PeriodRow:
@@ -114,6 +117,16 @@ def build_progress(
         ),
         units=data.risk_by_unit(session, comuna, period.start, period.end),
         projects=data.projects(session, comuna, period.end),
+        evaluation=evaluations_for(
+            session,
+            comuna,
+            # finished in the period or the two years before: a window after the end must
+            # be over before the period closes (the evaluation refuses, never shortens)
+            ended_from=(period.start - timedelta(days=730)).date(),
+            ended_before=period.end.date(),
+            as_of=as_of,
+            until=min(as_of, period.end),
+        ),
     )
 
 
@@ -135,4 +148,5 @@ def public_version(
         public_total=total,
         barrios=barrios,
         units=[],
+        evaluation=None,
     )

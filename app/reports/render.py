@@ -131,12 +131,12 @@ def bulletin_charts(bulletin: Bulletin, step: Step = _quiet) -> dict[str, Any]:
     result["evaluations"] = [
         _uri(
             charts.before_after(
-                ["Área intervenida", "Comparación"],
-                [e.treated_before, e.comparison_before],
-                [e.treated_after, e.comparison_after],
+                ["Área intervenida", "Entorno", "Comparación"],
+                [e.treated_before, e.catchment_before, e.comparison_before],
+                [e.treated_after, e.catchment_after, e.comparison_after],
             )
         )
-        for e in bulletin.evaluations
+        for e in bulletin.evaluation.evaluations
     ]
     return result
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
@@ -42,30 +44,100 @@ class ReportRead(BaseModel):
     download: str = Field(description="Ruta de descarga del archivo.")
 
 
+class ComparisonUnitRead(BaseModel):
+    unit: str = Field(description="Código del micro-barrio (sin el área ni su anillo).")
+    same_settlement: bool = Field(description="En la misma localidad que el área intervenida.")
+    trend_distance: float = Field(
+        description="Distancia de forma de la serie previa (0 = misma tendencia); menor es mejor."
+    )
+    before: int
+    after: int
+
+
+class EffectRead(BaseModel):
+    """One area (intervened, or its ring) against the comparison."""
+
+    before: int
+    after: int
+    irr: float | None = Field(description="Razón de tasas (IRR) del titular; 0,6 = baja de 40 %.")
+    interval: tuple[float | None, float | None] = Field(description="IC 95 % del IRR titular.")
+    p_value: float | None
+    test: str = Field(description="modelo (GLM) o exacto (condicional, pocos casos).")
+    model_family: str = Field(description="poisson o binomial_negativa.")
+    model_irr: float | None
+    model_interval: tuple[float | None, float | None]
+    model_p: float | None
+    exact_irr: float | None
+    exact_interval: tuple[float | None, float | None]
+    exact_p: float | None
+    nb_alpha: float | None = Field(description="Sobredispersión NB2 (si se usó).")
+    pearson_dispersion: float | None
+    pretrend_p: float | None = Field(
+        description="p de la diferencia de tendencias previas (bajo 0,10: no paralelas)."
+    )
+
+
+class DisplacementRead(BaseModel):
+    wdq: float | None = Field(
+        description="Cociente de desplazamiento ponderado (Bowers y Johnson)."
+    )
+    reading: str
+    success_measure: float | None
+    buffer_measure: float | None
+    total_net_effect: float | None = Field(description="Denuncias evitadas netas (Guerette).")
+
+
 class EvaluationRead(BaseModel):
-    subject: str = Field(description="proyecto o factor")
+    subject: str = Field(description="proyecto")
     subject_id: str
     name: str
+    typology: str
     event_at: datetime = Field(description="Inicio de la ventana posterior (fin del proyecto).")
+    as_of: datetime = Field(description="Corte: denuncias recibidas hasta este instante.")
     radius_m: int
+    catchment_m: int = Field(description="Ancho del anillo de entorno, en metros.")
     window_days: int = Field(description="Largo de cada ventana (antes y después), en días.")
-    window_shortened: bool = Field(description="Verdadero si la intervención es reciente.")
-    family: str | None
-    treated_before: int = Field(description="Denuncias a radius_m o menos, ventana anterior.")
+    bins_per_period: int = Field(description="Tramos iguales de cada ventana (modelo y pareo).")
+    area_source: str = Field(description="factores (radio en torno a ellos) o barrios.")
+    categories: list[str] = Field(description="Categorías de delito contadas.")
+    categories_source: str = Field(description="tabla (por tipología) o solicitud.")
+    hours: str = Field(description="Horario contado.")
+    treated_before: int
     treated_after: int
-    comparison_units: list[str] = Field(description="Micro-barrios de comparación.")
+    catchment_before: int
+    catchment_after: int
+    ring_units: list[str] = Field(description="Micro-barrios que toca el anillo.")
+    comparison_units: list[ComparisonUnitRead]
     comparison_before: int
     comparison_after: int
     expected_after: float | None = Field(
         description="Denuncias esperadas después si el área siguiera la tendencia de la "
         "comparación."
     )
-    relative_effect: float | None = Field(
-        description="(después/antes en el área) / (después/antes en la comparación) − 1."
+    treated: EffectRead
+    catchment: EffectRead | None
+    relative_effect: float | None = Field(description="IRR − 1 del titular.")
+    interval: tuple[float | None, float | None] | None = Field(
+        description="IC 95 % del efecto relativo."
     )
-    interval: tuple[float, float] | None = Field(
-        description="Intervalo aproximado de 95 % del efecto relativo (Poisson, escala log)."
-    )
+    p_value: float | None
+    mde: float | None = Field(description="Menor baja detectable (0-1), potencia 80 %.")
+    mde_text: str
+    displacement: DisplacementRead
+    verdict_code: str = Field(description="baja, alza o sin_evidencia.")
+    verdict: str
+    displacement_code: str | None = Field(description="desplazamiento, difusion o nada.")
+    displacement_text: str | None
+    caveats: list[str]
+    caveat: str = Field(description="Advertencias en lenguaje simple, juntas.")
     summary: str
-    caveat: str = Field(description="Advertencia en lenguaje simple (números pequeños).")
-    as_of: datetime
+    method_version: str
+    input_fingerprint: str = Field(description="SHA-256 de las entradas (conteos y parámetros).")
+    inputs: dict[str, Any] = Field(description="Conteos por área y tramo, y parámetros.")
+
+
+class StoredEvaluationRead(EvaluationRead):
+    id: uuid.UUID
+    project_id: int
+    computed_at: datetime
+    computed_by: str

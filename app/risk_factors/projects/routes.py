@@ -1,5 +1,6 @@
 """Intervention projects that resolve risk factors (lighting, pruning, community alarms)."""
 
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -10,8 +11,8 @@ from app.api.params import ComunaFilter
 from app.api.schemas import problem_responses
 from app.identity.caller import Caller
 from app.models import Role
-from app.reports import evaluation
-from app.reports.schemas import EvaluationRead
+from app.reports import evaluation, evaluation_store
+from app.reports.schemas import EvaluationRead, StoredEvaluationRead
 from app.risk_factors.projects import service as projects
 from app.risk_factors.schemas import ProjectCreate, ProjectRead, ProjectUpdate
 
@@ -74,6 +75,51 @@ def update_project(
     return projects.read_project(session, project_id)
 
 
+class EvaluationParams:
+    """The evaluation's query parameters, one definition for GET and POST."""
+
+    def __init__(
+        self,
+        radius_m: Annotated[
+            int,
+            Query(description="Radio del área intervenida en torno a los factores (25-2000 m)."),
+        ] = 300,
+        catchment_m: Annotated[
+            int, Query(description="Ancho del anillo de entorno (desplazamiento), 50-2000 m.")
+        ] = 300,
+        window_days: Annotated[
+            int,
+            Query(
+                description=f"Días de cada ventana, antes y después del término "
+                f"({evaluation.MIN_WINDOW_DAYS}-{evaluation.MAX_WINDOW_DAYS}); nunca se acorta."
+            ),
+        ] = evaluation.DEFAULT_WINDOW_DAYS,
+        category: Annotated[
+            list[str] | None,
+            Query(
+                max_length=30,
+                description="Categorías de delito (código, repetible); por defecto, las de la "
+                "tipología del proyecto (data/intervention_crimes.csv).",
+            ),
+        ] = None,
+        hours: Annotated[
+            str | None,
+            Query(description="noche o todas; por defecto, noche para iluminación (IL)."),
+        ] = None,
+    ) -> None:
+        self.request = evaluation.EvaluationRequest(
+            radius_m=radius_m,
+            catchment_m=catchment_m,
+            window_days=window_days,
+            categories=tuple(category) if category else None,
+            hours=hours,
+        )
+
+
+EvaluationParamsDep = Annotated[EvaluationParams, Depends()]
+EvaluationId = Annotated[uuid.UUID, Path(description="Identificador de la evaluación guardada.")]
+
+
 @router.get(
     "/{project_id}/evaluation",
     operation_id="evaluateProject",
@@ -81,26 +127,36 @@ def update_project(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 def evaluate_project(
-    session: SessionDep,
-    _: ReaderDep,
-    project_id: ProjectId,
-    radius_m: Annotated[
-        int, Query(description="Distancia a los factores del proyecto, en metros (25-2000).")
-    ] = 300,
-    window_days: Annotated[
-        int, Query(description="Días de cada ventana, antes y después del término (14-730).")
-    ] = 180,
-    family: Annotated[
-        str | None, Query(max_length=10, description="Solo esta familia de delitos (código).")
-    ] = None,
+    session: SessionDep, _: ReaderDep, project_id: ProjectId, params: EvaluationParamsDep
 ) -> EvaluationRead:
-    """Denuncias antes y después de un proyecto terminado, frente a áreas de comparación."""
-    result = evaluation.evaluate_project(
-        session,
-        project_id,
-        radius_m=radius_m,
-        window_days=window_days,
-        family=family,
-        as_of=datetime.now(UTC),
+    """Efecto de un proyecto terminado: diferencias en diferencias, entorno y veredicto."""
+    return evaluation.evaluate_project(session, project_id, params.request, as_of=datetime.now(UTC))
+
+
+@router.post(
+    "/{project_id}/evaluations",
+    operation_id="storeProjectEvaluation",
+    response_model=StoredEvaluationRead,
+    status_code=201,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def store_evaluation(
+    session: SessionDep, caller: PlannerDep, project_id: ProjectId, params: EvaluationParamsDep
+) -> StoredEvaluationRead:
+    """Evalúa y guarda la evaluación (entradas, huella y versión) para citarla."""
+    return evaluation_store.store_evaluation(
+        session, project_id, params.request, as_of=datetime.now(UTC), computed_by=caller.actor
     )
-    return EvaluationRead.model_validate(result, from_attributes=True)
+
+
+@router.get(
+    "/{project_id}/evaluations/{evaluation_id}",
+    operation_id="getProjectEvaluation",
+    response_model=StoredEvaluationRead,
+    responses=problem_responses(401, 403, 404),
+)
+def get_evaluation(
+    session: SessionDep, _: ReaderDep, project_id: ProjectId, evaluation_id: EvaluationId
+) -> StoredEvaluationRead:
+    """Una evaluación guardada, tal como se calculó."""
+    return evaluation_store.get_evaluation(session, project_id, evaluation_id)
