@@ -268,6 +268,26 @@ def _house(rng: random.Random, s: Segment) -> tuple[int, float, float]:
     return n, p.x + side * nx * offset, p.y + side * ny * offset
 
 
+def _along_road(road: LineString, metres: float) -> tuple[float, float]:
+    """The point `metres` along the road measured on the ellipsoid, as PostGIS measures a
+    geography (the local projection's metres differ by a few per thousand)."""
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+    import numpy as np
+
+    xy = np.asarray(road.coords)
+    lons, lats = ORIGIN.to_lonlat(xy[:, 0], xy[:, 1])
+    left = metres
+    for i in range(len(lons) - 1):
+        azimuth, _, length = geod.inv(lons[i], lats[i], lons[i + 1], lats[i + 1])
+        if left <= length or i == len(lons) - 2:
+            lon, lat, _ = geod.fwd(lons[i], lats[i], azimuth, min(left, length))
+            return float(lon), float(lat)
+        left -= length
+    raise AssertionError("unreachable")
+
+
 def address_corpus(town: Town, n: int, *, seed: int = 14103) -> list[TrueAddress]:
     rng = random.Random(seed)
     grid = [s for s in town.segments if s.street in EAST_WEST + NORTH_SOUTH]
@@ -315,13 +335,13 @@ def address_corpus(town: Town, n: int, *, seed: int = 14103) -> list[TrueAddress
             add(_suffix(rng, text), "street", None, None, street)
         elif roll < 0.88:
             km = rng.randrange(1, 12) + rng.choice((0.0, 0.0, 0.5))
-            p = town.road.interpolate(km * 1000)
+            lon, lat = _along_road(town.road, km * 1000)
             kms = f"{km:g}".replace(".", ",")
             text = rng.choice(
                 (f"km {kms} camino a Malalhue", f"Camino a Malalhue km {kms}",
                  f"KM {kms} CAMINO A MALALHUE", f"Cno. a Malalhue Km. {kms}")
             )  # fmt: skip
-            add(text, "km", p.x, p.y, ROAD)
+            out.append(TrueAddress(text, "km", lon, lat, ROAD))
         elif roll < 0.92:
             name, _, polygon = rng.choice(town.places)
             p = polygon.representative_point()

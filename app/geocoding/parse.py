@@ -69,6 +69,40 @@ _TRAILING_NUMBER = re.compile(
 )
 
 
+def _osa(a: str, b: str) -> int:
+    """Edit distance counting a swap of two neighbouring letters as one edit."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+_TYPE_WORDS = ("avenida", "pasaje", "calle", "camino", "villa", "poblacion", "sector")
+
+
+def type_word(word: str) -> str:
+    """A street or place type word as written, typos included ("pasjae", "cale", "vlila"),
+    as its canonical abbreviation table key; other words unchanged (rule "tipo con
+    errores"). Only words of four letters or more, one edit (two for long types)."""
+    if word in STREET_TYPES or word in PLACE_TYPES or len(word) < 4 or not word.isalpha():
+        return word
+    for canonical in _TYPE_WORDS:
+        allowed = 1 if len(canonical) <= 5 else 2
+        if abs(len(word) - len(canonical)) <= allowed and _osa(word, canonical) <= allowed:
+            return canonical
+    return word
+
+
+def _fix_first(text: str) -> str:
+    words = text.split(" ", 1)
+    words[0] = type_word(words[0])
+    return " ".join(words)
+
+
 def fold(text: str) -> str:
     """Lower case without accents (ñ -> n, as PostgreSQL's unaccent does), punctuation
     as spaces except '/', one space between words (rule "acentos, mayúsculas")."""
@@ -88,6 +122,8 @@ def name_key(name: str) -> str:
     """The comparable core of a street or place name: folded, without its type word and
     articles (rule "artículos"): "Pje. Los Aromos" and "aromos" give the same key."""
     words = fold(name).replace(",", " ").split()
+    if len(words) > 1:
+        words[0] = type_word(words[0])
     while words and (words[0] in STREET_TYPES or words[0] in PLACE_TYPES):
         words = words[1:]
     core = [w for w in words if w not in ARTICLES]
@@ -142,7 +178,7 @@ def parse_address(raw: str, *, localities: frozenset[str] = frozenset()) -> Pars
     comuna's towns, dropped when they end the address ("..., Lanco")."""
     text = fold(raw)
     text = _UNIT.sub("", text)
-    parts = [p.strip() for p in text.split(",")]
+    parts = [_fix_first(p.strip()) for p in text.split(",")]
     # "Villa Los Aromos Pje 3 123": a place type first and a street type later
     if len(parts) == 1:
         m = re.match(r"^(\w+)\s+(.+?)\s+(" + "|".join(STREET_TYPES) + r")\s+(.+)$", parts[0])
@@ -173,7 +209,7 @@ def parse_address(raw: str, *, localities: frozenset[str] = frozenset()) -> Pars
         )
     crossing = _CROSS.split(main, maxsplit=1)
     if len(crossing) == 2 and all(re.search(r"[a-z]", side) for side in crossing):
-        first, second = (_strip_number(side) for side in crossing)
+        first, second = (_fix_first(_strip_number(side)) for side in crossing)
         return ParsedAddress(
             raw, "intersection", street=name_key(first), street_type=_street_type(first.split()),
             cross_street=name_key(second), place=place, place_type=place_type,
@@ -225,5 +261,6 @@ RULES: dict[str, str] = {
     "villa / población / sector": "Villa, Vla., Población, Pobl., Sector y otros lugares",
     "km": "'km 3 camino a Malalhue', 'Sector Purulón km 3'",
     "localidad al final": "', Lanco' al final se descarta",
+    "tipo con errores": "'Pasjae', 'Cale', 'Vlila' se leen como pasaje, calle, villa",
     "departamento": "depto., block, casa, piso... después del número se descartan",
 }
