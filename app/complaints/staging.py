@@ -17,15 +17,21 @@ CREATE_STAGE = text("""
         source complaint_source NOT NULL,
         category_code text NOT NULL,
         occurred_at timestamptz NOT NULL,
-        lon double precision NOT NULL,
-        lat double precision NOT NULL,
-        location_precision location_precision NOT NULL,
+        lon double precision,
+        lat double precision,
+        location_precision location_precision,
         address text,
         geom geometry(Point, 4326)
             GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED,
         rejected boolean NOT NULL,
         comuna_code text,
-        existing boolean NOT NULL DEFAULT false
+        existing boolean NOT NULL DEFAULT false,
+        -- address-only rows (app/geocoding/staged.py): how the geocoder placed them
+        geocode_status geocode_status,
+        gazetteer_version_id integer,
+        geocode_score double precision,
+        geocode_matched text,
+        geocode_candidates jsonb
     ) ON COMMIT DROP
 """)
 DROP_STAGE = text("DROP TABLE IF EXISTS pg_temp.complaint_stage")
@@ -50,7 +56,8 @@ REPEATED = text("""
 """)
 
 # The comuna containing the point; failing that, the nearest within the tolerance.
-# COALESCE evaluates the metre-based fallback only for points outside every polygon.
+# COALESCE evaluates the metre-based fallback only for points outside every polygon. Rows
+# left without a point by the geocoder already carry the comuna they were geocoded in.
 RESOLVE_COMUNA = text("""
     UPDATE complaint_stage s SET comuna_code = COALESCE(
         (SELECT c.code FROM comuna c WHERE ST_Intersects(c.geom, s.geom)
@@ -58,6 +65,7 @@ RESOLVE_COMUNA = text("""
         (SELECT c.code FROM comuna c
           WHERE ST_DWithin(c.geom::geography, s.geom::geography, :tolerance)
           ORDER BY ST_Distance(c.geom::geography, s.geom::geography), c.code LIMIT 1))
+     WHERE s.geom IS NOT NULL
 """)
 
 OUTSIDE = text("""

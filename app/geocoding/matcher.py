@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, FLOAT, INTEGER, TEXT
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app.geocoding.parse import ParsedAddress, parse_address
@@ -265,7 +266,7 @@ def _rank(result: GeocodeResult, rows: list[dict[str, Any]], min_score: float) -
 
 
 def geocode_parsed(
-    session: Session,
+    session: Session | Connection,
     parsed: Sequence[ParsedAddress],
     *,
     comuna: str,
@@ -284,7 +285,7 @@ def geocode_parsed(
     ]
 
 
-def locality_keys(session: Session, comuna: str) -> frozenset[str]:
+def locality_keys(session: Session | Connection, comuna: str) -> frozenset[str]:
     """Name keys of the comuna's own name and its towns: dropped at the end of an address."""
     from app.geocoding.parse import name_key
 
@@ -300,7 +301,7 @@ def locality_keys(session: Session, comuna: str) -> frozenset[str]:
 
 
 def geocode_many(
-    session: Session, addresses: Sequence[str], *, comuna: str, min_score: float | None = None
+    session: Session | Connection, addresses: Sequence[str], *, comuna: str, min_score: float | None = None
 ) -> list[GeocodeResult]:
     localities = locality_keys(session, comuna)
     parsed = [parse_address(a, localities=localities) for a in addresses]
