@@ -54,7 +54,9 @@ def prepare(url: str) -> Session:
     with tempfile.TemporaryDirectory() as tmp:
         territory = Path(tmp) / "territory"
         territory.mkdir()
-        (territory / "barrios.geojson").write_bytes((ROOT / "data" / "barrios.geojson").read_bytes())
+        (territory / "barrios.geojson").write_bytes(
+            (ROOT / "data" / "barrios.geojson").read_bytes()
+        )
         load_territory_dir(engine, territory)
         town = build_town()
         session = Session(engine)
@@ -125,7 +127,9 @@ def accuracy(session: Session, n: int, seed: int) -> dict[str, object]:
         "addresses": n,
         "right_segment": sum(bool(j["segment_ok"]) for j in numbered) / len(numbered),
         "within_25m": sum(
-            1 for j in measured if j["error"] is not None and float(j["error"]) <= 25  # type: ignore[arg-type]
+            1
+            for j in measured
+            if j["error"] is not None and float(j["error"]) <= 25  # type: ignore[arg-type]
         )
         / len(measured),
         "wrongly_placed": sum(bool(j["wrong"]) for j in judged) / len(judged),
@@ -178,7 +182,10 @@ def main() -> None:
     for example in report["missed_examples"]:  # type: ignore[attr-defined]
         print("  sin ubicar:", example)
     rates = [speed(session, args.speed, args.seed + 1000 * r) for r in range(3)]
-    print(f"velocidad: {statistics.median(rates):,.0f} direcciones/s (mediana de 3: {[round(r) for r in rates]})")
+    print(
+        f"velocidad: {statistics.median(rates):,.0f} direcciones/s "
+        f"(mediana de 3: {[round(r) for r in rates]})"
+    )
     print("carga:", os.getloadavg())
 
 

@@ -50,7 +50,11 @@ def csv_records(stream: IO[bytes]) -> Iterator[Record]:
         unknown = [n for n in header if n not in CSV_COLUMNS + OPTIONAL_COLUMNS]
         # an address-only file (imported with geocode) may leave out the point's columns
         located = () if "address" in header else LOCATION_COLUMNS
-        missing = [n for n in CSV_COLUMNS if n not in header and (n in located or n not in LOCATION_COLUMNS)]
+        missing = [
+            n
+            for n in CSV_COLUMNS
+            if n not in header and (n in located or n not in LOCATION_COLUMNS)
+        ]
         if unknown or missing or len(set(header)) != len(header):
             problems = [header_problem(n, "columna no permitida") for n in unknown]
             problems += [header_problem(n, "falta la columna") for n in missing]

@@ -152,7 +152,8 @@ class ImportReportRead(BaseModel):
     unchanged: int = Field(description="Ya estaban con los mismos datos (mismo external_ref).")
     rejected: int = Field(description="Filas inválidas (solo con mode=skip-invalid).")
     geocoded: int = Field(
-        default=0, description="Filas sin coordenadas ubicadas por el geocodificador (geocode=true)."
+        default=0,
+        description="Filas sin coordenadas ubicadas por el geocodificador (geocode=true).",
     )
     unplaced: int = Field(
         default=0,

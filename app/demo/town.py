@@ -20,6 +20,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from shapely.geometry import LineString, Point, Polygon
 
 from app.demo.places import LocalProjection
@@ -39,7 +40,8 @@ NORTH_SOUTH = (
 VILLAS = (
     # name, kind, south-west corner (m), pasajes
     ("Villa Los Aromos", "villa", (500.0, -300.0), ("Los Cisnes", "Las Garzas", "Los Laureles")),
-    ("Población El Esfuerzo", "poblacion", (-760.0, -300.0), ("Los Ulmos", "Los Tineos", "Los Laureles")),
+    ("Población El Esfuerzo", "poblacion", (-760.0, -300.0),
+     ("Los Ulmos", "Los Tineos", "Los Laureles")),
     ("Villa Esperanza", "villa", (-300.0, 500.0), ()),
 )  # fmt: skip
 ROAD = "Camino a Malalhue"
@@ -184,9 +186,7 @@ _CROSS = (" esq. ", " esquina ", " con ", " y ", " ESQ ", " / ")
 def _strip_accents(text: str) -> str:
     import unicodedata
 
-    return "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _typo(rng: random.Random, name: str) -> str:
@@ -304,7 +304,7 @@ def address_corpus(town: Town, n: int, *, seed: int = 14103) -> list[TrueAddress
         if x is None or y is None:
             out.append(TrueAddress(text, kind, None, None, seg, place))
             return
-        lon, lat = ORIGIN.to_lonlat(x, y)
+        lon, lat = ORIGIN.to_lonlat(np.array(x), np.array(y))
         out.append(TrueAddress(text, kind, float(lon), float(lat), seg, place))
 
     for _ in range(n):

@@ -7,7 +7,9 @@ import typer
 
 from app.cli.common import console, out, transaction
 
-app = typer.Typer(help="Nomenclátor: calles, direcciones y lugares para geocodificar.", no_args_is_help=True)
+app = typer.Typer(
+    help="Nomenclátor: calles, direcciones y lugares para geocodificar.", no_args_is_help=True
+)
 
 
 @app.command()
@@ -36,7 +38,11 @@ def load(
                 raise invalid_file(file.name, exc) from exc
             name = source if source and len(files) == 1 else file.name.split(".")[0]
             report = load_gazetteer(
-                session, content, comuna=comuna, source_name=name, loaded_by=f"cli:{getpass.getuser()}"
+                session,
+                content,
+                comuna=comuna,
+                source_name=name,
+                loaded_by=f"cli:{getpass.getuser()}",
             )
             counts = ", ".join(f"{k}: {v}" for k, v in report.counts.items())
             state = "sin cambios" if report.unchanged else "cargada"

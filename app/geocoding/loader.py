@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, INTEGER, TEXT
@@ -141,7 +142,12 @@ def _check_containment(session: Session, content: GazetteerContent, comuna: str)
             },
         )
         outside += [
-            {"field": "geometry", "index": i, "code": sid, "reason": f"queda fuera de la comuna {comuna}"}
+            {
+                "field": "geometry",
+                "index": i,
+                "code": sid,
+                "reason": f"queda fuera de la comuna {comuna}",
+            }
             for i, sid in rows
         ]
     if outside:
@@ -208,12 +214,14 @@ def load_gazetteer(
     )
     if current is not None:
         session.execute(
-            update(GazetteerVersion)
-            .where(GazetteerVersion.id == current.id)
-            .values(current=False)
+            update(GazetteerVersion).where(GazetteerVersion.id == current.id).values(current=False)
         )
-        session.execute(text("DELETE FROM gazetteer_street WHERE version_id = :v"), {"v": current.id})
-        session.execute(text("DELETE FROM gazetteer_place WHERE version_id = :v"), {"v": current.id})
+        session.execute(
+            text("DELETE FROM gazetteer_street WHERE version_id = :v"), {"v": current.id}
+        )
+        session.execute(
+            text("DELETE FROM gazetteer_place WHERE version_id = :v"), {"v": current.id}
+        )
     session.add(version)
     session.flush()
     names, keys, types = _street_rows(content)
@@ -231,7 +239,10 @@ def load_gazetteer(
                 "street": [street_ids[name_key(s.name)] for s in streets],
                 "sid": [s.source_id for s in streets],
                 "wkb": [s.geom.wkb for s in streets],
-                **{n: [s.ranges[i] for s in streets] for i, n in enumerate(("lf", "lt", "rf", "rt"))},
+                **{
+                    n: [s.ranges[i] for s in streets]
+                    for i, n in enumerate(("lf", "lt", "rf", "rt"))
+                },
             },
         )
     addresses = [a for a in content.addresses if name_key(a.street) in street_ids]
@@ -258,7 +269,8 @@ def load_gazetteer(
             },
         )
     counts["streets"] = len(street_ids)
-    counts["intersections"] = session.execute(_INTERSECTIONS, {"version": version.id}).rowcount
+    crossed: Any = session.execute(_INTERSECTIONS, {"version": version.id})
+    counts["intersections"] = crossed.rowcount
     version.counts = dict(counts)
     session.flush()
     audit.record(

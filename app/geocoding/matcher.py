@@ -22,9 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, FLOAT, INTEGER, TEXT
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app.geocoding.parse import ParsedAddress, parse_address
@@ -241,8 +240,7 @@ def _rank(result: GeocodeResult, rows: list[dict[str, Any]], min_score: float) -
         rivals = [
             r
             for r in rows[1:]
-            if top["score"] - r["score"] <= AMBIGUOUS_WITHIN
-            and _metres(top, r) > AMBIGUOUS_APART_M
+            if top["score"] - r["score"] <= AMBIGUOUS_WITHIN and _metres(top, r) > AMBIGUOUS_APART_M
         ]
         if rivals:  # as good and elsewhere: none of them can be trusted
             for r in (top, *rivals):
@@ -301,7 +299,11 @@ def locality_keys(session: Session | Connection, comuna: str) -> frozenset[str]:
 
 
 def geocode_many(
-    session: Session | Connection, addresses: Sequence[str], *, comuna: str, min_score: float | None = None
+    session: Session | Connection,
+    addresses: Sequence[str],
+    *,
+    comuna: str,
+    min_score: float | None = None,
 ) -> list[GeocodeResult]:
     localities = locality_keys(session, comuna)
     parsed = [parse_address(a, localities=localities) for a in addresses]

@@ -204,15 +204,25 @@ def parse_address(raw: str, *, localities: frozenset[str] = frozenset()) -> Pars
         road = _ROAD.search(rest)
         street = name_key(rest[road.start() :]) if road else (name_key(rest) if rest else None)
         return ParsedAddress(
-            raw, "km", street=street or None, street_type="camino", km=value,
-            place=place, place_type=place_type,
+            raw,
+            "km",
+            street=street or None,
+            street_type="camino",
+            km=value,
+            place=place,
+            place_type=place_type,
         )
     crossing = _CROSS.split(main, maxsplit=1)
     if len(crossing) == 2 and all(re.search(r"[a-z]", side) for side in crossing):
         first, second = (_fix_first(_strip_number(side)) for side in crossing)
         return ParsedAddress(
-            raw, "intersection", street=name_key(first), street_type=_street_type(first.split()),
-            cross_street=name_key(second), place=place, place_type=place_type,
+            raw,
+            "intersection",
+            street=name_key(first),
+            street_type=_street_type(first.split()),
+            cross_street=name_key(second),
+            place=place,
+            place_type=place_type,
         )
     main = re.sub(r"\b(\d{1,2})\.(\d{3})\b", r"\1\2", main)  # 1.234 -> 1234
     without = bool(_NO_NUMBER.search(main))
@@ -223,14 +233,24 @@ def parse_address(raw: str, *, localities: frozenset[str] = frozenset()) -> Pars
         name = numbered.group("name")
         name = re.sub(rf"\s+{_NUMBER_WORDS}$", "", name)
         return ParsedAddress(
-            raw, "number", street=name_key(name), street_type=_street_type(name.split()),
-            number=int(numbered.group("num")), place=place, place_type=place_type,
+            raw,
+            "number",
+            street=name_key(name),
+            street_type=_street_type(name.split()),
+            number=int(numbered.group("num")),
+            place=place,
+            place_type=place_type,
         )
     if not re.search(r"[a-z]", main):
         return ParsedAddress(raw, "place" if place else "empty", place=place, place_type=place_type)
     return ParsedAddress(
-        raw, "street", street=name_key(main), street_type=_street_type(main.split()),
-        without_number=without, place=place, place_type=place_type,
+        raw,
+        "street",
+        street=name_key(main),
+        street_type=_street_type(main.split()),
+        without_number=without,
+        place=place,
+        place_type=place_type,
     )
 
 
@@ -240,7 +260,7 @@ def _strip_number(side: str) -> str:
 
 
 def _place_or_km(raw: str, main: str) -> ParsedAddress:
-    """"Sector Purulón km 3", "Villa Los Aromos s/n"."""
+    """ "Sector Purulón km 3", "Villa Los Aromos s/n"."""
     kind_word = main.split()[0]
     main = _NO_NUMBER.sub(" ", main)
     km = _KM.search(main) or _KM_TAIL.search(main)

@@ -159,7 +159,9 @@ def read_gazetteer_file(path: Path) -> GazetteerContent:
         items = read_context_file(path)
     except ContextFileError as exc:
         raise GazetteerFileError(exc.problems) from exc
-    content = GazetteerContent(source_format=path.suffix.lower().lstrip("."), sha256=sha256_of(path))
+    content = GazetteerContent(
+        source_format=path.suffix.lower().lstrip("."), sha256=sha256_of(path)
+    )
     problems: list[FieldProblem] = []
     for item in items:
         props, geom, i, sid = item.properties, item.geom, item.index, item.source_id
@@ -191,7 +193,9 @@ def read_gazetteer_file(path: Path) -> GazetteerContent:
         if not name:
             problems.append(_problem(i, sid, "nombre", "un lugar necesita nombre"))
         elif kind not in PLACE_KINDS:
-            reason = f"tipo de lugar {kind!r} no reconocido; se acepta: {', '.join(sorted(PLACE_KINDS))}"
+            reason = (
+                f"tipo de lugar {kind!r} no reconocido; se acepta: {', '.join(sorted(PLACE_KINDS))}"
+            )
             problems.append(_problem(i, sid, "tipo", reason))
         else:
             content.places.append(PlaceItem(i, sid, str(name), str(kind), geom))
@@ -208,7 +212,7 @@ def read_osm(path: Path) -> GazetteerContent:
     content = GazetteerContent(source_format="osm", sha256=sha256_of(path))
     problems: list[FieldProblem] = []
 
-    class Handler(osmium.SimpleHandler):  # type: ignore[misc]
+    class Handler(osmium.SimpleHandler):
         def __init__(self) -> None:
             super().__init__()
             self.count = 0
@@ -266,7 +270,14 @@ def read_osm(path: Path) -> GazetteerContent:
         reason = f"no se pudo leer como extracto OSM (.osm.pbf): {exc}"
         raise GazetteerFileError([_problem(None, None, "file", reason)]) from exc
     if not content.items() and not problems:
-        problems.append(_problem(None, None, "features", "el extracto no trae calles con nombre, direcciones ni lugares"))
+        problems.append(
+            _problem(
+                None,
+                None,
+                "features",
+                "el extracto no trae calles con nombre, direcciones ni lugares",
+            )
+        )
     if problems:
         raise GazetteerFileError(problems)
     return content

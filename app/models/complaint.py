@@ -5,8 +5,18 @@ import uuid
 from datetime import datetime
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.models.base import SRID, Base, TimestampMixin
 
@@ -69,3 +79,10 @@ class Complaint(TimestampMixin, Base):
         ForeignKey("micro_barrio.id", ondelete="SET NULL"), index=True
     )
     loaded_by: Mapped[str] = mapped_column(String(200))
+
+
+def located() -> ColumnElement[bool]:
+    """The one filter of every spatial use of complaints (maps, tiles, OGC features, point
+    statistics): only complaints with a point. Those still in the geocoding review queue
+    have none; they count in totals and in the georeferencing indicator only."""
+    return Complaint.geom.is_not(None)
