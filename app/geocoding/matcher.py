@@ -42,7 +42,7 @@ KM_BEYOND_ROAD = 0.5
 PLACE_INSTEAD = 0.8  # a street not found, but the villa it is in is
 AMBIGUOUS_WITHIN = 0.03  # two best candidates this close in score ...
 AMBIGUOUS_APART_M = 60.0  # ... and this far apart: ambiguous
-AMBIGUITY_PENALTY = 0.2
+AMBIGUITY_PENALTY = 0.3  # a perfect name then scores 0.7, below the default acceptance
 MAX_CANDIDATES = 5
 
 

@@ -167,7 +167,7 @@ def _split_place(
             place_part = _place_or_km(part, part)
             place, place_type, km = place_part.place, place_part.place_type, place_part.km
             continue
-        if index > 0 and name_key(part) in localities:
+        if len(parts) > 1 and name_key(part) in localities:
             continue
         kept.append(part)
     return kept, place, place_type, km
@@ -185,11 +185,11 @@ def parse_address(raw: str, *, localities: frozenset[str] = frozenset()) -> Pars
         if m and m.group(1) in PLACE_TYPES:
             parts = [f"{m.group(3)} {m.group(4)}", f"{m.group(1)} {m.group(2)}"]
     parts, place, place_type, place_km = _split_place(parts, localities)
-    main = " ".join(parts).replace(",", " ").strip()
-    if len(parts) > 1 and _TRAILING_NUMBER.match(parts[0]) is None:
-        main = parts[0]  # "Los Aromos, 345"? keep the number that follows
-        if re.fullmatch(r"(?:" + _NUMBER_WORDS + r"\s*)?\d{1,5}", parts[1]):
-            main = f"{parts[0]} {parts[1]}"
+    # The street is the first part; "Los Aromos, 345" keeps the number that follows, and
+    # any other part (a town, a region, a reference) is left out.
+    main = parts[0] if parts else ""
+    if len(parts) > 1 and re.fullmatch(r"(?:" + _NUMBER_WORDS + r"\s*)?\d{1,5}", parts[1]):
+        main = f"{parts[0]} {parts[1]}"
     if not main:
         if place:
             return ParsedAddress(raw, "place", place=place, place_type=place_type, km=place_km)
@@ -280,7 +280,7 @@ RULES: dict[str, str] = {
     "esquina": "esq., esquina, con, y, /: dos calles que se cruzan",
     "villa / población / sector": "Villa, Vla., Población, Pobl., Sector y otros lugares",
     "km": "'km 3 camino a Malalhue', 'Sector Purulón km 3'",
-    "localidad al final": "', Lanco' al final se descarta",
+    "localidad al final": "', Lanco' (o cualquier parte que no sea villa/sector) se descarta",
     "tipo con errores": "'Pasjae', 'Cale', 'Vlila' se leen como pasaje, calle, villa",
     "departamento": "depto., block, casa, piso... después del número se descartan",
 }

@@ -131,14 +131,16 @@ def _ranges(
     index: int, source_id: str, props: dict[str, Any], problems: list[FieldProblem]
 ) -> tuple[int | None, int | None, int | None, int | None]:
     values: list[int | None] = []
+    given: list[bool] = []
     for name, aliases in RANGES.items():
         key, raw = _first(props, aliases)
         number = None if raw is None else house_number(raw)
         if raw is not None and number is None:
             problems.append(_problem(index, source_id, key or name, "número de casa no válido"))
         values.append(number)
-    for side, (a, b) in (("izquierdo", values[:2]), ("derecho", values[2:])):
-        if (a is None) != (b is None):
+        given.append(raw is not None)
+    for side, (a, b) in (("izquierdo", given[:2]), ("derecho", given[2:])):
+        if a != b:
             reason = f"el rango {side} necesita desde y hasta (o ninguno)"
             problems.append(_problem(index, source_id, "rango", reason))
     return values[0], values[1], values[2], values[3]

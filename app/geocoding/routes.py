@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
+from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import SessionDep, require_roles
 from app.api.params import ComunaChoice, ComunaFilter
 from app.api.schemas import problem_responses
+from app.errors import InvalidInput
 from app.geocoding import review, service
+from app.geocoding.loader import invalid_file, load_gazetteer
+from app.geocoding.reader import GazetteerFileError, read_gazetteer
 from app.geocoding.schemas import (
+    GazetteerLoadRead,
     GeocodeRead,
     PlacementCreate,
     PlacementRead,
@@ -28,6 +35,14 @@ router = APIRouter(tags=["geocodificación"])
 KeyedDep = Annotated[Caller, Depends(require_roles(Role.POLICE, Role.UNIT, Role.PLANNER))]
 # the queue shows addresses: only those who may read them (see app/geocoding/review.py)
 ReviewerDep = Annotated[Caller, Depends(require_roles(Role.POLICE))]
+AdminDep = Annotated[Caller, Depends(require_roles())]
+SUFFIXES = {"geojson": ".geojson", "gpkg": ".gpkg", "osm-pbf": ".osm.pbf"}
+_GAZETTEER_BODY = {
+    "description": "El archivo como cuerpo (máximo 100 MB): GeoJSON, GeoPackage o extracto "
+    "OpenStreetMap .osm.pbf, según `format`.",
+    "required": True,
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
 AddressQuery = Annotated[
     str,
     Query(
@@ -112,3 +127,53 @@ def place_complaint(
     return PlacementRead(
         id=complaint_id, lon=body.lon, lat=body.lat, precision=body.precision, **units
     )
+
+
+@router.post(
+    "/gazetteer",
+    operation_id="loadGazetteer",
+    response_model=GazetteerLoadRead,
+    responses=problem_responses(401, 403, 413, 422),
+    openapi_extra={"requestBody": _GAZETTEER_BODY},
+)
+async def load_gazetteer_file(
+    request: Request,
+    session: SessionDep,
+    caller: AdminDep,
+    comuna: Annotated[str, Query(pattern=r"^\d{5}$", description="Código CUT de la comuna.")],
+    format: Annotated[
+        str, Query(pattern="^(geojson|gpkg|osm-pbf)$", description="geojson, gpkg u osm-pbf.")
+    ],
+    source: Annotated[
+        str, Query(min_length=1, max_length=100, description="Nombre de la fuente.")
+    ] = "api",
+) -> GazetteerLoadRead:
+    """Carga (o recarga) una fuente del nomenclátor de una comuna; si algo falla, no escribe."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = FilePath(tmp) / f"nomenclator{SUFFIXES[format]}"
+        with path.open("wb") as f:
+            async for chunk in request.stream():
+                f.write(chunk)
+        if path.stat().st_size == 0:
+            raise InvalidInput(
+                "El cuerpo está vacío: envíe el archivo.",
+                errors=[{"field": "archivo", "location": "body", "reason": "vacío"}],
+            )
+
+        def load() -> GazetteerLoadRead:
+            try:
+                content = read_gazetteer(path)
+            except GazetteerFileError as exc:
+                raise invalid_file(source, exc) from exc
+            report = load_gazetteer(
+                session, content, comuna=comuna, source_name=source, loaded_by=caller.actor
+            )
+            return GazetteerLoadRead(
+                comuna=comuna,
+                source=source,
+                version=report.version,
+                unchanged=report.unchanged,
+                counts=report.counts,
+            )
+
+        return await run_in_threadpool(load)

@@ -77,3 +77,11 @@ class PlacementRead(BaseModel):
     precision: LocationPrecision
     barrio: str | None
     micro_barrio: str | None
+
+
+class GazetteerLoadRead(BaseModel):
+    comuna: str
+    source: str
+    version: int = Field(description="Versión vigente de esta fuente.")
+    unchanged: bool = Field(description="true: el mismo contenido ya estaba cargado.")
+    counts: dict[str, int]
