@@ -63,7 +63,7 @@ def test_house_numbers_are_interpolated_along_the_block_and_set_off_to_their_sid
     db: Session, address: str, x: float, y: float
 ) -> None:
     result = one(db, address)
-    assert result.placed and result.precision == "block", result
+    assert (result.placed, result.precision) == (True, "block"), result
     assert metres_between((result.lon, result.lat), town_lonlat(x, y)) < 0.5
 
 
@@ -81,7 +81,8 @@ def test_intersections_are_where_the_two_streets_cross(
     db: Session, address: str, x: float, y: float
 ) -> None:
     result = one(db, address)
-    assert result.placed and result.precision == "block"
+    assert result.placed
+    assert result.precision == "block"
     assert metres_between((result.lon, result.lat), town_lonlat(x, y)) < 0.05
 
 
@@ -89,7 +90,8 @@ def test_streets_that_do_not_cross_are_not_an_intersection(db: Session, town: Pa
     # both east-west: parallel, 100 m apart
     result = one(db, "Yungay esq. Unión")
     assert not result.placed
-    assert result.candidates and result.candidates[0]["precision"] == "street"
+    assert result.candidates
+    assert result.candidates[0]["precision"] == "street"
 
 
 def test_kilometres_are_measured_along_the_road_from_the_town(db: Session, town: Path) -> None:
@@ -99,7 +101,8 @@ def test_kilometres_are_measured_along_the_road_from_the_town(db: Session, town:
     expected = geod.fwd(*lonlat[0], az, 3000)[:2]
     assert first > 3000  # km 3 lies on the first stretch
     result = one(db, "km 3 camino a Malalhue")
-    assert result.placed and result.matched == "Camino a Malalhue km 3"
+    assert result.placed
+    assert result.matched == "Camino a Malalhue km 3"
     assert metres_between((result.lon, result.lat), expected) < 5
     beyond = one(db, "Camino a Malalhue km 90")  # the road is ~15 km long
     assert not beyond.placed
@@ -114,7 +117,8 @@ def test_named_places_and_streets_without_number(db: Session, town: Path) -> Non
     )
     # the villa is the square x -300..-40, y 500..760
     x, y = ORIGIN.to_metres(villa.lon, villa.lat)
-    assert -300 < x < -40 and 500 < y < 760
+    assert -300 < x < -40
+    assert 500 < y < 760
     street = one(db, "Baquedano s/n")
     assert (street.placed, street.precision, street.matched) == (True, "street", "Baquedano")
 
@@ -125,10 +129,12 @@ def test_a_pasaje_in_two_villas_needs_its_villa(db: Session, town: Path) -> None
     assert len({(c["lon"], c["lat"]) for c in alone.candidates[:2]}) == 2
     aromos = one(db, "Pje. Los Laureles 12, Villa Los Aromos")
     esfuerzo = one(db, "Pje. Los Laureles 12, Población El Esfuerzo")
-    assert aromos.placed and esfuerzo.placed
+    assert aromos.placed
+    assert esfuerzo.placed
     ax, _ = ORIGIN.to_metres(aromos.lon, aromos.lat)
     ex, _ = ORIGIN.to_metres(esfuerzo.lon, esfuerzo.lat)
-    assert 500 < ax < 760 and -760 < ex < -500
+    assert 500 < ax < 760
+    assert -760 < ex < -500
 
 
 def test_typos_are_forgiven_and_unknown_streets_are_not_placed(db: Session, town: Path) -> None:
@@ -140,7 +146,8 @@ def test_typos_are_forgiven_and_unknown_streets_are_not_placed(db: Session, town
 
 def test_the_acceptance_score_is_a_setting(db: Session, town: Path) -> None:
     swapped = one(db, "Baqedano 345")
-    assert swapped.placed and swapped.score < 1
+    assert swapped.placed
+    assert swapped.score < 1
     assert not one(db, "Baqedano 345", min_score=swapped.score + 0.001).placed
 
 
@@ -175,7 +182,8 @@ def test_a_changed_file_is_a_new_version_replacing_the_old_features(
     new = load_gazetteer(
         db, read_gazetteer(streets), comuna=LANCO, source_name="calles", loaded_by="test"
     )
-    assert new.version != old.version and not new.unchanged
+    assert new.version != old.version
+    assert not new.unchanged
     assert db.scalar(select(func.count()).select_from(GazetteerSegment)) == 10
     current = db.execute(select(GazetteerVersion.id, GazetteerVersion.current)).all()
     assert sorted(current) == [(old.version, False), (new.version, True)]
@@ -290,7 +298,8 @@ def test_geocode_and_reverse_over_http(
     assert response.status_code == 200, response.text
     body = response.json()
     assert_matches_schema(openapi, "/api/v1/geocode", "GET", response)
-    assert body["placed"] and body["matched"] == "Pasaje Los Cisnes 12"
+    assert body["placed"]
+    assert body["matched"] == "Pasaje Los Cisnes 12"
     lon, lat = town_lonlat(-300 - 10, -200 + 100 * 44 / 98)
     back = client.get("/api/v1/reverse", params={"lon": lon, "lat": lat}, headers=keys.h("planner"))
     assert back.status_code == 200
