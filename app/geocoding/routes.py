@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import SessionDep, require_roles
-from app.api.params import ComunaChoice, ComunaFilter
+from app.api.params import ComunaChoice, ComunaFilter, CutCode, Latitude, Longitude
 from app.api.schemas import problem_responses
 from app.errors import InvalidInput
 from app.geocoding import review, service
@@ -28,7 +28,6 @@ from app.geocoding.schemas import (
 from app.identity.caller import Caller
 from app.models import Role
 from app.settings import get_geocoding_settings
-from app.territory.routes import Latitude, Longitude
 
 router = APIRouter(tags=["geocodificación"])
 
@@ -140,7 +139,7 @@ async def load_gazetteer_file(
     request: Request,
     session: SessionDep,
     caller: AdminDep,
-    comuna: Annotated[str, Query(pattern=r"^\d{5}$", description="Código CUT de la comuna.")],
+    comuna: Annotated[CutCode, Query(description="Código CUT de la comuna.")],
     format: Annotated[
         str, Query(pattern="^(geojson|gpkg|osm-pbf)$", description="geojson, gpkg u osm-pbf.")
     ],
