@@ -262,3 +262,22 @@ def test_geojson_features_without_geometry_are_geocoded(
     complaint = stored(db, "GJ-1")
     point = (db.scalar(func.ST_X(complaint.geom)), db.scalar(func.ST_Y(complaint.geom)))
     assert metres_between(point, town_lonlat(-400, 10)) < 0.5
+
+
+def test_open311_address_string_goes_through_the_geocoder(
+    client: TestClient, db: Session, keys: Keys, town: Path
+) -> None:
+    form = {"api_key": keys.police, "service_code": "microbasural"}
+    created = client.post(
+        "/open311/v2/requests.json", data={**form, "address_string": "Baquedano 345"}
+    )
+    assert created.status_code == 201, created.text
+    rid = created.json()[0]["service_request_id"]
+    report = client.get(f"/api/v1/risk-factors/{rid}", headers=keys.h("admin")).json()
+    point = tuple(report["geometry"]["coordinates"])
+    assert metres_between(point, town_lonlat(-310, -200 + 100 * 44 / 98)) < 0.5
+    unknown = client.post(
+        "/open311/v2/requests.json", data={**form, "address_string": "Los Mañíos 34"}
+    )
+    assert unknown.status_code == 422
+    assert "address_string" in unknown.json()[0]["description"]

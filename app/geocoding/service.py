@@ -85,3 +85,28 @@ def reverse(session: Session, lon: float, lat: float) -> dict[str, Any]:
         place = session.scalar(_PLACE_ONLY, params)
         return {"street": None, "number": None, "side": None, "distance_m": None, "place": place}
     return dict(row) | {"street": row["name"]}
+
+
+def point_of_address(session: Session, address: str, *, field: str) -> tuple[float, float]:
+    """(lon, lat) of an address a form sent instead of coordinates (Open311's
+    address_string); InvalidInput naming `field` when the local gazetteer cannot place it."""
+    try:
+        result = geocode_one(session, address, comuna=None)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"No se pudo geocodificar {field}: {exc.detail} Envíe lat y long.",
+            errors=[
+                {"field": field, "location": "body", "reason": e["reason"]} for e in exc.errors
+            ],
+            code="direccion_no_ubicada",
+        ) from exc
+    if not result.placed or result.lon is None or result.lat is None:
+        reason = (
+            f"el nomenclátor local no ubica {address!r} con certeza (puntaje {result.score:.2f})"
+        )
+        raise InvalidInput(
+            f"No se pudo ubicar la dirección: {reason}. Envíe lat y long.",
+            errors=[{"field": field, "location": "body", "reason": reason}],
+            code="direccion_no_ubicada",
+        )
+    return result.lon, result.lat
