@@ -93,6 +93,7 @@ MATRIX: dict[str, tuple[str, Request]] = {
     # geocoding: no gazetteer in the fixtures, so keyed callers get a 422 (allowed)
     "GET /api/v1/geocode": (KEYED, get("/api/v1/geocode?q=Baquedano%20345")),
     "GET /api/v1/reverse": (KEYED, get("/api/v1/reverse?lon=-72.775&lat=-39.452")),
+    "GET /api/v1/gazetteer/streets": (KEYED, get("/api/v1/gazetteer/streets")),
     "POST /api/v1/gazetteer": (
         ADMIN,
         send("POST", "/api/v1/gazetteer?comuna=14103&format=geojson", content=b"{}"),

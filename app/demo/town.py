@@ -46,7 +46,7 @@ VILLAS = (
 )  # fmt: skip
 ROAD = "Camino a Malalhue"
 ROAD_M = ((400.0, 0.0), (4_000.0, -1_500.0), (12_000.0, -6_000.0))
-SECTORS = (("Sector Purulón", (2_000.0, 3_000.0)), ("Sector Lumaco", (6_000.0, -4_500.0)))
+SECTORS = (("Sector Purulón", (-2_000.0, -2_000.0)), ("Sector Lumaco", (6_000.0, -4_500.0)))
 UNKNOWN_STREETS = (
     "Los Mañíos", "Río Cautín", "Cipriano Calderara", "Claudio Arrau", "Humberto Parra",
     "Desiderio Corbeaux", "Santa Bernardita", "Emilio Tiggelbeck",

@@ -8,10 +8,12 @@ from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import SessionDep, require_roles
 from app.api.params import ComunaChoice, ComunaFilter, CutCode, Latitude, Longitude
+from app.api.responses import GeoJSONResponse
 from app.api.schemas import problem_responses
 from app.errors import InvalidInput
 from app.geocoding import review, service
@@ -23,6 +25,7 @@ from app.geocoding.schemas import (
     PlacementCreate,
     PlacementRead,
     ReverseRead,
+    StreetCollection,
     UnplacedPageRead,
 )
 from app.identity.caller import Caller
@@ -87,6 +90,20 @@ def geocode(
 def reverse(session: SessionDep, caller: KeyedDep, lon: Longitude, lat: Latitude) -> ReverseRead:
     """La calle, el número estimado y el lugar más cercanos a un punto."""
     return ReverseRead(lon=lon, lat=lat, **service.reverse(session, lon, lat))
+
+
+@router.get(
+    "/gazetteer/streets",
+    operation_id="listGazetteerStreets",
+    response_model=StreetCollection,
+    response_class=GeoJSONResponse,
+    responses=problem_responses(401, 403, 422),
+)
+def gazetteer_streets(
+    session: SessionDep, caller: KeyedDep, comuna: ComunaChoice = None
+) -> Response:
+    """Los tramos de calle del nomenclátor vigente (GeoJSON), para dibujarlos."""
+    return GeoJSONResponse(service.street_lines(session, comuna))
 
 
 @router.get(

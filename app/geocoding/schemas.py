@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from geojson_pydantic import Feature, FeatureCollection, LineString
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
 from app.models import ComplaintSource, LocationPrecision
@@ -40,6 +41,13 @@ class ReverseRead(BaseModel):
     side: str | None = Field(description="left o right según el sentido del tramo.")
     distance_m: float | None
     place: str | None = Field(description="Villa, población o sector que contiene el punto.")
+
+
+class StreetProperties(BaseModel):
+    name: str
+
+
+StreetCollection = FeatureCollection[Feature[LineString, StreetProperties]]
 
 
 class UnplacedItem(BaseModel):

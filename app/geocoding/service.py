@@ -110,3 +110,29 @@ def point_of_address(session: Session, address: str, *, field: str) -> tuple[flo
             code="direccion_no_ubicada",
         )
     return result.lon, result.lat
+
+
+def street_lines(session: Session, comuna: str | None) -> str:
+    """The current gazetteer's segments as a FeatureCollection (text, built by PostGIS):
+    what the review page draws so an analyst sees the streets without a basemap."""
+    from sqlalchemy import select
+
+    from app.geojson import feature, feature_collection
+    from app.models.gazetteer import GazetteerSegment, GazetteerStreet, GazetteerVersion
+
+    code = geocoding_comuna(session, comuna)
+    source = (
+        select(
+            feature(
+                id_=GazetteerSegment.id,
+                geom=GazetteerSegment.geom,
+                properties={"name": GazetteerStreet.name},
+                precision=6,
+            ).label("feature"),
+            GazetteerSegment.id.label("ordinal"),
+        )
+        .join(GazetteerStreet, GazetteerStreet.id == GazetteerSegment.street_id)
+        .join(GazetteerVersion, GazetteerVersion.id == GazetteerStreet.version_id)
+        .where(GazetteerVersion.comuna_code == code, GazetteerVersion.current.is_(True))
+    )
+    return str(session.execute(feature_collection(source, order_by="ordinal")).scalar_one())

@@ -21,6 +21,7 @@ from app.errors import InvalidInput
 from app.geocoding.matcher import geocode_parsed, locality_keys
 from app.geocoding.parse import parse_address
 from app.models.gazetteer import GazetteerVersion
+from app.settings import get_territory_settings
 
 _KEEP_MANUAL = text(
     """
@@ -53,6 +54,18 @@ _WRITE_BACK = text(
     bindparam("version", type_=ARRAY(INTEGER)),
     *(bindparam(n, type_=ARRAY(FLOAT)) for n in ("lon", "lat", "score")),
     *(bindparam(n, type_=ARRAY(TEXT)) for n in ("precision", "status", "matched", "candidates")),
+)
+# A geocoded point must lie in the comuna like any imported point (a place polygon may
+# stick out of it): one that does not is queued instead of failing the whole import.
+_OUTSIDE_TO_QUEUE = text(
+    """
+    UPDATE complaint_stage s
+       SET lon = NULL, lat = NULL, location_precision = NULL, geocode_status = 'unplaced'
+      FROM comuna c
+     WHERE c.code = :comuna AND s.geocode_status = 'placed'
+       AND NOT ST_Intersects(c.geom, s.geom)
+       AND NOT ST_DWithin(c.geom::geography, s.geom::geography, :tolerance)
+    """
 )
 # After the upsert: how each address-only row was placed, beside its complaint.
 RECORD = text(
@@ -139,4 +152,8 @@ def geocode_stage(conn: Connection, comuna: str) -> StagedGeocoding:
             "comuna": comuna,
         },
     )
+    tolerance = get_territory_settings().comuna_tolerance_m
+    moved = conn.execute(_OUTSIDE_TO_QUEUE, {"comuna": comuna, "tolerance": tolerance}).rowcount
+    report.placed -= moved
+    report.unplaced += moved
     return report
