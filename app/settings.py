@@ -141,6 +141,27 @@ class TerritorySettings(BaseSettings):
     )
 
 
+class GeocodingSettings(BaseSettings):
+    """How the local geocoder decides (app/geocoding/matcher.py)."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_GEOCODE_", extra="ignore")
+
+    min_score: float = Field(
+        default=0.75,
+        ge=0,
+        le=1,
+        description="Acceptance score: below it an address is not placed and waits for review.",
+    )
+    side_offset_m: float = Field(
+        default=10.0, ge=0, le=50, description="A house's distance from the street centreline."
+    )
+
+
+@lru_cache
+def get_geocoding_settings() -> GeocodingSettings:
+    return GeocodingSettings()
+
+
 @lru_cache
 def get_database_settings() -> DatabaseSettings:
     return DatabaseSettings()

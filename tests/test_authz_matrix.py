@@ -90,6 +90,24 @@ MATRIX: dict[str, tuple[str, Request]] = {
             headers={"Content-Type": "text/csv"},
         ),
     ),
+    # geocoding: no gazetteer in the fixtures, so keyed callers get a 422 (allowed)
+    "GET /api/v1/geocode": (KEYED, get("/api/v1/geocode?q=Baquedano%20345")),
+    "GET /api/v1/reverse": (KEYED, get("/api/v1/reverse?lon=-72.775&lat=-39.452")),
+    "GET /api/v1/gazetteer/streets": (KEYED, get("/api/v1/gazetteer/streets")),
+    "POST /api/v1/gazetteer": (
+        ADMIN,
+        send("POST", "/api/v1/gazetteer?comuna=14103&format=geojson", content=b"{}"),
+    ),
+    # the review queue shows addresses: police (their institution's) and admins only
+    "GET /api/v1/complaints/unplaced": ("U A A D D D A", get("/api/v1/complaints/unplaced")),
+    "POST /api/v1/complaints/{complaint_id}/placement": (
+        "U a a D D D a",
+        send(
+            "POST",
+            f"/api/v1/complaints/{uuid.UUID(int=7)}/placement",
+            json={"lon": -72.775, "lat": -39.452, "precision": "exact"},
+        ),
+    ),
     "GET /api/v1/risk-factor-types": (ALL, get("/api/v1/risk-factor-types")),
     "POST /api/v1/risk-factor-types": (
         ADMIN,

@@ -84,6 +84,8 @@ def test_csv_import_assigns_comuna_barrio_and_micro_barrio(
         "updated": 0,
         "unchanged": 0,
         "rejected": 0,
+        "geocoded": 0,
+        "unplaced": 0,
         "errors": [],
         "errors_omitted": 0,
     }

@@ -50,6 +50,7 @@ def upload_routes(limits: LimitSettings, risk: RiskFactorSettings) -> list[Uploa
     """The routes that take files, each with the setting that bounds it."""
     return [
         UploadRoute(re.compile(r"^/api/v1/complaints/import$"), limits.import_bytes),
+        UploadRoute(re.compile(r"^/api/v1/gazetteer$"), limits.import_bytes),
         UploadRoute(re.compile(r"^/api/v1/risk-factors/[^/]+/photos$"), risk.photo_max_bytes),
     ]
 

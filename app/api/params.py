@@ -83,3 +83,11 @@ FeatureLimit = Annotated[
         description=f"Máximo de elementos (hasta {MAX_FEATURES_PER_RESPONSE}), por id.",
     ),
 ]
+
+# A point in query parameters (`?lon=&lat=`), WGS 84.
+Longitude = Annotated[
+    float, Query(ge=-180, le=180, allow_inf_nan=False, description="Longitud WGS 84 (grados).")
+]
+Latitude = Annotated[
+    float, Query(ge=-90, le=90, allow_inf_nan=False, description="Latitud WGS 84 (grados).")
+]

@@ -6,6 +6,7 @@ from app.audit import routes as audit
 from app.categories import routes as categories
 from app.complaints import routes as complaints
 from app.context import routes as context
+from app.geocoding import routes as geocoding
 from app.identity import routes as access
 from app.near_repeat import routes as near_repeat
 from app.ogc import routes as ogc
@@ -23,6 +24,7 @@ api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(access.router)
 api_router.include_router(territory.router)
 api_router.include_router(categories.router)
+api_router.include_router(geocoding.router)  # before complaints: /complaints/unplaced
 api_router.include_router(complaints.router)
 api_router.include_router(risk_factors.router)
 api_router.include_router(context.router)

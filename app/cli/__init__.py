@@ -41,6 +41,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "app",
         "Capas de contexto: botillerías, paraderos, colegios y otros lugares.",
     ),
+    "gazetteer": Subcommand(
+        "app.geocoding.cli", "app", "Nomenclátor: calles, direcciones y lugares para geocodificar."
+    ),
     "apikey": Subcommand("app.identity.cli", "app", "Claves de acceso a la API."),
     "categories": Subcommand("app.categories.cli", "app", "Catálogo de categorías de delito."),
     "complaints": Subcommand("app.complaints.cli", "app", "Denuncias: importación masiva."),

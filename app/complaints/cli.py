@@ -37,6 +37,15 @@ def import_(
     format: str | None = typer.Option(
         None, "--format", help="csv o geojson (por defecto, según la extensión)."
     ),
+    geocode: bool = typer.Option(
+        False,
+        "--geocode",
+        help="Geocodifica las filas con dirección y sin lon/lat (nomenclátor local); las que "
+        "no se ubican quedan sin ubicación, en la cola de revisión.",
+    ),
+    comuna: str | None = typer.Option(
+        None, "--comuna", help="Comuna cuyo nomenclátor usar (por defecto, la única cargada)."
+    ),
 ) -> None:
     """Importa denuncias; reimportar el mismo archivo no duplica (fuente + external_ref)."""
     if format not in (None, "csv", "geojson"):
@@ -66,6 +75,8 @@ def import_(
                 mode=mode,
                 loaded_by=f"cli:{getpass.getuser()}",
                 progress=progress,
+                geocode=geocode,
+                comuna=comuna,
             )
     refresh_map_cells()
     table = Table(title=f"Importación de {file.name}")
@@ -84,6 +95,10 @@ def import_(
         )
     )
     out.print(table)
+    if geocode:
+        out.print(
+            f"Geocodificadas: {report.geocoded}; sin ubicar (cola de revisión): {report.unplaced}."
+        )
     for problem in report.errors:
         console.print(f"  • fila {problem.get('row')}: {problem['field']}: {problem['reason']}")
     if report.errors_omitted:

@@ -19,6 +19,7 @@ from app.errors import FieldProblem, InvalidInput
 
 CSV_COLUMNS = ("external_ref", "source", "category", "occurred_at", "lon", "lat", "precision")
 OPTIONAL_COLUMNS = ("address",)
+LOCATION_COLUMNS = ("lon", "lat", "precision")
 GEOJSON_PROPERTIES = frozenset(CSV_COLUMNS + OPTIONAL_COLUMNS) - {"lon", "lat"}
 
 
@@ -47,7 +48,13 @@ def csv_records(stream: IO[bytes]) -> Iterator[Record]:
     try:
         header = [name.strip() for name in next(reader, [])]
         unknown = [n for n in header if n not in CSV_COLUMNS + OPTIONAL_COLUMNS]
-        missing = [n for n in CSV_COLUMNS if n not in header]
+        # an address-only file (imported with geocode) may leave out the point's columns
+        located = () if "address" in header else LOCATION_COLUMNS
+        missing = [
+            n
+            for n in CSV_COLUMNS
+            if n not in header and (n in located or n not in LOCATION_COLUMNS)
+        ]
         if unknown or missing or len(set(header)) != len(header):
             problems = [header_problem(n, "columna no permitida") for n in unknown]
             problems += [header_problem(n, "falta la columna") for n in missing]
@@ -118,7 +125,10 @@ def _features(features: list[Any]) -> Iterator[Record]:
             for name in properties
             if name not in GEOJSON_PROPERTIES
         ]
-        position, reason = _point(feature.get("geometry"))
+        geometry = feature.get("geometry")
+        position, reason = (None, None), None
+        if geometry is not None or not properties.get("address"):  # null: an address to geocode
+            position, reason = _point(geometry)
         if reason:
             problems.append(problem(row, index, "geometry", reason))
         if problems:

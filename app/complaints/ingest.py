@@ -48,6 +48,9 @@ from app.complaints.files import (
 )
 from app.complaints.schemas import ComplaintCreate
 from app.errors import FieldProblem, InvalidInput
+from app.geocoding.staged import FORGET as geocoding_forget
+from app.geocoding.staged import RECORD as geocoding_record
+from app.geocoding.staged import geocode_stage, geocoding_comuna
 from app.settings import get_territory_settings
 
 MAX_LISTED_ERRORS = 1_000
@@ -69,6 +72,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    geocoded: int = 0  # address-only rows the geocoder placed
+    unplaced: int = 0  # address-only rows stored without a point, queued for review
     errors: list[FieldProblem] = field(default_factory=list)
     errors_total: int = 0
 
@@ -93,8 +98,14 @@ def import_complaints(
     loaded_by: str,
     allowed_sources: frozenset[str] | None = None,
     progress: Progress | None = None,
+    geocode: bool = False,
+    comuna: str | None = None,
 ) -> ImportReport:
     """Validate and upsert complaints; flushes, never commits (the caller owns the transaction).
+
+    With `geocode`, rows with an address and no lon/lat are geocoded against the gazetteer
+    of `comuna` (default: the only comuna with one); those it cannot place are stored
+    without a point and queued for review. Without it such rows are refused.
 
     `rows_or_file` is a path, a binary stream (CSV or GeoJSON, see `fmt`; a path's suffix
     decides when `fmt` is None) or an iterable of dicts with the CSV fields (lon/lat as
@@ -114,7 +125,10 @@ def import_complaints(
                 loaded_by=loaded_by,
                 allowed_sources=allowed_sources,
                 progress=progress,
+                geocode=geocode,
+                comuna=comuna,
             )
+    geocode_in = geocoding_comuna(target, comuna) if geocode else None
     total: int | None = None
     records: Iterator[Record]
     if isinstance(rows_or_file, Mapping):
@@ -141,7 +155,9 @@ def import_complaints(
         conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
         conn.execute(staging.DROP_STAGE)
         conn.execute(staging.CREATE_STAGE)
-        report = _run(conn, records, total, fmt, mode, loaded_by, progress, allowed_sources)
+        report = _run(
+            conn, records, total, fmt, mode, loaded_by, progress, allowed_sources, geocode_in
+        )
         conn.execute(staging.DROP_STAGE)
         conn.exec_driver_sql("SET LOCAL statement_timeout TO DEFAULT")
         if isinstance(target, Session):
@@ -154,6 +170,8 @@ def import_complaints(
                     "inserted": report.inserted,
                     "updated": report.updated,
                     "rejected": report.rejected,
+                    "geocoded": report.geocoded,
+                    "unplaced": report.unplaced,
                 },
             )
     except BaseException:
@@ -172,12 +190,18 @@ def _run(
     loaded_by: str,
     progress: Progress | None,
     allowed_sources: frozenset[str] | None = None,
+    geocode_in: str | None = None,
 ) -> ImportReport:
     report = ImportReport()
-    problems, refused_sources = _stage(conn, records, report, total, progress, allowed_sources)
+    problems, refused_sources = _stage(
+        conn, records, report, total, progress, allowed_sources, geocode=geocode_in is not None
+    )
     if progress:
         progress("validando", report.rows, report.rows)
     repeated = _repeated(conn, index=fmt == "geojson")
+    if geocode_in is not None:
+        geocoded = geocode_stage(conn, geocode_in)
+        report.geocoded, report.unplaced = geocoded.placed, geocoded.unplaced
     tolerance_m = get_territory_settings().comuna_tolerance_m
     problems += _outside_comuna(conn, geojson=fmt == "geojson", tolerance_m=tolerance_m)
     # A row's problems in the order they are checked: fields and category, then repetition,
@@ -209,6 +233,10 @@ def _run(
     conn.execute(staging.MARK_EXISTING)
     report.inserted = conn.execute(staging.INSERT_NEW, params).rowcount
     report.updated = conn.execute(staging.UPDATE_EXISTING, params).rowcount
+    if geocode_in is not None:
+        conn.execute(geocoding_record, {"loaded_by": loaded_by})
+    if conn.scalar(text("SELECT EXISTS (SELECT 1 FROM complaint_geocode)")):
+        conn.execute(geocoding_forget)
     report.unchanged = report.rows - report.rejected - report.inserted - report.updated
     if progress:
         progress("guardando", report.rows - report.rejected, report.rows - report.rejected)
@@ -222,6 +250,8 @@ def _stage(
     total: int | None,
     progress: Progress | None,
     allowed_sources: frozenset[str] | None = None,
+    *,
+    geocode: bool = False,
 ) -> tuple[list[FieldProblem], list[FieldProblem]]:
     """Parse and check every row, COPYing the ones that parse into the staging table.
 
@@ -248,6 +278,8 @@ def _stage(
                     if isinstance(category, str) and category.strip() not in versions:
                         row_problems.append(_unknown_category(category, row, index))
                 else:
+                    if not geocode and not complaint.located:
+                        row_problems = [*row_problems, _not_located(row, index)]
                     if complaint.category not in versions:
                         row_problems = [
                             *row_problems,
@@ -316,6 +348,11 @@ class _StageRows:
         self._buffer.seek(0)
         self._buffer.truncate()
         self._pending = 0
+
+
+def _not_located(row: int, index: int | None) -> FieldProblem:
+    reason = "sin lon ni lat: importe con geocode=true (--geocode) para ubicar la dirección"
+    return problem(row, index, "geometry" if index is not None else "lon,lat", reason)
 
 
 def _unknown_category(category: str, row: int, index: int | None) -> FieldProblem:

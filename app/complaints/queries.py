@@ -35,6 +35,7 @@ from app.identity.access import complaint_scope, sees_complaint_identifiers
 from app.identity.caller import Caller
 from app.models import Barrio, Complaint, CrimeCategory, MicroBarrio
 from app.models.base import SRID
+from app.models.complaint import located
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def complaints_page(
     """
     order = (Complaint.occurred_at.desc(), Complaint.id.desc())
     keys = filtered(select(Complaint.occurred_at, Complaint.id), where).where(
-        complaint_scope(caller)
+        complaint_scope(caller), located()
     )
     if cursor is not None:
         keys = keys.where(tuple_(Complaint.occurred_at, Complaint.id) < decode_cursor(cursor))

@@ -312,6 +312,18 @@ async def import_complaints_file(
         Literal["csv", "geojson"] | None,
         Query(description="Formato; por defecto se deduce del Content-Type o del nombre."),
     ] = None,
+    geocode: Annotated[
+        bool,
+        Query(
+            description="Geocodifica las filas con `address` y sin lon/lat con el nomenclátor "
+            "local; las que no se ubican se guardan sin ubicación y quedan en "
+            "GET /complaints/unplaced."
+        ),
+    ] = False,
+    comuna: Annotated[
+        str | None,
+        Query(max_length=5, description="Comuna cuyo nomenclátor usar (por defecto, la única)."),
+    ] = None,
 ) -> ImportReportRead:
     """Importa denuncias desde un CSV o GeoJSON (hasta 100 MB); reimportar no duplica."""
     stream, fmt = await _upload(request, format)
@@ -324,6 +336,8 @@ async def import_complaints_file(
                 mode=mode,
                 loaded_by=caller.actor,
                 allowed_sources=complaint_sources(caller),
+                geocode=geocode,
+                comuna=comuna,
             )
         )
     finally:
@@ -334,6 +348,8 @@ async def import_complaints_file(
         updated=report.updated,
         unchanged=report.unchanged,
         rejected=report.rejected,
+        geocoded=report.geocoded,
+        unplaced=report.unplaced,
         errors=problems_out(report.errors),
         errors_omitted=report.errors_omitted,
     )

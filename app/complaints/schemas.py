@@ -42,12 +42,31 @@ class ComplaintCreate(BaseModel):
         ),
         examples=["2025-06-01T21:30:00-04:00", "2025-06-01T21:30:00"],
     )
-    lon: StrictFloat = Field(description="Longitud WGS 84 (grados).", examples=[-72.775])
-    lat: StrictFloat = Field(description="Latitud WGS 84 (grados).", examples=[-39.452])
-    precision: LocationPrecision = Field(
-        description="Precisión de la ubicación: exact, street, block o approximate."
+    lon: StrictFloat | None = Field(
+        default=None,
+        description="Longitud WGS 84 (grados). Sin lon ni lat, la dirección se geocodifica "
+        "(solo al importar con geocode=true).",
+        examples=[-72.775],
     )
-    address: str | None = Field(default=None, max_length=300, description="Dirección (texto).")
+    lat: StrictFloat | None = Field(
+        default=None,
+        validate_default=True,
+        description="Latitud WGS 84 (grados); va siempre con lon.",
+        examples=[-39.452],
+    )
+    precision: LocationPrecision | None = Field(
+        default=None,
+        validate_default=True,
+        description="Precisión de la ubicación: exact, street, block o approximate; "
+        "obligatoria con lon y lat (al geocodificar la pone el geocodificador).",
+    )
+    address: str | None = Field(
+        default=None,
+        max_length=300,
+        validate_default=True,
+        description="Dirección (texto); obligatoria sin lon ni lat.",
+        examples=["Pje. Los Aromos 345"],
+    )
 
     @field_validator("occurred_at")
     @classmethod
@@ -56,14 +75,18 @@ class ComplaintCreate(BaseModel):
 
     @field_validator("lon")
     @classmethod
-    def _lon_range(cls, value: float) -> float:
-        if not -180 <= value <= 180:
+    def _lon_range(cls, value: float | None) -> float | None:
+        if value is not None and not -180 <= value <= 180:
             raise ValueError(f"longitud {value} fuera del rango [-180, 180]")
         return value
 
     @field_validator("lat")
     @classmethod
-    def _lat_range(cls, value: float, info: ValidationInfo) -> float:
+    def _lat_range(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if "lon" in info.data and (info.data["lon"] is None) != (value is None):
+            raise ValueError("lon y lat van juntas: envíe las dos o ninguna")
+        if value is None:
+            return value
         if not -90 <= value <= 90:
             lon = info.data.get("lon")
             hint = (
@@ -74,10 +97,25 @@ class ComplaintCreate(BaseModel):
             raise ValueError(f"latitud {value} fuera del rango [-90, 90]{hint}")
         return value
 
+    @field_validator("precision")
+    @classmethod
+    def _precision_with_point(
+        cls, value: LocationPrecision | None, info: ValidationInfo
+    ) -> LocationPrecision | None:
+        if value is None and info.data.get("lon") is not None:
+            raise ValueError("campo obligatorio con lon y lat")
+        return value
+
     @field_validator("address")
     @classmethod
-    def _blank_is_none(cls, value: str | None) -> str | None:
+    def _blank_is_none(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value and info.data.get("lon", 0) is None and info.data.get("lat", 0) is None:
+            raise ValueError("campo obligatorio sin lon ni lat (la dirección a geocodificar)")
         return value or None
+
+    @property
+    def located(self) -> bool:
+        return self.lon is not None
 
 
 class UnitRef(BaseModel):
@@ -113,6 +151,15 @@ class ImportReportRead(BaseModel):
     updated: int
     unchanged: int = Field(description="Ya estaban con los mismos datos (mismo external_ref).")
     rejected: int = Field(description="Filas inválidas (solo con mode=skip-invalid).")
+    geocoded: int = Field(
+        default=0,
+        description="Filas sin coordenadas ubicadas por el geocodificador (geocode=true).",
+    )
+    unplaced: int = Field(
+        default=0,
+        description="Filas sin coordenadas que no se pudieron ubicar: guardadas sin ubicación "
+        "y en la cola de revisión (GET /complaints/unplaced).",
+    )
     errors: list[FieldProblemOut] = Field(
         default_factory=list, description="Problemas por fila (máximo 1.000)."
     )

@@ -17,15 +17,21 @@ CREATE_STAGE = text("""
         source complaint_source NOT NULL,
         category_code text NOT NULL,
         occurred_at timestamptz NOT NULL,
-        lon double precision NOT NULL,
-        lat double precision NOT NULL,
-        location_precision location_precision NOT NULL,
+        lon double precision,
+        lat double precision,
+        location_precision location_precision,
         address text,
         geom geometry(Point, 4326)
             GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED,
         rejected boolean NOT NULL,
         comuna_code text,
-        existing boolean NOT NULL DEFAULT false
+        existing boolean NOT NULL DEFAULT false,
+        -- address-only rows (app/geocoding/staged.py): how the geocoder placed them
+        geocode_status geocode_status,
+        gazetteer_version_id integer,
+        geocode_score double precision,
+        geocode_matched text,
+        geocode_candidates jsonb
     ) ON COMMIT DROP
 """)
 DROP_STAGE = text("DROP TABLE IF EXISTS pg_temp.complaint_stage")
@@ -50,7 +56,8 @@ REPEATED = text("""
 """)
 
 # The comuna containing the point; failing that, the nearest within the tolerance.
-# COALESCE evaluates the metre-based fallback only for points outside every polygon.
+# COALESCE evaluates the metre-based fallback only for points outside every polygon. Rows
+# left without a point by the geocoder already carry the comuna they were geocoded in.
 RESOLVE_COMUNA = text("""
     UPDATE complaint_stage s SET comuna_code = COALESCE(
         (SELECT c.code FROM comuna c WHERE ST_Intersects(c.geom, s.geom)
@@ -58,6 +65,7 @@ RESOLVE_COMUNA = text("""
         (SELECT c.code FROM comuna c
           WHERE ST_DWithin(c.geom::geography, s.geom::geography, :tolerance)
           ORDER BY ST_Distance(c.geom::geography, s.geom::geography), c.code LIMIT 1))
+     WHERE s.geom IS NOT NULL
 """)
 
 OUTSIDE = text("""
@@ -75,27 +83,38 @@ DROP_OUTSIDE = text("DELETE FROM complaint_stage WHERE comuna_code IS NULL")
 # the rule of territory.locate); for points in the tolerance band just outside every
 # barrio, the nearest one. Micro-barrio: inside the chosen barrio only, lowest code on a
 # shared edge; none in barrios that are not subdivided (the rural remainder).
-ASSIGNED = """
-    SELECT s.comuna_code, s.category_code, cat.taxonomy_version, s.occurred_at, s.geom,
-           s.location_precision, s.address, s.source, s.external_ref,
+# The rule, as SQL fragments over a point `{point}` of comuna `{comuna}` (also used by the
+# manual placement of a queued complaint, app/geocoding/review.py).
+BARRIO_ID = """
            COALESCE(b.id,
                (SELECT nb.id FROM barrio nb
-                 WHERE nb.comuna_code = s.comuna_code
-                   AND ST_DWithin(nb.geom::geography, s.geom::geography, :tolerance)
-                 ORDER BY ST_Distance(nb.geom::geography, s.geom::geography), nb.code
+                 WHERE nb.comuna_code = {comuna}
+                   AND ST_DWithin(nb.geom::geography, {point}::geography, :tolerance)
+                 ORDER BY ST_Distance(nb.geom::geography, {point}::geography), nb.code
                  LIMIT 1)) AS barrio_id,
            m.id AS micro_barrio_id
-      FROM complaint_stage s
-      JOIN crime_category cat ON cat.code = s.category_code
+"""
+UNIT_JOINS = """
       LEFT JOIN LATERAL (
             SELECT b.id FROM barrio b
-             WHERE b.comuna_code = s.comuna_code AND ST_Intersects(b.geom, s.geom)
+             WHERE b.comuna_code = {comuna} AND ST_Intersects(b.geom, {point})
              ORDER BY b.code LIMIT 1) b ON true
       LEFT JOIN LATERAL (
             SELECT m.id FROM micro_barrio m
-             WHERE m.barrio_id = b.id AND ST_Intersects(m.geom, s.geom)
+             WHERE m.barrio_id = b.id AND ST_Intersects(m.geom, {point})
              ORDER BY m.code LIMIT 1) m ON true
 """
+_STAGED = {"point": "s.geom", "comuna": "s.comuna_code"}
+ASSIGNED = (
+    """
+    SELECT s.comuna_code, s.category_code, cat.taxonomy_version, s.occurred_at, s.geom,
+           s.location_precision, s.address, s.source, s.external_ref,"""
+    + BARRIO_ID.format(**_STAGED)
+    + """
+      FROM complaint_stage s
+      JOIN crime_category cat ON cat.code = s.category_code"""
+    + UNIT_JOINS.format(**_STAGED)
+)
 # Which staged rows are already stored (same source + external_ref): they take the UPDATE
 # path, the rest a plain INSERT, so a first import pays no upsert machinery per row.
 MARK_EXISTING = text("""

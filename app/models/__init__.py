@@ -20,6 +20,16 @@ if TYPE_CHECKING:
     from app.models.complaint import Complaint, ComplaintSource, LocationPrecision
     from app.models.complaint_cell import ComplaintCell, ComplaintCellState
     from app.models.context import ContextFeature, ContextLayerType
+    from app.models.gazetteer import (
+        ComplaintGeocode,
+        GazetteerAddress,
+        GazetteerIntersection,
+        GazetteerPlace,
+        GazetteerSegment,
+        GazetteerStreet,
+        GazetteerVersion,
+        GeocodeStatus,
+    )
     from app.models.ranking import (
         ExternalVariable,
         RankingSnapshot,
@@ -62,6 +72,7 @@ __all__ = [
     "Complaint",
     "ComplaintCell",
     "ComplaintCellState",
+    "ComplaintGeocode",
     "ComplaintSource",
     "ContextFeature",
     "ContextLayerType",
@@ -69,6 +80,13 @@ __all__ = [
     "CrimeFamily",
     "DeliveryStatus",
     "ExternalVariable",
+    "GazetteerAddress",
+    "GazetteerIntersection",
+    "GazetteerPlace",
+    "GazetteerSegment",
+    "GazetteerStreet",
+    "GazetteerVersion",
+    "GeocodeStatus",
     "GeneratedReport",
     "IdempotencyRecord",
     "InterventionProject",
@@ -106,6 +124,7 @@ _MODULES = (
     "complaint",
     "complaint_cell",
     "context",
+    "gazetteer",
     "ranking",
     "rate_limit",
     "report",

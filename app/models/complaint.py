@@ -5,8 +5,18 @@ import uuid
 from datetime import datetime
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.models.base import SRID, Base, TimestampMixin
 
@@ -36,6 +46,9 @@ class Complaint(TimestampMixin, Base):
         UniqueConstraint("source", "external_ref"),
         # keyset pagination walks (occurred_at, id) backwards
         Index("ix_complaint_occurred_at", "occurred_at", "id"),
+        CheckConstraint(
+            "(geom IS NULL) = (location_precision IS NULL)", name="located_with_precision"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, server_default=func.gen_random_uuid())
@@ -46,10 +59,12 @@ class Complaint(TimestampMixin, Base):
     taxonomy_version: Mapped[str] = mapped_column(String(20))
     occurred_at: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    geom: Mapped[WKBElement] = mapped_column(
+    # NULL for a complaint that arrived as an address the geocoder could not place (it waits
+    # in the review queue, app/geocoding): counted in totals, never in spatial statistics.
+    geom: Mapped[WKBElement | None] = mapped_column(
         Geometry(geometry_type="POINT", srid=SRID, spatial_index=True)
     )
-    location_precision: Mapped[LocationPrecision] = mapped_column(
+    location_precision: Mapped[LocationPrecision | None] = mapped_column(
         Enum(LocationPrecision, name="location_precision", values_callable=_values)
     )
     address: Mapped[str | None] = mapped_column(Text)
@@ -64,3 +79,10 @@ class Complaint(TimestampMixin, Base):
         ForeignKey("micro_barrio.id", ondelete="SET NULL"), index=True
     )
     loaded_by: Mapped[str] = mapped_column(String(200))
+
+
+def located() -> ColumnElement[bool]:
+    """The one filter of every spatial use of complaints (maps, tiles, OGC features, point
+    statistics): only complaints with a point. Those still in the geocoding review queue
+    have none; they count in totals and in the georeferencing indicator only."""
+    return Complaint.geom.is_not(None)

@@ -18,6 +18,7 @@ from app.errors import FieldProblem, InvalidInput
 from app.identity.access import complaint_scope
 from app.identity.caller import Caller
 from app.models import Complaint, CrimeCategory
+from app.models.complaint import located
 from app.near_repeat.schemas import NearRepeatCellRead, NearRepeatRead
 from app.rankings.compute import default_period_end, period_for
 from app.scoring import near_repeat as nr
@@ -57,6 +58,7 @@ def category_events(
         Complaint.category_code == category,
         Complaint.occurred_at >= limits["start"],
         Complaint.occurred_at < limits["end"],
+        located(),
     )
     if caller is not None:
         statement = statement.where(complaint_scope(caller))

@@ -50,6 +50,7 @@ from sqlalchemy.sql import visitors
 
 from app.identity.caller import Caller
 from app.models import Complaint, ComplaintCell, ComplaintCellState, Comuna, CrimeCategory
+from app.models.complaint import located as with_point
 from app.ogc import items
 from app.ogc.collections import Collection
 from app.ogc.grid import EXTENT, cell_of, tile_bounds, tile_of
@@ -175,7 +176,7 @@ def _build(comuna: str, cell_px: int, below_zoom: int) -> Any:
         )
         .join(CrimeCategory, CrimeCategory.code == Complaint.category_code)
         .join(zooms, literal(True))
-        .where(Complaint.comuna_code == comuna)
+        .where(Complaint.comuna_code == comuna, with_point())
         .cte("p")
     )
     # the bounds once per tile (a few thousand), not per point and zoom (a million)

@@ -23,6 +23,7 @@ from app.models import (
     RiskFactorType,
     Role,
 )
+from app.models.complaint import located
 from app.models.ranking import RankingSnapshot, RankingUnitResult
 from app.ogc.registry import REGISTRY, Collection, Queryable, register
 from app.privacy import public_risk_factors as public
@@ -122,6 +123,7 @@ def _complaints() -> Select:
         .join(CrimeCategory, CrimeCategory.code == Complaint.category_code)
         .outerjoin(Barrio, Barrio.id == Complaint.barrio_id)
         .outerjoin(micro, micro.id == Complaint.micro_barrio_id)
+        .where(located())
     )
 
 

@@ -20,6 +20,7 @@ from app.models import (
     ReportKind,
     RiskFactorReport,
 )
+from app.models.complaint import located
 from app.privacy.check import Rules, Violation, scan
 from app.privacy.linked_audit import AuditResult, Finding, Published, audit, csv_as_stats
 from app.privacy.thresholds import PUBLIC_DECIMALS
@@ -51,7 +52,9 @@ def rules_from_db(session: Session, *, max_decimals: int = PUBLIC_DECIMALS) -> R
     )
     codes = frozenset(c for c, _ in categories) | frozenset(session.scalars(all_sensitive))
     points = union_all(
-        select(func.ST_X(Complaint.geom).label("x"), func.ST_Y(Complaint.geom).label("y")),
+        select(func.ST_X(Complaint.geom).label("x"), func.ST_Y(Complaint.geom).label("y")).where(
+            located()
+        ),
         select(
             func.ST_X(func.ST_PointOnSurface(RiskFactorReport.geom)),
             func.ST_Y(func.ST_PointOnSurface(RiskFactorReport.geom)),

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from app.api.deps import SessionDep
-from app.api.params import ComunaFilter
+from app.api.params import ComunaFilter, Latitude, Longitude
 from app.api.responses import GeoJSONResponse
 from app.api.schemas import problem_responses
 from app.territory import service as territory
@@ -21,12 +21,6 @@ router = APIRouter(tags=["territorio"])
 BarrioCode = Annotated[
     str,
     Path(max_length=40, description="Código del barrio (p. ej. B01001).", examples=["B01001"]),
-]
-Longitude = Annotated[
-    float, Query(ge=-180, le=180, allow_inf_nan=False, description="Longitud WGS 84 (grados).")
-]
-Latitude = Annotated[
-    float, Query(ge=-90, le=90, allow_inf_nan=False, description="Latitud WGS 84 (grados).")
 ]
 
 

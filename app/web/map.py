@@ -22,6 +22,7 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
 INDEX_FILE = STATIC_DIR / "index.html"
 DOCS_FILE = STATIC_DIR / "docs.html"
+REVIEW_FILE = STATIC_DIR / "geocodificacion.html"
 # What index.html loads from vendor/ (the bootstrap copies exactly these, plus Leaflet's images).
 VENDOR_FILES = (
     "leaflet/leaflet.css",

@@ -29,6 +29,12 @@ def map_page() -> Response:
     return FileResponse(web_map.INDEX_FILE, media_type="text/html; charset=utf-8")
 
 
+@router.get("/geocodificacion", include_in_schema=False, response_class=HTMLResponse)
+def geocoding_review_page() -> Response:
+    """Cola de denuncias por ubicar (la geocodificación que necesita una persona)."""
+    return FileResponse(web_map.REVIEW_FILE, media_type="text/html; charset=utf-8")
+
+
 @router.get("/docs", include_in_schema=False, response_class=HTMLResponse)
 def docs_page() -> Response:
     """Swagger UI over /openapi.json, from vendored files (no CDN, no inline script)."""

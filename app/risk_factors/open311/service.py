@@ -258,12 +258,13 @@ def create_request(
             "Falta service_code.",
             errors=[{"field": "service_code", "location": "body", "reason": "obligatorio"}],
         )
-    if "lat" not in form and form.get("address_string"):
-        raise InvalidInput(
-            "Vigía necesita lat y long; address_string no se geocodifica.",
-            errors=[{"field": "lat", "location": "body", "reason": "obligatorio"}],
-        )
-    lat, lon = _float(form, "lat"), _float(form, "long")
+    if "lat" not in form and "long" not in form and form.get("address_string"):
+        # no coordinates: the address goes through the local geocoder (app/geocoding)
+        from app.geocoding.service import point_of_address
+
+        lon, lat = point_of_address(session, form["address_string"], field="address_string")
+    else:
+        lat, lon = _float(form, "lat"), _float(form, "long")
     attributes: dict[str, Any] = {}
     severity: Any = 3
     for key, value in form.items():
