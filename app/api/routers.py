@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter
 
+from app.activities import routes as activities
 from app.audit import routes as audit
 from app.categories import routes as categories
 from app.complaints import routes as complaints
 from app.context import routes as context
+from app.council import routes as council
 from app.identity import routes as access
 from app.near_repeat import routes as near_repeat
 from app.ogc import routes as ogc
@@ -30,6 +32,8 @@ api_router.include_router(webhooks.router)
 api_router.include_router(rankings.router)
 api_router.include_router(near_repeat.router)
 api_router.include_router(reports.router)
+api_router.include_router(council.router)
+api_router.include_router(activities.router)
 api_router.include_router(audit.router)
 api_router.include_router(public.router)
 

@@ -185,9 +185,27 @@ def _run(
     ranked = [(0, p) for p in problems] + [(1, p) for p in repeated]
     ranked += [(2, p) for p in refused_sources]
     ranked.sort(key=lambda rp: (rp[1].get("row", 0), rp[0]))
-    problems = [p for _, p in ranked]
-    bad_rows = {p.get("row") for p in problems}
-    report.rejected = len(bad_rows)
+    settle(report, [p for _, p in ranked], mode)
+    conn.execute(staging.DROP_OUTSIDE)
+    if progress:
+        progress("guardando", 0, report.rows - report.rejected)
+    params = {"tolerance": tolerance_m, "loaded_by": loaded_by}
+    conn.execute(staging.MARK_EXISTING)
+    report.inserted = conn.execute(staging.INSERT_NEW, params).rowcount
+    report.updated = conn.execute(staging.UPDATE_EXISTING, params).rowcount
+    report.unchanged = report.rows - report.rejected - report.inserted - report.updated
+    if progress:
+        progress("guardando", report.rows - report.rejected, report.rows - report.rejected)
+    return report
+
+
+def settle(report: ImportReport, problems: list[FieldProblem], mode: ImportMode) -> None:
+    """The rule every import follows once its rows are checked: count the bad rows, and in
+    all-or-nothing mode refuse the whole file (422 listing every bad row) if there is one;
+    a file without data rows is refused in both modes. Complaints and prevention activities
+    (app/activities/importer.py) both end their checks here.
+    """
+    report.rejected = len({p.get("row") for p in problems})
     report.errors_total = len(problems)
     report.errors = problems[:MAX_LISTED_ERRORS]
     if report.rows == 0:
@@ -202,17 +220,6 @@ def _run(
             rejected=report.rejected,
             errors_omitted=report.errors_omitted,
         )
-    conn.execute(staging.DROP_OUTSIDE)
-    if progress:
-        progress("guardando", 0, report.rows - report.rejected)
-    params = {"tolerance": tolerance_m, "loaded_by": loaded_by}
-    conn.execute(staging.MARK_EXISTING)
-    report.inserted = conn.execute(staging.INSERT_NEW, params).rowcount
-    report.updated = conn.execute(staging.UPDATE_EXISTING, params).rowcount
-    report.unchanged = report.rows - report.rejected - report.inserted - report.updated
-    if progress:
-        progress("guardando", report.rows - report.rejected, report.rows - report.rejected)
-    return report
 
 
 def _stage(

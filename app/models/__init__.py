@@ -13,6 +13,13 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from app.models.activity import (
+        ActivityAttendance,
+        ActivityStatus,
+        AgeBand,
+        PreventionActivity,
+        Sex,
+    )
     from app.models.api_key import ApiKey, Role
     from app.models.audit import AuditAnchor, AuditEvent
     from app.models.base import Base
@@ -20,6 +27,15 @@ if TYPE_CHECKING:
     from app.models.complaint import Complaint, ComplaintSource, LocationPrecision
     from app.models.complaint_cell import ComplaintCell, ComplaintCellState
     from app.models.context import ContextFeature, ContextLayerType
+    from app.models.council import (
+        Agreement,
+        AgreementFollowUp,
+        AgreementStatus,
+        CouncilMember,
+        CouncilSession,
+        SessionAttendance,
+        SessionKind,
+    )
     from app.models.ranking import (
         ExternalVariable,
         RankingSnapshot,
@@ -51,18 +67,26 @@ if TYPE_CHECKING:
     from app.models.territory import Barrio, Comuna, MicroBarrio
 
 __all__ = [
+    "ActivityAttendance",
+    "ActivityStatus",
+    "AgeBand",
+    "Agreement",
+    "AgreementFollowUp",
+    "AgreementStatus",
     "ApiKey",
     "AuditAnchor",
     "AuditEvent",
     "Barrio",
     "Base",
-    "Comuna",
     "Complaint",
     "ComplaintCell",
     "ComplaintCellState",
     "ComplaintSource",
+    "Comuna",
     "ContextFeature",
     "ContextLayerType",
+    "CouncilMember",
+    "CouncilSession",
     "CrimeCategory",
     "CrimeFamily",
     "DeliveryStatus",
@@ -73,10 +97,11 @@ __all__ = [
     "LocationPrecision",
     "MicroBarrio",
     "PlanIndicatorValue",
+    "PreventionActivity",
     "ProjectStatus",
     "RankingSnapshot",
-    "RateLimitWindow",
     "RankingUnitResult",
+    "RateLimitWindow",
     "ReportFormat",
     "ReportKind",
     "ReportPhoto",
@@ -86,6 +111,9 @@ __all__ = [
     "RiskFactorType",
     "Role",
     "ScoringProfileRow",
+    "SessionAttendance",
+    "SessionKind",
+    "Sex",
     "Typology",
     "WebhookDelivery",
     "WebhookSubscription",
@@ -94,6 +122,7 @@ __all__ = [
 
 
 _MODULES = (
+    "activity",
     "api_key",
     "audit",
     "base",
@@ -101,6 +130,7 @@ _MODULES = (
     "complaint",
     "complaint_cell",
     "context",
+    "council",
     "ranking",
     "rate_limit",
     "report",
