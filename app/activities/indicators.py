@@ -137,7 +137,7 @@ def critical_barrios(session: Session, comuna: str, as_of: datetime) -> dict[int
             RankingUnitResult.unit_id.is_not(None),
         )
     )
-    return {int(unit_id): code for unit_id, code in rows}
+    return {unit_id: code for unit_id, code in rows if unit_id is not None}
 
 
 def reached_barrios(session: Session, comuna: str, period: Period, as_of: datetime) -> set[int]:

@@ -24,7 +24,7 @@ AttendanceFields = create_model(  # type: ignore[call-overload]
 )
 
 
-class ActivityCreate(AttendanceFields):  # type: ignore[misc, valid-type]
+class ActivityCreate(AttendanceFields):
     """An activity; unknown fields are refused (there is no field for participants' names)."""
 
     ref: str | None = Field(

@@ -14,6 +14,7 @@ from app.ogc import routes as ogc
 from app.ogc import tile_routes as tiles
 from app.privacy import routes as public
 from app.rankings import routes as rankings
+from app.reports import plan_routes as plan
 from app.reports import routes as reports
 from app.risk_factors import routes as risk_factors
 from app.risk_factors.projects import routes as projects
@@ -34,6 +35,7 @@ api_router.include_router(near_repeat.router)
 api_router.include_router(reports.router)
 api_router.include_router(council.router)
 api_router.include_router(activities.router)
+api_router.include_router(plan.router)
 api_router.include_router(audit.router)
 api_router.include_router(public.router)
 
