@@ -4,7 +4,7 @@ input refused in Spanish with nothing written."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -67,8 +67,10 @@ def test_a_session_with_two_agreements_records_attendance_quorum_and_audit(
             },
         ],
     )
-    assert body["present_count"] == 8 and body["seat_count"] == 14
-    assert body["quorum_needed"] == 8 and body["quorum"] is True
+    assert body["present_count"] == 8
+    assert body["seat_count"] == 14
+    assert body["quorum_needed"] == 8
+    assert body["quorum"] is True
     assert [a["responsible_institution"] for a in body["agreements"]] == [
         "Aseo y ornato",
         "Carabineros",
@@ -109,7 +111,8 @@ def test_bad_sessions_are_refused_in_spanish_and_write_nothing(
     response = client.post(f"{S}/sessions", json=body, headers=keys.h("admin"))
     problem = assert_problem(response, 422)
     assert any(e["field"].endswith(field) for e in problem["errors"]), problem
-    assert _count(db, CouncilSession) == 0 and _count(db, Agreement) == 0
+    assert _count(db, CouncilSession) == 0
+    assert _count(db, Agreement) == 0
 
 
 def test_follow_up_marks_an_agreement_met_and_the_agenda_lists_what_is_due(
@@ -145,7 +148,8 @@ def test_follow_up_marks_an_agreement_met_and_the_agenda_lists_what_is_due(
     )
     assert done.status_code == 201, done.text
     body = done.json()
-    assert body["status"] == "cumplido" and body["completed_on"] == "2026-02-09"
+    assert body["status"] == "cumplido"
+    assert body["completed_on"] == "2026-02-09"
     assert body["on_time"] is False  # due 1 Feb, met on the 9th
     assert body["follow_ups"][0]["note"] == "Repuestas 6 luminarias"
     again = client.get(f"{S}/sessions/{second['id']}/agenda", headers=keys.h("planner")).json()
@@ -260,7 +264,8 @@ def test_council_indicators_match_the_hand_computed_fixture(
     assert council_indicators.agreements_on_time(db, "14103", period, as_of) == round(100 / 3, 1)
 
     summary = client.get(f"{S}/indicators?year=2025", headers=keys.h("planner")).json()
-    assert summary["sessions"] == 4 and summary["extraordinary"] == 1
+    assert summary["sessions"] == 4
+    assert summary["extraordinary"] == 1
     assert summary["months_with_session"] == 3  # of 12 months elapsed for a past year
     assert [m["sessions"] for m in summary["months"][:4]] == [1, 2, 0, 1]
     fiscalia = next(a for a in summary["attendance"] if a["institution"] == "Fiscalía")
@@ -276,4 +281,3 @@ def test_an_empty_year_has_no_data_rather_than_zero(db: Session) -> None:
     assert council_indicators.attendance_share(db, "14103", period, as_of) is None
     assert council_indicators.agreements_on_time(db, "14103", period, as_of) is None
     assert council_indicators.months_with_session(db, "14103", period, as_of) == 0.0
-    assert date.today() - timedelta(days=1) < date.today()
