@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -207,5 +208,5 @@ def list_activities(
     if goal:
         stmt = stmt.where(A.goal_code == goal)
     if year:
-        stmt = stmt.where(A.held_on >= f"{year}-01-01", A.held_on <= f"{year}-12-31")
+        stmt = stmt.where(A.held_on >= date(year, 1, 1), A.held_on <= date(year, 12, 31))
     return read_activities(session, list(session.scalars(stmt)))
