@@ -269,6 +269,15 @@ def figures(session: Session, comuna: str, period: Period, until: date) -> Counc
     )
 
 
+def agreements_of(session: Session, f: CouncilFigures) -> list[Agreement]:
+    """The agreements a period's report lists: made in its sessions or due in it."""
+    made = session.scalars(
+        select(Agreement).where(Agreement.session_id.in_([c.id for c in f.sessions]))
+    ).all()
+    found = {a.id: a for a in [*made, *f.agreements_due]}
+    return sorted(found.values(), key=lambda a: (a.due_on, a.id))
+
+
 def share(part: int, total: int) -> float | None:
     return None if total == 0 else round(100.0 * part / total, 1)
 

@@ -63,7 +63,7 @@ class CouncilSection:
     sessions: list[SessionLine]
     months: list[tuple[str, int]]  # short month label, sessions
     attendance: list[tuple[str, int, int, float | None]]  # institution, present, possible, %
-    agreements: list[AgreementLine]  # due in the period (internal only)
+    agreements: list[AgreementLine]  # agreed or due in the period (internal only)
     agreements_due: int
     on_time: int
     open_overdue: int
@@ -139,7 +139,7 @@ def council_section(
                 a.status in council.OPEN and a.due_on < today,
                 council.on_time(a),
             )
-            for a in f.agreements_due
+            for a in council.agreements_of(session, f)
         ],
         agreements_due=len(f.agreements_due),
         on_time=f.on_time,
