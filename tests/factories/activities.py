@@ -50,7 +50,7 @@ def activity_row(**overrides: Any) -> dict[str, Any]:
 
 def csv_bytes(rows: Sequence[Mapping[str, Any]], header: Sequence[str] = HEADER) -> bytes:
     lines = [",".join(header)]
-    lines += [",".join(str(r.get(c, "")) for c in header) for r in rows]
+    lines += [",".join("" if r.get(c) is None else str(r[c]) for c in header) for r in rows]
     return ("\n".join(lines) + "\n").encode()
 
 
