@@ -38,6 +38,7 @@ from app.settings import (
     get_proxy_settings,
     get_risk_settings,
 )
+from app.web import plan_pages
 from app.web import routes as web
 from app.web.map import STATIC_DIR
 
@@ -149,6 +150,7 @@ def create_app(
     app.include_router(ogc_router)
     app.include_router(open311.router)
     app.include_router(web.router)
+    app.include_router(plan_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_openapi(app)
     return app

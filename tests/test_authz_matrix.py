@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from app.main import create_app
 from app.models import Role
 from app.settings import DatabaseSettings
+from tests.factories.activities import activity_row, csv_bytes
 from tests.factories.complaints import GOOD_ROW, make_complaint_json, make_csv_body
 from tests.factories.images import make_png
 from tests.factories.keys import make_auth_headers, make_key
@@ -41,6 +42,9 @@ class Ctx:
     photo: str
     project: int
     webhook: int
+    council_session: int
+    agreement: int
+    activity: int
 
 
 Request = Callable[[Ctx], dict[str, Any]]
@@ -57,6 +61,7 @@ def send(method: str, url: str, **kwargs: Any) -> Request:
 ALL = "A A A A A A A"
 KEYED = "U A A A A A A"
 ADMIN = "U D D D D D A"
+READ_PLAN = "U D D D D A A"  # the plan's records: planners and admins read
 RF = "/api/v1/risk-factors/{c.report}"
 WH = "/api/v1/webhooks/{c.webhook}"
 MATRIX: dict[str, tuple[str, Request]] = {
@@ -251,6 +256,88 @@ MATRIX: dict[str, tuple[str, Request]] = {
     "GET /api/v1/reports": ("U D D D D A A", get("/api/v1/reports")),
     "POST /api/v1/reports": ("U D D D D A A", send("POST", "/api/v1/reports", json={})),
     "GET /api/v1/reports/{report_id}": ("U D D D D a a", get("/api/v1/reports/999999")),
+    # Plan (issue #21): the executive secretary writes with an admin key; planners read.
+    "GET /api/v1/plan/dashboard": (READ_PLAN, get("/api/v1/plan/dashboard?year=2025")),
+    "GET /api/v1/council/seats": (READ_PLAN, get("/api/v1/council/seats")),
+    "PUT /api/v1/council/seats/{seat}": (
+        ADMIN,
+        send("PUT", "/api/v1/council/seats/senda", json={"representative": "Coordinadora"}),
+    ),
+    "POST /api/v1/council/sessions": (
+        ADMIN,
+        send("POST", "/api/v1/council/sessions", json={"held_on": "2025-05-05"}),
+    ),
+    "GET /api/v1/council/sessions": (READ_PLAN, get("/api/v1/council/sessions")),
+    "GET /api/v1/council/sessions/{session_id}": (
+        READ_PLAN,
+        get("/api/v1/council/sessions/{c.council_session}"),
+    ),
+    "GET /api/v1/council/sessions/{session_id}/agenda": (
+        READ_PLAN,
+        get("/api/v1/council/sessions/{c.council_session}/agenda"),
+    ),
+    "PUT /api/v1/council/sessions/{session_id}/minutes": (
+        ADMIN,
+        send(
+            "PUT",
+            "/api/v1/council/sessions/{c.council_session}/minutes",
+            files={"file": ("acta.pdf", b"%PDF-1.4\n", "application/pdf")},
+        ),
+    ),
+    # no minutes stored by the fixtures: 404 for those allowed
+    "GET /api/v1/council/sessions/{session_id}/minutes": (
+        "U D D D D a a",
+        get("/api/v1/council/sessions/{c.council_session}/minutes"),
+    ),
+    "POST /api/v1/council/sessions/{session_id}/agreements": (
+        ADMIN,
+        send(
+            "POST",
+            "/api/v1/council/sessions/{c.council_session}/agreements",
+            json={"text": "Poda", "responsible_institution": "DOM", "due_on": "2025-06-30"},
+        ),
+    ),
+    "GET /api/v1/council/agreements": (READ_PLAN, get("/api/v1/council/agreements")),
+    "POST /api/v1/council/agreements/{agreement_id}/follow-ups": (
+        ADMIN,
+        send(
+            "POST",
+            "/api/v1/council/agreements/{c.agreement}/follow-ups",
+            json={"note": "En curso", "status": "en_curso"},
+        ),
+    ),
+    "GET /api/v1/council/indicators": (READ_PLAN, get("/api/v1/council/indicators?year=2025")),
+    "GET /api/v1/activities/kinds": (READ_PLAN, get("/api/v1/activities/kinds")),
+    "POST /api/v1/activities": (
+        ADMIN,
+        send("POST", "/api/v1/activities", json=activity_row(ref=None)),
+    ),
+    "GET /api/v1/activities": (READ_PLAN, get("/api/v1/activities")),
+    "POST /api/v1/activities/import": (
+        ADMIN,
+        send(
+            "POST",
+            "/api/v1/activities/import",
+            files={"file": ("a.csv", csv_bytes([activity_row(ref=None)]), "text/csv")},
+        ),
+    ),
+    "GET /api/v1/activities/indicators": (
+        READ_PLAN,
+        get("/api/v1/activities/indicators?year=2025"),
+    ),
+    "GET /api/v1/activities/{activity_id}": (READ_PLAN, get("/api/v1/activities/{c.activity}")),
+    "PUT /api/v1/activities/{activity_id}/evidence": (
+        ADMIN,
+        send(
+            "PUT",
+            "/api/v1/activities/{c.activity}/evidence",
+            files={"file": ("lista.pdf", b"%PDF-1.4\n", "application/pdf")},
+        ),
+    ),
+    "GET /api/v1/activities/{activity_id}/evidence": (
+        "U D D D D a a",
+        get("/api/v1/activities/{c.activity}/evidence"),
+    ),
     "GET /open311/v2/services.json": (ALL, get("/open311/v2/services.json")),
     "GET /open311/v2/services/{service_code}.json": (
         ALL,
@@ -333,12 +420,28 @@ def setup(client: TestClient, db: Session) -> tuple[dict[str, dict[str, str]], C
         json={"comuna": "14103", "url": "https://alumbrado.example/h"},
         headers=headers["unit"],
     )
+    council = client.post(
+        "/api/v1/council/sessions",
+        json={
+            "held_on": "2025-04-07",
+            "agreements": [
+                {"text": "Poda", "responsible_institution": "DOM", "due_on": "2025-05-30"}
+            ],
+        },
+        headers=headers["admin"],
+    ).json()
+    activity = client.post(
+        "/api/v1/activities", json=activity_row(ref="MATRIZ-1"), headers=headers["admin"]
+    ).json()
     db.commit()
     ctx = Ctx(
         report=report["id"],
         photo=photo.json()["id"],
         project=project.json()["id"],
         webhook=webhook.json()["id"],
+        council_session=council["id"],
+        agreement=council["agreements"][0]["id"],
+        activity=activity["id"],
     )
     return headers, ctx
 

@@ -123,7 +123,7 @@ def test_cli_generates_lists_and_takes_hand_values(database_url: str, tmp_path: 
 
         entered = runner.invoke(
             cli,
-            ["report", "set-indicator", "I.1.M1.a", "--year", "2025", "--value", "11"]
+            ["report", "set-indicator", "I.1.M3.a", "--year", "2025", "--value", "11"]
             + ["--by", "Secretaría Municipal"],
         )
         assert entered.exit_code == 0, entered.output

@@ -226,10 +226,10 @@ def test_spd_progress_indicators(db: Session, fixture: None) -> None:
         db,
         default_plan(),
         comuna="14103",
-        code="I.1.M1.a",
+        code="I.1.M3.a",
         year=2025,
         value=6,  # type: ignore[arg-type]
-        note="Actas enero a junio",
+        note="Fases aprobadas en acta",
         entered_by="Secretaría Municipal",
     )
     progress = build_progress(db, ReportKind.SPD, "14103", year_to_date(JUNE), as_of=AS_OF)
@@ -239,8 +239,10 @@ def test_spd_progress_indicators(db: Session, fixture: None) -> None:
     assert results["II.1.M2.b"].status == "pendiente"
     # DMCS (hurtos) Jan-Jun 2025 received by as_of: 1 + 4, all exact and in a micro-barrio
     assert results["II.2.M1.a"].value == 100.0
-    assert results["I.1.M1.a"].value == 6
-    assert results["I.1.M1.a"].source == "manual"
+    assert results["I.1.M3.a"].value == 6
+    assert results["I.1.M3.a"].source == "manual"
+    assert results["I.1.M1.a"].source == "calculado"  # council sessions: from the registry
+    assert results["I.1.M1.a"].value == 0
     assert results["III.7.M1.a"].value == 1  # F4 overdue at June's end
     assert results["II.2.M2.a"].source == "calculado"
     assert results["II.2.M2.a"].value == 0  # no ranking snapshot computed in Jan-Jun 2025

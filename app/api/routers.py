@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter
 
+from app.activities import routes as activities
 from app.audit import routes as audit
 from app.categories import routes as categories
 from app.complaints import routes as complaints
 from app.context import routes as context
+from app.council import routes as council
 from app.geocoding import routes as geocoding
 from app.identity import routes as access
 from app.near_repeat import routes as near_repeat
@@ -13,6 +15,7 @@ from app.ogc import routes as ogc
 from app.ogc import tile_routes as tiles
 from app.privacy import routes as public
 from app.rankings import routes as rankings
+from app.reports import plan_routes as plan
 from app.reports import routes as reports
 from app.risk_factors import routes as risk_factors
 from app.risk_factors.projects import routes as projects
@@ -34,6 +37,9 @@ api_router.include_router(rankings.router)
 api_router.include_router(near_repeat.router)
 api_router.include_router(risk_terrain.router)
 api_router.include_router(reports.router)
+api_router.include_router(council.router)
+api_router.include_router(activities.router)
+api_router.include_router(plan.router)
 api_router.include_router(audit.router)
 api_router.include_router(public.router)
 

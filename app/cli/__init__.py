@@ -70,6 +70,12 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "app",
         "Informes: boletín del Consejo, avance a la SPD, cuenta pública anual.",
     ),
+    "council": Subcommand(
+        "app.council.cli", "app", "Consejo Comunal: integrantes, sesiones y compromisos."
+    ),
+    "activities": Subcommand(
+        "app.activities.cli", "app", "Actividades de prevención: importar, listar, evidencias."
+    ),
     "audit": Subcommand("app.audit.cli", "app", "Bitácora de auditoría."),
     "privacy": Subcommand("app.privacy.cli", "app", "Privacidad de las salidas públicas."),
 }

@@ -1,7 +1,9 @@
 """Reading complaint files: CSV and GeoJSON rows as records, with per-row problems in Spanish.
 
 A file of any size is read a row (or a feature) at a time; nothing here touches the database
-(`ingest` stages the records and resolves them in PostGIS).
+(`ingest` stages the records and resolves them in PostGIS). The tabular readers take the
+allowed columns as arguments, so other imports (prevention activities, from CSV or from the
+XLSX sheets municipalities keep) read rows with the same rules and the same messages.
 """
 
 from __future__ import annotations
@@ -42,38 +44,59 @@ Record = tuple[int, int | None, Mapping[str, Any] | None, list[FieldProblem]]
 """(row, feature index or None, fields for ComplaintCreate or None, problems so far)."""
 
 
-def csv_records(stream: IO[bytes]) -> Iterator[Record]:
+def check_header(
+    header: list[str],
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    *,
+    kind: str = "CSV",
+) -> None:
+    """Refuse (nothing written) a header with unknown, missing or repeated columns."""
+    unknown = [n for n in header if n not in required + optional]
+    missing = [n for n in required if n not in header]
+    if unknown or missing or len(set(header)) != len(header):
+        problems = [header_problem(n, "columna no permitida") for n in unknown]
+        problems += [header_problem(n, "falta la columna") for n in missing]
+        if len(set(header)) != len(header):
+            problems.append(header_problem("encabezado", "columnas repetidas"))
+        extra = "".join(f"[,{n}]" for n in optional) if len(optional) <= 3 else ", y opcionales "
+        extra += "" if len(optional) <= 3 else ",".join(optional)
+        raise InvalidInput(
+            f"El encabezado del {kind} debe tener las columnas "
+            f"{','.join(required)}{extra}; no se escribió nada.",
+            errors=problems,
+            code="importacion_rechazada",
+        )
+
+
+def table_rows(header: list[str], rows: Iterable[tuple[int, list[str]]]) -> Iterator[Record]:
+    """Records from (row number, cells) against a checked header; empty cells are absent."""
+    for row, cells in rows:
+        if not any(cells):
+            continue
+        if len(cells) != len(header):
+            reason = f"la fila tiene {len(cells)} valores y el encabezado {len(header)}"
+            yield row, None, None, [problem(row, None, "fila", reason)]
+            continue
+        yield row, None, {k: v for k, v in zip(header, cells, strict=True) if v != ""}, []
+
+
+def csv_records(
+    stream: IO[bytes],
+    columns: tuple[str, ...] = CSV_COLUMNS,
+    optional: tuple[str, ...] = OPTIONAL_COLUMNS,
+) -> Iterator[Record]:
     text_stream = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     reader = csv.reader(text_stream)
     try:
         header = [name.strip() for name in next(reader, [])]
-        unknown = [n for n in header if n not in CSV_COLUMNS + OPTIONAL_COLUMNS]
-        # an address-only file (imported with geocode) may leave out the point's columns
-        located = () if "address" in header else LOCATION_COLUMNS
-        missing = [
-            n
-            for n in CSV_COLUMNS
-            if n not in header and (n in located or n not in LOCATION_COLUMNS)
-        ]
-        if unknown or missing or len(set(header)) != len(header):
-            problems = [header_problem(n, "columna no permitida") for n in unknown]
-            problems += [header_problem(n, "falta la columna") for n in missing]
-            if len(set(header)) != len(header):
-                problems.append(header_problem("encabezado", "columnas repetidas"))
-            raise InvalidInput(
-                "El encabezado del CSV debe tener las columnas "
-                f"{','.join(CSV_COLUMNS)}[,address]; no se escribió nada.",
-                errors=problems,
-                code="importacion_rechazada",
-            )
-        for row, cells in enumerate(reader, start=1):
-            if not cells:
-                continue
-            if len(cells) != len(header):
-                reason = f"la fila tiene {len(cells)} valores y el encabezado {len(header)}"
-                yield row, None, None, [problem(row, None, "fila", reason)]
-                continue
-            yield row, None, {k: v for k, v in zip(header, cells, strict=True) if v != ""}, []
+        required, allowed = columns, optional
+        if "address" in header and "address" in optional:
+            # an address-only file (imported with geocode) may leave out the point's columns
+            required = tuple(n for n in columns if n not in LOCATION_COLUMNS)
+            allowed = optional + tuple(n for n in columns if n in LOCATION_COLUMNS)
+        check_header(header, required, allowed)
+        yield from table_rows(header, enumerate(reader, start=1))
     except UnicodeDecodeError as exc:
         raise file_error("El archivo no está en UTF-8.") from exc
     except csv.Error as exc:
@@ -155,3 +178,51 @@ def _point(geometry: Any) -> tuple[tuple[Any, Any], str | None]:
 def mapping_records(rows: Iterable[Mapping[str, Any]]) -> Iterator[Record]:
     for row, values in enumerate(rows, start=1):
         yield row, None, values, []
+
+
+def xlsx_records(
+    stream: IO[bytes], columns: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> Iterator[Record]:
+    """The first sheet of an XLSX workbook, read as `csv_records` reads a CSV: values (not
+    formulas) as text, dates as AAAA-MM-DD, whole numbers without ".0".
+    """
+    import zipfile  # noqa: PLC0415
+
+    from openpyxl import load_workbook  # noqa: PLC0415  (only when a workbook arrives)
+    from openpyxl.utils.exceptions import InvalidFileException  # noqa: PLC0415
+
+    try:
+        book = load_workbook(stream, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise file_error("El archivo no es una planilla XLSX válida.") from exc
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = [_cell_text(v) for v in next(rows, ())]
+        while header and header[-1] == "":
+            header.pop()
+        check_header(header, columns, optional, kind="XLSX")
+        width = len(header)
+
+        def cells() -> Iterator[tuple[int, list[str]]]:
+            for row, values in enumerate(rows, start=1):
+                texts = [_cell_text(v) for v in values]
+                extra = texts[width:]
+                yield row, texts[:width] + ([] if not any(extra) else extra)
+
+        yield from table_rows(header, cells())
+    finally:
+        book.close()
+
+
+def _cell_text(value: Any) -> str:
+    import datetime as dt  # noqa: PLC0415
+
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()

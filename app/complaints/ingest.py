@@ -209,23 +209,7 @@ def _run(
     ranked = [(0, p) for p in problems] + [(1, p) for p in repeated]
     ranked += [(2, p) for p in refused_sources]
     ranked.sort(key=lambda rp: (rp[1].get("row", 0), rp[0]))
-    problems = [p for _, p in ranked]
-    bad_rows = {p.get("row") for p in problems}
-    report.rejected = len(bad_rows)
-    report.errors_total = len(problems)
-    report.errors = problems[:MAX_LISTED_ERRORS]
-    if report.rows == 0:
-        raise file_error("El archivo no tiene filas de datos.")
-    if problems and mode is ImportMode.ALL_OR_NOTHING:
-        raise InvalidInput(
-            f"{report.rejected} de {report.rows} fila(s) tienen problemas; no se escribió "
-            "nada. Corríjalas o importe con mode=skip-invalid.",
-            errors=report.errors,
-            code="importacion_rechazada",
-            rows=report.rows,
-            rejected=report.rejected,
-            errors_omitted=report.errors_omitted,
-        )
+    settle(report, [p for _, p in ranked], mode)
     conn.execute(staging.DROP_OUTSIDE)
     if progress:
         progress("guardando", 0, report.rows - report.rejected)
@@ -241,6 +225,29 @@ def _run(
     if progress:
         progress("guardando", report.rows - report.rejected, report.rows - report.rejected)
     return report
+
+
+def settle(report: ImportReport, problems: list[FieldProblem], mode: ImportMode) -> None:
+    """The rule every import follows once its rows are checked: count the bad rows, and in
+    all-or-nothing mode refuse the whole file (422 listing every bad row) if there is one;
+    a file without data rows is refused in both modes. Complaints and prevention activities
+    (app/activities/importer.py) both end their checks here.
+    """
+    report.rejected = len({p.get("row") for p in problems})
+    report.errors_total = len(problems)
+    report.errors = problems[:MAX_LISTED_ERRORS]
+    if report.rows == 0:
+        raise file_error("El archivo no tiene filas de datos.")
+    if problems and mode is ImportMode.ALL_OR_NOTHING:
+        raise InvalidInput(
+            f"{report.rejected} de {report.rows} fila(s) tienen problemas; no se escribió "
+            "nada. Corríjalas o importe con mode=skip-invalid.",
+            errors=report.errors,
+            code="importacion_rechazada",
+            rows=report.rows,
+            rejected=report.rejected,
+            errors_omitted=report.errors_omitted,
+        )
 
 
 def _stage(

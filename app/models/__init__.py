@@ -13,6 +13,13 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from app.models.activity import (
+        ActivityAttendance,
+        ActivityStatus,
+        AgeBand,
+        PreventionActivity,
+        Sex,
+    )
     from app.models.api_key import ApiKey, Role
     from app.models.audit import AuditAnchor, AuditEvent
     from app.models.base import Base
@@ -20,6 +27,15 @@ if TYPE_CHECKING:
     from app.models.complaint import Complaint, ComplaintSource, LocationPrecision
     from app.models.complaint_cell import ComplaintCell, ComplaintCellState
     from app.models.context import ContextFeature, ContextLayerType
+    from app.models.council import (
+        Agreement,
+        AgreementFollowUp,
+        AgreementStatus,
+        CouncilMember,
+        CouncilSession,
+        SessionAttendance,
+        SessionKind,
+    )
     from app.models.gazetteer import (
         ComplaintGeocode,
         GazetteerAddress,
@@ -63,19 +79,27 @@ if TYPE_CHECKING:
     from app.models.territory import Barrio, Comuna, MicroBarrio
 
 __all__ = [
+    "ActivityAttendance",
+    "ActivityStatus",
+    "AgeBand",
+    "Agreement",
+    "AgreementFollowUp",
+    "AgreementStatus",
     "ApiKey",
     "AuditAnchor",
     "AuditEvent",
     "Barrio",
     "Base",
-    "Comuna",
     "Complaint",
     "ComplaintCell",
     "ComplaintCellState",
     "ComplaintGeocode",
     "ComplaintSource",
+    "Comuna",
     "ContextFeature",
     "ContextLayerType",
+    "CouncilMember",
+    "CouncilSession",
     "CrimeCategory",
     "CrimeFamily",
     "DeliveryStatus",
@@ -94,10 +118,11 @@ __all__ = [
     "MicroBarrio",
     "PlanIndicatorValue",
     "ProjectEvaluation",
+    "PreventionActivity",
     "ProjectStatus",
     "RankingSnapshot",
-    "RateLimitWindow",
     "RankingUnitResult",
+    "RateLimitWindow",
     "ReportFormat",
     "ReportKind",
     "ReportPhoto",
@@ -109,6 +134,9 @@ __all__ = [
     "RiskTerrainSnapshot",
     "Role",
     "ScoringProfileRow",
+    "SessionAttendance",
+    "SessionKind",
+    "Sex",
     "Typology",
     "WebhookDelivery",
     "WebhookSubscription",
@@ -117,6 +145,7 @@ __all__ = [
 
 
 _MODULES = (
+    "activity",
     "api_key",
     "audit",
     "base",
@@ -125,6 +154,7 @@ _MODULES = (
     "complaint_cell",
     "context",
     "gazetteer",
+    "council",
     "ranking",
     "rate_limit",
     "report",

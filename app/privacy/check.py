@@ -100,9 +100,16 @@ def _check_geometry(walk: _Walk, path: str, geometry: dict[str, Any]) -> None:
             walk.add(path, "punto exacto de una denuncia o factor", f"{lon}, {lat}")
 
 
-# Nodes that describe one event (a complaint, a risk factor, an Open311 request): free text
-# there was typed about people and places. Catalog descriptions elsewhere are not.
-RECORD_MARKERS = ("service_request_id", "reported_month", "occurred_at", "observed_at")
+# Nodes that describe one event (a complaint, a risk factor, an Open311 request, a council
+# session or prevention activity of the plan): free text there was typed about people and
+# places. Catalog descriptions elsewhere are not.
+RECORD_MARKERS = (
+    "service_request_id",
+    "reported_month",
+    "occurred_at",
+    "observed_at",
+    "held_on",
+)
 
 
 def _visit(walk: _Walk, path: str, node: Any, sensitive: bool, record: bool = False) -> None:

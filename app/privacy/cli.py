@@ -6,7 +6,14 @@ import httpx
 import typer
 
 from app.cli.common import out, transaction
-from app.privacy.runner import Client, audit_all, check_all, published_years, rules_from_db
+from app.privacy.runner import (
+    Client,
+    audit_all,
+    check_all,
+    published_years,
+    rules_from_db,
+    scan_reports,
+)
 
 app = typer.Typer(help="Privacidad de las salidas públicas.", no_args_is_help=True)
 
@@ -45,6 +52,9 @@ def _run(client: Client, years: list[int] | None) -> bool:
         report = check_all(client, rules)
         chosen = years or published_years(session)
         audited = audit_all(client, session, chosen)
+        reports = scan_reports(session, rules, chosen)
+    report.checked.extend(reports.checked)
+    report.violations.extend(reports.violations)
     for endpoint in report.checked:
         out.print(f"revisado: {endpoint}")
     if report.violations:

@@ -79,4 +79,50 @@ def public_data(progress: Progress) -> dict[str, Any]:
             for r in progress.barrios
         ],
         "responsible_units": [u.unit for u in progress.units],
+        **_plan_data(progress),
     }
+
+
+def _plan_data(progress: Progress) -> dict[str, Any]:
+    """The council and activity figures the report prints (no text, places or barrios)."""
+    found: dict[str, Any] = {}
+    if progress.council is not None:
+        c = progress.council
+        found["council"] = {
+            "sessions": [
+                {
+                    "held_on": s.held_on.isoformat(),
+                    "kind": s.kind,
+                    "present": s.present,
+                    "quorum": s.quorum,
+                }
+                for s in c.sessions
+            ],
+            "attendance": [{"institution": i, "share": pct} for i, _, _, pct in c.attendance],
+            "agreements": [
+                {"held_on": a.due_on.isoformat(), "description": a.text} for a in c.agreements
+            ],
+            "agreements_due": c.agreements_due,
+            "agreements_on_time": c.on_time,
+        }
+    if progress.activities is not None:
+        a = progress.activities
+        found["activities"] = {
+            "goals": [
+                {
+                    "goal": g.code,
+                    "planned": g.planned,
+                    "done": g.done,
+                    "attendance_total": g.attendance,
+                }
+                for g in a.goals
+            ],
+            "bands": [{"band": b, "women_total": w, "men_total": m} for b, w, m in a.bands],
+            "activities": [
+                {"held_on": x.held_on.isoformat(), "address": x.place, "barrio": x.barrio}
+                for x in a.activities
+            ],
+            "barrios": [{"barrio": code} for code in a.critical],
+            "critical_coverage": a.coverage,
+        }
+    return found

@@ -157,5 +157,24 @@ def audit_all(client: Client, session: Session, years: list[int]) -> AuditResult
     return AuditResult(audited, findings)
 
 
+def scan_reports(session: Session, rules: Rules, years: list[int]) -> Report:
+    """The scanner over the public cuenta pública of each comuna and year, as
+    `vigia report annual --public` builds it (its council and activity sections included)."""
+    from app.privacy.public_report import build_public_progress, public_data
+    from app.reports.period import year_period
+
+    checked: list[str] = []
+    violations: list[Violation] = []
+    for place in session.scalars(select(Comuna).order_by(Comuna.code)):
+        for year in years:
+            report = build_public_progress(
+                session, ReportKind.ANNUAL, place.code, year_period(year), as_of=datetime.now(UTC)
+            )
+            where = f"cuenta pública {place.code} {year}"
+            checked.append(where)
+            violations.extend(scan(where, public_data(report), rules))
+    return Report(checked, violations)
+
+
 def _query(params: dict[str, str]) -> str:
     return "&".join(f"{k}={v}" for k, v in params.items())

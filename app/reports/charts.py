@@ -81,6 +81,23 @@ def trend_chart(
     return _png(fig)
 
 
+def month_bars(labels: Sequence[str], counts: Sequence[int], *, label: str, goal: int) -> bytes:
+    """Per month bars against a horizontal line at the monthly goal (council sessions)."""
+    fig = _figure(7.2, 2.0)
+    ax = fig.add_subplot()
+    xs = range(len(labels))
+    colors = [CURRENT if c >= goal else ACCENT for c in counts]
+    ax.bar(xs, counts, color=colors, width=0.7, label=label)
+    ax.axhline(goal, color=MUTED, linewidth=1, linestyle="--", label=f"Mínimo: {goal} al mes")
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels(labels, fontsize=6.5)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, max([goal + 1, *counts]))
+    _legend_above(ax)
+    _style(ax)
+    return _png(fig)
+
+
 def _legend_above(ax: object, ncol: int = 3) -> None:
     ax.legend(  # type: ignore[attr-defined]
         fontsize=7, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=ncol

@@ -13,6 +13,7 @@ from sqlalchemy import Integer, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Subquery
 
+from app.categories.groups import DRUG_TRAFFICKING_CODES
 from app.models import (
     Complaint,
     CrimeCategory,
@@ -38,6 +39,9 @@ POLICE = ("carabineros", "pdi")
 
 Indicator = Callable[[Session, str, Period, datetime], float | None]
 REGISTRY: dict[str, Indicator] = {}
+# Indicators of one goal (its prevention activities): they also receive the goal's code.
+GoalIndicator = Callable[[Session, str, str, Period, datetime], float | None]
+GOAL_REGISTRY: dict[str, GoalIndicator] = {}
 
 
 def indicator(key: str) -> Callable[[Indicator], Indicator]:
@@ -48,7 +52,15 @@ def indicator(key: str) -> Callable[[Indicator], Indicator]:
     return register
 
 
-def _share(part: int, total: int) -> float | None:
+def goal_indicator(key: str) -> Callable[[GoalIndicator], GoalIndicator]:
+    def register(fn: GoalIndicator) -> GoalIndicator:
+        GOAL_REGISTRY[key] = fn
+        return fn
+
+    return register
+
+
+def share(part: int, total: int) -> float | None:
     return None if total == 0 else round(100.0 * part / total, 1)
 
 
@@ -105,11 +117,11 @@ def resolved_in_time(
             ),
         )
     ).one()
-    return _share(int(row[1]), int(row[0]))
+    return share(int(row[1]), int(row[0]))
 
 
 @indicator("risk_factors_routed_share")
-def routed_share(session: Session, comuna: str, period: Period, as_of: datetime) -> float | None:
+def routedshare(session: Session, comuna: str, period: Period, as_of: datetime) -> float | None:
     """Of the factors validated in the period, the share routed (derivado) by its end."""
     end = min(period.end, as_of)
     validated = _first(ReportStatus.VALIDADO, end)
@@ -121,7 +133,7 @@ def routed_share(session: Session, comuna: str, period: Period, as_of: datetime)
         .outerjoin(routed, routed.c.report_id == R.id)
         .where(R.comuna_code == comuna, validated.c.at >= period.start)
     ).one()
-    return _share(int(row[1]), int(row[0]))
+    return share(int(row[1]), int(row[0]))
 
 
 @indicator("risk_factors_median_days")
@@ -167,13 +179,15 @@ def dmcs_georeferenced(
     session: Session, comuna: str, period: Period, as_of: datetime
 ) -> float | None:
     """DMCS and drug-trafficking complaints placed at block level or better and inside a
-    micro-barrio, over all of them. (Every complaint has a point; an `approximate` one or
-    one outside every micro-barrio cannot feed the barrio statistics.)
+    barrio of the comuna, over all of them. A rural complaint with a good point counts: the
+    rural remainder is a barrio without micro-barrios, so requiring a micro-barrio (as this
+    did before) capped the share by design. Drug trafficking is the ranking's definition
+    (app/categories/groups.py, which app/scoring/inputs.py imports: 40101-40103).
     """
     placed = cast(
         and_(
             Complaint.location_precision != LocationPrecision.APPROXIMATE,
-            Complaint.micro_barrio_id.is_not(None),
+            Complaint.barrio_id.is_not(None),
         ),
         Integer,
     )
@@ -188,11 +202,11 @@ def dmcs_georeferenced(
             Complaint.received_at <= as_of,
             or_(
                 CrimeCategory.dmcs.is_(True),
-                CrimeCategory.drug_kind.in_(("trafico", "microtrafico")),
+                Complaint.category_code.in_(DRUG_TRAFFICKING_CODES),
             ),
         )
     ).one()
-    return _share(int(row[1]), int(row[0]))
+    return share(int(row[1]), int(row[0]))
 
 
 def _generated_periods(session: Session, comuna: str, kind: ReportKind, period: Period) -> int:
@@ -247,3 +261,9 @@ def rankings_computed(session: Session, comuna: str, period: Period, as_of: date
         )
         or 0
     )
+
+
+# The indicators of the council and of prevention activities live with their records; they
+# register here when this module is first imported (after REGISTRY exists).
+import app.activities.indicators  # noqa: E402, F401
+import app.council.indicators  # noqa: E402, F401

@@ -1,8 +1,9 @@
 """The plan's goals as data (`data/plan/*.yaml`) and their indicators for a period.
 
 Each indicator is computed from Vigía's data when the file names an `indicator_key`
-(app/reports/indicators.py), or taken from the values entered by hand
-(`vigia report set-indicator`), per comuna and year.
+(app/reports/indicators.py: of the comuna, or of one goal's prevention activities), or taken
+from the values entered by hand (`vigia report set-indicator`), per comuna and year. Every
+goal of the plan has at least one indicator, or says why it has none.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from app.api.params import CutCode
 from app.errors import Conflict, InvalidInput, NotFound
 from app.migrations import REPO_ROOT
 from app.models import PlanIndicatorValue
-from app.reports.indicators import REGISTRY
+from app.reports.indicators import GOAL_REGISTRY, REGISTRY
 from app.reports.period import Period
 
 DEFAULT_PLAN = REPO_ROOT / "data" / "plan" / "lanco-2024.yaml"
@@ -42,18 +43,31 @@ class PlanIndicator(_Strict):
     direction: Literal["at_least", "at_most"] = "at_least"
     means_of_verification: str
     indicator_key: str | None = None
+    manual_reason: str | None = None  # why Vigía cannot compute it (no indicator_key)
 
     @model_validator(mode="after")
     def _known_key(self) -> PlanIndicator:
-        if self.indicator_key is not None and self.indicator_key not in REGISTRY:
-            raise ValueError(f"indicator_key desconocido: {self.indicator_key}")
+        if self.indicator_key is not None:
+            if self.indicator_key not in REGISTRY and self.indicator_key not in GOAL_REGISTRY:
+                raise ValueError(f"indicator_key desconocido: {self.indicator_key}")
+            if self.manual_reason:
+                raise ValueError("un indicador calculado no lleva manual_reason")
         return self
 
 
 class PlanGoal(_Strict):
-    code: str
+    code: str = Field(pattern=r"^[IV]+\.\d+\.M\d+$")
     goal: str
     indicators: list[PlanIndicator] = Field(default_factory=list)
+    no_indicator_reason: str | None = None
+
+    @model_validator(mode="after")
+    def _measured(self) -> PlanGoal:
+        if not self.indicators and not self.no_indicator_reason:
+            raise ValueError(
+                f"la meta {self.code} no tiene indicadores: agregue uno o no_indicator_reason"
+            )
+        return self
 
 
 class PlanObjective(_Strict):
@@ -72,6 +86,9 @@ class Plan(_Strict):
 
     def indicators(self) -> dict[str, PlanIndicator]:
         return {i.code: i for o in self.objectives for g in o.goals for i in g.indicators}
+
+    def goals(self) -> dict[str, PlanGoal]:
+        return {g.code: g for o in self.objectives for g in o.goals}
 
 
 def load_plan(path: Path = DEFAULT_PLAN) -> Plan:
@@ -115,6 +132,7 @@ class IndicatorResult:
     value: float | None
     source: str  # "calculado" | "manual" | "sin dato"
     note: str | None
+    elapsed: float = 1.0  # share of the year the period covers (a count target is pro-rated)
 
     @property
     def status(self) -> str:
@@ -126,6 +144,22 @@ class IndicatorResult:
             else self.value <= self.indicator.target
         )
         return "cumplida" if met else "pendiente"
+
+    @property
+    def light(self) -> str:
+        """Traffic light: verde (met), amarillo (on track for a count target pro-rated to the
+        months elapsed, or within 10 points of a percentage), rojo (behind), gris (no data).
+        """
+        if self.value is None:
+            return "gris"
+        if self.status == "cumplida":
+            return "verde"
+        target = self.indicator.target
+        if self.indicator.direction == "at_most":
+            return "amarillo" if self.value <= target * 1.2 else "rojo"
+        if self.indicator.unit == "porcentaje":
+            return "amarillo" if self.value >= target - 10 else "rojo"
+        return "amarillo" if self.value >= target * self.elapsed else "rojo"
 
     @property
     def value_text(self) -> str:
@@ -155,20 +189,29 @@ def evaluate_plan(
 ) -> list[IndicatorResult]:
     """Every indicator of the plan for `period` (a year or year-to-date)."""
     manual = hand_values(session, comuna, period.last.year)
+    elapsed = min(1.0, (period.last.month - period.first.month + 1) / 12)
     results = []
     for objective in plan.objectives:
         for goal in objective.goals:
             for item in goal.indicators:
                 if item.indicator_key:
-                    value = REGISTRY[item.indicator_key](session, comuna, period, as_of)
+                    value = _compute(session, item.indicator_key, comuna, goal.code, period, as_of)
                     source, note = ("calculado" if value is not None else "sin dato"), None
                 elif item.code in manual:
                     entry = manual[item.code]
                     value, source, note = float(entry.value), "manual", entry.note
                 else:
                     value, source, note = None, "sin dato", None
-                results.append(IndicatorResult(objective, goal, item, value, source, note))
+                results.append(IndicatorResult(objective, goal, item, value, source, note, elapsed))
     return results
+
+
+def _compute(
+    session: Session, key: str, comuna: str, goal: str, period: Period, as_of: datetime
+) -> float | None:
+    if key in GOAL_REGISTRY:
+        return GOAL_REGISTRY[key](session, comuna, goal, period, as_of)
+    return REGISTRY[key](session, comuna, period, as_of)
 
 
 def set_indicator(

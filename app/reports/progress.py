@@ -16,6 +16,14 @@ from app.reports import data
 from app.reports.evaluation_section import EvaluationSection, evaluations_for
 from app.reports.period import Period
 from app.reports.plan import IndicatorResult, Plan, default_plan, evaluate_plan
+from app.reports.plan_sections import (
+    ActivitySection,
+    CouncilSection,
+    activity_section,
+    council_section,
+    public_activities,
+    public_council,
+)
 
 Count = int | str  # a number, or a suppression label ("<5", "<10", "suprimido")
 
@@ -54,6 +62,8 @@ class Progress:
     public_total: PeriodRow | None = None  # the suppressed total row of the public version
     # finished projects, evaluated (internal versions only: they name exact areas)
     evaluation: EvaluationSection | None = None
+    council: CouncilSection | None = None  # Ámbito I, from the council registry
+    activities: ActivitySection | None = None  # Ámbito III, from the activity records
 
     @property
     def total(self) -> PeriodRow:
@@ -127,6 +137,8 @@ def build_progress(
             as_of=as_of,
             until=min(as_of, period.end),
         ),
+        council=council_section(session, comuna, period, as_of),
+        activities=activity_section(session, comuna, period, as_of, plan),
     )
 
 
@@ -136,7 +148,9 @@ def public_version(
     """The public cuenta pública: the count tables replaced by their public rows and the
     staff-only section (work per responsible unit) dropped.
 
-    The rows must come from the published cells of the year and the previous one
+    The council and activity sections lose their free text, places and barrio codes
+    (app/reports/plan_sections.py). The rows must come from the published cells of the year
+    and the previous one
     (app/privacy/public_report.py), the same cells /api/v1/public/stats shows: the family
     table counts sensitive categories too (at comuna level, "<10"), the barrio table only
     non-sensitive ones with barrios under 1,000 residents merged.
@@ -149,4 +163,6 @@ def public_version(
         barrios=barrios,
         units=[],
         evaluation=None,
+        council=public_council(internal.council) if internal.council else None,
+        activities=public_activities(internal.activities) if internal.activities else None,
     )

@@ -147,9 +147,35 @@ def bulletin_html(bulletin: Bulletin, step: Step = _quiet) -> str:
     return _environment().get_template("bulletin.html").render(b=bulletin, fig=figures)
 
 
+def progress_charts(progress: Progress, step: Step = _quiet) -> dict[str, str | None]:
+    """Sessions per month against the monthly minimum; activities done against planned."""
+    step("gráficos del Consejo y de las actividades")
+    result: dict[str, str | None] = {"sessions": None, "activities": None}
+    if progress.council is not None and progress.council.months:
+        months = progress.council.months
+        result["sessions"] = _uri(
+            charts.month_bars(
+                [m for m, _ in months], [n for _, n in months], label="Sesiones del Consejo", goal=1
+            )
+        )
+    if progress.activities is not None and progress.activities.goals:
+        goals = progress.activities.goals
+        result["activities"] = _uri(
+            charts.paired_bars(
+                [f"{g.code} {g.goal}" for g in goals],
+                [g.done for g in goals],
+                [g.planned for g in goals],
+                current_label="Realizadas",
+                previous_label="Programadas",
+            )
+        )
+    return result
+
+
 def progress_html(progress: Progress, step: Step = _quiet) -> str:
+    figures = progress_charts(progress, step)
     step("HTML")
-    return _environment().get_template("progress.html").render(p=progress)
+    return _environment().get_template("progress.html").render(p=progress, fig=figures)
 
 
 def _import_weasyprint() -> Any:

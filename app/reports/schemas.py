@@ -141,3 +141,31 @@ class StoredEvaluationRead(EvaluationRead):
     project_id: int
     computed_at: datetime
     computed_by: str
+
+
+class PlanIndicatorRow(BaseModel):
+    ambito: str
+    objective: str = Field(description="Código del objetivo (p. ej. III.2).")
+    goal: str = Field(description="Código de la meta (p. ej. III.2.M3).")
+    goal_text: str
+    code: str = Field(description="Código del indicador.")
+    indicator: str
+    value: float | None
+    value_text: str
+    target_text: str
+    status: str = Field(description="cumplida, pendiente o sin dato.")
+    light: str = Field(description="Semáforo: verde, amarillo, rojo o gris (sin dato).")
+    source: str = Field(description="calculado, manual o sin dato.")
+    means_of_verification: str
+    manual_reason: str | None
+    note: str | None
+
+
+class PlanDashboardRead(BaseModel):
+    plan: str
+    comuna: str
+    period: str
+    period_label: str
+    proposed: bool
+    goals: int = Field(description="Metas del plan.")
+    rows: list[PlanIndicatorRow]

@@ -21,14 +21,14 @@ import pandas as pd
 from libpysal.weights import Queen, W
 from shapely.geometry.base import BaseGeometry
 
+from app.categories import groups
 from app.errors import FieldProblem
 from app.scoring.errors import ScoringInputError, problem
 from app.scoring.profiles import EXTERNAL_PREFIX
 
-# CEAD 2024 subgroups (see data/categories.csv): Ley 20.000 crimes kept apart from the
-# public-consumption faltas, as the plan asks.
-DRUG_TRAFFICKING_CODES = ("40101", "40102", "40103")  # tráfico, microtráfico, elaboración
-DRUG_CONSUMPTION_CODES = ("70201", "70202", "70204")  # consumo, porte, alcohol en vía pública
+# CEAD 2024 subgroups, defined once for the ranking and the plan's indicators (re-exported).
+DRUG_TRAFFICKING_CODES = groups.DRUG_TRAFFICKING_CODES
+DRUG_CONSUMPTION_CODES = groups.DRUG_CONSUMPTION_CODES
 
 COUNT_COLUMNS = (
     "dmcs_count",
