@@ -12,7 +12,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app import __version__
 from app.api import health
 from app.api.admission import AdmissionMiddleware, Gate
-from app.api.deps import reject_repeated_query
+from app.api.deps import reject_key_in_url, reject_repeated_query
 from app.api.limits import BodyLimitMiddleware, PublicRateLimitMiddleware, upload_routes
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
@@ -49,7 +49,8 @@ públicas que protegen la privacidad.
 
 **Acceso**: sin clave se ve solo lo público. Las policías, unidades municipales,
 planificadores y administradores usan una clave: `Authorization: Bearer vga_...`
-(`vigia apikey create`).
+(`vigia apikey create`), o HTTP Basic con la clave como contraseña (QGIS, GDAL). Las
+claves nunca van en la URL.
 
 **Errores**: todas las respuestas de error son `application/problem+json` (RFC 9457)
 con un `code` estable y, para datos inválidos, la lista `errors` de campos y motivos.
@@ -116,7 +117,7 @@ def create_app(
         summary="Información territorial para la seguridad pública comunal",
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(reject_repeated_query)],
+        dependencies=[Depends(reject_repeated_query), Depends(reject_key_in_url)],
         # FastAPI's pages load Swagger UI/ReDoc from a CDN with inline script: /docs is
         # served by app.web.routes from vendored files instead; ReDoc is not offered (its styles
         # are injected inline, which the Content-Security-Policy forbids)

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError
 
-from app.api.deps import SessionDep, identify
+from app.api.deps import SessionDep, identify, presented_key
 from app.api.schemas import problem_responses
 from app.api.strict import IsoDatetime
 from app.api.validation_messages import spanish_reason
@@ -170,10 +170,7 @@ def create_request(
     Campos de formulario: service_code, lat, long, description, account_id,
     attribute[codigo]=valor (attribute[severidad] de 1 a 5).
     """
-    secret = form.get("api_key")
-    header = request.headers.get("authorization", "")
-    if not secret and header.lower().startswith("bearer "):
-        secret = header[7:].strip()
+    secret = form.get("api_key") or presented_key(request.headers.get("authorization"))
     if not secret:
         raise NotAuthenticated("Se requiere api_key (clave de policía o administración).")
     caller = identify(session, request, secret, get_oidc_settings())
