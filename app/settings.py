@@ -389,3 +389,31 @@ def get_oidc_settings() -> OidcSettings:
 @lru_cache
 def get_limit_settings() -> LimitSettings:
     return LimitSettings()
+
+
+class CorsSettings(BaseSettings):
+    """Which web origins may call Vigía with a key (docs/seguridad.md, "CORS")."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_CORS_", extra="ignore")
+
+    origins: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Comma list of origins (scheme://host[:port]) whose pages may send keys; "
+        "reads without a key are open to every origin.",
+    )
+
+    @field_validator("origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> list[str]:
+        items = value.split(",") if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]
+        origins = [str(item).strip().rstrip("/") for item in items if str(item).strip()]
+        for origin in origins:
+            scheme, sep, host = origin.partition("://")
+            if scheme not in ("http", "https") or not sep or not host or "/" in host:
+                raise ValueError(f"{origin!r} no es un origen (esquema://host[:puerto])")
+        return origins
+
+
+@lru_cache
+def get_cors_settings() -> CorsSettings:
+    return CorsSettings()
