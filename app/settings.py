@@ -213,6 +213,13 @@ class RiskFactorSettings(BaseSettings):
         description="Largest photo in pixels (width x height): decompression bombs are refused.",
     )
     photos_per_report: int = Field(default=10, ge=1)
+    open311_resubmit_window_s: int = Field(
+        default=600,
+        ge=0,
+        le=86_400,
+        description="An identical Open311 form from the same key this soon after returns the "
+        "first service_request_id instead of a second request; 0 = off.",
+    )
 
 
 class WebhookSettings(BaseSettings):

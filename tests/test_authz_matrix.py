@@ -217,14 +217,17 @@ MATRIX: dict[str, tuple[str, Request]] = {
     "GET /api/v1/reports": ("U D D D D A A", get("/api/v1/reports")),
     "POST /api/v1/reports": ("U D D D D A A", send("POST", "/api/v1/reports", json={})),
     "GET /api/v1/reports/{report_id}": ("U D D D D a a", get("/api/v1/reports/999999")),
-    "GET /open311/v2/services.json": (ALL, get("/open311/v2/services.json")),
-    "GET /open311/v2/services/{service_code}.json": (
+    "GET /ogc/api": (ALL, get("/ogc/api")),
+    "GET /open311/v2/discovery.{fmt}": (ALL, get("/open311/v2/discovery.xml")),
+    "GET /open311/v2/services.{fmt}": (ALL, get("/open311/v2/services.xml")),
+    "GET /open311/v2/services/{service_code}.{fmt}": (
         ALL,
         get("/open311/v2/services/luminaria_apagada.json"),
     ),
-    "GET /open311/v2/requests.json": (ALL, get("/open311/v2/requests.json")),
-    "POST /open311/v2/requests.json": (
-        "U A A D D D A",
+    "GET /open311/v2/requests.{fmt}": (ALL, get("/open311/v2/requests.xml")),
+    # GeoReport v2 answers a missing or invalid api_key with 403, not 401
+    "POST /open311/v2/requests.{fmt}": (
+        "D A A D D D A",
         send(
             "POST",
             "/open311/v2/requests.json",
@@ -237,7 +240,7 @@ MATRIX: dict[str, tuple[str, Request]] = {
         ),
     ),
     # public, generalised: a report is visible to everyone, without its exact location
-    "GET /open311/v2/requests/{request_id}.json": (
+    "GET /open311/v2/requests/{request_id}.{fmt}": (
         ALL,
         get("/open311/v2/requests/{c.report}.json"),
     ),
