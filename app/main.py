@@ -12,7 +12,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app import __version__
 from app.api import health
 from app.api.admission import AdmissionMiddleware, Gate
-from app.api.deps import reject_repeated_query
+from app.api.cors import CorsMiddleware
+from app.api.deps import reject_key_in_url, reject_repeated_query
 from app.api.limits import BodyLimitMiddleware, PublicRateLimitMiddleware, upload_routes
 from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
@@ -26,12 +27,14 @@ from app.identity.key_cache import KeyCache, KeyCacheListener, listener_conninfo
 from app.risk_factors.open311 import routes as open311
 from app.settings import (
     AdmissionSettings,
+    CorsSettings,
     DatabaseSettings,
     KeyCacheSettings,
     LimitSettings,
     ProxySettings,
     get_admission_settings,
     get_basemap_settings,
+    get_cors_settings,
     get_database_settings,
     get_key_cache_settings,
     get_limit_settings,
@@ -50,7 +53,8 @@ públicas que protegen la privacidad.
 
 **Acceso**: sin clave se ve solo lo público. Las policías, unidades municipales,
 planificadores y administradores usan una clave: `Authorization: Bearer vga_...`
-(`vigia apikey create`).
+(`vigia apikey create`), o HTTP Basic con la clave como contraseña (QGIS, GDAL). Las
+claves nunca van en la URL.
 
 **Errores**: todas las respuestas de error son `application/problem+json` (RFC 9457)
 con un `code` estable y, para datos inválidos, la lista `errors` de campos y motivos.
@@ -64,6 +68,7 @@ def create_app(
     limits: LimitSettings | None = None,
     proxies: ProxySettings | None = None,
     key_cache: KeyCacheSettings | None = None,
+    cors: CorsSettings | None = None,
 ) -> FastAPI:
     """The service; settings not given are read from the environment (README's table)."""
     settings = database or get_database_settings()
@@ -71,6 +76,7 @@ def create_app(
     admission = admission or get_admission_settings()
     proxies = proxies or get_proxy_settings()
     key_cache = key_cache or get_key_cache_settings()
+    cors = cors or get_cors_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -117,7 +123,7 @@ def create_app(
         summary="Información territorial para la seguridad pública comunal",
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(reject_repeated_query)],
+        dependencies=[Depends(reject_repeated_query), Depends(reject_key_in_url)],
         # FastAPI's pages load Swagger UI/ReDoc from a CDN with inline script: /docs is
         # served by app.web.routes from vendored files instead; ReDoc is not offered (its styles
         # are injected inline, which the Content-Security-Policy forbids)
@@ -139,6 +145,8 @@ def create_app(
     app.state.admission = gate
     app.add_middleware(AdmissionMiddleware, gate=gate, retry_after_s=admission.retry_after_s)
     app.add_middleware(RequestIdMiddleware)  # every response carries the id
+    # cross-origin answers for every response, errors of the layers inside included
+    app.add_middleware(CorsMiddleware, origins=cors.origins)
     # every response, errors of the middlewares inside included, gets the headers
     app.add_middleware(SecurityHeadersMiddleware, basemap_url=get_basemap_settings().url)
     if proxies.networks:  # first of all: rate limits and HSTS key on the client it establishes

@@ -234,6 +234,13 @@ class RiskFactorSettings(BaseSettings):
         description="Largest photo in pixels (width x height): decompression bombs are refused.",
     )
     photos_per_report: int = Field(default=10, ge=1)
+    open311_resubmit_window_s: int = Field(
+        default=600,
+        ge=0,
+        le=86_400,
+        description="An identical Open311 form from the same key this soon after returns the "
+        "first service_request_id instead of a second request; 0 = off.",
+    )
 
 
 class WebhookSettings(BaseSettings):
@@ -430,3 +437,31 @@ class RiskTerrainSettings(BaseSettings):
 @lru_cache
 def get_risk_terrain_settings() -> RiskTerrainSettings:
     return RiskTerrainSettings()
+
+
+class CorsSettings(BaseSettings):
+    """Which web origins may call Vigía with a key (docs/seguridad.md, "CORS")."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_CORS_", extra="ignore")
+
+    origins: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Comma list of origins (scheme://host[:port]) whose pages may send keys; "
+        "reads without a key are open to every origin.",
+    )
+
+    @field_validator("origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> list[str]:
+        items = value.split(",") if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]
+        origins = [str(item).strip().rstrip("/") for item in items if str(item).strip()]
+        for origin in origins:
+            scheme, sep, host = origin.partition("://")
+            if scheme not in ("http", "https") or not sep or not host or "/" in host:
+                raise ValueError(f"{origin!r} no es un origen (esquema://host[:puerto])")
+        return origins
+
+
+@lru_cache
+def get_cors_settings() -> CorsSettings:
+    return CorsSettings()

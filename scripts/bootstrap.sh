@@ -129,7 +129,7 @@ if [ ! -f "$web_stamp" ]; then
 fi
 vendor=app/static/vendor
 if [ ! -f "$vendor/.lock-$lock_hash" ]; then
-  log "copiando Leaflet, Leaflet.VectorGrid y Swagger UI a $vendor/"
+  log "copiando Leaflet, Leaflet.VectorGrid, MapLibre GL y Swagger UI a $vendor/"
   rm -rf "$vendor"
   mkdir -p "$vendor/leaflet" "$vendor/leaflet.vectorgrid"
   cp -R web/node_modules/leaflet/dist/leaflet.js web/node_modules/leaflet/dist/leaflet.css \
@@ -138,6 +138,10 @@ if [ ! -f "$vendor/.lock-$lock_hash" ]; then
   # vector-tile (its README holds the licences)
   cp web/node_modules/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js \
     web/node_modules/leaflet.vectorgrid/README.md "$vendor/leaflet.vectorgrid/"
+  # MapLibre GL: the WebGL map of tests/test_cors_browser.py, a page on another origin
+  mkdir -p "$vendor/maplibre-gl"
+  cp web/node_modules/maplibre-gl/dist/maplibre-gl.js web/node_modules/maplibre-gl/dist/maplibre-gl.css \
+    web/node_modules/maplibre-gl/LICENSE.txt "$vendor/maplibre-gl/"
   # Swagger UI for /docs (its init script is app/static/docs.js: no inline script, strict CSP)
   mkdir -p "$vendor/swagger-ui"
   cp web/node_modules/swagger-ui-dist/swagger-ui-bundle.js \

@@ -26,6 +26,7 @@ from app.api.limits import SlidingWindow
 from app.main import create_app
 from app.risk_factors.webhooks import targets as webhook_targets
 from app.settings import (
+    CorsSettings,
     DatabaseSettings,
     KeyCacheSettings,
     TerritorySettings,
@@ -38,6 +39,8 @@ from tests.factories.keys import Keys
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 LANCO_FILE = REPO / "data" / "barrios.geojson"
+# the one origin the test app lets send keys (tests/test_cors.py)
+ALLOWED_ORIGIN = "https://mapa.lanco.cl"
 
 
 def _test_database_url() -> str:
@@ -121,7 +124,9 @@ def app(database_url: str, db: Session) -> Any:
     # no key cache: its invalidations arrive on commit, and these tests never commit
     # (tests/test_key_cache.py tests it on committed keys)
     application = create_app(
-        DatabaseSettings(database_url=database_url), key_cache=KeyCacheSettings(ttl_s=0)
+        DatabaseSettings(database_url=database_url),
+        key_cache=KeyCacheSettings(ttl_s=0),
+        cors=CorsSettings(origins=[ALLOWED_ORIGIN]),
     )
     # a fresh in-memory budget per test (the shared PostgreSQL one: tests/test_load_*.py)
     limits = get_limit_settings()

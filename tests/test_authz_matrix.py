@@ -338,14 +338,17 @@ MATRIX: dict[str, tuple[str, Request]] = {
         "U D D D D a a",
         get("/api/v1/activities/{c.activity}/evidence"),
     ),
-    "GET /open311/v2/services.json": (ALL, get("/open311/v2/services.json")),
-    "GET /open311/v2/services/{service_code}.json": (
+    "GET /ogc/api": (ALL, get("/ogc/api")),
+    "GET /open311/v2/discovery.{fmt}": (ALL, get("/open311/v2/discovery.xml")),
+    "GET /open311/v2/services.{fmt}": (ALL, get("/open311/v2/services.xml")),
+    "GET /open311/v2/services/{service_code}.{fmt}": (
         ALL,
         get("/open311/v2/services/luminaria_apagada.json"),
     ),
-    "GET /open311/v2/requests.json": (ALL, get("/open311/v2/requests.json")),
-    "POST /open311/v2/requests.json": (
-        "U A A D D D A",
+    "GET /open311/v2/requests.{fmt}": (ALL, get("/open311/v2/requests.xml")),
+    # GeoReport v2 answers a missing or invalid api_key with 403, not 401
+    "POST /open311/v2/requests.{fmt}": (
+        "D A A D D D A",
         send(
             "POST",
             "/open311/v2/requests.json",
@@ -358,7 +361,7 @@ MATRIX: dict[str, tuple[str, Request]] = {
         ),
     ),
     # public, generalised: a report is visible to everyone, without its exact location
-    "GET /open311/v2/requests/{request_id}.json": (
+    "GET /open311/v2/requests/{request_id}.{fmt}": (
         ALL,
         get("/open311/v2/requests/{c.report}.json"),
     ),

@@ -83,8 +83,8 @@ def test_filing_needs_a_police_or_admin_key(client: TestClient, keys: Keys, db: 
     form = {"service_code": "microbasural", "lat": str(lat), "long": str(lon)}
     before = counts(db)
     anonymous = client.post(f"{BASE}/requests.json", data=form)
-    assert anonymous.status_code == 401
-    assert anonymous.json()[0]["code"] == 401
+    assert anonymous.status_code == 403  # GeoReport v2: api_key missing or invalid
+    assert anonymous.json()[0]["code"] == 403
     planner = client.post(f"{BASE}/requests.json", data={**form, "api_key": keys.planner})
     assert planner.status_code == 403
     via_header = client.post(f"{BASE}/requests.json", data=form, headers=keys.h("police"))
@@ -106,7 +106,7 @@ def test_filing_errors_are_open311_shaped_and_write_nothing(
             "long": "-70.65",
         },
     )
-    assert outside.status_code == 422
+    assert outside.status_code == 400
     assert "fuera" in outside.json()[0]["description"]
     swapped = client.post(
         f"{BASE}/requests.json",
@@ -121,7 +121,7 @@ def test_filing_errors_are_open311_shaped_and_write_nothing(
     no_lat = client.post(
         f"{BASE}/requests.json", data={"api_key": keys.police, "service_code": "microbasural"}
     )
-    assert no_lat.status_code == 422
+    assert no_lat.status_code == 400
     bad_attr = client.post(
         f"{BASE}/requests.json",
         data={
@@ -132,7 +132,7 @@ def test_filing_errors_are_open311_shaped_and_write_nothing(
             "attribute[volumen]": "enorme",
         },
     )
-    assert bad_attr.status_code == 422
+    assert bad_attr.status_code == 400
     assert "attributes.volumen" in bad_attr.json()[0]["description"]
     assert counts(db) == before
 

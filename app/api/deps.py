@@ -1,6 +1,8 @@
 """Reusable dependencies: the database session and the caller."""
 
+import binascii
 import logging
+from base64 import b64decode
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import UnionType
@@ -9,7 +11,7 @@ from typing import Annotated, TypeVar, Union, get_args, get_origin
 import anyio
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBasic, HTTPBasicCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -17,7 +19,14 @@ from starlette.concurrency import run_in_threadpool
 from app.api.admission import client_gone
 from app.api.limits import client_ip, too_many
 from app.audit import trail as audit
-from app.errors import ClientGone, Forbidden, InvalidCredentials, InvalidInput, NotAuthenticated
+from app.errors import (
+    BadRequest,
+    ClientGone,
+    Forbidden,
+    InvalidCredentials,
+    InvalidInput,
+    NotAuthenticated,
+)
 from app.identity.api_keys import KEY_PREFIX, authenticate, cached_caller
 from app.identity.caller import PUBLIC, Caller
 from app.identity.key_cache import KeyCache
@@ -131,6 +140,46 @@ _bearer = HTTPBearer(
 )
 
 
+class _BasicScheme(HTTPBasic):
+    """Declares HTTP Basic in the OpenAPI; the header itself is read by `presented_key`
+    (FastAPI's HTTPBasic answers a malformed header with its own 401 and a Basic challenge,
+    which would make browsers prompt for a password and then send it ambiently)."""
+
+    async def __call__(self, request: Request) -> HTTPBasicCredentials | None:  # type: ignore[override]
+        return None
+
+
+_basic = _BasicScheme(
+    scheme_name="HTTPBasic",
+    auto_error=False,
+    description=(
+        "Para clientes SIG de escritorio (QGIS, GDAL): la clave de Vigía como contraseña; "
+        "el usuario se ignora (p. ej. `vigia`)."
+    ),
+)
+AUTHORIZATION_FORMS = "'Bearer <clave>' o 'Basic' con la clave como contraseña"
+
+
+def presented_key(header: str | None) -> str:
+    """The key or token an Authorization header carries, "" if it carries none.
+
+    `Bearer <token>`, or `Basic base64(usuario:clave)` with the key as the password (the
+    user name is ignored), for desktop GIS that can send only Basic (QGIS, GDAL). Both reach
+    `identify`, so rate limits, audit, revocation and the key cache are the same.
+    """
+    scheme, _, value = (header or "").strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer":
+        return value
+    if scheme.lower() == "basic":
+        try:
+            decoded = b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+        return decoded.partition(":")[2].strip()
+    return ""
+
+
 def identify(session: Session, request: Request, token: str, oidc: OidcSettings) -> Caller:
     """Key or OIDC token -> caller; failed attempts count against the client's IP."""
     cache: KeyCache | None = getattr(request.app.state, "key_cache", None)
@@ -150,7 +199,7 @@ def identify(session: Session, request: Request, token: str, oidc: OidcSettings)
     try:
         if not token:
             raise InvalidCredentials(
-                "La cabecera Authorization debe tener la forma 'Bearer <clave>'."
+                f"La cabecera Authorization debe tener la forma {AUTHORIZATION_FORMS}."
             )
         if oidc.enabled and not token.startswith(KEY_PREFIX):
             caller = caller_from_token(token, oidc)
@@ -171,9 +220,10 @@ async def oidc_settings() -> OidcSettings:
 
 async def get_caller(
     session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     request: Request,
     oidc: Annotated[OidcSettings, Depends(oidc_settings)],
+    _bearer_doc: Annotated[object, Depends(_bearer)],
+    _basic_doc: Annotated[object, Depends(_basic)],
 ) -> Caller:
     """The caller behind the request's key or token, or the anonymous public.
 
@@ -181,10 +231,10 @@ async def get_caller(
     only a lookup that may query the database or an identity provider takes a worker thread.
     """
     header = request.headers.get("authorization")
-    if credentials is None and not header:
+    if not header:
         caller = PUBLIC
     else:
-        token = credentials.credentials if credentials else ""
+        token = presented_key(header)
         cached = _cached(request, token)
         if cached is not None:
             caller = cached
@@ -285,5 +335,22 @@ async def reject_repeated_query(request: Request) -> None:
             f"Parámetro repetido: {', '.join(bad)}; se espera un solo valor.",
             errors=[
                 {"field": key, "location": "query", "reason": "parámetro repetido"} for key in bad
+            ],
+        )
+
+
+# query names under which clients (Open311 apps, ArcGIS, tile libraries) put keys in URLs
+KEY_QUERY_NAMES = ("api_key", "apikey", "key", "access_token", "token")
+
+
+async def reject_key_in_url(request: Request) -> None:
+    """Keys never travel in a URL: they end up in proxy logs, browser history and Referer."""
+    found = sorted(name for name in KEY_QUERY_NAMES if name in request.query_params)
+    if found:
+        raise BadRequest(
+            "Las claves nunca van en la URL (quedan en registros e historiales): use la "
+            f"cabecera Authorization ({AUTHORIZATION_FORMS}).",
+            errors=[
+                {"field": name, "location": "query", "reason": "clave en la URL"} for name in found
             ],
         )

@@ -356,9 +356,7 @@ class PublicRateLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope["path"].startswith(UNLIMITED_PATHS):
             limiter: Any = getattr(scope["app"].state, "public_limiter", None)
-            anonymous = _header(scope, b"authorization") is None and "api_key=" not in (
-                scope.get("query_string", b"").decode("latin-1")
-            )
+            anonymous = _header(scope, b"authorization") is None
             if limiter is not None and anonymous:
                 ip = client_ip(scope)
                 # answered on the event loop when no I/O is needed (a slot leased moments

@@ -98,6 +98,7 @@ class RiskFactorReport(TimestampMixin, Base):
     __tablename__ = "risk_factor_report"
     __table_args__ = (
         CheckConstraint("severity BETWEEN 1 AND 5", name="severity_range"),
+        CheckConstraint("char_length(address_string) <= 500", name="address_string_length"),
         Index("ix_risk_factor_report_comuna_code_status", "comuna_code", "status"),
     )
 
@@ -111,6 +112,10 @@ class RiskFactorReport(TimestampMixin, Base):
     )
     severity: Mapped[int] = mapped_column(SmallInteger)
     description: Mapped[str | None] = mapped_column(Text)
+    # the address an Open311 client typed: free text, so staff only (never generalised out)
+    address_string: Mapped[str | None] = mapped_column(
+        Text, comment="Dirección escrita por quien informa (Open311); nunca pública"
+    )
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     geom: Mapped[WKBElement] = mapped_column(
         Geometry(geometry_type="GEOMETRY", srid=SRID, spatial_index=True)

@@ -18,8 +18,7 @@ from typing import Any
 from lark.exceptions import LarkError
 from pygeofilter.backends.sqlalchemy import to_filter
 from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
-from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
-from sqlalchemy import Connection, Float, Integer, Text, bindparam, cast, func, select
+from sqlalchemy import Connection, Float, Integer, Text, bindparam, cast, func, literal, select
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -29,11 +28,15 @@ from app.geojson import feature
 from app.identity import access
 from app.identity.caller import Caller
 from app.models.base import SRID
+from app.ogc import cql2_temporal
 from app.ogc.collections import Collection
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 10
 BATCH = 500
+# `numberMatched` is given exactly up to this many matches, and omitted above: counting
+# stops at the cap, so a filter over a million rows costs no more than one over 20,000
+NUMBER_MATCHED_CAP = 20_000
 
 
 def bad_parameter(field: str, reason: str) -> BadRequest:
@@ -95,16 +98,18 @@ def _cql_filter(collection: Collection, columns: Any, text: str, lang: str) -> C
         if lang == "cql2-json":
             import orjson
 
-            ast = parse_cql2_json(orjson.loads(text))
+            ast = cql2_temporal.rewrite(
+                parse_cql2_json(cql2_temporal.json_functions(orjson.loads(text)))
+            )
         else:
-            ast = parse_cql2_text(text)
+            ast = cql2_temporal.parse_text(text)
     except (LarkError, ValueError, TypeError, KeyError, AttributeError) as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise bad_parameter("filter", f"expresión {lang} no válida ({reason})") from None
     mapping: dict[str, Any] = {q.name: columns[q.name] for q in collection.properties}
     mapping["geometry"] = columns.geom
-    if collection.datetime_property:
-        mapping["datetime"] = columns.datetime
+    if collection.datetime_property:  # by its published name or the standard's `datetime`
+        mapping["datetime"] = mapping[collection.datetime_property] = columns.datetime
     try:
         return to_filter(ast, mapping, undefined_as_null=False)
     except KeyError as exc:
@@ -285,6 +290,39 @@ def _cached(collection: Collection, who: Caller | None, shape: _Shape) -> Any:
     return _build(collection, who, shape, None)
 
 
+def _build_count(
+    collection: Collection, who: Caller | None, shape: _Shape, cql: tuple[str, str] | None
+) -> Any:
+    """How many rows match, counted up to `count_cap` (a LIMIT inside: never a full scan)."""
+    sub = collection.scoped_source(who).subquery("c")
+    matching = (
+        select(literal(1))
+        .select_from(sub)
+        .where(*_conditions(collection, sub, shape, cql))
+        .limit(bindparam("count_cap", type_=Integer))
+    )
+    return select(func.count()).select_from(matching.subquery("m"))
+
+
+@lru_cache(maxsize=256)
+def _cached_count(collection: Collection, who: Caller | None, shape: _Shape) -> Any:
+    return _build_count(collection, who, shape, None)
+
+
+def build_count_statement(
+    collection: Collection, query: ItemsQuery, caller: Caller
+) -> tuple[Any, dict[str, Any]]:
+    """The capped count of the query's matches (the page's filters, no limit or offset)."""
+    shape, values = _bind_values(collection, query, None)
+    shape = _Shape(bbox=shape.bbox, start=shape.start, end=shape.end, properties=shape.properties)
+    values = {k: v for k, v in values.items() if k not in ("page_limit", "page_offset")}
+    values["count_cap"] = NUMBER_MATCHED_CAP + 1
+    who = collection.scope_key(caller)
+    if query.cql:
+        return _build_count(collection, who, shape, (query.cql, query.cql_lang)), values
+    return _cached_count(collection, who, shape), values
+
+
 def build_items_statement(
     collection: Collection, query: ItemsQuery, caller: Caller, *, one: str | None = None
 ) -> tuple[Any, dict[str, Any]]:
@@ -357,10 +395,29 @@ def _join_page(result: Any, limit: int, audited: bool) -> tuple[bytes, int, bool
     return b",".join(chunks), count, more, ids
 
 
-def read_page(
-    session: Session, collection: Collection, query: ItemsQuery, caller: Caller
-) -> tuple[bytes, int, bool]:
-    """A page: its features (comma-separated GeoJSON, UTF-8), how many, whether more match.
+@dataclass(frozen=True)
+class Page:
+    features: bytes  # comma-separated GeoJSON features, UTF-8
+    returned: int
+    more: bool  # whether more match after this page
+    matched: int | None  # all matches, when known exactly (None above NUMBER_MATCHED_CAP)
+
+
+def _number_matched(
+    connection: Connection, collection: Collection, query: ItemsQuery, caller: Caller
+) -> int | None:
+    matched = int(
+        _execute(
+            connection, build_count_statement(collection, query, caller), filtered=True
+        ).scalar_one()
+    )
+    return matched if matched <= NUMBER_MATCHED_CAP else None
+
+
+def read_page(session: Session, collection: Collection, query: ItemsQuery, caller: Caller) -> Page:
+    """A page: its features (comma-separated GeoJSON, UTF-8), how many, whether more match,
+    and how many match in all when that is cheap: known from the page itself when it is the
+    last one, else counted up to NUMBER_MATCHED_CAP.
 
     One plain statement on the request's own connection, whatever the page size: no
     server-side cursor, no second connection, no second statement for the audit (its ids
@@ -372,15 +429,21 @@ def read_page(
     statement = build_items_statement(collection, query, caller)
     connection = session.connection()
     audited = collection.audited is not None
+
+    def read() -> Page:
+        result = _execute(connection, statement, filtered=bool(query.cql))
+        features, count, more, ids = _join_page(result, query.limit, audited)
+        _audit(session, collection, ids, "ogc.items")
+        if not more and (count or not query.offset):
+            matched: int | None = query.offset + count  # the last page: no count needed
+        else:
+            matched = _number_matched(connection, collection, query, caller)
+        return Page(features, count, more, matched)
+
     if query.cql:  # a savepoint: a filter that fails leaves the request's transaction usable
         with connection.begin_nested():
-            result = _execute(connection, statement, filtered=True)
-            features, count, more, ids = _join_page(result, query.limit, audited)
-    else:
-        result = _execute(connection, statement, filtered=False)
-        features, count, more, ids = _join_page(result, query.limit, audited)
-    _audit(session, collection, ids, "ogc.items")
-    return features, count, more
+            return read()
+    return read()
 
 
 def read_item(session: Session, collection: Collection, feature_id: str, caller: Caller) -> str:

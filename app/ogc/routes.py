@@ -14,7 +14,7 @@ from app.api.params import OgcBboxQuery
 from app.api.responses import GeoJSONResponse
 from app.api.schemas import problem_responses
 from app.geojson import GEOJSON_MEDIA_TYPE
-from app.ogc import items
+from app.ogc import api_doc, items
 from app.ogc.collections import REGISTRY, Collection, readable_collection, territory_bbox
 from app.ogc.params import CollectionId, ogc_base
 from app.ogc.schemas import (
@@ -46,6 +46,11 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
 ]
 _HEAD = b'{"type":"FeatureCollection","features":['
 _RESERVED = {"limit", "offset", "bbox", "bbox-crs", "datetime", "filter", "filter-lang", "f", "crs"}
@@ -119,16 +124,24 @@ def landing(request: Request) -> LandingRead:
         description="Capas territoriales y de seguridad pública comunal de Vigía.",
         links=[
             OgcLink(rel="self", type="application/json", href=base),
-            OgcLink(
-                rel="service-desc",
-                type="application/vnd.oai.openapi+json;version=3.0",
-                href=f"{root}/openapi.json",
-            ),
+            OgcLink(rel="service-desc", type=api_doc.MEDIA_TYPE, href=f"{base}/api"),
             OgcLink(rel="service-doc", type="text/html", href=f"{root}/docs"),
             OgcLink(rel="conformance", type="application/json", href=f"{base}/conformance"),
             OgcLink(rel="data", type="application/json", href=f"{base}/collections"),
         ],
     )
+
+
+@router.get(
+    "/api",
+    operation_id="ogcApiDefinition",
+    response_class=JSONResponse,
+    responses={200: {"content": {api_doc.MEDIA_TYPE: {}}, "description": "OpenAPI 3.0"}},
+)
+def api_definition(request: Request) -> JSONResponse:
+    """Definición OpenAPI de la API OGC, con rutas relativas a su página de inicio."""
+    doc = api_doc.ogc_openapi(request.app.openapi(), ogc_base(request))
+    return JSONResponse(doc, media_type=api_doc.MEDIA_TYPE)
 
 
 @router.get("/conformance", operation_id="ogcConformance", response_model=ConformanceRead)
@@ -234,7 +247,8 @@ async def list_items(
     )
     self_url = str(request.url)
 
-    def footer(returned: int, more: bool) -> bytes:
+    def footer(page: items.Page) -> bytes:
+        returned, more = page.returned, page.more
         links = [
             {"rel": "self", "type": GEOJSON_MEDIA_TYPE, "href": self_url},
             {
@@ -259,13 +273,13 @@ async def list_items(
                     "href": _link(request, max(offset - limit, 0), limit),
                 }
             )
-        tail = {"numberReturned": returned, "links": links}
+        tail: dict[str, object] = {"numberReturned": returned, "links": links}
+        if page.matched is not None:
+            tail["numberMatched"] = page.matched
         return b"]," + orjson.dumps(tail)[1:]
 
-    features, returned, more = await in_worker(
-        request, session, items.read_page, session, c, query, caller
-    )
-    return GeoJSONResponse(b"".join((_HEAD, features, footer(returned, more))))
+    page = await in_worker(request, session, items.read_page, session, c, query, caller)
+    return GeoJSONResponse(b"".join((_HEAD, page.features, footer(page))))
 
 
 @router.get(

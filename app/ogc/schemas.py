@@ -10,6 +10,8 @@ from geojson_pydantic import Feature
 from geojson_pydantic.geometries import Geometry
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.ogc.items import NUMBER_MATCHED_CAP
+
 
 class OgcLink(BaseModel):
     """A link of an OGC document (`templated`: the href holds `{z}/{x}/{y}`)."""
@@ -87,6 +89,10 @@ class ItemsRead(BaseModel):
     type: Literal["FeatureCollection"]
     features: list[ItemFeature]
     numberReturned: int
+    numberMatched: int | None = Field(
+        default=None,
+        description=f"Todos los que cumplen el filtro; se omite sobre {NUMBER_MATCHED_CAP}.",
+    )
     links: list[OgcLink]
 
 

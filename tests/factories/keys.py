@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -51,3 +52,9 @@ class Keys:
 
     def h(self, role: str, **extra: str) -> dict[str, str]:
         return {**make_auth_headers(getattr(self, role)), **extra}
+
+
+def make_basic_headers(secret: str, *, user: str = "vigia") -> dict[str, str]:
+    """HTTP Basic with the key as the password, as QGIS and GDAL send it."""
+    token = base64.b64encode(f"{user}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}

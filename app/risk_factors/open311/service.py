@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Numeric, func, select
+from sqlalchemy import Numeric, func, select, update
 from sqlalchemy.orm import Session
 
 from app.api.validation_messages import spanish_reason
@@ -53,6 +53,7 @@ _DATATYPES = {
     "enum": "singlevaluelist",
 }
 SEVERITY = "severidad"
+ADDRESS_MAX = 500  # as the column's check constraint (migration 0015)
 _OPEN311_FIELDS = {"officer_id": "account_id", "description": "description"}
 
 
@@ -127,11 +128,11 @@ def _month_start(ts: Any) -> Any:
     return local_month_start(ts)
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.astimezone(CHILE_TZ).isoformat() if value is not None else None
 
 
-def _status_notes(status: ReportStatus, unit: str | None) -> str:
+def status_notes(status: ReportStatus, unit: str | None) -> str:
     if status == ReportStatus.DERIVADO and unit:
         return f"{LABELS[status]}: {unit}."
     return f"{LABELS[status]}."
@@ -183,14 +184,14 @@ def requests(
         {
             "service_request_id": str(rid),
             "status": open_or_closed(st),
-            "status_notes": _status_notes(st, unit),
+            "status_notes": status_notes(st, unit),
             "service_name": label,
             "service_code": code,
             "description": None,  # free text never leaves the staff side
             "agency_responsible": unit or default_unit,
             "service_notice": None,
-            "requested_datetime": _iso(requested),
-            "updated_datetime": _iso(updated),
+            "requested_datetime": iso(requested),
+            "updated_datetime": iso(updated),
             "expected_datetime": None,
             "address": place,
             "address_id": None,
@@ -304,9 +305,20 @@ def create_request(
                 for e in exc.errors()
             ],
         ) from exc
+    address = (form.get("address_string") or "").strip() or None
+    if address is not None and len(address) > ADDRESS_MAX:
+        raise InvalidInput(
+            f"address_string admite hasta {ADDRESS_MAX} caracteres.",
+            errors=[{"field": "address_string", "location": "body", "reason": "demasiado largo"}],
+        )
     result = submit_field_report(
         session, caller, data, idempotency_key=idempotency_key, settings=settings
     )
+    if address is not None and not result.replayed:
+        # Core UPDATE: the report's version (its ETag) stays 1, as for any new report
+        session.execute(
+            update(R).where(R.id == uuid.UUID(result.report_id)).values(address_string=address)
+        )
     return [
         {
             "service_request_id": result.report_id,
