@@ -129,7 +129,7 @@ if [ ! -f "$web_stamp" ]; then
 fi
 vendor=app/static/vendor
 if [ ! -f "$vendor/.lock-$lock_hash" ]; then
-  log "copiando Leaflet, Leaflet.VectorGrid, Swagger UI y axe-core a $vendor/"
+  log "copiando Leaflet, Leaflet.VectorGrid y Swagger UI a $vendor/"
   rm -rf "$vendor"
   mkdir -p "$vendor/leaflet" "$vendor/leaflet.vectorgrid"
   cp -R web/node_modules/leaflet/dist/leaflet.js web/node_modules/leaflet/dist/leaflet.css \
@@ -143,7 +143,7 @@ if [ ! -f "$vendor/.lock-$lock_hash" ]; then
   cp web/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
     web/node_modules/swagger-ui-dist/swagger-ui.css \
     web/node_modules/swagger-ui-dist/LICENSE "$vendor/swagger-ui/"
-  # axe-core: the browser tests' accessibility check (injected from 'self': strict CSP)
+  # axe-core: the browser tests inject it to check each page's accessibility
   mkdir -p "$vendor/axe-core"
   cp web/node_modules/axe-core/axe.min.js web/node_modules/axe-core/LICENSE "$vendor/axe-core/"
   touch "$vendor/.lock-$lock_hash"
