@@ -221,7 +221,7 @@ export function reportView({ section, actionsFor, onChanged }) {
     const report = state.report;
     if (map) map.remove();
     title.textContent = report.type.label;
-    const mapBox = el("div", { className: "mapa-informe", role: "img",
+    const mapBox = el("div", { className: "mapa-informe", role: "region",
       "aria-label": "Ubicación del informe en el mapa" });
     const photos = el("ul", { className: "fotos" }, report.photos.map((photo, i) => {
       const img = el("img", { alt: `Foto ${i + 1} del informe, ${formatDate(photo.created_at)}` });

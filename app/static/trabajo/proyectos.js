@@ -73,7 +73,7 @@ async function loadList() {
 function fillForm(barrios) {
   $("#p-tipologia").replaceChildren(...Object.entries(TYPOLOGIES).map(([v, l]) => el("option", { value: v }, l)));
   $("#p-estado").replaceChildren(...Object.entries(PROJECT_STATUS).map(([v, l]) => el("option", { value: v }, l)));
-  $("#p-barrios").replaceChildren(el("legend", {}, "Barrios"), ...barrios.map((b) =>
+  $("#p-barrios-lista").replaceChildren(...barrios.map((b) =>
     el("label", {}, el("input", { type: "checkbox", name: "barrios", value: b.code }), `${b.name} (${b.code})`)));
 }
 
