@@ -159,11 +159,14 @@ def context(chromium: Any) -> Iterator[Any]:
     ctx = chromium.new_context(viewport=PHONE, locale="es-CL")
     ctx.set_default_timeout(20_000)
     console: list[str] = []
+    errors: list[str] = []
     ctx.on("console", lambda message: console.append(message.text))
+    ctx.on("weberror", lambda error: errors.append(str(error.error)))
     yield ctx
     ctx.close()
     blocked = [text for text in console if "Content Security Policy" in text]
     assert blocked == [], blocked
+    assert errors == []  # no script error on any page
 
 
 def _open(context: Any, url: str, key: str) -> Any:

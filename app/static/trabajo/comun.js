@@ -48,17 +48,20 @@ export function setupAccess(onChange) {
     }
     const me = await api("GET", "/api/v1/me");
     leave.hidden = false;
-    if (!me.ok) {
-      status.textContent = problemMessage(me);
-      status.classList.add("error");
-      await onChange(null);
-    } else {
-      const who = me.body;
-      status.textContent = `Clave «${who.key_name}»: ${ROLE_LABELS[who.role] || who.role}, ` +
-        `${who.institution}${who.unit ? " · " + who.unit : ""}.`;
-      await onChange(who);
+    try {
+      if (!me.ok) {
+        status.textContent = problemMessage(me);
+        status.classList.add("error");
+        await onChange(null);
+      } else {
+        const who = me.body;
+        status.textContent = `Clave «${who.key_name}»: ${ROLE_LABELS[who.role] || who.role}, ` +
+          `${who.institution}${who.unit ? " · " + who.unit : ""}.`;
+        await onChange(who);
+      }
+    } finally {
+      setReady(); // even if drawing failed: the page says it is done, the console says why
     }
-    setReady();
   }
   form.addEventListener("submit", (event) => {
     event.preventDefault();
