@@ -28,7 +28,9 @@ def _ready(page: Any) -> None:
     page.wait_for_selector("body[data-estado='listo']", state="attached", timeout=60_000)
 
 
-def capture(browser: Any, url: str, key: str, name: str, item: str, out: Path) -> None:
+def capture(
+    browser: Any, url: str, key: str, name: str, item: str, out: Path, then: str | None = None
+) -> None:
     for suffix, viewport in SIZES.items():
         context = browser.new_context(viewport=viewport, locale="es-CL", device_scale_factor=1)
         page = context.new_page()
@@ -39,7 +41,14 @@ def capture(browser: Any, url: str, key: str, name: str, item: str, out: Path) -
         page.locator(item).first.click()
         page.wait_for_selector("#detalle-contenido[data-id]")
         _ready(page)
+        if then:  # a button to press once the item is open (the project's evaluation)
+            page.get_by_role("button", name=then).click()
+            _ready(page)
         page.wait_for_timeout(800)  # the map's barrio outlines and the photos
+        if not suffix:  # on a desktop the detail stays in view: show the page from its top
+            page.evaluate("() => window.scrollTo(0, 0)")
+        else:  # on a phone, the open item from its title
+            page.evaluate("() => document.getElementById('detalle').scrollIntoView()")
         page.screenshot(path=str(out / f"trabajo-{name}{suffix}.png"))
         context.close()
 
@@ -58,10 +67,14 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        capture(browser, args.url, args.admin, "bandeja", "#informes button.item", args.out)
-        capture(browser, args.url, args.unit, "unidad", "#informes button.item", args.out)
+        # a report still to validate (its actions open), and one the unit is working on
+        reported = "#informes button.item[data-estado='reportado']"
+        capture(browser, args.url, args.admin, "bandeja", reported, args.out)
+        working = "#informes button.item[data-estado='en_gestion']"
+        capture(browser, args.url, args.unit, "unidad", working, args.out)
         planner = args.planner or args.admin
-        capture(browser, args.url, planner, "proyectos", "#proyectos button.item", args.out)
+        item = "#proyectos button.item"
+        capture(browser, args.url, planner, "proyectos", item, args.out, "Ver la evaluación")
         browser.close()
     return 0
 

@@ -419,3 +419,17 @@ def test_a_project_is_created_and_a_factor_linked(
     assert page.locator("#evaluacion").inner_text().strip()
     _accessible(page)
     _screenshot(page, tmp_path, "proyectos.png")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_without_a_key_each_page_asks_for_one_and_is_accessible(
+    context: Any, live_server: str, path: str
+) -> None:
+    page = context.new_page()
+    page.goto(live_server + path)
+    _ready(page)
+
+    assert "Sin clave" in page.locator("#estado-acceso").inner_text()
+    assert "clave" in page.locator("#resumen-lista").inner_text()
+    assert page.locator("#detalle").is_hidden()
+    _accessible(page)

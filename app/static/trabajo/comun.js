@@ -94,6 +94,7 @@ export function reportItem(feature, selectedId, onOpen) {
       className: "item" + (p.overdue ? " vencido" : ""),
       "aria-pressed": String(feature.id === selectedId),
       "data-id": feature.id,
+      "data-estado": p.status,
     },
     el("span", { className: "titulo" }, p.type_label),
     el("span", { className: "datos" }, statusBadge(p.status), " ", overdueBadge(p.overdue),

@@ -146,12 +146,16 @@ function factorTable(p) {
   return el("div", { className: "tabla" }, el("table", {},
     el("thead", {}, el("tr", {}, ["Factor", "Estado", "Barrio", ""].map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, p.factors.map((f) => {
-      const remove = el("button", { type: "button", className: "secundario",
-        "aria-label": `Quitar el factor ${f.id.slice(0, 8)} del proyecto` }, "Quitar");
-      remove.addEventListener("click", async () => {
-        const res = await setProject(f.id, null);
-        await show(p.id, res, "Factor quitado del proyecto.");
-      });
+      // unlinking, like linking, is municipal security's (admin keys)
+      const remove = page.who.role !== "admin" ? "" : el("button", { type: "button",
+        className: "secundario", "aria-label": `Quitar el factor ${f.id.slice(0, 8)} del proyecto` },
+      "Quitar");
+      if (remove) {
+        remove.addEventListener("click", async () => {
+          const res = await setProject(f.id, null);
+          await show(p.id, res, "Factor quitado del proyecto.");
+        });
+      }
       return el("tr", { "data-id": f.id },
         el("td", {}, el("a", { href: "/bandeja#" + f.id }, f.type.replaceAll("_", " ")), " ", f.id.slice(0, 8)),
         el("td", {}, statusBadge(f.status), " ", overdueBadge(f.overdue)),
@@ -186,20 +190,47 @@ async function linkForm(p) {
   return form;
 }
 
+// names for the evaluation's fields known today; a field added later shows with its own name
+const EVALUATION_FIELDS = {
+  event_at: "Inicio de la ventana posterior",
+  radius_m: "Radio (m)",
+  window_days: "Días de cada ventana",
+  window_shortened: "Ventana acortada (proyecto reciente)",
+  family: "Familia de delitos",
+  treated_before: "Denuncias cerca, antes",
+  treated_after: "Denuncias cerca, después",
+  comparison_units: "Áreas de comparación",
+  comparison_before: "Comparación, antes",
+  comparison_after: "Comparación, después",
+  expected_after: "Esperadas después (según la comparación)",
+  relative_effect: "Efecto relativo",
+  interval: "Intervalo aproximado de 95 %",
+  as_of: "Calculada",
+};
+const LEAD = ["verdict", "summary", "caveat"];
+const SKIP = ["subject", "subject_id", "name"];
+
+function evaluationValue(value) {
+  if (typeof value === "boolean") return value ? "sí" : "no";
+  if (typeof value === "number") return value.toLocaleString("es-CL");
+  if (Array.isArray(value)) return value.map(evaluationValue).join(", ");
+  if (typeof value === "string" && /^\d{4}-\d\d-\d\dT/.test(value)) return formatDate(value);
+  return String(value);
+}
+
 /** Whatever the evaluation endpoint answers: its verdict and summary if it has them, the rest
  * as plain facts, or the problem in words. */
 function evaluation(res) {
   if (!res.ok) return el("p", { className: "mensaje error", role: "alert" }, problemMessage(res));
   const body = res.body || {};
-  const lead = ["verdict", "summary", "caveat"].filter((k) => typeof body[k] === "string");
-  const rest = Object.entries(body).filter(([k, v]) => !lead.includes(k) && v !== null &&
-    ["string", "number", "boolean"].includes(typeof v));
+  const plain = (v) => v !== null && (typeof v !== "object" || Array.isArray(v));
+  const rest = Object.entries(body).filter(([k, v]) => !LEAD.includes(k) && !SKIP.includes(k) && plain(v));
   return el("div", { className: "evaluacion" },
-    body.verdict ? el("p", {}, el("strong", {}, body.verdict)) : null,
-    body.summary ? el("p", {}, body.summary) : null,
-    body.caveat ? el("p", { className: "nota" }, body.caveat) : null,
-    el("dl", {}, rest.flatMap(([k, v]) => [el("dt", {}, k.replaceAll("_", " ")),
-      el("dd", {}, typeof v === "number" ? v.toLocaleString("es-CL") : String(v))])));
+    typeof body.verdict === "string" ? el("p", {}, el("strong", {}, body.verdict)) : null,
+    typeof body.summary === "string" ? el("p", {}, body.summary) : null,
+    typeof body.caveat === "string" ? el("p", { className: "nota" }, body.caveat) : null,
+    el("dl", {}, rest.flatMap(([k, v]) => [el("dt", {}, EVALUATION_FIELDS[k] || k.replaceAll("_", " ")),
+      el("dd", {}, evaluationValue(v))])));
 }
 
 async function show(id, result, done) {
