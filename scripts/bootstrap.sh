@@ -147,6 +147,9 @@ if [ ! -f "$vendor/.lock-$lock_hash" ]; then
   cp web/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
     web/node_modules/swagger-ui-dist/swagger-ui.css \
     web/node_modules/swagger-ui-dist/LICENSE "$vendor/swagger-ui/"
+  # axe-core: the browser tests inject it to check each page's accessibility
+  mkdir -p "$vendor/axe-core"
+  cp web/node_modules/axe-core/axe.min.js web/node_modules/axe-core/LICENSE "$vendor/axe-core/"
   touch "$vendor/.lock-$lock_hash"
 fi
 

@@ -197,7 +197,14 @@ def live_server(engine: Engine, database_url: str) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "VIGIA_DATABASE_URL": database_url}
+    # browsers load pages, scripts and styles without a key, all from 127.0.0.1: the suite's
+    # page tests together would exhaust one visitor's budget (the limit itself is tested
+    # in-process, tests/test_load_limits.py)
+    env = {
+        **os.environ,
+        "VIGIA_DATABASE_URL": database_url,
+        "VIGIA_LIMIT_PUBLIC_REQUESTS": "100000",
+    }
     process = subprocess.Popen(
         [
             sys.executable,

@@ -148,7 +148,7 @@ MATRIX: dict[str, tuple[str, Request]] = {
         send("POST", RF + "/transitions", json={"to": "en_gestion"}),
     ),
     "POST /api/v1/risk-factors/{report_id}/photos": (
-        "U A H D D D A",
+        "U A H A H D A",
         send("POST", RF + "/photos", files={"file": ("f.png", PNG, "image/png")}),
     ),
     "GET /api/v1/risk-factors/{report_id}/photos/{photo_id}": (

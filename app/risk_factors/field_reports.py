@@ -26,6 +26,7 @@ from app.identity.access import risk_factor_scope
 from app.identity.caller import Caller
 from app.models import (
     Barrio,
+    InterventionProject,
     MicroBarrio,
     ReportPhoto,
     ReportTransition,
@@ -224,6 +225,23 @@ def check_attributes(rtype: RiskFactorType, values: dict[str, Any]) -> None:
         )
 
 
+def project_for(session: Session, report: RiskFactorReport, project_id: int) -> int:
+    """The project a report may be linked to: one that exists in the report's comuna."""
+    project = session.get(InterventionProject, project_id)
+    if project is None or project.comuna_code != report.comuna_code:
+        raise InvalidInput(
+            "El proyecto no existe.",
+            errors=[
+                {
+                    "field": "project_id",
+                    "location": "body",
+                    "reason": "proyecto inexistente en esta comuna",
+                }
+            ],
+        )
+    return project.id
+
+
 def actor_columns(caller: Caller) -> dict[str, Any]:
     return {
         "actor_key_id": caller.key_id,
@@ -245,13 +263,19 @@ def update_report(
     *,
     if_match: str | None,
 ) -> RiskFactorReport:
-    """Severity, description and attributes, by an admin or the key that submitted it."""
+    """Severity, description and attributes, by an admin or the key that submitted it; the
+    project that resolves it, by an admin (municipal security links factors to projects)."""
     report = load_visible(session, report_id, caller, for_update=True)
     submitter = caller.key_id is not None and report.reporter_key_id == caller.key_id
     if caller.role != Role.ADMIN and not submitter:
         raise Forbidden("Solo quien envió el informe o un administrador puede editarlo.")
-    check_if_match(if_match, report.version)
     changes = data.model_dump(exclude_unset=True)
+    if "project_id" in changes and caller.role != Role.ADMIN:
+        raise Forbidden("Solo un administrador asocia un informe a un proyecto.")
+    check_if_match(if_match, report.version)
+    if "project_id" in changes:
+        project_id = changes["project_id"]
+        report.project_id = None if project_id is None else project_for(session, report, project_id)
     if changes.get("attributes") is not None:
         rtype = session.get_one(RiskFactorType, report.type_id)
         check_attributes(rtype, changes["attributes"])

@@ -52,9 +52,12 @@ def add_photo(
     *,
     settings: RiskFactorSettings,
 ) -> ReportPhoto:
+    # the unit sees only what is routed to it, and photographs the work it did
     report = load_visible(session, report_id, caller)
-    if caller.role not in (Role.ADMIN, Role.POLICE):
-        raise Forbidden("Solo la policía que informa o un administrador agrega fotos.")
+    if caller.role not in (Role.ADMIN, Role.POLICE, Role.UNIT):
+        raise Forbidden(
+            "Solo la policía que informa, la unidad responsable o un administrador agrega fotos."
+        )
     data = read_limited(stream, settings.photo_max_bytes)
     if not data:
         raise InvalidInput(

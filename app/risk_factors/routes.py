@@ -41,6 +41,7 @@ AdminDep = Annotated[Caller, Depends(require_roles(Role.ADMIN))]
 SubmitterDep = Annotated[Caller, Depends(require_roles(Role.POLICE))]
 ReaderDep = Annotated[Caller, Depends(require_roles(Role.POLICE, Role.UNIT, Role.PLANNER))]
 MoverDep = Annotated[Caller, Depends(require_roles(Role.UNIT))]
+PhotographerDep = Annotated[Caller, Depends(require_roles(Role.POLICE, Role.UNIT))]
 SettingsDep = Annotated[RiskFactorSettings, Depends(get_risk_settings)]
 
 ReportId = Annotated[uuid.UUID, Path(description="Identificador (UUID) del informe.")]
@@ -259,12 +260,12 @@ def transition_report(
 )
 def add_photo(
     session: SessionDep,
-    caller: SubmitterDep,
+    caller: PhotographerDep,
     settings: SettingsDep,
     report_id: ReportId,
     file: Annotated[UploadFile, File(description="Foto JPEG, PNG o WebP.")],
 ) -> PhotoRead:
-    """Adjunta una foto (JPEG, PNG o WebP, tamaño limitado)."""
+    """Adjunta una foto (JPEG, PNG o WebP, tamaño limitado): del factor o del trabajo hecho."""
     photo = photos.add_photo(session, report_id, caller, file.file, settings=settings)
     return PhotoRead(
         id=photo.id,

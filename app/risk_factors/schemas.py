@@ -128,6 +128,12 @@ class RiskFactorUpdate(_Strict):
     severity: StrictInt | None = Field(default=None, ge=1, le=5)
     description: str | None = Field(default=None, max_length=2000)
     attributes: dict[str, Any] | None = None
+    project_id: StrictInt | None = Field(
+        default=None,
+        description=(
+            "Proyecto de intervención que lo resuelve (solo administradores; null lo desasocia)."
+        ),
+    )
 
 
 class TransitionCreate(_Strict):

@@ -12,7 +12,6 @@ from app.audit import trail as audit
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.identity.caller import Caller
 from app.models import (
-    InterventionProject,
     ReportStatus,
     ReportTransition,
     RiskFactorReport,
@@ -20,7 +19,13 @@ from app.models import (
     Role,
 )
 from app.risk_factors import lifecycle
-from app.risk_factors.field_reports import actor_columns, check_if_match, load_visible, read_report
+from app.risk_factors.field_reports import (
+    actor_columns,
+    check_if_match,
+    load_visible,
+    project_for,
+    read_report,
+)
 from app.risk_factors.schemas import TransitionCreate
 from app.risk_factors.webhooks import service as webhooks
 
@@ -44,13 +49,8 @@ def _apply_side_effects(
         )
         details["responsible_unit"] = report.responsible_unit
     if target == S.EN_GESTION and data.project_id is not None:
-        project = session.get(InterventionProject, data.project_id)
-        if project is None or project.comuna_code != report.comuna_code:
-            raise _problem(
-                "project_id", "proyecto inexistente en esta comuna", "El proyecto no existe."
-            )
-        report.project_id = project.id
-        details["project_id"] = project.id
+        report.project_id = project_for(session, report, data.project_id)
+        details["project_id"] = report.project_id
     elif data.project_id is not None:
         raise _problem(
             "project_id",

@@ -13,9 +13,11 @@ from app.privacy import public_page
 from app.privacy.public_stats import Level, public_stats
 from app.settings import BasemapSettings, get_basemap_settings
 from app.web import map as web_map
+from app.web import work_pages
 from app.web.schemas import MapConfigRead
 
 router = APIRouter()
+router.include_router(work_pages.router)
 
 BasemapDep = Annotated[BasemapSettings, Depends(get_basemap_settings)]
 
