@@ -4,6 +4,7 @@ launch it through Playwright (never a downloaded browser)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -16,3 +17,23 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+# axe-core, vendored from npm by scripts/bootstrap.sh; injected from Vigía's own origin (the
+# pages' CSP allows scripts from 'self' only)
+AXE_URL = "/static/vendor/axe-core/axe.min.js"
+SERIOUS = ("serious", "critical")
+
+
+def axe_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page, one line each (empty: clean)."""
+    page.add_script_tag(url=AXE_URL)
+    found = page.evaluate(
+        "() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v =>"
+        " ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))"
+    )
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} ({'; '.join(v['nodes'])})"
+        for v in found
+        if v["impact"] in SERIOUS
+    ]
