@@ -124,9 +124,8 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(reject_repeated_query), Depends(reject_key_in_url)],
-        # FastAPI's pages load Swagger UI/ReDoc from a CDN with inline script: /docs is
-        # served by app.web.routes from vendored files instead; ReDoc is not offered (its styles
-        # are injected inline, which the Content-Security-Policy forbids)
+        # FastAPI's pages load Swagger UI/ReDoc from a CDN with inline script: /docs and
+        # /redoc are served by app.web.routes from vendored files instead
         docs_url=None,
         redoc_url=None,
     )

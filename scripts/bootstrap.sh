@@ -3,7 +3,7 @@
 #   1. a Python virtual environment (.venv) with the project installed;
 #   2. a PostgreSQL server with PostGIS it can use;
 #   3. the database named by the first argument (default "vigia"), with migrations at head;
-#   4. the web map's libraries (Leaflet) and Swagger UI (/docs), from web/package-lock.json
+#   4. the web map's libraries (Leaflet), Swagger UI (/docs), ReDoc (/redoc) and axe-core (tests), from web/package-lock.json
 #      via the npm registry, copied into app/static/vendor/ so no page loads from a CDN;
 #   5. with VIGIA_BOOTSTRAP_BROWSER=1 (set by `make test`) or in CI: Debian's chromium, for
 #      the browser test of the map.
@@ -129,7 +129,7 @@ if [ ! -f "$web_stamp" ]; then
 fi
 vendor=app/static/vendor
 if [ ! -f "$vendor/.lock-$lock_hash" ]; then
-  log "copiando Leaflet, Leaflet.VectorGrid, MapLibre GL y Swagger UI a $vendor/"
+  log "copiando Leaflet, Leaflet.VectorGrid, MapLibre GL, Swagger UI, ReDoc y axe-core a $vendor/"
   rm -rf "$vendor"
   mkdir -p "$vendor/leaflet" "$vendor/leaflet.vectorgrid"
   cp -R web/node_modules/leaflet/dist/leaflet.js web/node_modules/leaflet/dist/leaflet.css \
@@ -147,6 +147,11 @@ if [ ! -f "$vendor/.lock-$lock_hash" ]; then
   cp web/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
     web/node_modules/swagger-ui-dist/swagger-ui.css \
     web/node_modules/swagger-ui-dist/LICENSE "$vendor/swagger-ui/"
+  # ReDoc for /redoc (standalone bundle; its init script is app/static/redoc.js)
+  mkdir -p "$vendor/redoc"
+  cp web/node_modules/redoc/bundles/redoc.standalone.js \
+    web/node_modules/redoc/bundles/redoc.standalone.js.LICENSE.txt \
+    web/node_modules/redoc/LICENSE "$vendor/redoc/"
   # axe-core: the browser tests inject it to check each page's accessibility
   mkdir -p "$vendor/axe-core"
   cp web/node_modules/axe-core/axe.min.js web/node_modules/axe-core/LICENSE "$vendor/axe-core/"

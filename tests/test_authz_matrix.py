@@ -214,6 +214,7 @@ MATRIX: dict[str, tuple[str, Request]] = {
         get("/ogc/collections/barrios/tiles/WebMercatorQuad/12/1267/2543"),
     ),
     "GET /api/v1/map-config": (ALL, get("/api/v1/map-config")),
+    "GET /api/v1/field-config": (ALL, get("/api/v1/field-config")),
     "GET /api/v1/projects/{project_id}/evaluation": (
         KEYED,
         get("/api/v1/projects/{c.project}/evaluation"),

@@ -31,13 +31,18 @@ def basemap_origin(url_template: str | None) -> str | None:
     return f"{parts.scheme}://{host}"
 
 
-def content_security_policy(*, basemap: str | None = None) -> str:
+def content_security_policy(*, basemap: str | None = None, inline_styles: bool = False) -> str:
+    """The pages' policy. `inline_styles` only for ReDoc (/redoc), which injects its CSS at
+    run time (styled-components) and runs its search in a worker built from a blob: scripts
+    stay 'self' only, so no injected markup can run code."""
     images = "'self' data: blob:" + (f" {basemap}" if basemap else "")
+    styles = "'self' 'unsafe-inline'" if inline_styles else "'self'"
     return "; ".join(
         (
             "default-src 'self'",
             "script-src 'self'",
-            "style-src 'self'",
+            f"style-src {styles}",
+            *(("worker-src 'self' blob:",) if inline_styles else ()),
             f"img-src {images}",
             "font-src 'self'",
             "connect-src 'self'",

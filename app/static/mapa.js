@@ -157,6 +157,16 @@
   const complaintsPane = map.createPane("denuncias"); // single complaints, under the clusters
   complaintsPane.style.zIndex = 500;
   map.createPane("terreno").style.zIndex = 420; // over the units, under the factors
+  // with no basemap, the micro-barrios drawn light under everything show the towns' fabric;
+  // the comuna outline is drawn over the units, always, and never takes a click
+  const basePane = map.createPane("fondo");
+  basePane.style.zIndex = 250;
+  basePane.style.pointerEvents = "none";
+  const outlinePane = map.createPane("contorno");
+  outlinePane.style.zIndex = 420;
+  outlinePane.style.pointerEvents = "none";
+  let outlineLayer = null;
+  let baseLayer = null;
 
   let unitsLayer = null;
   let selectedUnit = null;
@@ -297,6 +307,10 @@
   // --- units (barrios / micro-barrios) coloured by ranking class ---------------------------
 
   async function loadRanking(level) {
+    if (!state.key) {
+      // the ranking needs a key: without one, ask nothing (no 401 in the public's console)
+      return { missing: true, text: "El ranking requiere una clave con permiso; las unidades se muestran sin color." };
+    }
     const query = new URLSearchParams({ level });
     if (state.comuna) query.set("comuna", state.comuna);
     const result = await getJSON(`${API}/rankings/latest?${query}`, true);
@@ -815,14 +829,39 @@
     showComuna(chosen);
   }
 
+  /** The first view: the comuna's most populated settlement (its whole extent is a zoom out
+   * away), with the comuna's outline. */
   function showComuna(comuna) {
     state.comuna = comuna ? comuna.code : null;
+    if (outlineLayer) outlineLayer.remove();
     if (!comuna) return;
     $("comuna").value = comuna.code;
     $("mapa").dataset.comuna = comuna.code;
-    const [west, south, east, north] = comuna.bbox;
+    const [west, south, east, north] = comuna.settled_bbox || comuna.bbox;
     map.fitBounds([[south, west], [north, east]], { padding: [10, 10], animate: false });
     state.fitted = true;
+    if (comuna.outline) {
+      outlineLayer = L.geoJSON(comuna.outline, {
+        pane: "contorno",
+        className: "contorno-comuna",
+        interactive: false,
+        style: { color: "#17324d", weight: 2.5, dashArray: "8 5", fill: false },
+      }).addTo(map);
+    }
+    if (!state.basemap) drawBase(comuna.code);
+  }
+
+  /** The light base drawn from the micro-barrios when no basemap is configured. */
+  async function drawBase(code) {
+    const result = await getJSON(`${API}/micro-barrios?comuna=${encodeURIComponent(code)}`);
+    if (baseLayer) baseLayer.remove();
+    if (!result.ok || code !== state.comuna) return;
+    baseLayer = L.geoJSON(result.body, {
+      pane: "fondo",
+      className: "fondo-manzanas",
+      interactive: false,
+      style: { color: "#ffffff", weight: 1.5, fillColor: "#d9dee3", fillOpacity: 1 },
+    }).addTo(map);
   }
 
   async function start() {
@@ -836,6 +875,7 @@
     if (config.ok) {
       state.variables = config.body.variables || {};
       const basemap = config.body.basemap;
+      state.basemap = Boolean(basemap);
       if (basemap) {
         L.tileLayer(basemap.url, { attribution: basemap.attribution, maxZoom: basemap.max_zoom }).addTo(map);
         $("mapa").classList.add("con-mapa-base");

@@ -10,10 +10,11 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Barrio, Comuna
+from app.models import Barrio, Comuna, MicroBarrio
 from app.scoring import VARIABLES
 from app.settings import BasemapSettings
 from app.web.schemas import BasemapRead, ComunaViewRead, MapConfigRead, VariableRead
@@ -23,6 +24,7 @@ VENDOR_DIR = STATIC_DIR / "vendor"
 INDEX_FILE = STATIC_DIR / "index.html"
 DOCS_FILE = STATIC_DIR / "docs.html"
 REVIEW_FILE = STATIC_DIR / "geocodificacion.html"
+REDOC_FILE = STATIC_DIR / "redoc.html"
 # What index.html loads from vendor/ (the bootstrap copies exactly these, plus Leaflet's images).
 VENDOR_FILES = (
     "leaflet/leaflet.css",
@@ -53,11 +55,54 @@ La API sigue disponible en <a href="/docs">/docs</a>.</p>
 """
 
 
+# Micro-barrios closer than this (degrees, about 1 km at Chile's latitudes) are one settlement.
+SETTLEMENT_GAP_DEG = 0.01
+# The comuna outline is drawn at town and comuna scale: ~20 m of simplification is invisible.
+OUTLINE_TOLERANCE_DEG = 0.0002
+
+
+def settled_extents(session: Session) -> dict[str, list[float]]:
+    """Per comuna, the extent of its most populated settlement: micro-barrios grouped by
+    distance (DBSCAN, any two closer than SETTLEMENT_GAP_DEG join), the group with the most
+    people wins (ties: the widest). Micro-barrios cover the towns, not the rural remainder,
+    so this is the town a first view should show."""
+    clusters = select(
+        MicroBarrio.comuna_code.label("comuna"),
+        MicroBarrio.geom.label("geom"),
+        func.coalesce(MicroBarrio.population, 0).label("people"),
+        func.ST_ClusterDBSCAN(MicroBarrio.geom, SETTLEMENT_GAP_DEG, 1)
+        .over(partition_by=MicroBarrio.comuna_code)
+        .label("cluster"),
+    ).subquery()
+    groups = (
+        select(
+            clusters.c.comuna,
+            func.sum(clusters.c.people).label("people"),
+            func.ST_Extent(clusters.c.geom).label("extent"),
+            func.sum(func.ST_Area(clusters.c.geom)).label("area"),
+        )
+        .group_by(clusters.c.comuna, clusters.c.cluster)
+        .subquery()
+    )
+    best = (
+        select(
+            groups.c.comuna,
+            func.ST_XMin(groups.c.extent),
+            func.ST_YMin(groups.c.extent),
+            func.ST_XMax(groups.c.extent),
+            func.ST_YMax(groups.c.extent),
+        )
+        .distinct(groups.c.comuna)
+        .order_by(groups.c.comuna, groups.c.people.desc(), groups.c.area.desc())
+    )
+    return {code: [w, s, e, n] for code, w, s, e, n in session.execute(best)}
+
+
 def comuna_views(session: Session) -> list[ComunaViewRead]:
     """Each loaded comuna with its extent, the most populated first (then the widest, the code).
 
-    The page fits its first view to one comuna, so the complaint tiles it asks for cover that
-    comuna only, however many comunas the database holds.
+    The page fits its first view to one comuna's settled area, so the complaint tiles it asks
+    for cover that comuna only, however many comunas the database holds.
     """
     barrios = (
         select(func.sum(Barrio.population))
@@ -67,6 +112,9 @@ def comuna_views(session: Session) -> list[ComunaViewRead]:
     )
     population = func.coalesce(Comuna.population, barrios)
     extent = func.ST_Envelope(Comuna.geom)
+    outline = func.ST_AsGeoJSON(
+        func.ST_SimplifyPreserveTopology(Comuna.geom, OUTLINE_TOLERANCE_DEG), 5
+    )
     rows = session.execute(
         select(
             Comuna.code,
@@ -76,11 +124,20 @@ def comuna_views(session: Session) -> list[ComunaViewRead]:
             func.ST_YMin(extent),
             func.ST_XMax(extent),
             func.ST_YMax(extent),
+            outline,
         ).order_by(population.desc().nulls_last(), func.ST_Area(Comuna.geom).desc(), Comuna.code)
     )
+    settled = settled_extents(session)
     return [
-        ComunaViewRead(code=code, name=name, population=pop, bbox=[west, south, east, north])
-        for code, name, pop, west, south, east, north in rows
+        ComunaViewRead(
+            code=code,
+            name=name,
+            population=pop,
+            bbox=[west, south, east, north],
+            settled_bbox=settled.get(code, [west, south, east, north]),
+            outline=orjson.loads(shape),
+        )
+        for code, name, pop, west, south, east, north, shape in rows
     ]
 
 

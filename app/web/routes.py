@@ -9,15 +9,18 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from app.api.deps import SessionDep
 from app.api.params import ComunaChoice
+from app.api.security_headers import content_security_policy
 from app.privacy import public_page
 from app.privacy.public_stats import Level, public_stats
 from app.settings import BasemapSettings, get_basemap_settings
+from app.web import field
 from app.web import map as web_map
 from app.web import work_pages
 from app.web.schemas import MapConfigRead
 
 router = APIRouter()
 router.include_router(work_pages.router)
+router.include_router(field.router)
 
 BasemapDep = Annotated[BasemapSettings, Depends(get_basemap_settings)]
 
@@ -41,6 +44,16 @@ def geocoding_review_page() -> Response:
 def docs_page() -> Response:
     """Swagger UI over /openapi.json, from vendored files (no CDN, no inline script)."""
     return FileResponse(web_map.DOCS_FILE, media_type="text/html; charset=utf-8")
+
+
+@router.get("/redoc", include_in_schema=False, response_class=HTMLResponse)
+def redoc_page() -> Response:
+    """ReDoc over /openapi.json, from vendored files; the one page that allows inline styles."""
+    return FileResponse(
+        web_map.REDOC_FILE,
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Security-Policy": content_security_policy(inline_styles=True)},
+    )
 
 
 @router.get(

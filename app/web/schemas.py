@@ -1,3 +1,5 @@
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -21,6 +23,14 @@ class ComunaViewRead(BaseModel):
     name: str
     bbox: list[float] = Field(description="Extensión [oeste, sur, este, norte] en grados (WGS 84).")
     population: int | None = Field(description="Habitantes (de la comuna o suma de sus barrios).")
+    settled_bbox: list[float] = Field(
+        description="Extensión [oeste, sur, este, norte] de la localidad más poblada (el grupo "
+        "de micro-barrios contiguos, a menos de ~1 km, con más habitantes): la primera vista "
+        "del mapa, no toda la comuna rural. Sin micro-barrios, igual a `bbox`."
+    )
+    outline: dict[str, Any] = Field(
+        description="Contorno de la comuna (GeoJSON simplificado a ~20 m), siempre dibujado."
+    )
 
 
 class MapConfigRead(BaseModel):
