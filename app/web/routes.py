@@ -13,9 +13,8 @@ from app.api.security_headers import content_security_policy
 from app.privacy import public_page
 from app.privacy.public_stats import Level, public_stats
 from app.settings import BasemapSettings, get_basemap_settings
-from app.web import field
+from app.web import field, work_pages
 from app.web import map as web_map
-from app.web import work_pages
 from app.web.schemas import MapConfigRead
 
 router = APIRouter()

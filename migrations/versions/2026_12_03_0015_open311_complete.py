@@ -1,7 +1,7 @@
 """Open311 complete: the address a client gives (`address_string`), kept for staff only.
 
 Revision ID: 0015_open311_complete
-Revises: 0013_context_layers
+Revises: 0014_project_evaluations
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_open311_complete"
-down_revision: str | Sequence[str] | None = "0013_context_layers"
+down_revision: str | Sequence[str] | None = "0014_project_evaluations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,7 +6,7 @@ Enables pg_trgm (candidate search on name keys), unaccent and fuzzystrmatch (lev
 in the score).
 
 Revision ID: 0016_gazetteer
-Revises: 0013_context_layers
+Revises: 0015_open311_complete
 Create Date: 2026-12-03
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0016_gazetteer"
-down_revision: str | Sequence[str] | None = "0013_context_layers"
+down_revision: str | Sequence[str] | None = "0015_open311_complete"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,7 +3,7 @@ their follow-ups) and prevention activities with attendance as counts by sex and
 (issue #21). The updated_at trigger of 0009 goes on every new table with the mixin.
 
 Revision ID: 0018_council_activities
-Revises: 0013_context_layers
+Revises: 0016_gazetteer
 Create Date: 2026-12-03
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0018_council_activities"
-down_revision: str | Sequence[str] | None = "0013_context_layers"
+down_revision: str | Sequence[str] | None = "0016_gazetteer"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 grid cells (score, rank, hot-spot class) with a GiST index for the OGC collection and tiles.
 
 Revision ID: 0019_risk_terrain
-Revises: 0013_context_layers
+Revises: 0018_council_activities
 Create Date: 2026-12-03
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0019_risk_terrain"
-down_revision: str | Sequence[str] | None = "0013_context_layers"
+down_revision: str | Sequence[str] | None = "0018_council_activities"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
