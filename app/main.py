@@ -100,6 +100,7 @@ def create_app(
                 limits.window_s,
                 # a worker's unused slots may refuse a client early: at most a tenth
                 lease=min(limits.public_lease, max(1, limits.public_requests // 10)),
+                lease_s=min(limits.public_lease_s, limits.window_s / 4),
             )
         # sync routes and dependencies run in anyio's pool (40 threads): never fewer than turns
         limiter = anyio.to_thread.current_default_thread_limiter()

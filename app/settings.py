@@ -384,6 +384,15 @@ class LimitSettings(BaseSettings):
         "asking the database, for at most a second (app/api/shared_limits.py); at most a "
         "tenth of `public_requests`. 1: one database round trip per request.",
     )
+    public_lease_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=15,
+        description="Seconds a worker may hand out leased public slots. Longer: fewer "
+        "database round trips for clients that read every few seconds; the price is that a "
+        "leased slot leaves the window up to this much early (at most `public_requests` in "
+        "any `window_s` minus this).",
+    )
 
 
 class KeyCacheSettings(BaseSettings):

@@ -58,6 +58,19 @@ def main() -> None:
         " (meta >= 95 %)"
     )
     print(f"mundo nulo sin tendencia marcada: {null_trend}/{n} = {null_trend / n:.0%}")
+    powers = [r.trend_power for r in signal if r.trend_power is not None]
+    if powers:
+        print(
+            f"potencia de la prueba para la tendencia plantada (predicha): media "
+            f"{sum(powers) / len(powers):.0%}; marcada observada {trend_only / n:.0%}"
+        )
+        able = [r for r in signal if r.trend_power is not None and r.trend_power >= 0.9]
+        if able:
+            found = sum(r.trend_flagged and not r.other_trend_flagged for r in able)
+            print(
+                f"semillas con potencia >= 90 %: {len(able)}; marcada y ninguna otra en "
+                f"{found}/{len(able)} = {found / len(able):.0%} (meta >= 90 %)"
+            )
     print(
         f"puntos sin señal (de 100), media: con señal {silent_signal:.1f}, nulo {silent_null:.1f}"
     )

@@ -222,3 +222,25 @@ def test_serve_leaves_forwarded_headers_to_the_app(monkeypatch: pytest.MonkeyPat
     assert seen["workers"] == 2
     assert seen["proxy_headers"] is False  # uvicorn would trust any local peer
     assert seen["timeout_keep_alive"] > 60  # outlives nginx's idle upstream connections
+
+
+def test_the_public_lease_lives_as_long_as_configured(
+    database_url: str, engine: Engine, clean_windows: None
+) -> None:
+    # the service's public lease lives VIGIA_LIMIT_PUBLIC_LEASE_S (5 s by default)
+    with TestClient(worker(database_url, engine, public=300, lease=10)) as client:
+        assert client.app.state.public_limiter.lease_s == 5.0  # type: ignore[attr-defined]
+    # a client reading every two seconds keeps using its lease: no round trip per request
+    now = [0.0]
+    limiter = PostgresWindow(
+        engine, "prueba-arriendo", 100, 60, lease=5, lease_s=5.0, clock=lambda: now[0]
+    )
+    assert limiter.hit(CLIENT[0]) is None
+    now[0] += 2.0
+    assert limiter.hit(CLIENT[0]) is None
+    now[0] += 2.0
+    assert limiter.hit(CLIENT[0]) is None
+    assert recorded(engine, "prueba-arriendo") == 5  # one lease served all three
+    now[0] += 1.0  # five seconds after the lease: too old to hand out
+    assert limiter.hit(CLIENT[0]) is None
+    assert recorded(engine, "prueba-arriendo") == 10

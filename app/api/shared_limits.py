@@ -11,11 +11,13 @@ pruned by the process every PRUNE_EVERY hits.
 
 Leases (`lease` > 1, the public limiter): the upsert records up to `lease` events at once,
 and this process admits the client's next requests from those slots without asking the
-database again, for at most LEASE_S seconds (unused slots are then dropped, still counted).
+database again, for at most `lease_s` seconds (unused slots are then dropped, still counted;
+the public limiter's is VIGIA_LIMIT_PUBLIC_LEASE_S, 5 s by default, so a client reading a
+page every second or two pays one round trip per `lease` requests, not one per request).
 Every admitted request holds a slot recorded in PostgreSQL, so the sum over all workers
 stays within `limit`. The tolerances, both stated here and tested in
-tests/test_load_limits.py: a leased slot is recorded up to LEASE_S before its request, so it
-leaves the window up to LEASE_S early (at most `limit` requests in any `window_s - LEASE_S`
+tests/test_load_limits.py: a leased slot is recorded up to `lease_s` before its request, so it
+leaves the window up to `lease_s` early (at most `limit` requests in any `window_s - lease_s`
 seconds); slots leased but never used (at most `lease - 1` per worker and client) count as
 spent, so a client spread over several workers may be refused that many requests early.
 """
@@ -70,7 +72,7 @@ class PostgresWindow:
     """At most `limit` events per key in the last `window_s` seconds, shared in PostgreSQL."""
 
     PRUNE_EVERY = 1000
-    LEASE_S = 1.0
+    LEASE_S = 1.0  # default lifetime of a lease
     MAX_LEASES = 10_000
 
     def __init__(
@@ -81,6 +83,7 @@ class PostgresWindow:
         window_s: float,
         *,
         lease: int = 1,
+        lease_s: float = LEASE_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
@@ -88,6 +91,7 @@ class PostgresWindow:
         self.limit = limit
         self.window_s = window_s
         self.lease = max(1, min(lease, limit))
+        self.lease_s = lease_s
         self.clock = clock
         self._hits = 0
         self._lock = threading.Lock()
@@ -127,7 +131,7 @@ class PostgresWindow:
             with self._lock:
                 if len(self._leases) >= self.MAX_LEASES:
                     self._leases.clear()  # dropped slots stay counted: only ever stricter
-                self._leases[key] = (granted - 1, leased_at + self.LEASE_S)
+                self._leases[key] = (granted - 1, leased_at + self.lease_s)
         return None if granted else max(1, math.ceil(wait))
 
     def _due_for_pruning(self) -> bool:

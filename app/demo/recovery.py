@@ -22,7 +22,7 @@ from datetime import date
 import pandas as pd
 
 from app.demo.inputs import ranking_inputs
-from app.demo.planted import PlantedSpec
+from app.demo.planted import PlantedSpec, PlantedTruth
 from app.demo.sources import DemoSources
 from app.demo.world import simulate
 from app.scoring import (
@@ -34,6 +34,7 @@ from app.scoring import (
     contiguity_weights,
 )
 from app.scoring.method2 import HIGH_PROBABILITY
+from app.scoring.trend import rise_detection_power
 
 TOP_CLASSES = ("crítico", "alto")
 LEVEL = "micro_barrio"
@@ -50,6 +51,8 @@ class Recovery:
     trend_flagged: bool
     other_trend_flagged: tuple[str, ...]
     weight_without_signal: float
+    # the test's power to flag the planted rise at this seed's expected counts (None: no trend)
+    trend_power: float | None = None
 
 
 def recover(
@@ -86,4 +89,24 @@ def recover(
         trend_flagged=trend_unit is not None and trend_unit in rising,
         other_trend_flagged=tuple(sorted(u for u in rising if u != trend_unit)),
         weight_without_signal=float(ranking.method_meta["weight_without_signal"]),
+        trend_power=None if truth.trend is None else planted_trend_power(table, truth),
     )
+
+
+def planted_trend_power(table: pd.DataFrame, truth: PlantedTruth, alpha: float = 0.05) -> float:
+    """`rise_detection_power` of the planted trend unit: its expected DMCS count in the
+    previous period (the comuna's count shared by residents times the planted relative
+    rate), the planted ratio, the comuna's now/before split and alpha / (number of units)."""
+    assert truth.trend is not None
+    unit = truth.trend.unit
+    relative = truth.expected_relative_rate[LEVEL]
+    weight = table["population"] * pd.Series({u: r["baseline"] for u, r in relative.items()})
+    weight = weight.reindex(table.index).fillna(0.0)
+    before_mean = float(table["dmcs_count_prev"].sum() * weight[unit] / weight.sum())
+    now, before = float(table["dmcs_count"].sum()), float(table["dmcs_count_prev"].sum())
+    p0 = now / (now + before)
+    # the test compares with the comuna, whose own count the planted rise pushes up too:
+    # relative to it, the unit rose ratio * (others' now/before) / (all now/before)
+    others = (now - table.at[unit, "dmcs_count"]) / (before - table.at[unit, "dmcs_count_prev"])
+    relative_ratio = truth.trend.ratio * others / (now / before)
+    return rise_detection_power(before_mean, relative_ratio, p0, alpha / len(table))

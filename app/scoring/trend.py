@@ -85,3 +85,48 @@ def exact_binomial_greater(k: np.ndarray, n: np.ndarray, p0: float) -> np.ndarra
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
     return np.where(n == 0, 1.0, stats.binom.sf(k - 1, n, p0))
+
+
+# --- power: which rises can these counts show at all? -----------------------------------------
+#
+# The test above can only flag a rise its counts can show. For a unit with `before_mean`
+# complaints expected in the previous period and a rise of `ratio` (relative to the comuna),
+# n = before + now is Poisson(before_mean (1 + ratio g)) and, given n, `now` is
+# Binomial(n, p1) with p1 = ratio g / (ratio g + 1), g = p0 / (1 - p0) the comuna's own
+# now/before ratio. The unit is flagged when its one-sided p-value is at most `alpha_star`;
+# Benjamini-Hochberg with one true rise among m units flags it at alpha / m at worst
+# (alpha_star = alpha / m, the conservative reading). The power sums, over n, P(n) times
+# P(now >= the smallest significant count given n). docs/metodologia.md (M2.10) uses it to
+# read the planted-trend recovery: the detection rate observed over seeds follows it.
+
+
+def rise_detection_power(before_mean: float, ratio: float, p0: float, alpha_star: float) -> float:
+    """Probability that the exact one-sided test flags a unit whose rate rose `ratio`-fold."""
+    if before_mean <= 0 or ratio <= 0 or not 0 < p0 < 1:
+        return 0.0
+    g = p0 / (1 - p0)
+    total_mean = before_mean * (1 + ratio * g)
+    n = np.arange(0, int(stats.poisson.ppf(1 - 1e-9, total_mean)) + 2)
+    weights = stats.poisson.pmf(n, total_mean)
+    # smallest k with P(X >= k | n, p0) <= alpha_star (n + 1 when none: never flagged)
+    k = stats.binom.isf(alpha_star, n, p0) + 1
+    k = np.where(stats.binom.sf(k - 2, n, p0) <= alpha_star, k - 1, k)  # isf's off-by-one
+    p1 = ratio * g / (ratio * g + 1)
+    hit = np.where(k <= n, stats.binom.sf(k - 1, n, p1), 0.0)
+    return float(np.sum(weights * hit))
+
+
+def minimum_detectable_rise(
+    before_mean: float, p0: float, alpha_star: float, *, power: float = 0.9, most: float = 50.0
+) -> float | None:
+    """Smallest rise (a ratio > 1) flagged with probability `power`; None above `most`."""
+    if rise_detection_power(before_mean, most, p0, alpha_star) < power:
+        return None
+    low, high = 1.0, most
+    for _ in range(40):  # bisection: the power grows with the ratio
+        mid = (low + high) / 2
+        if rise_detection_power(before_mean, mid, p0, alpha_star) >= power:
+            high = mid
+        else:
+            low = mid
+    return high
