@@ -101,7 +101,9 @@ def vigia_side(engine: Any, request: service.Request) -> Any:
     return features
 
 
-def floor_side(dsn: str, request: service.Request, comuna: str, kept: list[str], candidates: list[str]) -> None:
+def floor_side(
+    dsn: str, request: service.Request, comuna: str, kept: list[str], candidates: list[str]
+) -> None:
     period = period_for(request.period_end or default_period_end(), request.months)
     limits = boundaries(period)
     params = {
@@ -160,7 +162,9 @@ def floor_side(dsn: str, request: service.Request, comuna: str, kept: list[str],
         sm.GLM(y[lived], design, family=sm.families.Poisson(), offset=offset).fit()
     from app.scoring.grid_hotspots import Grid
 
-    grid = Grid("EPSG:32718", request.cell_m, 0.0, 0.0, ij[:, 0].astype(int), ij[:, 1].astype(int), None)  # type: ignore[arg-type]
+    grid = Grid(
+        "EPSG:32718", request.cell_m, 0.0, 0.0, ij[:, 0].astype(int), ij[:, 1].astype(int), None
+    )  # type: ignore[arg-type]
     esda_gi_star(y, distance_band_weights(grid, 125.0), HotSpotParams())
 
 
@@ -169,7 +173,9 @@ def run(url: str, rounds: int) -> None:
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with Session(engine) as session:
         comunas = list(session.scalars(text("SELECT code FROM comuna ORDER BY code")))
-        dmcs = list(session.scalars(text("SELECT code FROM crime_category WHERE dmcs ORDER BY code")))
+        dmcs = list(
+            session.scalars(text("SELECT code FROM crime_category WHERE dmcs ORDER BY code"))
+        )
         layers = service.resolve_layers(session, None)
         end = session.scalar(text("SELECT max(occurred_at)::date FROM complaint"))
     for comuna, cell_m in (("14103", 50.0), (REGION_COMUNA, REGION_CELL_M)):
@@ -194,7 +200,10 @@ def run(url: str, rounds: int) -> None:
             started = time.perf_counter()
             floor_side(dsn, request, comuna, kept, candidates)
             floor.append(time.perf_counter() - started)
-            print(f"  vigia {mine[-1]:.2f} s, piso {floor[-1]:.2f} s; carga {os.getloadavg()[0]:.2f}", flush=True)
+            print(
+                f"  vigia {mine[-1]:.2f} s, piso {floor[-1]:.2f} s; carga {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
         a, b = statistics.median(mine), statistics.median(floor)
         print(f"  mediana vigia {a:.2f} s, piso {b:.2f} s, razón {a / b:.2f}x", flush=True)
 

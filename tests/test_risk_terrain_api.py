@@ -206,9 +206,7 @@ def test_latest_terrain_is_an_ogc_collection_with_tiles(client: TestClient, keys
     assert first.status_code == latest.status_code == 201
     base = "/ogc/collections/terreno-de-riesgo"
     assert client.get(f"{base}/items").status_code == 401
-    items = client.get(
-        f"{base}/items", params={"filter": "rank <= 3"}, headers=keys.h("planner")
-    )
+    items = client.get(f"{base}/items", params={"filter": "rank <= 3"}, headers=keys.h("planner"))
     assert items.status_code == 200, items.text
     features = items.json()["features"]
     assert len(features) == 3
@@ -223,3 +221,31 @@ def test_latest_terrain_is_an_ogc_collection_with_tiles(client: TestClient, keys
     layer = mapbox_vector_tile.decode(tile.content)["terreno-de-riesgo"]
     assert layer["features"]
     assert {"score", "rank", "hot_spot"} <= set(layer["features"][0]["properties"])
+
+
+@pytest.mark.usefixtures("stored")
+def test_bulletin_shows_the_factor_table_and_the_terrain_map(
+    client: TestClient, keys: Keys, db: Session
+) -> None:
+    from datetime import UTC, datetime
+
+    from app.reports.bulletin import build_bulletin
+    from app.reports.period import Month
+    from app.reports.render import bulletin_html
+
+    before = build_bulletin(db, "14103", Month(2025, 1), as_of=datetime.now(UTC))
+    assert before.terrain is None
+    body = client.post(URL, json={**BODY, "layers": FACTORS}, headers=keys.h("planner")).json()
+    bulletin = build_bulletin(db, "14103", Month(2025, 1), as_of=datetime.now(UTC))
+    assert bulletin.terrain is not None
+    assert str(bulletin.terrain.snapshot_id) == body["id"]
+    assert bulletin.terrain.factors == body["factors"]
+    assert len(bulletin.terrain.drawn) > 0
+    html = bulletin_html(bulletin)
+    assert "Terreno de riesgo: qué lugares elevan el riesgo" in html
+    first = body["factors"][0]
+    assert f"{first['rr']:.2f}".replace(".", ",") in html
+    assert "Mapa del terreno de riesgo" in html
+    # a month before the model's period ends does not show it
+    earlier = build_bulletin(db, "14103", Month(2024, 11), as_of=datetime.now(UTC))
+    assert earlier.terrain is None

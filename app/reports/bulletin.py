@@ -18,6 +18,7 @@ from app.reports import data
 from app.reports.evaluation import Evaluation, evaluate_project
 from app.reports.period import Month
 from app.reports.ranking import RankingMap, ranking_for_month
+from app.reports.terrain import TerrainSection, terrain_for_month
 
 TREND_MONTHS = 24  # the chart's span; enough for a 12-month moving average over 13 months
 EVALUATION_LOOKBACK_DAYS = 365
@@ -63,6 +64,7 @@ class Bulletin:
     ranking: RankingMap | None
     projects: list[data.ProjectRow]
     shapes: list[data.UnitShape]
+    terrain: TerrainSection | None = None
     evaluations: list[Evaluation] = field(default_factory=list)
     evaluation_notes: list[str] = field(default_factory=list)
     # the audit trail's anchor line, printed so it lives outside the database
@@ -136,6 +138,7 @@ def build_bulletin(session: Session, comuna: str, month: Month, *, as_of: dateti
         ranking=ranking_for_month(session, comuna, month, as_of=as_of),
         projects=data.projects(session, comuna, month.end),
         shapes=data.barrio_shapes(session, comuna),
+        terrain=terrain_for_month(session, comuna, month, as_of=as_of),
     )
     _add_evaluations(session, bulletin)
     return bulletin
