@@ -249,3 +249,32 @@ def test_bulletin_shows_the_factor_table_and_the_terrain_map(
     # a month before the model's period ends does not show it
     earlier = build_bulletin(db, "14103", Month(2024, 11), as_of=datetime.now(UTC))
     assert earlier.terrain is None
+
+
+@pytest.mark.usefixtures("stored")
+def test_a_profile_takes_its_factor_weights_from_a_cited_model(
+    client: TestClient, keys: Keys
+) -> None:
+    body = client.post(URL, json={**BODY, "layers": FACTORS}, headers=keys.h("planner")).json()
+    profiles = "/api/v1/rankings/profiles"
+    weights = {"dmcs_rate": 1, "risk_factor_load": 1}
+    made = client.post(
+        profiles,
+        json={"name": "con-terreno", "weights": weights, "risk_factor_weights_from": body["id"]},
+        headers=keys.h("admin"),
+    )
+    assert made.status_code == 201, made.text
+    expected = {f["layer"]: round(f["rr"], 4) for f in body["factors"]}
+    assert made.json()["risk_factor_weights"] == expected
+    assert body["id"] in made.json()["description"]
+    for extra, field in (
+        ({"risk_factor_weights_from": "00000000-0000-0000-0000-000000000000"}, "from"),
+        ({"risk_factor_weights_from": body["id"], "risk_factor_weights": {"a": 1.0}}, "from"),
+    ):
+        refused = client.post(
+            profiles, json={"name": "otro", "weights": weights, **extra}, headers=keys.h("admin")
+        )
+        problem = assert_problem(refused, 422)
+        assert problem["errors"][0]["field"] == "risk_factor_weights_from"
+    names = [p["name"] for p in client.get(profiles, headers=keys.h("admin")).json()]
+    assert "otro" not in names

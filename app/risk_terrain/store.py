@@ -279,3 +279,22 @@ def factors_csv(snapshot: RiskTerrainSnapshot) -> str:
     out = io.StringIO()
     frame.to_csv(out, index=False, lineterminator="\n")
     return out.getvalue()
+
+
+def factor_type_weights(session: Session, snapshot_id: uuid.UUID) -> dict[str, float]:
+    """Each retained risk-factor type's RRV in a stored model (context layers left out: the
+    ranking weighs police-reported factors); a 422 naming the field when there is no such
+    model or it retained no factor type."""
+    from app.scoring.errors import ProfileError, problem
+
+    snapshot = session.get(RiskTerrainSnapshot, snapshot_id)
+    if snapshot is None:
+        reason = f"no existe el modelo de terreno de riesgo {snapshot_id}"
+        raise ProfileError(reason, errors=[problem("risk_factor_weights_from", reason)])
+    weights = {
+        f["layer"]: round(float(f["rr"]), 4) for f in snapshot.factors if f["source"] == "factor"
+    }
+    if not weights:
+        reason = "el modelo no retuvo ningún tipo de factor de riesgo"
+        raise ProfileError(reason, errors=[problem("risk_factor_weights_from", reason)])
+    return weights
