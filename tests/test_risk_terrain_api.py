@@ -267,7 +267,7 @@ def test_a_profile_takes_its_factor_weights_from_a_cited_model(
     expected = {f["layer"]: round(f["rr"], 4) for f in body["factors"]}
     assert made.json()["risk_factor_weights"] == expected
     assert body["id"] in made.json()["description"]
-    for extra, field in (
+    for extra, _field in (
         ({"risk_factor_weights_from": "00000000-0000-0000-0000-000000000000"}, "from"),
         ({"risk_factor_weights_from": body["id"], "risk_factor_weights": {"a": 1.0}}, "from"),
     ):
@@ -278,3 +278,32 @@ def test_a_profile_takes_its_factor_weights_from_a_cited_model(
         assert problem["errors"][0]["field"] == "risk_factor_weights_from"
     names = [p["name"] for p in client.get(profiles, headers=keys.h("admin")).json()]
     assert "otro" not in names
+
+
+@pytest.mark.usefixtures("stored")
+def test_cli_computes_stores_and_prints_the_factors(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from app.risk_terrain import cli as risk_terrain_cli
+
+    @contextmanager
+    def same_session(**_: Any) -> Iterator[Session]:
+        yield db
+
+    monkeypatch.setattr(risk_terrain_cli, "transaction", same_session)
+    arguments = ["risk-terrain", "compute", "--end", "2024-12-31", "--seed", "3"]
+    run = CliRunner(env={"COLUMNS": "200"}).invoke(cli, [*arguments, "--layers", ",".join(FACTORS)])
+    assert run.exit_code == 0, run.output
+    assert "sitio_eriazo" in run.output
+    assert "id: " in run.output
+    assert "huella de entradas: " in run.output
+    assert _snapshots(db) == 1
+    unknown = CliRunner().invoke(cli, [*arguments, "--layers", "no_existe"])
+    assert unknown.exit_code == 1
+    assert _snapshots(db) == 1
