@@ -52,6 +52,8 @@ REPO = Path(__file__).resolve().parents[1]
 REGION = Path(os.environ.get("VIGIA_BENCH_REGION", REPO / "bench" / "data" / "region"))
 REGION_COMUNA = "90000"
 REGION_CELL_M = 100.0  # 0.2 x 0.2 degrees of micro-barrios: 37k cells of 100 m (50 m: 150k)
+# strata: its 16 barrios (its 192 micro-barrios as fixed effects make each GLM 37k x 200:
+# 45 s a fit, 320 s a model; docs/benchmarks.md)
 DEFAULT_URL = os.environ.get(
     "VIGIA_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/vigia_rtm"
 )
@@ -118,6 +120,7 @@ def floor_side(
         "not_real": list(sql_f.NOT_REAL),
         "bands": [float(b) for b in request.bands_m],
         "k": 1.0,
+        "strata": request.strata,
     }
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
         for statement in sql_g._CREATE:
@@ -178,7 +181,10 @@ def run(url: str, rounds: int) -> None:
         )
         layers = service.resolve_layers(session, None)
         end = session.scalar(text("SELECT max(occurred_at)::date FROM complaint"))
-    for comuna, cell_m in (("14103", 50.0), (REGION_COMUNA, REGION_CELL_M)):
+    for comuna, cell_m, strata in (
+        ("14103", 50.0, "micro_barrio"),
+        (REGION_COMUNA, REGION_CELL_M, "barrio"),
+    ):
         if comuna not in comunas:
             continue
         request = service.Request(
@@ -188,6 +194,7 @@ def run(url: str, rounds: int) -> None:
             categories=dmcs,
             layers=layers.names,
             cell_m=cell_m,
+            strata=strata,
         )
         candidates, kept = vigia_side(engine, request)  # warm-up
         floor_side(dsn, request, comuna, kept, candidates)

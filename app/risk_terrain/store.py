@@ -62,7 +62,7 @@ def factor_rows(model: RiskTerrain, sources: dict[str, str]) -> list[dict[str, A
 
 
 def _meta(
-    model: RiskTerrain, grid: CellGrid, counts: np.ndarray, hot: np.ndarray
+    model: RiskTerrain, grid: CellGrid, counts: np.ndarray, hot: np.ndarray, strata_level: str
 ) -> dict[str, Any]:
     return {
         "family": model.family,
@@ -76,7 +76,7 @@ def _meta(
         "cells": grid.size,
         "events": int(counts.sum()),
         "exposure": "residentes" if grid.residents is not None else None,
-        "strata": "unidad_mas_fina",
+        "strata": strata_level,
         "hot_cells": int(hot.sum()),
     }
 
@@ -123,7 +123,7 @@ def store_snapshot(
         "j": grid.j.tolist(),
         "counts": counts.tolist(),
         "residents": None if grid.residents is None else grid.residents.tolist(),
-        "strata": [str(s) for s in grid.strata],
+        "strata": None if request.strata == "ninguno" else [str(s) for s in grid.strata],
         "layers": {
             name: {"source": sources.get(name, "factor"), "points": points[name].tolist()}
             for name in layers.names
@@ -132,7 +132,7 @@ def store_snapshot(
     }
     factors = factor_rows(model, sources)
     scores = [round(float(s), 12) for s in model.score]
-    meta = _meta(model, grid, counts, hot) | {
+    meta = _meta(model, grid, counts, hot, request.strata) | {
         "validation": None if validation is None else validation.to_dict(orient="records")
     }
     snapshot = RiskTerrainSnapshot(
@@ -202,7 +202,7 @@ def recompute(snapshot: RiskTerrainSnapshot) -> RiskTerrain:
         features,
         snapshot.seed,
         exposure=None if residents is None else np.asarray(residents, dtype=float),
-        strata=np.asarray(inputs["strata"], dtype=object),
+        strata=None if inputs["strata"] is None else np.asarray(inputs["strata"], dtype=object),
     )
 
 

@@ -272,15 +272,26 @@ __all__ = ["PAI_SHARES", "pai_pei"]  # re-exported: the model's validation
 
 
 def fit_count_model(
-    y: np.ndarray, x: pd.DataFrame, family: str, offset: np.ndarray, base: pd.DataFrame
+    y: np.ndarray,
+    x: pd.DataFrame,
+    family: str,
+    offset: np.ndarray,
+    base: pd.DataFrame,
+    start: pd.Series | None = None,
 ) -> Any:
-    """The step-2 model: the given features plus the base design (statsmodels results)."""
+    """The step-2 model: the given features plus the base design (statsmodels results).
+    `start`: starting values by name (a trial of the BIC elimination starts from the model
+    it drops a feature from: 2-3 iterations instead of 6-8 on a region's 37k cells)."""
     design = pd.concat([x.astype(float), base], axis=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         if family == POISSON:
-            return sm.GLM(y, design, family=sm.families.Poisson(), offset=offset).fit()
-        return NegativeBinomial(y, design, offset=offset).fit(disp=0, maxiter=500)
+            model = sm.GLM(y, design, family=sm.families.Poisson(), offset=offset)
+            first = None if start is None else start.reindex(design.columns).to_numpy()
+            return model.fit(start_params=first)
+        nb = NegativeBinomial(y, design, offset=offset)
+        first = None if start is None else start.reindex([*design.columns, "alpha"]).to_numpy()
+        return nb.fit(start_params=first, disp=0, maxiter=500)
 
 
 def bic(fit: Any) -> float:
@@ -294,17 +305,25 @@ def backward_bic(
     """Drops, one at a time, the feature whose removal lowers BIC most, while one does."""
     kept = list(x.columns)
     fit = fit_count_model(y, x[kept], family, offset, base)
+    start = fit
     while kept:
+        params = pd.Series(fit.params)
         trials = [
-            (bic(f), name, f)
+            (bic(f), name)
             for name in kept
-            for f in [fit_count_model(y, x[[c for c in kept if c != name]], family, offset, base)]
+            for f in [
+                fit_count_model(
+                    y, x[[c for c in kept if c != name]], family, offset, base, params.drop(name)
+                )
+            ]
         ]
-        score, name, trial = min(trials, key=lambda t: (t[0], t[1]))
+        score, name = min(trials)
         if score >= bic(fit):
             break
         kept.remove(name)
-        fit = trial
+        fit = fit_count_model(y, x[kept], family, offset, base, params.drop(name))
+    if fit is not start:  # the reported model from its default start, as a direct fit would be
+        fit = fit_count_model(y, x[kept], family, offset, base)
     return kept, fit
 
 
