@@ -158,6 +158,8 @@ def test_compute_equals_statsmodels_and_recomputes(
         ({"cell_m": 5}, "cell_m"),
         ({"bands_m": [100, 100]}, "bands_m"),
         ({"months": 0}, "months"),
+        ({"validation_months": 24}, "validation_months"),  # would end in the future
+        ({"strata": "manzana"}, "strata"),
         ({"extra": 1}, "extra"),
     ],
 )
