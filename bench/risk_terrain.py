@@ -52,6 +52,8 @@ REPO = Path(__file__).resolve().parents[1]
 REGION = Path(os.environ.get("VIGIA_BENCH_REGION", REPO / "bench" / "data" / "region"))
 REGION_COMUNA = "90000"
 REGION_CELL_M = 100.0  # 0.2 x 0.2 degrees of micro-barrios: 37k cells of 100 m (50 m: 150k)
+# strata: its 16 barrios (its 192 micro-barrios as fixed effects make each GLM 37k x 200:
+# 45 s a fit, 320 s a model; docs/benchmarks.md)
 DEFAULT_URL = os.environ.get(
     "VIGIA_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/vigia_rtm"
 )
@@ -101,7 +103,9 @@ def vigia_side(engine: Any, request: service.Request) -> Any:
     return features
 
 
-def floor_side(dsn: str, request: service.Request, comuna: str, kept: list[str], candidates: list[str]) -> None:
+def floor_side(
+    dsn: str, request: service.Request, comuna: str, kept: list[str], candidates: list[str]
+) -> None:
     period = period_for(request.period_end or default_period_end(), request.months)
     limits = boundaries(period)
     params = {
@@ -116,6 +120,7 @@ def floor_side(dsn: str, request: service.Request, comuna: str, kept: list[str],
         "not_real": list(sql_f.NOT_REAL),
         "bands": [float(b) for b in request.bands_m],
         "k": 1.0,
+        "strata": request.strata,
     }
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
         for statement in sql_g._CREATE:
@@ -160,7 +165,9 @@ def floor_side(dsn: str, request: service.Request, comuna: str, kept: list[str],
         sm.GLM(y[lived], design, family=sm.families.Poisson(), offset=offset).fit()
     from app.scoring.grid_hotspots import Grid
 
-    grid = Grid("EPSG:32718", request.cell_m, 0.0, 0.0, ij[:, 0].astype(int), ij[:, 1].astype(int), None)  # type: ignore[arg-type]
+    grid = Grid(
+        "EPSG:32718", request.cell_m, 0.0, 0.0, ij[:, 0].astype(int), ij[:, 1].astype(int), None
+    )  # type: ignore[arg-type]
     esda_gi_star(y, distance_band_weights(grid, 125.0), HotSpotParams())
 
 
@@ -169,10 +176,15 @@ def run(url: str, rounds: int) -> None:
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with Session(engine) as session:
         comunas = list(session.scalars(text("SELECT code FROM comuna ORDER BY code")))
-        dmcs = list(session.scalars(text("SELECT code FROM crime_category WHERE dmcs ORDER BY code")))
+        dmcs = list(
+            session.scalars(text("SELECT code FROM crime_category WHERE dmcs ORDER BY code"))
+        )
         layers = service.resolve_layers(session, None)
         end = session.scalar(text("SELECT max(occurred_at)::date FROM complaint"))
-    for comuna, cell_m in (("14103", 50.0), (REGION_COMUNA, REGION_CELL_M)):
+    for comuna, cell_m, strata in (
+        ("14103", 50.0, "micro_barrio"),
+        (REGION_COMUNA, REGION_CELL_M, "barrio"),
+    ):
         if comuna not in comunas:
             continue
         request = service.Request(
@@ -182,6 +194,7 @@ def run(url: str, rounds: int) -> None:
             categories=dmcs,
             layers=layers.names,
             cell_m=cell_m,
+            strata=strata,
         )
         candidates, kept = vigia_side(engine, request)  # warm-up
         floor_side(dsn, request, comuna, kept, candidates)
@@ -194,7 +207,10 @@ def run(url: str, rounds: int) -> None:
             started = time.perf_counter()
             floor_side(dsn, request, comuna, kept, candidates)
             floor.append(time.perf_counter() - started)
-            print(f"  vigia {mine[-1]:.2f} s, piso {floor[-1]:.2f} s; carga {os.getloadavg()[0]:.2f}", flush=True)
+            print(
+                f"  vigia {mine[-1]:.2f} s, piso {floor[-1]:.2f} s; carga {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
         a, b = statistics.median(mine), statistics.median(floor)
         print(f"  mediana vigia {a:.2f} s, piso {b:.2f} s, razón {a / b:.2f}x", flush=True)
 

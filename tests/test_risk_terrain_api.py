@@ -158,6 +158,8 @@ def test_compute_equals_statsmodels_and_recomputes(
         ({"cell_m": 5}, "cell_m"),
         ({"bands_m": [100, 100]}, "bands_m"),
         ({"months": 0}, "months"),
+        ({"validation_months": 24}, "validation_months"),  # would end in the future
+        ({"strata": "manzana"}, "strata"),
         ({"extra": 1}, "extra"),
     ],
 )
@@ -206,9 +208,7 @@ def test_latest_terrain_is_an_ogc_collection_with_tiles(client: TestClient, keys
     assert first.status_code == latest.status_code == 201
     base = "/ogc/collections/terreno-de-riesgo"
     assert client.get(f"{base}/items").status_code == 401
-    items = client.get(
-        f"{base}/items", params={"filter": "rank <= 3"}, headers=keys.h("planner")
-    )
+    items = client.get(f"{base}/items", params={"filter": "rank <= 3"}, headers=keys.h("planner"))
     assert items.status_code == 200, items.text
     features = items.json()["features"]
     assert len(features) == 3
@@ -223,3 +223,89 @@ def test_latest_terrain_is_an_ogc_collection_with_tiles(client: TestClient, keys
     layer = mapbox_vector_tile.decode(tile.content)["terreno-de-riesgo"]
     assert layer["features"]
     assert {"score", "rank", "hot_spot"} <= set(layer["features"][0]["properties"])
+
+
+@pytest.mark.usefixtures("stored")
+def test_bulletin_shows_the_factor_table_and_the_terrain_map(
+    client: TestClient, keys: Keys, db: Session
+) -> None:
+    from datetime import UTC, datetime
+
+    from app.reports.bulletin import build_bulletin
+    from app.reports.period import Month
+    from app.reports.render import bulletin_html
+
+    before = build_bulletin(db, "14103", Month(2025, 1), as_of=datetime.now(UTC))
+    assert before.terrain is None
+    body = client.post(URL, json={**BODY, "layers": FACTORS}, headers=keys.h("planner")).json()
+    bulletin = build_bulletin(db, "14103", Month(2025, 1), as_of=datetime.now(UTC))
+    assert bulletin.terrain is not None
+    assert str(bulletin.terrain.snapshot_id) == body["id"]
+    assert bulletin.terrain.factors == body["factors"]
+    assert len(bulletin.terrain.drawn) > 0
+    html = bulletin_html(bulletin)
+    assert "Terreno de riesgo: qué lugares elevan el riesgo" in html
+    first = body["factors"][0]
+    assert f"{first['rr']:.2f}".replace(".", ",") in html
+    assert "Mapa del terreno de riesgo" in html
+    # a month before the model's period ends does not show it
+    earlier = build_bulletin(db, "14103", Month(2024, 11), as_of=datetime.now(UTC))
+    assert earlier.terrain is None
+
+
+@pytest.mark.usefixtures("stored")
+def test_a_profile_takes_its_factor_weights_from_a_cited_model(
+    client: TestClient, keys: Keys
+) -> None:
+    body = client.post(URL, json={**BODY, "layers": FACTORS}, headers=keys.h("planner")).json()
+    profiles = "/api/v1/rankings/profiles"
+    weights = {"dmcs_rate": 1, "risk_factor_load": 1}
+    made = client.post(
+        profiles,
+        json={"name": "con-terreno", "weights": weights, "risk_factor_weights_from": body["id"]},
+        headers=keys.h("admin"),
+    )
+    assert made.status_code == 201, made.text
+    expected = {f["layer"]: round(f["rr"], 4) for f in body["factors"]}
+    assert made.json()["risk_factor_weights"] == expected
+    assert body["id"] in made.json()["description"]
+    for extra, _field in (
+        ({"risk_factor_weights_from": "00000000-0000-0000-0000-000000000000"}, "from"),
+        ({"risk_factor_weights_from": body["id"], "risk_factor_weights": {"a": 1.0}}, "from"),
+    ):
+        refused = client.post(
+            profiles, json={"name": "otro", "weights": weights, **extra}, headers=keys.h("admin")
+        )
+        problem = assert_problem(refused, 422)
+        assert problem["errors"][0]["field"] == "risk_factor_weights_from"
+    names = [p["name"] for p in client.get(profiles, headers=keys.h("admin")).json()]
+    assert "otro" not in names
+
+
+@pytest.mark.usefixtures("stored")
+def test_cli_computes_stores_and_prints_the_factors(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from app.risk_terrain import cli as risk_terrain_cli
+
+    @contextmanager
+    def same_session(**_: Any) -> Iterator[Session]:
+        yield db
+
+    monkeypatch.setattr(risk_terrain_cli, "transaction", same_session)
+    arguments = ["risk-terrain", "compute", "--end", "2024-12-31", "--seed", "3"]
+    run = CliRunner(env={"COLUMNS": "200"}).invoke(cli, [*arguments, "--layers", ",".join(FACTORS)])
+    assert run.exit_code == 0, run.output
+    assert "sitio_eriazo" in run.output
+    assert "id: " in run.output
+    assert "huella de entradas: " in run.output
+    assert _snapshots(db) == 1
+    unknown = CliRunner().invoke(cli, [*arguments, "--layers", "no_existe"])
+    assert unknown.exit_code == 1
+    assert _snapshots(db) == 1

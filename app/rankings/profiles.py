@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.errors import NotFound
 from app.models import ScoringProfileRow
 from app.scoring import ScoringProfile
+from app.scoring.errors import ProfileError, problem
 
 
 class ProfileNotFound(NotFound):
@@ -91,6 +92,7 @@ def create_profile_version(
     Fields missing from `changes` are taken from the latest version, so a revision may send
     only new weights. Invalid profiles raise `ProfileError` (422) before anything is written.
     """
+    changes, description = _weights_from_terrain(session, changes, description)
     # serialise concurrent revisions of the same name: two admins never get the same version
     session.execute(select(func.pg_advisory_xact_lock(func.hashtext("scoring_profile:" + name))))
     latest = session.scalars(
@@ -132,3 +134,25 @@ def create_profile_version(
     session.add(row)
     session.flush()
     return row
+
+
+def _weights_from_terrain(
+    session: Session, changes: Mapping[str, Any], description: str
+) -> tuple[dict[str, Any], str]:
+    """`risk_factor_weights_from` (a risk-terrain snapshot id) turned into the weights it
+    cites: each retained factor type's RRV, copied now so the profile stays immutable."""
+    changes = dict(changes)
+    source = changes.pop("risk_factor_weights_from", None)
+    if source is None:
+        return changes, description
+    if changes.get("risk_factor_weights") is not None:
+        raise ProfileError(
+            "use risk_factor_weights o risk_factor_weights_from, no ambos",
+            errors=[problem("risk_factor_weights_from", "excluye risk_factor_weights")],
+        )
+    from app.risk_terrain.store import factor_type_weights
+
+    weights = factor_type_weights(session, source)
+    changes["risk_factor_weights"] = weights
+    cited = f"Pesos por tipo de factor: RRV del modelo de terreno de riesgo {source}."
+    return changes, f"{description} {cited}".strip()

@@ -201,6 +201,14 @@ class ProfileCreate(BaseModel):
     risk_factor_weights: dict[str, StrictFloat] | None = Field(
         default=None, description="Peso por tipo de factor de riesgo."
     )
+    risk_factor_weights_from: uuid.UUID | None = Field(
+        default=None,
+        description=(
+            "Id de un modelo de terreno de riesgo guardado: el peso de cada tipo de factor "
+            "retenido es su riesgo relativo (RRV); los no retenidos no pesan. Excluye "
+            "risk_factor_weights; la descripción de la versión cita el modelo."
+        ),
+    )
     method: Literal[1, 2] | None = Field(
         default=None, description="Método de cálculo (docs/metodologia.md); 2 por defecto."
     )

@@ -15,6 +15,7 @@ from app.reports import data
 from app.reports.evaluation_section import EvaluationSection, evaluations_for
 from app.reports.period import Month
 from app.reports.ranking import RankingMap, ranking_for_month
+from app.reports.terrain import TerrainSection, terrain_for_month
 
 TREND_MONTHS = 24  # the chart's span; enough for a 12-month moving average over 13 months
 # projects finished in the last two years: with year-long windows, the younger ones are
@@ -62,6 +63,7 @@ class Bulletin:
     ranking: RankingMap | None
     projects: list[data.ProjectRow]
     shapes: list[data.UnitShape]
+    terrain: TerrainSection | None = None
     evaluation: EvaluationSection = field(default_factory=EvaluationSection)
     # the audit trail's anchor line, printed so it lives outside the database
     audit_anchor: str | None = None
@@ -134,6 +136,7 @@ def build_bulletin(session: Session, comuna: str, month: Month, *, as_of: dateti
         ranking=ranking_for_month(session, comuna, month, as_of=as_of),
         projects=data.projects(session, comuna, month.end),
         shapes=data.barrio_shapes(session, comuna),
+        terrain=terrain_for_month(session, comuna, month, as_of=as_of),
     )
     bulletin.evaluation = evaluations_for(
         session,

@@ -32,6 +32,9 @@ CURRENT = "#1d4ed8"
 LAST_YEAR = "#93c5fd"
 STATE_COLORS = {"abierto": "#f59e0b", "vencido": "#dc2626", "resuelto": "#16a34a"}
 CLASS_COLORS = {"crítico": "#b91c1c", "alto": "#f97316", "medio": "#fde68a", "bajo": "#e5e7eb"}
+# risk-terrain cells by relative risk (upper bound, colour, label), as on the web map
+TERRAIN_CLASSES = ((2.0, "#fdd49e", "hasta 2 veces"), (4.0, "#fc8d59", "2 a 4 veces"),
+                   (float("inf"), "#b30000", "más de 4 veces"))  # fmt: skip
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -353,6 +356,38 @@ def risk_map(shapes: Sequence[UnitShape], points: Sequence[FactorPoint]) -> tupl
     ]
     fig.legend(handles=handles, fontsize=7, frameon=False, loc="outside lower center", ncol=3)
     return _png(fig), int((~shown).sum())
+
+
+def terrain_map(shapes: Sequence[UnitShape], cells: Sequence[Any]) -> bytes:
+    """Barrio outlines and the risk-terrain cells where a retained factor acts, coloured by
+    relative risk; Gi* hot cells outlined (cells: `geom` lon/lat, `score`, `hot`)."""
+    frame = _frame(shapes)
+    fig, axes = _map_panels(frame)
+    geoms = shapely.transform(np.array([c.geom for c in cells], dtype=object), _web_mercator)
+    colors = [
+        next((col for top, col, _ in TERRAIN_CLASSES if c.score <= top), "none")
+        if c.score > 1
+        else "none"
+        for c in cells
+    ]
+    hot = np.array([c.hot for c in cells], dtype=bool)
+    for ax in axes:
+        _draw_units(ax, frame, "#f3f4f6", MUTED)
+        limits = ax.get_xlim(), ax.get_ylim()
+        if len(geoms):
+            patches = [_patch(g) for g in geoms]
+            edges = [INK if h else "none" for h in hot]
+            ax.add_collection(
+                PatchCollection(patches, facecolor=colors, edgecolor=edges, linewidth=0.5)
+            )
+        ax.set_xlim(*limits[0])
+        ax.set_ylim(*limits[1])
+    handles = [
+        Patch(facecolor=col, edgecolor="none", label=label) for _, col, label in TERRAIN_CLASSES
+    ]
+    handles.append(Patch(facecolor="white", edgecolor=INK, label="punto caliente (Gi*)"))
+    fig.legend(handles=handles, fontsize=7, frameon=False, loc="outside lower center", ncol=4)
+    return _png(fig)
 
 
 def before_after(labels: Sequence[str], before: Sequence[float], after: Sequence[float]) -> bytes:

@@ -116,6 +116,9 @@ def bulletin_charts(bulletin: Bulletin, step: Step = _quiet) -> dict[str, Any]:
         result["ranking_map"] = _uri(charts.choropleth(shapes, classes, bulletin.ranking.unstable))
     else:
         result["ranking_map"] = None
+    result["terrain_map"] = None
+    if bulletin.terrain and shapes:
+        result["terrain_map"] = _uri(charts.terrain_map(shapes, bulletin.terrain.drawn))
     if bulletin.units:
         step("gráfico de unidades responsables")
         result["units"] = _uri(

@@ -35,6 +35,9 @@ def compute(
         ",".join(f"{b:g}" for b in DEFAULT_BANDS_M), "--bands", help="Bandas en metros."
     ),
     seed: int = typer.Option(1, "--seed", min=0, help="Semilla de la validación cruzada."),
+    strata: str = typer.Option(
+        "micro_barrio", "--strata", help="Efecto fijo: micro_barrio, barrio o ninguno."
+    ),
     validation_months: int = typer.Option(
         0, "--validation-months", min=0, max=24, help="Meses siguientes para PAI/PEI."
     ),
@@ -55,6 +58,7 @@ def compute(
         bands_m=bands_m,
         seed=seed,
         validation_months=validation_months,
+        strata=strata,
     )
     with transaction() as session, console.status("Construyendo grilla, variables y modelo…"):
         snapshot = service.compute_snapshot(

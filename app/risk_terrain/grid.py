@@ -24,9 +24,11 @@ SRID = int(DEFAULT_CRS.split(":")[1])  # UTM 18S, metres
 
 _SETTLED = """
 WITH finest AS (
-  SELECT geom, population, code FROM micro_barrio WHERE comuna_code = :comuna
+  SELECT m.geom, m.population, m.code, b.code AS barrio
+    FROM micro_barrio AS m JOIN barrio AS b ON b.id = m.barrio_id
+   WHERE m.comuna_code = :comuna
   UNION ALL
-  SELECT geom, population, code FROM barrio
+  SELECT geom, population, code, code AS barrio FROM barrio
    WHERE comuna_code = :comuna
      AND NOT EXISTS (SELECT 1 FROM micro_barrio WHERE comuna_code = :comuna)
 )
@@ -58,11 +60,13 @@ SELECT (row_number() OVER (ORDER BY sq.j, sq.i) - 1)::int AS cell, sq.i, sq.j,
 )
 
 # Residents per cell: each unit's population spread evenly over its polygon, cut by the
-# cells; the stratum of a cell is the unit covering most of it.
+# cells; the stratum of a cell is the unit (or its barrio, `strata = 'barrio'`) covering
+# most of it.
 _EXPOSURE = text(
     _SETTLED
     + """, units AS (
-  SELECT code, population, ST_Transform(geom, :srid) AS g FROM finest
+  SELECT CASE WHEN :strata = 'barrio' THEN barrio ELSE code END AS code, population,
+         ST_Transform(geom, :srid) AS g FROM finest
 )
 SELECT c.cell,
        sum(u.population * ST_Area(ST_Intersection(c.box, u.g)) / ST_Area(u.g)) AS residents,
@@ -95,7 +99,7 @@ class CellGrid:
     i: np.ndarray  # column of each cell (x = i * cell_m), in cell order
     j: np.ndarray  # row
     residents: np.ndarray | None  # None when some unit has no population
-    strata: np.ndarray  # the unit of each cell
+    strata: np.ndarray  # the unit (or barrio) of each cell; all "" without strata
 
     @property
     def size(self) -> int:
@@ -115,9 +119,12 @@ def too_many_cells(cells: int, cap: int, cell_m: float) -> InvalidInput:
     return InvalidInput(f"Dato inválido: cell_m ({reason}).", errors=[problem])
 
 
-def build_grid(session: Session, *, comuna: str, cell_m: float, max_cells: int) -> CellGrid:
-    """Create `rtm_cell` for the comuna; refuse (nothing built) a grid over the cap."""
-    params = {"comuna": comuna, "cell_m": cell_m, "srid": SRID}
+def build_grid(
+    session: Session, *, comuna: str, cell_m: float, max_cells: int, strata: str = "micro_barrio"
+) -> CellGrid:
+    """Create `rtm_cell` for the comuna; refuse (nothing built) a grid over the cap.
+    `strata`: micro_barrio (the finest unit), barrio, or ninguno."""
+    params = {"comuna": comuna, "cell_m": cell_m, "srid": SRID, "strata": strata}
     candidates = session.execute(_EXTENT, params).scalar()
     if candidates is None:
         problem = FieldProblem(
@@ -137,13 +144,13 @@ def build_grid(session: Session, *, comuna: str, cell_m: float, max_cells: int) 
     j = np.array([r[1] for r in rows], dtype=np.int64)
     exposure = session.execute(_EXPOSURE, params).all()
     residents = np.zeros(len(i))
-    strata = np.full(len(i), "", dtype=object)
+    labels = np.full(len(i), "", dtype=object)
     unknown = False
     for row in exposure:
         residents[row.cell] = float(row.residents or 0.0)
-        strata[row.cell] = row.stratum
+        labels[row.cell] = row.stratum if strata != "ninguno" else "comuna"
         unknown = unknown or bool(row.unknown)
-    return CellGrid(cell_m, i, j, None if unknown else residents, strata)
+    return CellGrid(cell_m, i, j, None if unknown else residents, labels)
 
 
 def cell_counts(

@@ -30,20 +30,17 @@ def _latest_cells() -> Select:
         )
     ).subquery("latest")
     C = RiskTerrainCell
-    return (
-        select(
-            (C.snapshot_id.cast(String) + "-" + C.cell.cast(String)).label("id"),
-            C.geom.label("geom"),
-            latest.c.comuna_code.label("comuna"),
-            C.cell.label("cell"),
-            C.score.label("score"),
-            C.rank.label("rank"),
-            C.events.label("events"),
-            C.hot_spot.label("hot_spot"),
-            C.snapshot_id.cast(String).label("snapshot"),
-        )
-        .join(latest, (latest.c.id == C.snapshot_id) & (latest.c.n == 1))
-    )
+    return select(
+        (C.snapshot_id.cast(String) + "-" + C.cell.cast(String)).label("id"),
+        C.geom.label("geom"),
+        latest.c.comuna_code.label("comuna"),
+        C.cell.label("cell"),
+        C.score.label("score"),
+        C.rank.label("rank"),
+        C.events.label("events"),
+        C.hot_spot.label("hot_spot"),
+        C.snapshot_id.cast(String).label("snapshot"),
+    ).join(latest, (latest.c.id == C.snapshot_id) & (latest.c.n == 1))
 
 
 register(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
 
@@ -53,6 +53,10 @@ class RiskTerrainCreate(BaseModel):
     )
     seed: StrictInt = Field(
         default=1, ge=0, le=2**31 - 1, description="Semilla de la validación cruzada."
+    )
+    strata: Literal["micro_barrio", "barrio", "ninguno"] = Field(
+        default="micro_barrio",
+        description=("Efecto fijo por celda: su micro-barrio (por defecto), su barrio, o ninguno."),
     )
     validation_months: StrictInt = Field(
         default=0,

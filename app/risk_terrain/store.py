@@ -62,7 +62,7 @@ def factor_rows(model: RiskTerrain, sources: dict[str, str]) -> list[dict[str, A
 
 
 def _meta(
-    model: RiskTerrain, grid: CellGrid, counts: np.ndarray, hot: np.ndarray
+    model: RiskTerrain, grid: CellGrid, counts: np.ndarray, hot: np.ndarray, strata_level: str
 ) -> dict[str, Any]:
     return {
         "family": model.family,
@@ -76,7 +76,7 @@ def _meta(
         "cells": grid.size,
         "events": int(counts.sum()),
         "exposure": "residentes" if grid.residents is not None else None,
-        "strata": "unidad_mas_fina",
+        "strata": strata_level,
         "hot_cells": int(hot.sum()),
     }
 
@@ -123,7 +123,7 @@ def store_snapshot(
         "j": grid.j.tolist(),
         "counts": counts.tolist(),
         "residents": None if grid.residents is None else grid.residents.tolist(),
-        "strata": [str(s) for s in grid.strata],
+        "strata": None if request.strata == "ninguno" else [str(s) for s in grid.strata],
         "layers": {
             name: {"source": sources.get(name, "factor"), "points": points[name].tolist()}
             for name in layers.names
@@ -132,7 +132,7 @@ def store_snapshot(
     }
     factors = factor_rows(model, sources)
     scores = [round(float(s), 12) for s in model.score]
-    meta = _meta(model, grid, counts, hot) | {
+    meta = _meta(model, grid, counts, hot, request.strata) | {
         "validation": None if validation is None else validation.to_dict(orient="records")
     }
     snapshot = RiskTerrainSnapshot(
@@ -202,7 +202,7 @@ def recompute(snapshot: RiskTerrainSnapshot) -> RiskTerrain:
         features,
         snapshot.seed,
         exposure=None if residents is None else np.asarray(residents, dtype=float),
-        strata=np.asarray(inputs["strata"], dtype=object),
+        strata=None if inputs["strata"] is None else np.asarray(inputs["strata"], dtype=object),
     )
 
 
@@ -279,3 +279,22 @@ def factors_csv(snapshot: RiskTerrainSnapshot) -> str:
     out = io.StringIO()
     frame.to_csv(out, index=False, lineterminator="\n")
     return out.getvalue()
+
+
+def factor_type_weights(session: Session, snapshot_id: uuid.UUID) -> dict[str, float]:
+    """Each retained risk-factor type's RRV in a stored model (context layers left out: the
+    ranking weighs police-reported factors); a 422 naming the field when there is no such
+    model or it retained no factor type."""
+    from app.scoring.errors import ProfileError, problem
+
+    snapshot = session.get(RiskTerrainSnapshot, snapshot_id)
+    if snapshot is None:
+        reason = f"no existe el modelo de terreno de riesgo {snapshot_id}"
+        raise ProfileError(reason, errors=[problem("risk_factor_weights_from", reason)])
+    weights = {
+        f["layer"]: round(float(f["rr"]), 4) for f in snapshot.factors if f["source"] == "factor"
+    }
+    if not weights:
+        reason = "el modelo no retuvo ningún tipo de factor de riesgo"
+        raise ProfileError(reason, errors=[problem("risk_factor_weights_from", reason)])
+    return weights
