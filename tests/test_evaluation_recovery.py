@@ -34,7 +34,7 @@ def sources() -> DemoSources:
 
 def _world(sources: DemoSources, seed: int, *, signal: bool = True, displaced: bool = False):  # type: ignore[no-untyped-def]
     base = DISPLACED if displaced else PLANTED
-    return simulate(sources, seed=seed, end=END, years=5, signal=signal, spec=LONG.spec(base))
+    return simulate(sources, seed=seed, end=END, years=6, signal=signal, spec=LONG.spec(base))
 
 
 def test_the_planted_project_removes_about_forty_percent_after_its_date(
