@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import math
 import re
 from datetime import date, datetime, timedelta
@@ -15,9 +16,16 @@ from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import AuditEvent, ProjectEvaluation, ProjectStatus, ReportKind, Role
+from app.errors import InvalidInput
+from app.migrations import REPO_ROOT as REPO
+from app.models import AuditEvent, ProjectEvaluation, ProjectStatus, ReportKind, Role, Typology
 from app.reports import render
 from app.reports.bulletin import build_bulletin
+from app.reports.evaluation_crimes import (
+    NEVER_BY_DEFAULT_FAMILIES,
+    default_crimes,
+    select_crimes,
+)
 from app.reports.period import Month, year_to_date
 from app.reports.progress import build_progress, public_version
 from app.scoring import intervention as iv
@@ -29,18 +37,18 @@ from tests.helpers import assert_matches_schema, assert_problem
 P = (-72.766572, -39.455301)  # in micro-barrio B01002-03 (Lanco town)
 NEAR = (P[0], P[1] + 0.00045)  # ~50 m north: treated area (radius 100 m)
 RING = (P[0], P[1] + 0.0018)  # ~200 m north: the ring (100 to 400 m)
-# (unit, point, counts per 30-day bin: three before, three after)
+# (unit, point, counts per 30-day bin: three for matching, three before, three after)
 UNITS = {
-    "B01001-01": ((-72.785306, -39.450470), [4, 6, 8, 8, 8, 8]),  # rising like the area
-    "B01001-02": ((-72.777754, -39.450704), [2, 3, 4, 4, 4, 4]),  # rising like the area
-    "B01001-05": ((-72.777509, -39.445897), [3, 4, 6, 6, 6, 6]),  # rising like the area
-    "B01001-04": ((-72.774694, -39.449885), [3, 5, 6, 6, 6, 6]),  # rising like the area
-    "B01003-05": ((-72.759930, -39.454154), [2, 4, 5, 5, 5, 5]),  # rising like the area
-    "B01003-01": ((-72.769123, -39.449449), [8, 6, 4, 4, 4, 4]),  # falling: a poor match
-    "B03001-01": ((-72.511981, -39.542169), [2, 3, 4, 4, 4, 4]),  # Malalhue: other town
+    "B01001-01": ((-72.785306, -39.450470), [4, 6, 8, 4, 6, 8, 8, 8, 8]),  # rising like the area
+    "B01001-02": ((-72.777754, -39.450704), [2, 3, 4, 2, 3, 4, 4, 4, 4]),  # rising like the area
+    "B01001-05": ((-72.777509, -39.445897), [3, 4, 6, 3, 4, 6, 6, 6, 6]),  # rising like the area
+    "B01001-04": ((-72.774694, -39.449885), [3, 5, 6, 3, 5, 6, 6, 6, 6]),  # rising like the area
+    "B01003-05": ((-72.759930, -39.454154), [2, 4, 5, 2, 4, 5, 5, 5, 5]),  # rising like the area
+    "B01003-01": ((-72.769123, -39.449449), [8, 6, 4, 8, 6, 4, 4, 4, 4]),  # falling: a poor match
+    "B03001-01": ((-72.511981, -39.542169), [2, 3, 4, 2, 3, 4, 4, 4, 4]),  # Malalhue: other town
 }
-TREATED_BINS = [2, 3, 4, 1, 1, 1]
-RING_BINS = [2, 2, 2, 3, 3, 3]
+TREATED_BINS = [2, 3, 4, 2, 3, 4, 1, 1, 1]
+RING_BINS = [2, 2, 2, 2, 2, 2, 3, 3, 3]
 EVENT = datetime(2025, 4, 1, tzinfo=CHILE_TZ)  # the day after the end date
 URL = "/api/v1/projects/{}/evaluation"
 
@@ -49,11 +57,21 @@ def night(day: datetime) -> datetime:
     return day.replace(hour=22)
 
 
-def _place(db: Session, point: tuple[float, float], bins: list[int], **kw: object) -> None:
-    start = EVENT - timedelta(days=90)
+def _place(
+    db: Session,
+    point: tuple[float, float],
+    bins: list[int],
+    *,
+    days: float = 30,
+    after: int = 3,
+    **kw: object,
+) -> None:
+    """`bins` counts in consecutive bins of `days`, the last `after` after the event (at
+    night)."""
+    start = EVENT - timedelta(days=days * (len(bins) - after))
     for b, n in enumerate(bins):
         for i in range(n):
-            when = night(start + timedelta(days=30 * b + 2 + i))
+            when = night(start + timedelta(days=days * b + 2 + i))
             make_complaint(db, occurred_at=when, lon=point[0], lat=point[1], **kw)  # type: ignore[arg-type]
 
 
@@ -122,6 +140,7 @@ def test_design_counts_the_relevant_crimes_and_matches_by_trend_in_the_same_town
     assert e["inputs"]["counts"]["B03001-01"] == UNITS["B03001-01"][1]
     assert e["inputs"]["same_settlement"]["B03001-01"] is False
     assert e["bins_per_period"] == 3
+    assert e["matched_on"] == "historia"
     assert len(e["input_fingerprint"]) == 64
 
 
@@ -131,7 +150,8 @@ def test_model_estimate_is_statsmodels_on_the_same_table(
     e = _get(client, db, URL.format(lit) + "?radius_m=100&window_days=90").json()
     counts = e["inputs"]["counts"]
     comps = {c["unit"]: np.array(counts[c["unit"]]) for c in e["comparison_units"]}
-    table = iv.did_table(np.array(counts["tratada"]), comps, 3)
+    comps = {unit: series[3:] for unit, series in comps.items()}  # after the matching bins
+    table = iv.did_table(np.array(counts["tratada"][3:]), comps, 3)
     t = e["treated"]
     assert t["model_family"] == "poisson"
     direct = smf.glm("y ~ C(area) + C(bin) + did", data=table, family=sm.families.Poisson()).fit()
@@ -209,7 +229,7 @@ def test_a_stored_evaluation_is_read_back_as_computed(
     live = client.get(URL.format(lit) + query, headers=planner).json()
     assert stored["input_fingerprint"] == live["input_fingerprint"]
     assert stored["verdict"] == live["verdict"]
-    assert stored["method_version"] == "evaluacion-2"
+    assert stored["method_version"] == "evaluacion-3"
     read = client.get(f"/api/v1/projects/{lit}/evaluations/{stored['id']}", headers=police)
     assert read.status_code == 200
     assert_matches_schema(
@@ -226,11 +246,14 @@ def test_a_stored_evaluation_is_read_back_as_computed(
     assert len(events) == 1
 
 
-def test_bulletin_and_spd_report_carry_the_verdict_and_the_fdr_note(
-    db: Session, lit: int
-) -> None:
-    # a second finished project a year later with its own cases, so two are listed
-    other = _project(db, end=date(2025, 4, 30), at=UNITS["B01001-01"][0])
+def test_bulletin_and_spd_report_carry_the_verdict_and_the_fdr_note(db: Session, lit: int) -> None:
+    # the default windows: a year a side in 6 bins, after a year of matching bins
+    year_bin = 365 / 6
+    _place(db, NEAR, [3] * 12 + [1] * 6, days=year_bin, after=6)
+    for point, _ in list(UNITS.values())[:5]:
+        _place(db, point, [4] * 18, days=year_bin, after=6)
+    other = _project(db, end=date(2025, 4, 30), at=UNITS["B01001-01"][0])  # too few: a note
+    db.flush()
     may = Month(2026, 5)  # the default year after the end of both is over by then
     as_of = datetime(2026, 6, 15, tzinfo=CHILE_TZ)
     bulletin = build_bulletin(db, "14103", may, as_of=as_of)
@@ -250,3 +273,22 @@ def test_bulletin_and_spd_report_carry_the_verdict_and_the_fdr_note(
     assert first.verdict.split(":")[0] in render.progress_html(spd)
     # the public cuenta pública names no treated area
     assert public_version(spd, families=[], total=spd.total, barrios=[]).evaluation is None
+
+
+def test_default_crime_table_uses_known_codes_and_never_intrafamily_or_sexual() -> None:
+    with (REPO / "data" / "categories.csv").open(encoding="utf-8") as f:
+        family = {row["code"]: row["family_code"] for row in csv.DictReader(f)}
+    table = default_crimes()
+    assert set(table) == {t.value for t in Typology}  # every typology has its crimes
+    for typology, codes in table.items():
+        assert codes, typology
+        assert set(codes) <= set(family), typology
+        assert not {family[c] for c in codes} & NEVER_BY_DEFAULT_FAMILIES, typology
+    lighting = select_crimes("IL", None, None, set(family))
+    assert lighting.night_only
+    assert lighting.source == "tabla"
+    assert not select_crimes("AC", None, None, set(family)).night_only
+    assert select_crimes("AC", ["551"], "noche", set(family)).codes == ("551",)
+    with pytest.raises(InvalidInput) as caught:
+        select_crimes("AC", ["551"] * 61, None, set(family))
+    assert caught.value.errors[0]["field"] == "category"

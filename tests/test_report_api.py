@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -13,23 +12,8 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.models import GeneratedReport, PlanIndicatorValue, Role
-from app.timezone import CHILE_TZ
 from tests.factories.keys import make_auth_headers, make_key
 from tests.helpers import assert_matches_schema, assert_problem
-
-P = (-72.766572, -39.455301)  # in micro-barrio B01002-03
-NEAR = (P[0], P[1] + 0.00045)  # ~50 m north
-FAR = (P[0], P[1] + 0.0018)  # ~200 m north
-MALALHUE = {
-    "B03001-01": (-72.511981, -39.542169),
-    "B03001-02": (-72.511441, -39.538433),
-    "B03001-03": (-72.508205, -39.539719),
-}
-
-
-def chile(day: str) -> datetime:
-    return datetime.fromisoformat(f"{day}T12:00").replace(tzinfo=CHILE_TZ)
-
 
 # --- roles and generation ------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ bench.evaluation_recovery` sweeps many and prints the rates recorded in docs/ben
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
@@ -110,7 +111,7 @@ def world_counts(world: DemoWorld, request: EvaluationRequest, *, night_only: bo
     event = datetime.combine(iv.start, time.min, tzinfo=CHILE_TZ)
     k = request.bins
     bin_seconds = request.window_days * 86400 / k
-    start = event - timedelta(days=request.window_days)
+    start = event - timedelta(days=2 * request.window_days)  # k matching bins first
     c = world.complaints
     keep = c["category"].isin(iv.categories).to_numpy().copy()
     if night_only:
@@ -118,7 +119,7 @@ def world_counts(world: DemoWorld, request: EvaluationRequest, *, night_only: bo
         keep &= (hour >= NIGHT_HOURS[0]) | (hour < NIGHT_HOURS[1])
     seconds = (c["occurred_at"] - start).dt.total_seconds().to_numpy()
     slot = np.floor(seconds / bin_seconds)
-    keep &= (slot >= 0) & (slot < 2 * k)
+    keep &= (slot >= 0) & (slot < 3 * k)
     projection = LocalProjection(iv.lon, iv.lat)
     x, y = projection.to_metres(c["lon"].to_numpy(), c["lat"].to_numpy())
     d = np.hypot(x, y)
@@ -126,7 +127,7 @@ def world_counts(world: DemoWorld, request: EvaluationRequest, *, night_only: bo
     ring = ~treated & (d <= request.radius_m + request.catchment_m)
 
     def series(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(slot[keep & mask].astype(int), minlength=2 * k)
+        return np.bincount(slot[keep & mask].astype(int), minlength=3 * k)
 
     units = c["micro_barrio"].to_numpy()
     outside = ~treated & ~ring
@@ -137,7 +138,7 @@ def world_counts(world: DemoWorld, request: EvaluationRequest, *, night_only: bo
             np.array([unit.geom.centroid.x]), np.array([unit.geom.centroid.y])
         )
         same[unit.code] = bool(np.hypot(cx[0], cy[0]) <= SETTLEMENT_M + request.radius_m)
-    return AreaCounts(k, series(treated), series(ring), candidates, same)
+    return AreaCounts(k, series(treated), series(ring), candidates, same, matching_bins=k)
 
 
 def evaluate_world(
@@ -183,9 +184,12 @@ def recover(
     scenario: Scenario,
     signal: bool = True,
     base: PlantedSpec = PLANTED,
-    years: int = 5,
+    years: int | None = None,
 ) -> EvaluationRecovery:
-    """One seed, one scenario: simulate (5 years: room for 730-day windows) and evaluate."""
+    """One seed, one scenario: simulate (by default the years the windows need: two before
+    the project for matching and estimation, the project's 24 months) and evaluate."""
+    if years is None:
+        years = max(5, 2 + math.ceil(2 * scenario.request.window_days / 365))
     world = simulate(
         sources, seed=seed, end=end, years=years, signal=signal, spec=scenario.spec(base)
     )

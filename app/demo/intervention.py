@@ -99,20 +99,17 @@ def choose_site(
 
 def intervene(
     complaints: pd.DataFrame,
-    *,
-    sources: DemoSources,
-    sites: places.Sites,
-    areas: list[places.Area],
-    projection: places.LocalProjection,
-    plan: list[PlannedFactor],
+    where: tuple[
+        DemoSources, places.Sites, list[places.Area], places.LocalProjection, list[PlannedFactor]
+    ],
     spec: PlantedSpec,
     start: date,
     signal: bool,
     rng: np.random.Generator,
-    decimals: int,
 ) -> tuple[pd.DataFrame, np.ndarray, PlantedIntervention | None]:
     """The complaints with the intervention applied, which of the given rows were kept, and
     what was planted (None: no site)."""
+    sources, sites, areas, projection, plan = where
     radius, ring = spec.intervention_radius_m, spec.intervention_catchment_m
     factor = choose_site(plan, sites, projection, radius)
     if factor is None or spec.intervention_drop is None:
@@ -135,7 +132,10 @@ def intervene(
         w = sites.weight[ring_sites]
         chosen = ring_sites[rng.choice(len(ring_sites), size=int(moved.sum()), p=w / w.sum())]
         lon, lat = places.jitter(sites, chosen, areas, projection, rng)
-        lon, lat = np.round(lon, decimals), np.round(lat, decimals)
+        lon, lat = (
+            np.round(lon, places.COORDINATE_DECIMALS),
+            np.round(lat, places.COORDINATE_DECIMALS),
+        )
         barrio, micro = places.locate(lon, lat, sources)
         index = out.index[moved]
         out.loc[index, "lon"], out.loc[index, "lat"] = lon, lat

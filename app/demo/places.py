@@ -30,6 +30,9 @@ JITTER_M = 4.0  # a complaint lands within a few metres of its site, so no two c
 _METRES_PER_DEGREE = 111_320.0
 
 
+COORDINATE_DECIMALS = 6  # ~0.1 m, as the demo rows are written (app/demo/complaints.py)
+
+
 @dataclass(frozen=True)
 class Area:
     barrio: str

@@ -28,6 +28,7 @@ import shapely
 from app.demo import factors as demo_factors
 from app.demo import places, planted
 from app.demo.intervention import PlantedIntervention, intervene
+from app.demo.places import COORDINATE_DECIMALS
 from app.demo.sources import DemoSources
 from app.migrations import seeded_risk_factor_days
 from app.timezone import CHILE_TZ
@@ -49,7 +50,6 @@ _STREAMS = {
     "intervention": 9,
 }
 DEFAULT_RISK_FACTORS = 60
-COORDINATE_DECIMALS = 6  # ~0.1 m, as the demo rows are written (app/demo/complaints.py)
 
 
 def stream(seed: int, name: str) -> np.random.Generator:
@@ -198,19 +198,10 @@ def simulate(
         truth = replace(truth, near_repeat=_near_repeat_truth(near_repeat, moved))
     planted_iv = None
     if spec.intervention_drop is not None and len(months) > spec.intervention_months:
-        complaints, keep, planted_iv = intervene(
-            complaints,
-            sources=sources,
-            sites=sites,
-            areas=areas,
-            projection=projection,
-            plan=plan,
-            spec=spec,
-            start=months[-spec.intervention_months],
-            signal=signal,
-            rng=stream(seed, "intervention"),
-            decimals=COORDINATE_DECIMALS,
-        )
+        start = months[-spec.intervention_months]
+        places_ = (sources, sites, areas, projection, plan)
+        rng = stream(seed, "intervention")
+        complaints, keep, planted_iv = intervene(complaints, places_, spec, start, signal, rng)
         sector = sector[keep]
         if planted_iv is not None:
             truth = replace(truth, intervention=planted_iv.as_dict())

@@ -148,18 +148,20 @@ def evaluate_project(
     settlements = where.candidate_settlements(session, project.comuna_code, area)
     k = request.bins
     bin_seconds = request.window_days * 86400 / k
+    # k matching bins (the window before the window before: only to choose the comparison),
+    # then k before and k after the intervention
     counts = where.count_bins(
         session,
         comuna=project.comuna_code,
         area=area,
-        start=event - timedelta(days=request.window_days),
+        start=event - timedelta(days=2 * request.window_days),
         bin_seconds=bin_seconds,
-        bins=2 * k,
+        bins=3 * k,
         crimes=crimes,
         as_of=as_of,
         units=sorted(settlements),
     )
-    table = AreaCounts(k, counts.treated, counts.ring, counts.units, settlements)
+    table = AreaCounts(k, counts.treated, counts.ring, counts.units, settlements, matching_bins=k)
     inputs = {
         "project_id": project.id,
         "typology": project.typology.value,
@@ -168,6 +170,7 @@ def evaluate_project(
         "catchment_m": request.catchment_m,
         "window_days": request.window_days,
         "bins_per_period": k,
+        "matching_bins": k,
         "area_source": area.source,
         "categories": list(crimes.codes),
         "categories_source": crimes.source,

@@ -22,6 +22,7 @@ NIGHT_HOURS = (19, 7)  # [19:00, 07:00) in Chile: dusk to dawn over the year in 
 NIGHT_TYPOLOGIES = frozenset({"IL"})
 HOURS = ("noche", "todas")
 NEVER_BY_DEFAULT_FAMILIES = frozenset({"2", "6"})  # sexual offences, intrafamily violence
+MAX_CATEGORIES = 60  # more than the catalog has: a longer list is a mistake or an attack
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +64,13 @@ def select_crimes(
         problems.append(
             FieldProblem(field="hours", location="query", reason="debe ser noche o todas")
         )
-    if requested:
+    if requested and len(requested) > MAX_CATEGORIES:
+        problems.append(
+            FieldProblem(
+                field="category", location="query", reason=f"a lo más {MAX_CATEGORIES} categorías"
+            )
+        )
+    elif requested:
         unknown = [c for c in dict.fromkeys(requested) if c not in known]
         problems += [
             FieldProblem(

@@ -47,8 +47,9 @@ class ReportRead(BaseModel):
 class ComparisonUnitRead(BaseModel):
     unit: str = Field(description="Código del micro-barrio (sin el área ni su anillo).")
     same_settlement: bool = Field(description="En la misma localidad que el área intervenida.")
-    trend_distance: float = Field(
-        description="Distancia de forma de la serie previa (0 = misma tendencia); menor es mejor."
+    trend_distance: float | None = Field(
+        description="Distancia de forma de la serie en el período de pareo (0 = misma "
+        "tendencia); menor es mejor. Nula si se eligió por nivel."
     )
     before: int
     after: int
@@ -107,6 +108,9 @@ class EvaluationRead(BaseModel):
     catchment_before: int
     catchment_after: int
     ring_units: list[str] = Field(description="Micro-barrios que toca el anillo.")
+    matched_on: str = Field(
+        description="historia (período anterior a las ventanas), ventana_previa o nivel."
+    )
     comparison_units: list[ComparisonUnitRead]
     comparison_before: int
     comparison_after: int

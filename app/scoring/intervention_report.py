@@ -72,7 +72,7 @@ def evaluation_document(
     t, d = result.treated, result.displacement
     low, high = t.interval
     counts = inputs["counts"]
-    k = inputs["bins_per_period"]
+    k, m = inputs["bins_per_period"], inputs.get("matching_bins", 0)
     return {
         "typology": inputs["typology"],
         "radius_m": inputs["radius_m"],
@@ -85,8 +85,9 @@ def evaluation_document(
         "hours": inputs["hours"],
         "treated_before": t.before,
         "treated_after": t.after,
-        "catchment_before": int(sum(counts[RING][:k])),
-        "catchment_after": int(sum(counts[RING][k:])),
+        "catchment_before": int(sum(counts[RING][m : m + k])),
+        "catchment_after": int(sum(counts[RING][m + k :])),
+        "matched_on": result.matched_on,
         "ring_units": inputs["ring_units"],
         "comparison_units": [
             {
@@ -135,4 +136,5 @@ def counts_from_inputs(inputs: dict[str, Any]) -> AreaCounts:
         catchment=counts.pop(RING),
         candidates=counts,
         same_settlement={k: bool(v) for k, v in inputs["same_settlement"].items()},
+        matching_bins=int(inputs.get("matching_bins", 0)),
     )

@@ -95,6 +95,17 @@ def caveats(result: InterventionResult) -> list[str]:
             "Antes de la intervención, el área y la comparación no seguían tendencias "
             f"paralelas (p = {decimal(pre_p)}): la comparación es menos creíble."
         )
+    if result.matched_on == "ventana_previa":
+        out.append(
+            "No hay historia antes de la ventana previa: la comparación se eligió con los "
+            "mismos conteos con que se mide el efecto, lo que tiende a exagerar una baja "
+            "(regresión a la media)."
+        )
+    elif result.matched_on == "nivel":
+        out.append(
+            "El área tuvo muy pocas denuncias en el período de pareo para comparar tendencias: "
+            "se usaron las áreas con más casos de la misma localidad."
+        )
     elsewhere = [m.unit for m in result.matches if not m.same_settlement]
     if elsewhere:
         out.append(
