@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 Kind = Literal["number", "street", "intersection", "place", "km", "empty"]
@@ -84,6 +85,7 @@ def _osa(a: str, b: str) -> int:
 _TYPE_WORDS = ("avenida", "pasaje", "calle", "camino", "villa", "poblacion", "sector")
 
 
+@lru_cache(maxsize=8192)  # a list repeats its few words: the edit distance runs once each
 def type_word(word: str) -> str:
     """A street or place type word as written, typos included ("pasjae", "cale", "vlila"),
     as its canonical abbreviation table key; other words unchanged (rule "tipo con
@@ -118,6 +120,7 @@ def fold(text: str) -> str:
     return re.sub(r"\s+", " ", plain).strip(" ,")
 
 
+@lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
     """The comparable core of a street or place name: folded, without its type word and
     articles (rule "artículos"): "Pje. Los Aromos" and "aromos" give the same key."""
@@ -144,7 +147,6 @@ class ParsedAddress:
     place: str | None = None
     place_type: str | None = None
     km: float | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def _street_type(words: list[str]) -> str | None:
