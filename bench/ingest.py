@@ -61,7 +61,7 @@ def _import(code: Path, url: str, csv_path: Path, rows: int) -> tuple[float, int
 
 
 def _truncate(url: str) -> None:
-    psql("TRUNCATE complaint", url)
+    psql("TRUNCATE complaint, complaint_geocode", url)
 
 
 def _spread(values: list[float]) -> str:

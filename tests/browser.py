@@ -3,6 +3,9 @@ launch it through Playwright (never a downloaded browser)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +40,20 @@ def axe_violations(page: Any) -> list[str]:
         for v in found
         if v["impact"] in SERIOUS
     ]
+
+@contextmanager
+def chromium_browser() -> Iterator[Any]:
+    """The browser of a module's page tests: Debian's chromium, skipped where it is not
+    installed (a failure in CI, where scripts/bootstrap.sh must have installed it)."""
+    import pytest
+
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("falta /usr/bin/chromium en CI: scripts/bootstrap.sh debe instalarlo")
+        pytest.skip("sin /usr/bin/chromium (lo instala scripts/bootstrap.sh con make test)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

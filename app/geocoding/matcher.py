@@ -107,20 +107,25 @@ street_geom AS MATERIALIZED (
       FROM gazetteer_segment g
      WHERE g.street_id IN (SELECT street_id FROM key_cand)
      GROUP BY g.street_id),
+-- each numbered address with its street candidates first (materialised: joined to the
+-- segments afterwards by street id, never the segments looped over the whole batch)
+with_street AS MATERIALIZED (
+    SELECT i.i, i.number, i.place, kc.street_id, kc.ns, kc.name, kc.version_id
+      FROM inp i JOIN key_cand kc ON kc.key = i.street
+     WHERE i.kind = 'number'),
 numbered AS (
-    SELECT i.i, kc.ns + CASE WHEN i.place IS NULL OR bp.key IS NULL THEN 0
-                             WHEN ST_Intersects(bp.geom, g.geom) THEN :agrees
-                             ELSE :disagrees END AS score,
-           'block' AS precision, kc.name || ' ' || i.number AS matched, g.source_id AS segment,
-           kc.version_id, g.geom, r.side,
+    SELECT i.i, i.ns + CASE WHEN i.place IS NULL OR bp.key IS NULL THEN 0
+                            WHEN ST_Intersects(bp.geom, g.geom) THEN :agrees
+                            ELSE :disagrees END AS score,
+           'block' AS precision, i.name || ' ' || i.number AS matched, g.source_id AS segment,
+           i.version_id, g.geom, r.side,
            CASE WHEN r.t = r.f THEN 0.5 ELSE (i.number - r.f)::float / (r.t - r.f) END AS frac
-      FROM inp i
-      JOIN key_cand kc ON kc.key = i.street
-      JOIN gazetteer_segment g ON g.street_id = kc.street_id
+      FROM with_street i
+      JOIN gazetteer_segment g ON g.street_id = i.street_id
       CROSS JOIN LATERAL (VALUES (-1, g.left_from, g.left_to), (1, g.right_from, g.right_to))
             AS r(side, f, t)
       LEFT JOIN best_place bp ON bp.key = i.place
-     WHERE i.kind = 'number' AND r.f IS NOT NULL
+     WHERE r.f IS NOT NULL
        AND i.number BETWEEN least(r.f, r.t) AND greatest(r.f, r.t)
        AND (i.number - r.f) % 2 = 0),
 candidates AS (

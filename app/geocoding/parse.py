@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 Kind = Literal["number", "street", "intersection", "place", "km", "empty"]
@@ -64,6 +65,10 @@ _CROSS = re.compile(r"\s+(?:esquina\s+con|esquina\s+de|esquina|esq\s+con|esq|con
 _KM = re.compile(r"\b(?:km|kms|kilometro|kilometros)\s*(\d{1,3}(?:[.,]\d{1,3})?)\b")
 _KM_TAIL = re.compile(r"\b(\d{1,3}(?:[.,]\d{1,3})?)\s*(?:km|kms|kilometros?)\b")
 _ROAD = re.compile(r"\bcamino\s+(?:a|al|hacia|de)\s+(?P<to>[a-z0-9 ]+?)\s*$")
+_PLACE_THEN_STREET = re.compile(r"^(\w+)\s+(.+?)\s+(" + "|".join(STREET_TYPES) + r")\s+(.+)$")
+_BARE_NUMBER = re.compile(rf"(?:{_NUMBER_WORDS}\s*)?\d{{1,5}}")
+_THOUSANDS = re.compile(r"\b(\d{1,2})\.(\d{3})\b")
+_TRAILING_NUMBER_WORD = re.compile(rf"\s+{_NUMBER_WORDS}$")
 _TRAILING_NUMBER = re.compile(
     rf"^(?P<name>.*[a-z].*?)\s+(?:{_NUMBER_WORDS}\s*)?(?P<num>\d{{1,5}})(?:\s*[a-z])?$"
 )
@@ -84,6 +89,7 @@ def _osa(a: str, b: str) -> int:
 _TYPE_WORDS = ("avenida", "pasaje", "calle", "camino", "villa", "poblacion", "sector")
 
 
+@lru_cache(maxsize=8192)  # a list repeats its few words: the edit distance runs once each
 def type_word(word: str) -> str:
     """A street or place type word as written, typos included ("pasjae", "cale", "vlila"),
     as its canonical abbreviation table key; other words unchanged (rule "tipo con
@@ -103,21 +109,36 @@ def _fix_first(text: str) -> str:
     return " ".join(words)
 
 
+# Spanish letters without their accents in one table lookup; anything else non-ASCII goes
+# through Unicode decomposition (slower, rare).
+_ACCENTS = str.maketrans("áéíóúüñàèìòùâêîôûäëïöÁÉÍÓÚÜÑÀÈÌÒÙ", "aeiouunaeiouaeiouaeioAEIOUUNAEIOU")
+_NUMBER_MARK = re.compile(r"(?i)\bn\s*[°º.]?\s*(?=[°º])")
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
+_APOSTROPHE = re.compile(r"(?<=[a-z])'(?=[a-z])")
+_NOT_KEPT = re.compile(r"[^a-z0-9/&,.]+")
+_DOT = re.compile(r"(?<![0-9])\.|\.(?![0-9])")
+_O_HIGGINS = re.compile(r"\bo\s+(?=higgins\b)")
+_SPACES = re.compile(r"\s+")
+
+
 def fold(text: str) -> str:
     """Lower case without accents (ñ -> n, as PostgreSQL's unaccent does), punctuation
     as spaces except '/', one space between words (rule "acentos, mayúsculas")."""
-    text = re.sub(r"(?i)\bn\s*[°º.]?\s*(?=[°º])", "", text)  # N°, Nº -> one marker
+    text = _NUMBER_MARK.sub("", text)  # N°, Nº -> one marker
     text = text.replace("°", " n ").replace("º", " n ").replace("#", " n ")
-    text = re.sub(r"(?<=\d),(?=\d)", ".", text)  # km 3,5 -> km 3.5
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-    plain = re.sub(r"(?<=[a-z])'(?=[a-z])", "", plain)  # O'Higgins -> ohiggins
-    plain = re.sub(r"[^a-z0-9/&,.]+", " ", plain)
-    plain = re.sub(r"(?<![0-9])\.|\.(?![0-9])", " ", plain)  # dots, except 3.5 (km)
-    plain = re.sub(r"\bo\s+(?=higgins\b)", "o", plain)  # O Higgins -> ohiggins
-    return re.sub(r"\s+", " ", plain).strip(" ,")
+    text = _DECIMAL_COMMA.sub(".", text)  # km 3,5 -> km 3.5
+    plain = text.translate(_ACCENTS)
+    if not plain.isascii():
+        decomposed = unicodedata.normalize("NFKD", plain)
+        plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    plain = _APOSTROPHE.sub("", plain.lower())  # O'Higgins -> ohiggins
+    plain = _NOT_KEPT.sub(" ", plain)
+    plain = _DOT.sub(" ", plain)  # dots, except 3.5 (km)
+    plain = _O_HIGGINS.sub("o", plain)  # O Higgins -> ohiggins
+    return _SPACES.sub(" ", plain).strip(" ,")
 
 
+@lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
     """The comparable core of a street or place name: folded, without its type word and
     articles (rule "artículos"): "Pje. Los Aromos" and "aromos" give the same key."""
@@ -144,7 +165,6 @@ class ParsedAddress:
     place: str | None = None
     place_type: str | None = None
     km: float | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def _street_type(words: list[str]) -> str | None:
@@ -181,14 +201,14 @@ def parse_address(raw: str, *, localities: frozenset[str] = frozenset()) -> Pars
     parts = [_fix_first(p.strip()) for p in text.split(",")]
     # "Villa Los Aromos Pje 3 123": a place type first and a street type later
     if len(parts) == 1:
-        m = re.match(r"^(\w+)\s+(.+?)\s+(" + "|".join(STREET_TYPES) + r")\s+(.+)$", parts[0])
+        m = _PLACE_THEN_STREET.match(parts[0])
         if m and m.group(1) in PLACE_TYPES:
             parts = [f"{m.group(3)} {m.group(4)}", f"{m.group(1)} {m.group(2)}"]
     parts, place, place_type, place_km = _split_place(parts, localities)
     # The street is the first part; "Los Aromos, 345" keeps the number that follows, and
     # any other part (a town, a region, a reference) is left out.
     main = parts[0] if parts else ""
-    if len(parts) > 1 and re.fullmatch(r"(?:" + _NUMBER_WORDS + r"\s*)?\d{1,5}", parts[1]):
+    if len(parts) > 1 and _BARE_NUMBER.fullmatch(parts[1]):
         main = f"{parts[0]} {parts[1]}"
     if not main:
         if place:
@@ -224,14 +244,14 @@ def parse_address(raw: str, *, localities: frozenset[str] = frozenset()) -> Pars
             place=place,
             place_type=place_type,
         )
-    main = re.sub(r"\b(\d{1,2})\.(\d{3})\b", r"\1\2", main)  # 1.234 -> 1234
+    main = _THOUSANDS.sub(r"\1\2", main)  # 1.234 -> 1234
     without = bool(_NO_NUMBER.search(main))
     if without:
         main = _NO_NUMBER.sub(" ", main).strip()
     numbered = _TRAILING_NUMBER.match(main)
     if numbered and not without:
         name = numbered.group("name")
-        name = re.sub(rf"\s+{_NUMBER_WORDS}$", "", name)
+        name = _TRAILING_NUMBER_WORD.sub("", name)
         return ParsedAddress(
             raw,
             "number",

@@ -268,7 +268,7 @@ def read_osm(path: Path) -> GazetteerContent:
 
     try:
         Handler().apply_file(str(path), locations=True)
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError, OSError) as exc:  # libosmium reports a bad file so
         reason = f"no se pudo leer como extracto OSM (.osm.pbf): {exc}"
         raise GazetteerFileError([_problem(None, None, "file", reason)]) from exc
     if not content.items() and not problems:

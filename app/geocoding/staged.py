@@ -133,8 +133,13 @@ def geocode_stage(conn: Connection, comuna: str) -> StagedGeocoding:
     if not pending:
         return report
     localities = locality_keys(conn, comuna)
-    parsed = [parse_address(address or "", localities=localities) for _, address in pending]
-    results = geocode_parsed(conn, parsed, comuna=comuna)
+    # a list repeats addresses: each distinct one is parsed and matched once
+    distinct: dict[str, int] = {}
+    for _, address in pending:
+        distinct.setdefault(address or "", len(distinct))
+    parsed = [parse_address(address, localities=localities) for address in distinct]
+    found = geocode_parsed(conn, parsed, comuna=comuna)
+    results = [found[distinct[address or ""]] for _, address in pending]
     report.placed = sum(r.placed for r in results)
     report.unplaced = len(results) - report.placed
     conn.execute(
@@ -148,7 +153,10 @@ def geocode_stage(conn: Connection, comuna: str) -> StagedGeocoding:
             "version": [r.version_id for r in results],
             "score": [r.score for r in results],
             "matched": [r.matched for r in results],
-            "candidates": [orjson.dumps(r.candidates).decode() for r in results],
+            # the review queue needs the candidates of what it could not place only
+            "candidates": [
+                "[]" if r.placed else orjson.dumps(r.candidates).decode() for r in results
+            ],
             "comuna": comuna,
         },
     )

@@ -66,12 +66,14 @@
     }
   }
 
-  async function loadQueue() {
+  async function loadQueue(done) {
     try {
       const page = await api("/api/v1/complaints/unplaced?limit=200");
       state.items = page.items;
       $("total").textContent = "(" + page.total + ")";
-      say(page.total ? "Elija una denuncia de la cola." : "No hay denuncias por ubicar.");
+      const next = page.total ? "Elija una denuncia de la cola." : "No hay denuncias por ubicar.";
+      // what was just done stays on screen, with what comes next
+      say(done ? done + " " + next : next, done ? "ok" : "");
       renderQueue();
     } catch (error) {
       say(error.message, "error");
@@ -178,11 +180,10 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ lon: p.lon, lat: p.lat, precision: $("precision").value }),
       });
-      say(`Ubicada en ${placed.barrio || "—"} / ${placed.micro_barrio || "—"}.`, "ok");
       state.current = null;
       $("detalle").hidden = true;
       layer.clearLayers();
-      await loadQueue();
+      await loadQueue(`Ubicada en ${placed.barrio || "—"} / ${placed.micro_barrio || "—"}.`);
     } catch (error) {
       say(error.message, "error");
     }
