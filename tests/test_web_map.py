@@ -31,7 +31,7 @@ from app.models import ApiKey, Barrio, Complaint, Comuna, RiskFactorReport, Role
 from app.models.ranking import RankingSnapshot, RankingUnitResult
 from app.settings import BasemapSettings, get_basemap_settings
 from app.web import map as web_map
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import launch_chromium
 from tests.factories.risk import FAR_IN_TOWN, make_point, make_report_body
 
 STATIC = web_map.STATIC_DIR
@@ -142,16 +142,7 @@ class MapData:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("falta /usr/bin/chromium en CI: scripts/bootstrap.sh debe instalarlo")
-        pytest.skip("sin /usr/bin/chromium (lo instala scripts/bootstrap.sh con make test)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ from app.models.activity import PreventionActivity
 from app.models.council import Agreement, AgreementFollowUp, CouncilSession
 from app.timezone import chile_today
 from app.web.plan_pages import PAGES
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import launch_chromium
 from tests.factories.activities import activity_row, xlsx_bytes
 
 FIRST = "Reponer luminarias del pasaje Los Aromos"
@@ -50,16 +50,7 @@ def test_the_pages_are_served_with_their_own_files(client: TestClient) -> None:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("falta /usr/bin/chromium en CI: scripts/bootstrap.sh debe instalarlo")
-        pytest.skip("sin /usr/bin/chromium (lo instala scripts/bootstrap.sh con make test)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture(scope="module")
