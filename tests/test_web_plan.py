@@ -122,6 +122,9 @@ def test_secretary_records_a_session_imports_activities_and_the_spd_report_shows
     page.wait_for_selector("#resultado-sesion.ok")
     assert "2 compromiso(s)" in page.inner_text("#resultado-sesion")
     page.wait_for_selector(f"text={FIRST}")
+    page.click("#tabla-sesiones button")  # the session's agenda: nothing earlier is open
+    page.wait_for_selector("#tabla-sesion li")
+    assert "Sin compromisos anteriores" in page.inner_text("#tabla-sesion")
     shot = tmp_path / "consejo.png"
     page.screenshot(path=str(shot), full_page=True)
     _keep(shot, "consejo.png")
