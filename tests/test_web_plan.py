@@ -107,6 +107,11 @@ def test_secretary_records_a_session_imports_activities_and_the_spd_report_shows
     page.goto(live_server + "/consejo")
     _enter(page, secretary)
     page.wait_for_selector("#asientos input")
+    page.select_option("#asiento", "senda")
+    page.fill("#representante", "Coordinadora SENDA Previene Lanco")
+    page.click("#form-integrante button[type=submit]")
+    page.wait_for_selector("#resultado-integrante.ok")
+    page.wait_for_selector("text=SENDA (Coordinadora SENDA Previene Lanco)")
     seats = page.locator("#asientos input")
     assert seats.count() == 14
     for i in range(9):
@@ -122,6 +127,10 @@ def test_secretary_records_a_session_imports_activities_and_the_spd_report_shows
     page.wait_for_selector("#resultado-sesion.ok")
     assert "2 compromiso(s)" in page.inner_text("#resultado-sesion")
     page.wait_for_selector(f"text={FIRST}")
+    minutes = tmp_path / "acta.pdf"
+    minutes.write_bytes(b"%PDF-1.4\n% acta firmada\n")
+    page.set_input_files("#tabla-sesiones input[type=file]", str(minutes))
+    page.wait_for_selector("text=acta.pdf (guardada)")
     page.click("#tabla-sesiones button")  # the session's agenda: nothing earlier is open
     page.wait_for_selector("#tabla-sesion li")
     assert "Sin compromisos anteriores" in page.inner_text("#tabla-sesion")
@@ -155,6 +164,8 @@ def test_secretary_records_a_session_imports_activities_and_the_spd_report_shows
     page.wait_for_selector("#resultado-importar.ok")
     assert "2 actividad(es) importada(s)" in page.inner_text("#resultado-importar")
     page.wait_for_selector(f"text={PLACE}")
+    page.set_input_files("#tabla-actividades input[type=file] >> nth=0", str(minutes))
+    page.wait_for_selector("#resultado-evidencia.ok")
 
     page.goto(live_server + "/plan")
     page.wait_for_selector("#tabla-plan tr")

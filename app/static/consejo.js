@@ -197,6 +197,36 @@
     }
   }
 
+  function renderMembers() {
+    const select = $("asiento");
+    select.textContent = "";
+    for (const s of seats) {
+      const o = document.createElement("option");
+      o.value = s.seat;
+      o.textContent = s.label + (s.representative ? ` — ${s.representative}` : " — (sin designar)");
+      select.appendChild(o);
+    }
+  }
+
+  async function saveMember(event) {
+    event.preventDefault();
+    const seat = encodeURIComponent($("asiento").value);
+    const result = await api(`/api/v1/council/seats/${seat}`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ representative: $("representante").value.trim() }),
+    });
+    if (!result.ok) {
+      showProblem($("resultado-integrante"), result);
+      return;
+    }
+    seats = result.body;
+    note($("resultado-integrante"), "Integrante guardado.", "ok");
+    $("representante").value = "";
+    renderMembers();
+    renderSeats();
+  }
+
   setupAccess(async (me) => {
     canWrite = me.role === "admin";
     const result = await api("/api/v1/council/seats");
@@ -210,9 +240,12 @@
       $("registrar").hidden = false;
       $("fecha").value = today();
       renderSeats();
+      $("integrantes").hidden = false;
+      renderMembers();
     }
     await loadLists();
   });
   $("agregar-compromiso").addEventListener("click", addAgreementRow);
+  $("form-integrante").addEventListener("submit", saveMember);
   $("form-sesion").addEventListener("submit", saveSession);
 })();
