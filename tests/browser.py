@@ -41,6 +41,7 @@ def axe_violations(page: Any) -> list[str]:
         if v["impact"] in SERIOUS
     ]
 
+
 @contextmanager
 def chromium_browser() -> Iterator[Any]:
     """The browser of a module's page tests: Debian's chromium, skipped where it is not
@@ -57,3 +58,9 @@ def chromium_browser() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def launch_chromium() -> Iterator[Any]:
+    """Body of a module-scoped `chromium` fixture (`yield from launch_chromium()`)."""
+    with chromium_browser() as browser:
+        yield browser

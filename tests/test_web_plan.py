@@ -29,7 +29,7 @@ from app.models.activity import PreventionActivity
 from app.models.council import Agreement, AgreementFollowUp, CouncilSession
 from app.timezone import chile_today
 from app.web.plan_pages import PAGES
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import launch_chromium
 from tests.factories.activities import activity_row, xlsx_bytes
 
 FIRST = "Reponer luminarias del pasaje Los Aromos"
@@ -50,16 +50,7 @@ def test_the_pages_are_served_with_their_own_files(client: TestClient) -> None:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("falta /usr/bin/chromium en CI: scripts/bootstrap.sh debe instalarlo")
-        pytest.skip("sin /usr/bin/chromium (lo instala scripts/bootstrap.sh con make test)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +107,11 @@ def test_secretary_records_a_session_imports_activities_and_the_spd_report_shows
     page.goto(live_server + "/consejo")
     _enter(page, secretary)
     page.wait_for_selector("#asientos input")
+    page.select_option("#asiento", "senda")
+    page.fill("#representante", "Coordinadora SENDA Previene Lanco")
+    page.click("#form-integrante button[type=submit]")
+    page.wait_for_selector("#resultado-integrante.ok")
+    page.wait_for_selector("text=SENDA (Coordinadora SENDA Previene Lanco)")
     seats = page.locator("#asientos input")
     assert seats.count() == 14
     for i in range(9):
@@ -131,6 +127,13 @@ def test_secretary_records_a_session_imports_activities_and_the_spd_report_shows
     page.wait_for_selector("#resultado-sesion.ok")
     assert "2 compromiso(s)" in page.inner_text("#resultado-sesion")
     page.wait_for_selector(f"text={FIRST}")
+    minutes = tmp_path / "acta.pdf"
+    minutes.write_bytes(b"%PDF-1.4\n% acta firmada\n")
+    page.set_input_files("#tabla-sesiones input[type=file]", str(minutes))
+    page.wait_for_selector("text=acta.pdf (guardada)")
+    page.click("#tabla-sesiones button")  # the session's agenda: nothing earlier is open
+    page.wait_for_selector("#tabla-sesion li")
+    assert "Sin compromisos anteriores" in page.inner_text("#tabla-sesion")
     shot = tmp_path / "consejo.png"
     page.screenshot(path=str(shot), full_page=True)
     _keep(shot, "consejo.png")
@@ -161,6 +164,8 @@ def test_secretary_records_a_session_imports_activities_and_the_spd_report_shows
     page.wait_for_selector("#resultado-importar.ok")
     assert "2 actividad(es) importada(s)" in page.inner_text("#resultado-importar")
     page.wait_for_selector(f"text={PLACE}")
+    page.set_input_files("#tabla-actividades input[type=file] >> nth=0", str(minutes))
+    page.wait_for_selector("#resultado-evidencia.ok")
 
     page.goto(live_server + "/plan")
     page.wait_for_selector("#tabla-plan tr")

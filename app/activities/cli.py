@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from app.cli.common import console, out, transaction
@@ -70,7 +71,7 @@ def list_command(
             a.goal,
             a.kind,
             a.status.value,
-            a.place,
+            escape(a.place),
             str(a.attendance_total),
         )
     out.print(table)

@@ -131,7 +131,7 @@ def indicators(
 
 
 @router.get(
-    "/{activity_id}",
+    "/{activity_id:int}",
     operation_id="getActivity",
     response_model=ActivityRead,
     responses=problem_responses(401, 403, 404),
@@ -142,7 +142,7 @@ def get_activity(session: SessionDep, _: ReaderDep, activity_id: ActivityId) -> 
 
 
 @router.put(
-    "/{activity_id}/evidence",
+    "/{activity_id:int}/evidence",
     operation_id="putActivityEvidence",
     response_model=ActivityRead,
     responses=problem_responses(401, 403, 404, 413, 422),
@@ -159,7 +159,7 @@ def put_evidence(
 
 
 @router.get(
-    "/{activity_id}/evidence",
+    "/{activity_id:int}/evidence",
     operation_id="getActivityEvidence",
     response_class=Response,
     responses={

@@ -19,7 +19,7 @@ from app.activities.catalog import (
 )
 from app.activities.schemas import ActivityBody, ActivityCreate, ActivityRead
 from app.audit import trail as audit
-from app.council.documents import Document
+from app.council.documents import Document, attach
 from app.errors import FieldProblem, InvalidInput, NotFound
 from app.models import Barrio
 from app.models.activity import ActivityAttendance, ActivityStatus, PreventionActivity
@@ -152,17 +152,13 @@ def get_activity(session: Session, activity_id: int) -> PreventionActivity:
 
 def store_evidence(session: Session, activity_id: int, document: Document) -> PreventionActivity:
     activity = get_activity(session, activity_id)
-    activity.evidence = document.content
-    activity.evidence_name = document.name
-    activity.evidence_type = document.media_type
-    activity.evidence_sha256 = document.sha256
-    session.flush()
-    audit.record(
+    attach(
         session,
-        "activity.evidence",
-        "prevention_activity",
-        activity.id,
-        detail={"sha256": document.sha256},
+        activity,
+        "evidence",
+        document,
+        action="activity.evidence",
+        kind="prevention_activity",
     )
     return activity
 

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from app.cli.common import console, out, transaction
@@ -23,7 +24,7 @@ def seats_command(comuna: str | None = ComunaOpt) -> None:
     with transaction(audited=False) as session:
         table = Table("asiento", "institución", "representante")
         for seat in list_seats(session, comuna):
-            table.add_row(seat.seat, seat.institution, seat.representative or "—")
+            table.add_row(seat.seat, escape(seat.institution), escape(seat.representative or "—"))
         out.print(table)
 
 
@@ -137,7 +138,13 @@ def agreements_command(
     table = Table("id", "plazo", "responsable", "estado", "compromiso")
     for a in rows:
         state = a.status.value + (" (vencido)" if a.overdue else "")
-        table.add_row(str(a.id), a.due_on.isoformat(), a.responsible_institution, state, a.text)
+        table.add_row(
+            str(a.id),
+            a.due_on.isoformat(),
+            escape(a.responsible_institution),
+            state,
+            escape(a.text),
+        )
     out.print(table)
 
 
@@ -150,8 +157,8 @@ def agenda_command(session_id: int = typer.Argument(..., help="Sesión.")) -> No
         result = agenda(session, session_id)
     out.print(f"Tabla de la sesión {session_id} ({result.held_on.isoformat()}):")
     for a in result.due:
-        late = " [vencido]" if a.overdue else ""
-        out.print(f"  • {a.text} — {a.responsible_institution}, plazo {a.due_on}{late}")
+        late = " (vencido)" if a.overdue else ""
+        out.print(escape(f"  • {a.text} — {a.responsible_institution}, plazo {a.due_on}{late}"))
     if not result.due:
         out.print("  (sin compromisos pendientes)")
 

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
+from sqlalchemy.orm import Session
+
+from app.audit import trail as audit
 from app.errors import InvalidInput, PayloadTooLarge
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -48,3 +51,17 @@ def check_document(content: bytes, filename: str | None, *, field: str = "file")
 def read_document(stream: IO[bytes], filename: str | None, *, field: str = "file") -> Document:
     """Read at most one byte past the limit, then check (a larger upload is a 413)."""
     return check_document(stream.read(MAX_BYTES + 1), filename, field=field)
+
+
+def attach(
+    session: Session, record: Any, prefix: str, document: Document, *, action: str, kind: str
+) -> None:
+    """Store `document` in the record's `<prefix>`, `<prefix>_name`, `_type` and `_sha256`
+    columns (a session's minutes, an activity's evidence), replacing any earlier one, and
+    audit it with its hash."""
+    setattr(record, prefix, document.content)
+    setattr(record, f"{prefix}_name", document.name)
+    setattr(record, f"{prefix}_type", document.media_type)
+    setattr(record, f"{prefix}_sha256", document.sha256)
+    session.flush()
+    audit.record(session, action, kind, record.id, detail={"sha256": document.sha256})

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.audit import trail as audit
-from app.council.documents import Document
+from app.council.documents import Document, attach
 from app.council.schemas import AgreementCreate, FollowUpCreate, MemberUpdate, SessionCreate
 from app.council.seats import seats
 from app.errors import FieldProblem, InvalidInput, NotFound
@@ -213,16 +213,12 @@ def follow_up(
 
 def store_minutes(session: Session, session_id: int, document: Document) -> CouncilSession:
     council = get_session(session, session_id)
-    council.minutes = document.content
-    council.minutes_name = document.name
-    council.minutes_type = document.media_type
-    council.minutes_sha256 = document.sha256
-    session.flush()
-    audit.record(
+    attach(
         session,
-        "council.session.minutes",
-        "council_session",
-        council.id,
-        detail={"sha256": document.sha256},
+        council,
+        "minutes",
+        document,
+        action="council.session.minutes",
+        kind="council_session",
     )
     return council

@@ -126,6 +126,7 @@ def paired_bars(
         ax.text(value, y - 0.2, f" {value}", va="center", fontsize=6.5, color=INK)
     ax.set_yticks(ys)
     ax.set_yticklabels([_wrap(n, 42) for n in names], fontsize=7)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     _legend_above(ax)
     ax.margins(x=0.12)
     _style(ax)

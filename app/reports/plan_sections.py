@@ -84,6 +84,7 @@ class GoalLine:
     planned: int
     done: int
     attendance: Shown
+    short: str = ""  # the goal's first activity kind, for chart labels
 
     @property
     def done_share(self) -> float | None:
@@ -154,10 +155,13 @@ def activity_section(
 ) -> ActivitySection:
     goals = plan.goals()
     figures = {g.goal: g for g in goal_figures(session, comuna, None, period, as_of)}
-    codes = [k.goal for k in kinds().values() if k.goal in goals]
+    first_kind: dict[str, str] = {}
+    for k in kinds().values():
+        if k.goal in goals:
+            first_kind.setdefault(k.goal, k.label)
     lines = [
-        GoalLine(code, goals[code].goal, f.planned, f.done, f.attendance)
-        for code in dict.fromkeys(codes)
+        GoalLine(code, goals[code].goal, f.planned, f.done, f.attendance, first_kind[code])
+        for code in first_kind
         if (f := figures.get(code)) is not None
     ]
     columns = attendance_by_column(session, comuna, period, as_of)

@@ -13,6 +13,7 @@ import base64
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from textwrap import shorten
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -165,7 +166,7 @@ def progress_charts(progress: Progress, step: Step = _quiet) -> dict[str, str | 
         goals = progress.activities.goals
         result["activities"] = _uri(
             charts.paired_bars(
-                [f"{g.code} {g.goal}" for g in goals],
+                [shorten(f"{g.code} · {g.short}", 46, placeholder="…") for g in goals],
                 [g.done for g in goals],
                 [g.planned for g in goals],
                 current_label="Realizadas",

@@ -12,6 +12,27 @@
   const SEXES = { mujeres: "Mujeres", hombres: "Hombres" };
   const BANDS = { "0_13": "0-13", "14_17": "14-17", "18_29": "18-29", "30_59": "30-59", "60_mas": "60+" };
   let kinds = {};
+  let canWrite = false;
+
+  function evidenceCell(row, activity) {
+    const td = cell(row, activity.evidence_sha256 ? "guardada" : (canWrite ? "" : "—"));
+    if (activity.evidence_sha256 || !canWrite) return;
+    const input = document.createElement("input");
+    input.type = "file";
+    input.accept = "application/pdf,image/png,image/jpeg";
+    input.setAttribute("aria-label", `Evidencia de la actividad del ${activity.held_on} en ${activity.place}`);
+    input.addEventListener("change", async () => {
+      const data = new FormData();
+      data.append("file", input.files[0]);
+      const result = await api(`/api/v1/activities/${activity.id}/evidence`, { method: "PUT", body: data });
+      if (!result.ok) showProblem($("resultado-evidencia"), result);
+      else {
+        note($("resultado-evidencia"), "Evidencia guardada.", "ok");
+        await loadList();
+      }
+    });
+    td.appendChild(input);
+  }
 
   function option(select, value, text) {
     const o = document.createElement("option");
@@ -103,6 +124,7 @@
       cell(row, a.barrio);
       cell(row, a.status);
       cell(row, a.attendance_total, "n");
+      evidenceCell(row, a);
       body.appendChild(row);
     }
   }
@@ -114,7 +136,8 @@
       return;
     }
     $("lista").hidden = false;
-    if (me.role === "admin") {
+    canWrite = me.role === "admin";
+    if (canWrite) {
       kinds = Object.fromEntries(listed.body.map((k) => [k.code, k]));
       for (const k of listed.body) option($("a-tipo"), k.code, `${k.goal} · ${k.label}`);
       for (const [code, text] of Object.entries(GROUPS)) option($("a-grupo"), code, text);

@@ -135,6 +135,31 @@
     row.appendChild(td);
   }
 
+  async function showAgenda(session) {
+    const result = await api(`/api/v1/council/sessions/${session.id}/agenda`);
+    const box = $("tabla-sesion");
+    if (!result.ok) {
+      showProblem(box, result);
+      return;
+    }
+    box.textContent = "";
+    const title = document.createElement("h3");
+    title.textContent = `Tabla de la sesión del ${session.held_on}: compromisos por revisar`;
+    box.appendChild(title);
+    const list = document.createElement("ul");
+    for (const a of result.body.due) {
+      const item = document.createElement("li");
+      item.textContent = `${a.text} — ${a.responsible_institution}, plazo ${a.due_on}${a.overdue ? " (vencido)" : ""}`;
+      list.appendChild(item);
+    }
+    if (!result.body.due.length) {
+      const item = document.createElement("li");
+      item.textContent = "Sin compromisos anteriores abiertos que venzan antes de la próxima sesión.";
+      list.appendChild(item);
+    }
+    box.appendChild(list);
+  }
+
   async function loadLists() {
     const [agreements, sessions] = await Promise.all([
       api("/api/v1/council/agreements"),
@@ -161,8 +186,45 @@
       cell(row, s.quorum ? "sí" : "no");
       cell(row, s.agreements.length, "n");
       minutesCell(row, s);
+      const agenda = document.createElement("button");
+      agenda.type = "button";
+      agenda.className = "secundario";
+      agenda.textContent = "Tabla";
+      agenda.setAttribute("aria-label", `Tabla de la sesión del ${s.held_on}`);
+      agenda.addEventListener("click", () => showAgenda(s));
+      cell(row, "").appendChild(agenda);
       list.appendChild(row);
     }
+  }
+
+  function renderMembers() {
+    const select = $("asiento");
+    select.textContent = "";
+    for (const s of seats) {
+      const o = document.createElement("option");
+      o.value = s.seat;
+      o.textContent = s.label + (s.representative ? ` — ${s.representative}` : " — (sin designar)");
+      select.appendChild(o);
+    }
+  }
+
+  async function saveMember(event) {
+    event.preventDefault();
+    const seat = encodeURIComponent($("asiento").value);
+    const result = await api(`/api/v1/council/seats/${seat}`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ representative: $("representante").value.trim() }),
+    });
+    if (!result.ok) {
+      showProblem($("resultado-integrante"), result);
+      return;
+    }
+    seats = result.body;
+    note($("resultado-integrante"), "Integrante guardado.", "ok");
+    $("representante").value = "";
+    renderMembers();
+    renderSeats();
   }
 
   setupAccess(async (me) => {
@@ -178,9 +240,12 @@
       $("registrar").hidden = false;
       $("fecha").value = today();
       renderSeats();
+      $("integrantes").hidden = false;
+      renderMembers();
     }
     await loadLists();
   });
   $("agregar-compromiso").addEventListener("click", addAgreementRow);
+  $("form-integrante").addEventListener("submit", saveMember);
   $("form-sesion").addEventListener("submit", saveSession);
 })();
