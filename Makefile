@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # (groups: tests/conftest.py). `make test PYTEST_PARALLEL=` runs it in one process.
 PYTEST_PARALLEL ?= -n auto --dist loadgroup
 
-.PHONY: run test setup lint typecheck pytest clean-db
+.PHONY: run test setup lint typecheck pytest clean-db lock
 
 run:
 	export VIGIA_DATABASE_URL="$$(scripts/bootstrap.sh vigia)"
@@ -40,3 +40,13 @@ typecheck:
 
 setup:
 	scripts/bootstrap.sh vigia
+
+# Re-resolve pyproject.toml (and its dev extra) into requirements.lock: exact versions with
+# the hashes of every file, for every platform. Versions already in the lock are kept unless
+# `make lock UPGRADE=1`; run it after changing dependencies and commit both files.
+UV_VERSION ?= 0.13.9
+lock:
+	$(VENV)/python -m uv --version >/dev/null 2>&1 || $(VENV)/python -m pip install -q "uv==$(UV_VERSION)"
+	$(VENV)/python -m uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+	  --python-version 3.11.5 --quiet $(if $(UPGRADE),--upgrade,) -o requirements.lock
+	$(VENV)/python scripts/check_lock.py pyproject.toml requirements.lock

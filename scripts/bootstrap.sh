@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares everything Vigía needs on a fresh Debian machine, idempotently:
-#   1. a Python virtual environment (.venv) with the project installed;
+#   1. a Python virtual environment (.venv) with the locked dependencies (requirements.lock,
+#      hashes checked) and the project installed;
 #   2. a PostgreSQL server with PostGIS it can use;
 #   3. the database named by the first argument (default "vigia"), with migrations at head;
 #   4. the web map's libraries (Leaflet), Swagger UI (/docs), ReDoc (/redoc) and axe-core (tests), from web/package-lock.json
@@ -45,16 +46,22 @@ if [ -z "$PYTHON" ]; then
 fi
 [ -n "$PYTHON" ] || { log "Se necesita Python 3.11 o superior"; exit 1; }
 
-stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+stamp=.venv/.installed-$(cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
   if [ ! -x .venv/bin/python ]; then
     log "creando entorno virtual .venv con $PYTHON"
     "$PYTHON" -m venv .venv
   fi
-  log "instalando dependencias (pip install -e '.[dev]')"
+  # the lock must cover pyproject.toml: a dependency added without `make lock` stops here
+  .venv/bin/python scripts/check_lock.py pyproject.toml requirements.lock ||
+    { log "requirements.lock no cubre pyproject.toml: ejecute 'make lock'"; exit 1; }
+  log "instalando dependencias fijadas (pip install --require-hashes -r requirements.lock)"
   .venv/bin/python -m pip install -q --upgrade pip >/tmp/vigia-pip.log 2>&1
-  .venv/bin/python -m pip install -q -e '.[dev]' >>/tmp/vigia-pip.log 2>&1 ||
+  # exactly the locked versions, each checked against its hash; then Vigía itself, alone
+  .venv/bin/python -m pip install -q --require-hashes -r requirements.lock >>/tmp/vigia-pip.log 2>&1 ||
     { tail -30 /tmp/vigia-pip.log >&2; log "falló pip install (ver /tmp/vigia-pip.log)"; exit 1; }
+  .venv/bin/python -m pip install -q --no-deps -e . >>/tmp/vigia-pip.log 2>&1 ||
+    { tail -30 /tmp/vigia-pip.log >&2; log "falló pip install -e . (ver /tmp/vigia-pip.log)"; exit 1; }
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

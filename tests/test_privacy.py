@@ -163,6 +163,7 @@ def test_every_public_endpoint_passes_the_check(client: TestClient, db: Session)
     report = check_all(client, rules_from_db(db))
     assert "/api/v1/public/stats?level=barrio" in report.checked
     assert "/api/v1/public/risk-factors" in report.checked
+    assert "/open311/v2/requests.json" in report.checked  # the {fmt} routes, as JSON
     assert report.violations == [], [str(v) for v in report.violations]
 
 

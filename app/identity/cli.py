@@ -42,6 +42,7 @@ def create(
     )
     console.print("Guárdela ahora; no se puede volver a mostrar. Úsela como:")
     console.print(f"  Authorization: Bearer {secret}", highlight=False)
+    console.print("  o, en QGIS y GDAL, HTTP Basic: usuario vigia, contraseña la clave.")
     out.print(secret, highlight=False)
 
 

@@ -28,7 +28,8 @@ from app.timezone import local_year
 
 # Parameters the scan fills in to reach each variant of an endpoint.
 EXAMPLE_VALUES: dict[str, list[str]] = {"level": ["comuna", "barrio"]}
-SKIPPED_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/health", "/static")
+# API definitions (/openapi.json, the OGC one at /ogc/api) describe, they publish no data
+SKIPPED_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/ogc/api", "/health", "/static")
 
 
 class Client(Protocol):
@@ -74,7 +75,8 @@ def rules_from_db(session: Session, *, max_decimals: int = PUBLIC_DECIMALS) -> R
 def public_requests(openapi: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
     """GET operations without path parameters, once per example value of enum parameters."""
     found: list[tuple[str, dict[str, str]]] = []
-    for path, operations in openapi.get("paths", {}).items():
+    for declared, operations in openapi.get("paths", {}).items():
+        path = declared.replace(".{fmt}", ".json")  # Open311's format: its JSON is scanned
         get = operations.get("get")
         if get is None or "{" in path or path.startswith(SKIPPED_PREFIXES):
             continue
