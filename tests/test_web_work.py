@@ -14,13 +14,14 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.identity import api_keys
@@ -150,6 +151,18 @@ def _submit(live_server: str, work: WorkData, lon_lat: tuple[float, float] = LAN
     )
     assert created.status_code == 201, created.text
     return str(created.json()["id"])
+
+
+def _route(live_server: str, work: WorkData, report_id: str) -> None:
+    """Validate and route a report as municipal security would, through the API."""
+    url = f"{live_server}/api/v1/risk-factors/{report_id}"
+    auth = {"Authorization": f"Bearer {work.admin}"}
+    for step in ("validado", "derivado"):
+        etag = httpx.get(url, headers=auth).headers["etag"]
+        moved = httpx.post(
+            url + "/transitions", json={"to": step}, headers={**auth, "If-Match": etag}
+        )
+        assert moved.status_code == 200, moved.text
 
 
 @pytest.fixture
@@ -433,3 +446,28 @@ def test_without_a_key_each_page_asks_for_one_and_is_accessible(
     assert "clave" in page.locator("#resumen-lista").inner_text()
     assert page.locator("#detalle").is_hidden()
     _accessible(page)
+
+
+def test_the_unit_queue_puts_overdue_reports_first(
+    context: Any, live_server: str, work: WorkData, engine: Engine
+) -> None:
+    older, newer = _submit(live_server, work), _submit(live_server, work)
+    for rid in (older, newer):
+        _route(live_server, work, rid)
+    # the older one was received long ago: past luminaria_apagada's expected days
+    with Session(engine) as session:
+        session.execute(
+            update(RiskFactorReport)
+            .where(RiskFactorReport.id == uuid.UUID(older))
+            .values(received_at=RiskFactorReport.received_at - timedelta(days=90))
+        )
+        session.commit()
+
+    queue = _open(context, live_server + "/unidad", work.unit)
+
+    shown = queue.locator("#informes button.item").evaluate_all("bs => bs.map(b => b.dataset.id)")
+    # the API lists the newest first; the queue shows the overdue one first
+    assert shown.index(older) < shown.index(newer)
+    first = queue.locator(f"#informes button[data-id='{older}']")
+    assert "Vencido" in first.inner_text()
+    assert "vencido" in queue.locator("#resumen-lista").inner_text()

@@ -142,10 +142,14 @@ function drawMap(container, geometry) {
 }
 
 /** Photos need the key, so they are fetched and shown from a blob URL (CSP allows blob:). */
+const shownPhotos = [];
 async function loadPhoto(img, url) {
   try {
     const response = await fetch(url, { headers: { Authorization: "Bearer " + getKey() } });
-    if (response.ok) img.src = URL.createObjectURL(await response.blob());
+    if (response.ok) {
+      img.src = URL.createObjectURL(await response.blob());
+      shownPhotos.push(img.src);
+    }
   } catch {
     img.alt += " (no se pudo cargar)";
   }
@@ -224,6 +228,7 @@ export function reportView({ section, actionsFor, onChanged }) {
   function render(message) {
     const report = state.report;
     if (map) map.remove();
+    while (shownPhotos.length) URL.revokeObjectURL(shownPhotos.pop()); // the previous render's
     title.textContent = report.type.label;
     const mapBox = el("div", { className: "mapa-informe", role: "region",
       "aria-label": "Ubicación del informe en el mapa" });
@@ -270,7 +275,13 @@ export function reportView({ section, actionsFor, onChanged }) {
   async function act(request, done) {
     setReady(false);
     for (const button of content.querySelectorAll(".acciones button")) button.disabled = true;
-    const res = await request(state.report, state.etag);
+    let res;
+    try {
+      res = await request(state.report, state.etag);
+    } catch (error) {
+      // e.g. a photo format this browser cannot redraw: say so, change nothing more
+      res = { ok: false, status: -1, body: { detail: "No se pudo preparar el envío: " + error.message } };
+    }
     if (res.ok) {
       // a warning: the change was made, a second step (a photo) was not
       await show(state.report.id, res.warning ? { text: res.warning, error: true } : { text: done });
