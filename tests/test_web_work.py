@@ -327,6 +327,19 @@ def test_the_inbox_validates_and_routes_and_the_unit_takes_and_resolves_with_a_p
         assert seen in shown, seen
     assert inbox.locator(".linea-tiempo li").count() == 6
 
+    # the light fails again: municipal security reopens it, back to the unit's queue
+    inbox.get_by_label("Motivo").fill("Vecinos informan que volvió a apagarse.")
+    _act(inbox, "Reabrir (vuelve a la unidad)", "Reabrir")
+    _wait_status(inbox, "derivado")
+    reopened = _report(engine, rid)
+    assert (reopened.status, reopened.resolved_at) == (ReportStatus.DERIVADO, None)
+    assert _steps(engine, rid)[-1] == (
+        "derivado",
+        "admin",
+        "Vecinos informan que volvió a apagarse.",
+    )
+    assert "reabierto" in inbox.locator(".linea-tiempo li").last.inner_text()
+
 
 def test_a_stale_tab_sees_the_conflict_and_changes_nothing(
     context: Any, live_server: str, work: WorkData, engine: Engine, tmp_path: Path
@@ -360,6 +373,12 @@ def test_a_stale_tab_sees_the_conflict_and_changes_nothing(
     # reloading shows what the other person did, and the discard can be decided again
     second.get_by_role("button", name="Recargar el informe").click()
     _wait_status(second, "validado")
+    second.locator("summary", has_text="Descartar").click()
+    second.get_by_label("Motivo del descarte").fill("Luminaria privada, no municipal.")
+    second.get_by_role("button", name="Descartar", exact=True).click()
+    _wait_status(second, "descartado")
+    assert _report(engine, rid).status == ReportStatus.DESCARTADO
+    assert _steps(engine, rid)[-1] == ("descartado", "admin", "Luminaria privada, no municipal.")
 
 
 def test_marking_a_duplicate_offers_the_nearby_open_report(
