@@ -75,17 +75,10 @@ async function loadList() {
   const overdue = features.filter((f) => f.properties.overdue).length;
   summary.textContent = `${features.length} informe${features.length === 1 ? "" : "s"}` +
     (overdue ? `, ${overdue} vencido${overdue === 1 ? "" : "s"}` : "") + ".";
-  list.replaceChildren(...features.map((f) => reportItem(f, page.selected, open)));
-}
-
-function open(id) {
-  page.selected = id;
-  for (const b of document.querySelectorAll("#informes button.item")) {
-    b.setAttribute("aria-pressed", String(b.dataset.id === id));
-  }
-  view.show(id).then(() => {
-    if (window.matchMedia("(max-width: 899px)").matches) $("#detalle").scrollIntoView();
-  });
+  list.replaceChildren(...features.map((f) => reportItem(f, page.selected, (id) => {
+    page.selected = id;
+    view.open(id);
+  })));
 }
 
 // --- actions --------------------------------------------------------------------------------
@@ -161,7 +154,7 @@ function duplicateForm(report, act) {
     onSubmit: (data) => act((r, etag) => transition(r, etag, { to: "duplicado",
       duplicate_of: data.get("duplicate_of"), note: noteOf(data) }), "Marcado como duplicado."),
   });
-  form.addEventListener("toggle", () => form.open && nearbyOpen(report, box), { once: false });
+  form.addEventListener("toggle", () => form.open && nearbyOpen(report, box));
   return form;
 }
 
@@ -238,7 +231,10 @@ async function start(who) {
   if (!$("#filtro-estado").options.length) fillFilters(page.types, units);
   await loadList();
   const wanted = location.hash.slice(1);
-  if (who && /^[0-9a-f-]{36}$/.test(wanted)) await view.show(wanted);
+  if (who && /^[0-9a-f-]{36}$/.test(wanted)) {
+    page.selected = wanted;
+    await view.open(wanted);
+  }
   else if (!who) $("#detalle").hidden = true;
 }
 

@@ -296,9 +296,18 @@ export function reportView({ section, actionsFor, onChanged }) {
     setReady();
   }
 
+  /** Open a report from the list: mark it, show it, and on a phone bring it into view. */
+  async function open(id) {
+    for (const b of document.querySelectorAll("#informes button.item")) {
+      b.setAttribute("aria-pressed", String(b.dataset.id === id));
+    }
+    await show(id);
+    if (window.matchMedia("(max-width: 899px)").matches) section.scrollIntoView();
+  }
+
   const back = section.querySelector(".volver");
   if (back) back.addEventListener("click", () => document.querySelector(back.dataset.lista).scrollIntoView());
-  return { show, state };
+  return { open, show, state };
 }
 
 /** A transition with If-Match: POST /risk-factors/{id}/transitions. */
