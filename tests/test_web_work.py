@@ -365,6 +365,11 @@ def test_a_stale_tab_sees_the_conflict_and_changes_nothing(
     _ready(second)
 
     assert CONFLICT in message.inner_text().lower()
+    assert message.is_visible()
+    assert second.evaluate(  # in view, not left above the form that was used
+        "() => { const r = document.getElementById('mensaje-accion').getBoundingClientRect();"
+        " return r.top >= 0 && r.bottom <= window.innerHeight; }"
+    )
     assert second.locator("#detalle-contenido").get_attribute("data-estado") == "reportado"
     assert (_report(engine, rid).version, _steps(engine, rid)) == before
     assert _report(engine, rid).status == ReportStatus.VALIDADO

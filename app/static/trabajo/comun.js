@@ -253,6 +253,8 @@ export function reportView({ section, actionsFor, onChanged }) {
     content.dataset.estado = report.status;
     content.dataset.version = String(report.version);
     map = drawMap(mapBox, report.geometry);
+    // the outcome of an action is said at the top: bring it into view (the form was below)
+    if (message?.text) content.querySelector("#mensaje-accion").scrollIntoView({ block: "center" });
   }
 
   async function show(id, message) {
