@@ -37,7 +37,13 @@ from app.models import (
 from app.web import work_pages
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, axe_violations
 from tests.factories.images import make_png
-from tests.factories.risk import LANCO_TOWN, NEAR_TOWN, make_point, make_report_body
+from tests.factories.risk import (
+    FAR_IN_TOWN,
+    LANCO_TOWN,
+    NEAR_TOWN,
+    make_point,
+    make_report_body,
+)
 
 PAGES = tuple(work_pages.PAGES)
 PROJECT_PREFIX = "Prueba web "
@@ -143,10 +149,12 @@ def work(engine: Engine, live_server: str) -> Iterator[WorkData]:
             session.commit()
 
 
-def _submit(live_server: str, work: WorkData, lon_lat: tuple[float, float] = LANCO_TOWN) -> str:
+def _submit(
+    live_server: str, work: WorkData, lon_lat: tuple[float, float] = LANCO_TOWN, **body: Any
+) -> str:
     created = httpx.post(
         live_server + "/api/v1/risk-factors",
-        json=make_report_body(geometry=make_point(*lon_lat)),
+        json=make_report_body(geometry=make_point(*lon_lat), **body),
         headers={"Authorization": f"Bearer {work.police}", "Idempotency-Key": str(uuid.uuid4())},
     )
     assert created.status_code == 201, created.text
@@ -472,24 +480,67 @@ def test_without_a_key_each_page_asks_for_one_and_is_accessible(
     _accessible(page)
 
 
+def _age(engine: Engine, report_id: str, days: int) -> None:
+    """Received `days` earlier than it was: overdue once past its type's expected days."""
+    with Session(engine) as session:
+        session.execute(
+            update(RiskFactorReport)
+            .where(RiskFactorReport.id == uuid.UUID(report_id))
+            .values(received_at=RiskFactorReport.received_at - timedelta(days=days))
+        )
+        session.commit()
+
+
+def _listed(page: Any) -> list[str]:
+    ids = page.locator("#informes button.item").evaluate_all("bs => bs.map(b => b.dataset.id)")
+    return list(ids)
+
+
+def test_the_inbox_filters_by_type_overdue_and_barrio(
+    context: Any, live_server: str, work: WorkData, engine: Engine
+) -> None:
+    light = _submit(live_server, work, LANCO_TOWN)  # barrio B01001
+    dump = _submit(  # barrio B01002
+        live_server, work, FAR_IN_TOWN, type="microbasural", attributes={"volumen": "grande"}
+    )
+    _age(engine, light, 90)
+    page = _open(context, live_server + "/bandeja", work.admin)
+    assert {light, dump} <= set(_listed(page))
+
+    def apply() -> list[str]:
+        page.get_by_role("button", name="Filtrar").click()
+        _ready(page)
+        return _listed(page)
+
+    page.get_by_label("Tipo").select_option("microbasural")
+    shown = apply()
+    assert dump in shown
+    assert light not in shown
+    page.get_by_label("Tipo").select_option("")
+    page.get_by_label("Solo vencidos").check()
+    shown = apply()
+    assert light in shown
+    assert dump not in shown
+    page.get_by_label("Solo vencidos").uncheck()
+    page.get_by_label("Barrio").select_option("B01002")
+    shown = apply()
+    assert dump in shown
+    assert light not in shown
+    page.get_by_label("Estado").select_option("resuelto")
+    assert dump not in apply()
+
+
 def test_the_unit_queue_puts_overdue_reports_first(
     context: Any, live_server: str, work: WorkData, engine: Engine
 ) -> None:
     older, newer = _submit(live_server, work), _submit(live_server, work)
     for rid in (older, newer):
         _route(live_server, work, rid)
-    # the older one was received long ago: past luminaria_apagada's expected days
-    with Session(engine) as session:
-        session.execute(
-            update(RiskFactorReport)
-            .where(RiskFactorReport.id == uuid.UUID(older))
-            .values(received_at=RiskFactorReport.received_at - timedelta(days=90))
-        )
-        session.commit()
+    _age(engine, older, 90)  # past luminaria_apagada's expected days
 
     queue = _open(context, live_server + "/unidad", work.unit)
 
-    shown = queue.locator("#informes button.item").evaluate_all("bs => bs.map(b => b.dataset.id)")
+    shown = _listed(queue)
     # the API lists the newest first; the queue shows the overdue one first
     assert shown.index(older) < shown.index(newer)
     first = queue.locator(f"#informes button[data-id='{older}']")

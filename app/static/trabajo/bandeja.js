@@ -34,15 +34,16 @@ const view = reportView({
 
 function fillFilters(types, barrios) {
   const status = $("#filtro-estado");
+  // replaceChildren takes nodes, not arrays: spread them
   status.replaceChildren(
     el("option", { value: OPEN }, "Abiertos (sin resolver)"),
     el("option", { value: "" }, "Todos los estados"),
-    Object.entries(STATUS_LABELS).map(([value, label]) => el("option", { value }, label)),
+    ...Object.entries(STATUS_LABELS).map(([value, label]) => el("option", { value }, label)),
   );
   $("#filtro-tipo").replaceChildren(el("option", { value: "" }, "Todos los tipos"),
-    types.map((t) => el("option", { value: t.code }, t.label)));
+    ...types.map((t) => el("option", { value: t.code }, t.label)));
   $("#filtro-barrio").replaceChildren(el("option", { value: "" }, "Todos los barrios"),
-    barrios.map((b) => el("option", { value: b.code }, `${b.name} (${b.code})`)));
+    ...barrios.map((b) => el("option", { value: b.code }, `${b.name} (${b.code})`)));
 }
 
 function listQuery() {
