@@ -14,13 +14,14 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.identity import api_keys
@@ -36,7 +37,13 @@ from app.models import (
 from app.web import work_pages
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, axe_violations
 from tests.factories.images import make_png
-from tests.factories.risk import LANCO_TOWN, NEAR_TOWN, make_point, make_report_body
+from tests.factories.risk import (
+    FAR_IN_TOWN,
+    LANCO_TOWN,
+    NEAR_TOWN,
+    make_point,
+    make_report_body,
+)
 
 PAGES = tuple(work_pages.PAGES)
 PROJECT_PREFIX = "Prueba web "
@@ -142,14 +149,28 @@ def work(engine: Engine, live_server: str) -> Iterator[WorkData]:
             session.commit()
 
 
-def _submit(live_server: str, work: WorkData, lon_lat: tuple[float, float] = LANCO_TOWN) -> str:
+def _submit(
+    live_server: str, work: WorkData, lon_lat: tuple[float, float] = LANCO_TOWN, **body: Any
+) -> str:
     created = httpx.post(
         live_server + "/api/v1/risk-factors",
-        json=make_report_body(geometry=make_point(*lon_lat)),
+        json=make_report_body(geometry=make_point(*lon_lat), **body),
         headers={"Authorization": f"Bearer {work.police}", "Idempotency-Key": str(uuid.uuid4())},
     )
     assert created.status_code == 201, created.text
     return str(created.json()["id"])
+
+
+def _route(live_server: str, work: WorkData, report_id: str) -> None:
+    """Validate and route a report as municipal security would, through the API."""
+    url = f"{live_server}/api/v1/risk-factors/{report_id}"
+    auth = {"Authorization": f"Bearer {work.admin}"}
+    for step in ("validado", "derivado"):
+        etag = httpx.get(url, headers=auth).headers["etag"]
+        moved = httpx.post(
+            url + "/transitions", json={"to": step}, headers={**auth, "If-Match": etag}
+        )
+        assert moved.status_code == 200, moved.text
 
 
 @pytest.fixture
@@ -314,6 +335,19 @@ def test_the_inbox_validates_and_routes_and_the_unit_takes_and_resolves_with_a_p
         assert seen in shown, seen
     assert inbox.locator(".linea-tiempo li").count() == 6
 
+    # the light fails again: municipal security reopens it, back to the unit's queue
+    inbox.get_by_label("Motivo").fill("Vecinos informan que volvió a apagarse.")
+    _act(inbox, "Reabrir (vuelve a la unidad)", "Reabrir")
+    _wait_status(inbox, "derivado")
+    reopened = _report(engine, rid)
+    assert (reopened.status, reopened.resolved_at) == (ReportStatus.DERIVADO, None)
+    assert _steps(engine, rid)[-1] == (
+        "derivado",
+        "admin",
+        "Vecinos informan que volvió a apagarse.",
+    )
+    assert "reabierto" in inbox.locator(".linea-tiempo li").last.inner_text()
+
 
 def test_a_stale_tab_sees_the_conflict_and_changes_nothing(
     context: Any, live_server: str, work: WorkData, engine: Engine, tmp_path: Path
@@ -339,6 +373,11 @@ def test_a_stale_tab_sees_the_conflict_and_changes_nothing(
     _ready(second)
 
     assert CONFLICT in message.inner_text().lower()
+    assert message.is_visible()
+    assert second.evaluate(  # in view, not left above the form that was used
+        "() => { const r = document.getElementById('mensaje-accion').getBoundingClientRect();"
+        " return r.top >= 0 && r.bottom <= window.innerHeight; }"
+    )
     assert second.locator("#detalle-contenido").get_attribute("data-estado") == "reportado"
     assert (_report(engine, rid).version, _steps(engine, rid)) == before
     assert _report(engine, rid).status == ReportStatus.VALIDADO
@@ -347,6 +386,12 @@ def test_a_stale_tab_sees_the_conflict_and_changes_nothing(
     # reloading shows what the other person did, and the discard can be decided again
     second.get_by_role("button", name="Recargar el informe").click()
     _wait_status(second, "validado")
+    second.locator("summary", has_text="Descartar").click()
+    second.get_by_label("Motivo del descarte").fill("Luminaria privada, no municipal.")
+    second.get_by_role("button", name="Descartar", exact=True).click()
+    _wait_status(second, "descartado")
+    assert _report(engine, rid).status == ReportStatus.DESCARTADO
+    assert _steps(engine, rid)[-1] == ("descartado", "admin", "Luminaria privada, no municipal.")
 
 
 def test_marking_a_duplicate_offers_the_nearby_open_report(
@@ -433,3 +478,71 @@ def test_without_a_key_each_page_asks_for_one_and_is_accessible(
     assert "clave" in page.locator("#resumen-lista").inner_text()
     assert page.locator("#detalle").is_hidden()
     _accessible(page)
+
+
+def _age(engine: Engine, report_id: str, days: int) -> None:
+    """Received `days` earlier than it was: overdue once past its type's expected days."""
+    with Session(engine) as session:
+        session.execute(
+            update(RiskFactorReport)
+            .where(RiskFactorReport.id == uuid.UUID(report_id))
+            .values(received_at=RiskFactorReport.received_at - timedelta(days=days))
+        )
+        session.commit()
+
+
+def _listed(page: Any) -> list[str]:
+    ids = page.locator("#informes button.item").evaluate_all("bs => bs.map(b => b.dataset.id)")
+    return list(ids)
+
+
+def test_the_inbox_filters_by_type_overdue_and_barrio(
+    context: Any, live_server: str, work: WorkData, engine: Engine
+) -> None:
+    light = _submit(live_server, work, LANCO_TOWN)  # barrio B01001
+    dump = _submit(  # barrio B01002
+        live_server, work, FAR_IN_TOWN, type="microbasural", attributes={"volumen": "grande"}
+    )
+    _age(engine, light, 90)
+    page = _open(context, live_server + "/bandeja", work.admin)
+    assert {light, dump} <= set(_listed(page))
+
+    def apply() -> list[str]:
+        page.get_by_role("button", name="Filtrar").click()
+        _ready(page)
+        return _listed(page)
+
+    page.get_by_label("Tipo").select_option("microbasural")
+    shown = apply()
+    assert dump in shown
+    assert light not in shown
+    page.get_by_label("Tipo").select_option("")
+    page.get_by_label("Solo vencidos").check()
+    shown = apply()
+    assert light in shown
+    assert dump not in shown
+    page.get_by_label("Solo vencidos").uncheck()
+    page.get_by_label("Barrio").select_option("B01002")
+    shown = apply()
+    assert dump in shown
+    assert light not in shown
+    page.get_by_label("Estado").select_option("resuelto")
+    assert dump not in apply()
+
+
+def test_the_unit_queue_puts_overdue_reports_first(
+    context: Any, live_server: str, work: WorkData, engine: Engine
+) -> None:
+    older, newer = _submit(live_server, work), _submit(live_server, work)
+    for rid in (older, newer):
+        _route(live_server, work, rid)
+    _age(engine, older, 90)  # past luminaria_apagada's expected days
+
+    queue = _open(context, live_server + "/unidad", work.unit)
+
+    shown = _listed(queue)
+    # the API lists the newest first; the queue shows the overdue one first
+    assert shown.index(older) < shown.index(newer)
+    first = queue.locator(f"#informes button[data-id='{older}']")
+    assert "Vencido" in first.inner_text()
+    assert "vencido" in queue.locator("#resumen-lista").inner_text()

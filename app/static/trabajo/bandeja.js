@@ -34,15 +34,16 @@ const view = reportView({
 
 function fillFilters(types, barrios) {
   const status = $("#filtro-estado");
+  // replaceChildren takes nodes, not arrays: spread them
   status.replaceChildren(
     el("option", { value: OPEN }, "Abiertos (sin resolver)"),
     el("option", { value: "" }, "Todos los estados"),
-    Object.entries(STATUS_LABELS).map(([value, label]) => el("option", { value }, label)),
+    ...Object.entries(STATUS_LABELS).map(([value, label]) => el("option", { value }, label)),
   );
   $("#filtro-tipo").replaceChildren(el("option", { value: "" }, "Todos los tipos"),
-    types.map((t) => el("option", { value: t.code }, t.label)));
+    ...types.map((t) => el("option", { value: t.code }, t.label)));
   $("#filtro-barrio").replaceChildren(el("option", { value: "" }, "Todos los barrios"),
-    barrios.map((b) => el("option", { value: b.code }, `${b.name} (${b.code})`)));
+    ...barrios.map((b) => el("option", { value: b.code }, `${b.name} (${b.code})`)));
 }
 
 function listQuery() {
@@ -75,17 +76,10 @@ async function loadList() {
   const overdue = features.filter((f) => f.properties.overdue).length;
   summary.textContent = `${features.length} informe${features.length === 1 ? "" : "s"}` +
     (overdue ? `, ${overdue} vencido${overdue === 1 ? "" : "s"}` : "") + ".";
-  list.replaceChildren(...features.map((f) => reportItem(f, page.selected, open)));
-}
-
-function open(id) {
-  page.selected = id;
-  for (const b of document.querySelectorAll("#informes button.item")) {
-    b.setAttribute("aria-pressed", String(b.dataset.id === id));
-  }
-  view.show(id).then(() => {
-    if (window.matchMedia("(max-width: 899px)").matches) $("#detalle").scrollIntoView();
-  });
+  list.replaceChildren(...features.map((f) => reportItem(f, page.selected, (id) => {
+    page.selected = id;
+    view.open(id);
+  })));
 }
 
 // --- actions --------------------------------------------------------------------------------
@@ -161,7 +155,7 @@ function duplicateForm(report, act) {
     onSubmit: (data) => act((r, etag) => transition(r, etag, { to: "duplicado",
       duplicate_of: data.get("duplicate_of"), note: noteOf(data) }), "Marcado como duplicado."),
   });
-  form.addEventListener("toggle", () => form.open && nearbyOpen(report, box), { once: false });
+  form.addEventListener("toggle", () => form.open && nearbyOpen(report, box));
   return form;
 }
 
@@ -238,7 +232,10 @@ async function start(who) {
   if (!$("#filtro-estado").options.length) fillFilters(page.types, units);
   await loadList();
   const wanted = location.hash.slice(1);
-  if (who && /^[0-9a-f-]{36}$/.test(wanted)) await view.show(wanted);
+  if (who && /^[0-9a-f-]{36}$/.test(wanted)) {
+    page.selected = wanted;
+    await view.open(wanted);
+  }
   else if (!who) $("#detalle").hidden = true;
 }
 

@@ -142,10 +142,14 @@ function drawMap(container, geometry) {
 }
 
 /** Photos need the key, so they are fetched and shown from a blob URL (CSP allows blob:). */
+const shownPhotos = [];
 async function loadPhoto(img, url) {
   try {
     const response = await fetch(url, { headers: { Authorization: "Bearer " + getKey() } });
-    if (response.ok) img.src = URL.createObjectURL(await response.blob());
+    if (response.ok) {
+      img.src = URL.createObjectURL(await response.blob());
+      shownPhotos.push(img.src);
+    }
   } catch {
     img.alt += " (no se pudo cargar)";
   }
@@ -224,6 +228,7 @@ export function reportView({ section, actionsFor, onChanged }) {
   function render(message) {
     const report = state.report;
     if (map) map.remove();
+    while (shownPhotos.length) URL.revokeObjectURL(shownPhotos.pop()); // the previous render's
     title.textContent = report.type.label;
     const mapBox = el("div", { className: "mapa-informe", role: "region",
       "aria-label": "Ubicación del informe en el mapa" });
@@ -248,6 +253,8 @@ export function reportView({ section, actionsFor, onChanged }) {
     content.dataset.estado = report.status;
     content.dataset.version = String(report.version);
     map = drawMap(mapBox, report.geometry);
+    // the outcome of an action is said at the top: bring it into view (the form was below)
+    if (message?.text) content.querySelector("#mensaje-accion").scrollIntoView({ block: "center" });
   }
 
   async function show(id, message) {
@@ -270,7 +277,13 @@ export function reportView({ section, actionsFor, onChanged }) {
   async function act(request, done) {
     setReady(false);
     for (const button of content.querySelectorAll(".acciones button")) button.disabled = true;
-    const res = await request(state.report, state.etag);
+    let res;
+    try {
+      res = await request(state.report, state.etag);
+    } catch (error) {
+      // e.g. a photo format this browser cannot redraw: say so, change nothing more
+      res = { ok: false, status: -1, body: { detail: "No se pudo preparar el envío: " + error.message } };
+    }
     if (res.ok) {
       // a warning: the change was made, a second step (a photo) was not
       await show(state.report.id, res.warning ? { text: res.warning, error: true } : { text: done });
@@ -285,9 +298,18 @@ export function reportView({ section, actionsFor, onChanged }) {
     setReady();
   }
 
+  /** Open a report from the list: mark it, show it, and on a phone bring it into view. */
+  async function open(id) {
+    for (const b of document.querySelectorAll("#informes button.item")) {
+      b.setAttribute("aria-pressed", String(b.dataset.id === id));
+    }
+    await show(id);
+    if (window.matchMedia("(max-width: 899px)").matches) section.scrollIntoView();
+  }
+
   const back = section.querySelector(".volver");
   if (back) back.addEventListener("click", () => document.querySelector(back.dataset.lista).scrollIntoView());
-  return { show, state };
+  return { open, show, state };
 }
 
 /** A transition with If-Match: POST /risk-factors/{id}/transitions. */

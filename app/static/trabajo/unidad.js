@@ -56,17 +56,10 @@ async function loadQueue() {
   summary.textContent = `${open.length} pendiente${open.length === 1 ? "" : "s"}` +
     (overdue ? `, ${overdue} vencido${overdue === 1 ? "" : "s"}` : "") +
     (done.length ? `; ${done.length} resuelto${done.length === 1 ? "" : "s"}` : "") + ".";
-  list.replaceChildren(...[...open, ...done].map((f) => reportItem(f, page.selected, openReport)));
-}
-
-function openReport(id) {
-  page.selected = id;
-  for (const b of document.querySelectorAll("#informes button.item")) {
-    b.setAttribute("aria-pressed", String(b.dataset.id === id));
-  }
-  view.show(id).then(() => {
-    if (window.matchMedia("(max-width: 899px)").matches) $("#detalle").scrollIntoView();
-  });
+  list.replaceChildren(...[...open, ...done].map((f) => reportItem(f, page.selected, (id) => {
+    page.selected = id;
+    view.open(id);
+  })));
 }
 
 async function uploadPhoto(report, file) {
@@ -119,7 +112,10 @@ async function start(who) {
   }
   await loadQueue();
   const wanted = location.hash.slice(1);
-  if (who && /^[0-9a-f-]{36}$/.test(wanted)) await view.show(wanted);
+  if (who && /^[0-9a-f-]{36}$/.test(wanted)) {
+    page.selected = wanted;
+    await view.open(wanted);
+  }
   else if (!who) $("#detalle").hidden = true;
 }
 
