@@ -192,7 +192,13 @@ def live_server(engine: Engine, database_url: str) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "VIGIA_DATABASE_URL": database_url}
+    # the browser tests are one client (127.0.0.1) opening pages many times a minute, each
+    # page a dozen requests without a key: lift the per-client public limit, as bench/map.py
+    env = {
+        **os.environ,
+        "VIGIA_DATABASE_URL": database_url,
+        "VIGIA_LIMIT_PUBLIC_REQUESTS": "1000000",
+    }
     process = subprocess.Popen(
         [
             sys.executable,

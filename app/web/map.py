@@ -32,6 +32,11 @@ VENDOR_FILES = (
 )
 
 
+def redoc_html(nonce: str) -> str:
+    """/redoc's page with the nonce its injected styles must carry (read by redoc.js)."""
+    return REDOC_FILE.read_text(encoding="utf-8").replace("{{nonce}}", nonce)
+
+
 def missing_vendor_files() -> list[str]:
     return [name for name in VENDOR_FILES if not (VENDOR_DIR / name).is_file()]
 
