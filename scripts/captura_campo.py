@@ -19,7 +19,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, report_here, tap_field_map  # noqa: E402
 
 SIZES = {"390": {"width": 390, "height": 844}, "escritorio": {"width": 1400, "height": 900}}
 STRETCH = [(-72.7705, -39.4518), (-72.7690, -39.4523), (-72.7676, -39.4528)]
@@ -31,6 +31,9 @@ def form(page: Any, url: str, key: str, out: Path) -> None:
     page.evaluate("key => localStorage.setItem('vigia.clave', key)", key)
     page.reload()
     page.wait_for_function("() => document.getElementById('tipo').options.length > 1")
+    # one report sent first (a point from the GPS), so "Mis informes recientes" shows it
+    report_here(page, "microbasural", {"volumen": "mediano"})
+    page.wait_for_function("() => document.querySelectorAll('#enviados li strong').length > 0")
     page.select_option("#tipo", "tramo_sin_iluminacion")
     page.fill("#attr-luminarias_afectadas", "4")
     page.click("#abrir-mapa")
@@ -38,12 +41,7 @@ def form(page: Any, url: str, key: str, out: Path) -> None:
     page.evaluate(
         "() => window.vigiaCampo.map.map.setView([-39.4523, -72.769], 16, {animate: false})"
     )
-    page.locator("#mapa-campo").scroll_into_view_if_needed()
-    box = page.locator("#mapa-campo").bounding_box()
-    for lon, lat in STRETCH:
-        x, y = page.evaluate("([lon, lat]) => window.vigiaCampo.map.pixelOf(lon, lat)", [lon, lat])
-        page.mouse.click(box["x"] + x, box["y"] + y)
-        page.wait_for_timeout(400)
+    tap_field_map(page, STRETCH)
     page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=str(out), full_page=True)
 
@@ -59,7 +57,12 @@ def main() -> int:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for size, viewport in SIZES.items():
-            context = browser.new_context(viewport=viewport, locale="es-CL")
+            context = browser.new_context(
+                viewport=viewport,
+                locale="es-CL",
+                geolocation={"longitude": -72.7745, "latitude": -39.4535, "accuracy": 9},
+                permissions=["geolocation"],
+            )
             page = context.new_page()
             page.set_default_timeout(60_000)
             form(page, args.url, args.key, args.out / f"reportar-{size}.png")

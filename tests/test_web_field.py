@@ -27,7 +27,7 @@ from app.identity import api_keys
 from app.models import ApiKey, ReportPhoto, RiskFactorReport, Role
 from app.settings import get_risk_settings
 from app.web import field
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, axe_violations
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, axe_violations, report_here, tap_field_map
 from tests.factories.risk import FAR_IN_TOWN, LANCO_TOWN
 
 PHONE = {"width": 390, "height": 844}
@@ -259,6 +259,12 @@ def test_an_officer_on_a_phone_submits_a_report_with_a_photo(
     assert _pending(page) == 0
     assert "Reportado" in page.locator("#enviados").inner_text()
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    # installable: Chromium reads the manifest without errors and finds nothing missing but
+    # a normal (not incognito) profile, which Playwright's contexts are not
+    cdp = context.new_cdp_session(page)
+    assert cdp.send("Page.getAppManifest")["errors"] == []
+    installability = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    assert {e["errorId"] for e in installability} <= {"in-incognito"}
     context.close()
     assert problems == []
 
@@ -278,22 +284,11 @@ def test_offline_reports_are_sent_once_when_the_connection_returns(
     context.set_offline(True)
 
     # a dark stretch drawn as a line: three taps on the map
-    page.locator("#mapa-campo").scroll_into_view_if_needed()
-    box = page.locator("#mapa-campo").bounding_box()
-    for i, (lon, lat) in enumerate(
-        [(-72.7760, -39.4515), (-72.7745, -39.4520), (-72.7730, -39.4524)]
-    ):
-        x, y = page.evaluate("([lon, lat]) => window.vigiaCampo.map.pixelOf(lon, lat)", [lon, lat])
-        page.mouse.click(box["x"] + x, box["y"] + y)
-        page.wait_for_function(f"() => window.vigiaCampo.state.vertices.length === {i + 1}")
+    tap_field_map(page, [(-72.7760, -39.4515), (-72.7745, -39.4520), (-72.7730, -39.4524)])
     page.click("#enviar")
     page.wait_for_function("() => document.getElementById('n-pendientes').textContent === '1'")
     # and a point from the GPS
-    page.select_option("#tipo", "microbasural")
-    page.select_option("#attr-volumen", "grande")
-    page.click("#gps")
-    page.wait_for_function("() => window.vigiaCampo.state.vertices.length === 1")
-    page.click("#enviar")
+    report_here(page, "microbasural", {"volumen": "grande"})
     page.wait_for_function("() => document.getElementById('n-pendientes').textContent === '2'")
     assert "Sin conexión" in page.locator("#conexion").inner_text()
     _save_screenshot(page, tmp_path, "reportar-pendientes-390.png", full=True)
@@ -412,9 +407,7 @@ def test_api_docs_render_without_internet(
     assert [p for p in problems if "script" in p.lower()] == []
 
 
-# /redoc is left out: ReDoc's own selects carry no label and some of its greys are too light
-# (docs/benchmarks.md, field section); /docs is the documentation people are sent to
-@pytest.mark.parametrize("path", ["/reportar", "/", "/docs"])
+@pytest.mark.parametrize("path", ["/reportar", "/", "/docs", "/redoc"])
 def test_pages_have_no_serious_accessibility_violations(
     chromium: Any, live_server: str, officer: Officer, path: str
 ) -> None:
@@ -426,6 +419,8 @@ def test_pages_have_no_serious_accessibility_violations(
         _ready(page)
     elif path == "/docs":
         page.wait_for_selector(".opblock-summary")
+    else:
+        page.wait_for_selector("[data-section-id^='operation/']", state="attached")
     if path == "/reportar":  # the form as an officer fills it: attributes and the map open
         page.fill("#clave", officer.key)
         page.click("#form-clave button[type=submit]")

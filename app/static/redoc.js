@@ -11,10 +11,21 @@ Redoc.init(
     theme: {
       colors: {
         text: { secondary: "#4b5260" },
-        responses: { error: { color: "#b3261e", tabTextColor: "#ff8a80" } },
+        responses: { error: { color: "#b3261e" } },
       },
       typography: { code: { color: "#b3261e", backgroundColor: "#f4f5f5" } },
     },
   },
   document.getElementById("redoc")
 );
+new MutationObserver(labelSelects).observe(document.getElementById("redoc"), {
+  childList: true,
+  subtree: true,
+});
+
+// ReDoc's content-type and example drop-downs have no label: name them for screen readers.
+function labelSelects() {
+  for (const select of document.querySelectorAll("#redoc select:not([aria-label])")) {
+    select.setAttribute("aria-label", "Tipo de contenido o ejemplo");
+  }
+}
