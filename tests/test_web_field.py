@@ -342,7 +342,7 @@ def test_a_lost_answer_is_retried_without_a_second_report(
     page.wait_for_function("() => window.vigiaCampo.state.vertices.length === 1")
     page.click("#enviar")
     page.wait_for_function(
-        "() => document.getElementById('pendientes').textContent.includes('Sin conexión')"
+        "() => document.getElementById('pendientes').textContent.includes('intentos: 1')"
     )
     assert len(_reports(engine, officer)) == 1  # created, though the phone does not know
     assert _pending(page) == 1

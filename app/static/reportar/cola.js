@@ -17,6 +17,7 @@ const DB_NAME = "vigia-campo";
 const PENDING = "pendientes";
 const SENT = "enviados";
 const RECENT = 20;
+const WAITING = "Guardado en el teléfono; se enviará solo al volver la conexión.";
 
 let opened = null;
 
@@ -70,7 +71,7 @@ export async function keep({ body, label, photos }) {
     created: new Date().toISOString(),
     reportId: null,
     state: "pendiente", // pendiente | rechazado
-    message: "Guardado en el dispositivo; se enviará al haber conexión.",
+    message: WAITING,
     attempts: 0,
   };
   await put(PENDING, record);
@@ -91,7 +92,7 @@ async function sendOne(record) {
       idempotencyKey: record.idempotencyKey,
     });
     if (!result.ok) {
-      record.message = problemMessage(result);
+      record.message = result.status === 0 ? WAITING : problemMessage(result);
       if (!retryLater(result.status)) record.state = "rechazado";
       await put(PENDING, record);
       return !retryLater(result.status); // a refused report does not hold back the next

@@ -332,7 +332,8 @@ async function refreshOutbox() {
       const item = el("li", { className: r.state },
         el("strong", {}, r.label), " · ", formatDate(r.created),
         el("br"), el("span", { className: "nota" + (r.state === "rechazado" ? " error" : "") },
-          r.state === "rechazado" ? "Rechazado: " + r.message : r.message),
+          r.state === "rechazado" ? "Rechazado: " + r.message : r.message,
+          r.attempts ? ` (intentos: ${r.attempts})` : ""),
         r.photos.length ? el("span", { className: "nota" }, ` (${r.photos.length} foto(s) por enviar)`) : null);
       if (r.state === "rechazado") {
         const drop = el("button", { type: "button", className: "secundario" }, "Descartar");
