@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 from typing import Any
 
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from app.identity import api_keys
 from app.models import ApiKey, Role
+from app.web.field import WORKER_FILE as FIELD_WORKER
 from bench.common import BENCH_URL
 from bench.map import serve, spread
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
@@ -60,19 +62,11 @@ MEASURE = """() => {
            bytes: entries.reduce((total, e) => total + (e.transferSize || 0), 0),
            leaflet: entries.some((e) => e.name.includes("leaflet")) };
 }"""
-# What the service worker keeps after the first load (app/static/reportar/sw.js, SHELL).
-WORKER_SHELL = (
-    "/reportar",
-    "/static/reportar/reportar.css",
-    "/static/reportar/reportar.js",
-    "/static/reportar/cola.js",
-    "/static/reportar/fotos.js",
-    "/static/reportar/mapa.js",
-    "/static/comun/api.js",
-    "/static/reportar/manifest.webmanifest",
-    "/static/reportar/icono-192.png",
-    "/static/icono.svg",
-)
+# What the service worker keeps after the first load: its SHELL list, read from the worker
+# itself (app/static/reportar/sw.js) so the two never disagree.
+_SHELL = re.search(r"const SHELL = \[(.*?)\];", FIELD_WORKER.read_text(), re.S)
+assert _SHELL, "app/static/reportar/sw.js sin la lista SHELL"
+WORKER_SHELL = re.findall(r'"(/[^"]*)"', _SHELL.group(1))
 
 
 def first_load(browser: Any, base: str, key: str | None) -> dict[str, Any]:
