@@ -433,3 +433,34 @@ def test_pages_have_no_serious_accessibility_violations(
 
     context.close()
     assert violations == []
+
+
+def test_a_refused_report_says_why_and_does_not_hold_back_the_next(
+    chromium: Any, live_server: str, engine: Engine, officer: Officer
+) -> None:
+    """The server's problem+json, as a sentence naming the field; the next report still goes."""
+    context = _context(chromium, PHONE, FAR_IN_TOWN)
+    page = context.new_page()
+    problems = _watch(page)
+    _sign_in(page, live_server, officer.key)
+
+    page.select_option("#tipo", "luminaria_apagada")
+    page.fill("#attr-luminarias_afectadas", "500")  # the catalogue allows 1 to 100
+    page.click("#gps")
+    page.wait_for_function("() => window.vigiaCampo.state.vertices.length === 1")
+    page.click("#enviar")
+    page.wait_for_selector("#pendientes li.rechazado")
+    refused = page.locator("#pendientes li.rechazado").inner_text()
+    assert "Rechazado" in refused
+    assert "luminarias_afectadas" in refused
+    assert "100" in refused
+
+    report_here(page, "microbasural", {"volumen": "grande"})
+    page.wait_for_function("() => document.querySelectorAll('#enviados li strong').length === 1")
+    assert [r.attributes for r in _reports(engine, officer)] == [{"volumen": "grande"}]
+    assert _pending(page) == 1  # the refused one stays, with its reason, until discarded
+
+    page.click("#pendientes li.rechazado button")
+    page.wait_for_function("() => document.getElementById('n-pendientes').textContent === '0'")
+    context.close()
+    assert problems == []
