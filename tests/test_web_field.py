@@ -464,3 +464,47 @@ def test_a_refused_report_says_why_and_does_not_hold_back_the_next(
     page.wait_for_function("() => document.getElementById('n-pendientes').textContent === '0'")
     context.close()
     assert problems == []
+
+
+def test_a_lost_photo_answer_does_not_store_the_photo_twice(
+    chromium: Any, live_server: str, engine: Engine, officer: Officer, tmp_path: Path
+) -> None:
+    """The photo reaches the server but its answer does not reach the phone: on the retry the
+    form asks the report how many photos it has, and does not upload that one again."""
+    context = _context(chromium, PHONE, LANCO_TOWN, service_workers="block")
+    page = context.new_page()
+    problems = _watch(page)
+    _sign_in(page, live_server, officer.key)
+    lost: list[str] = []
+
+    def lose_the_answer(route: Any) -> None:
+        if route.request.method == "POST" and not lost:
+            route.fetch()
+            lost.append(route.request.url)
+            route.abort("internetdisconnected")
+        else:
+            route.fallback()
+
+    page.route("**/api/v1/risk-factors/*/photos", lose_the_answer)
+    photo = tmp_path / "foto.png"
+    Image.new("RGB", (40, 30), (200, 120, 40)).save(photo)
+    page.select_option("#tipo", "sitio_eriazo")
+    page.click("#gps")
+    page.wait_for_function("() => window.vigiaCampo.state.vertices.length === 1")
+    page.set_input_files("#fotos", str(photo))
+    page.wait_for_selector("#miniaturas li")
+    page.click("#enviar")
+    page.wait_for_function(
+        "() => document.getElementById('pendientes').textContent.includes('faltan fotos')"
+    )
+    [report] = _reports(engine, officer)
+    assert len(_photos(engine, report.id)) == 1  # stored, though the phone does not know
+
+    page.click("#reintentar")
+    page.wait_for_function("() => document.getElementById('n-pendientes').textContent === '0'")
+
+    assert len(_reports(engine, officer)) == 1
+    assert len(_photos(engine, report.id)) == 1
+    assert len(lost) == 1
+    context.close()
+    assert problems == []
