@@ -64,3 +64,26 @@ def launch_chromium() -> Iterator[Any]:
     """Body of a module-scoped `chromium` fixture (`yield from launch_chromium()`)."""
     with chromium_browser() as browser:
         yield browser
+
+
+def tap_field_map(page: Any, points: list[tuple[float, float]]) -> None:
+    """Tap /reportar's map at each (lon, lat), as an officer's finger would, waiting until
+    the form has taken each point (the map is scrolled into view first)."""
+    page.locator("#mapa-campo").scroll_into_view_if_needed()
+    box = page.locator("#mapa-campo").bounding_box()
+    before = page.evaluate("() => window.vigiaCampo.state.vertices.length")
+    for i, (lon, lat) in enumerate(points, start=before + 1):
+        x, y = page.evaluate("([lon, lat]) => window.vigiaCampo.map.pixelOf(lon, lat)", [lon, lat])
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        page.wait_for_function(f"() => window.vigiaCampo.state.vertices.length === {i}")
+
+
+def report_here(page: Any, type_code: str, choices: dict[str, str]) -> None:
+    """On /reportar: a factor of `type_code` at the GPS position, its select attributes set
+    from `choices`, then "Guardar y enviar" (the caller waits for what it expects)."""
+    page.select_option("#tipo", type_code)
+    for code, value in choices.items():
+        page.select_option(f"#attr-{code}", value)
+    page.click("#gps")
+    page.wait_for_function("() => window.vigiaCampo.state.vertices.length === 1")
+    page.click("#enviar")

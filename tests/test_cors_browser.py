@@ -30,7 +30,7 @@ from app.complaints.ingest import import_complaints
 from app.identity import api_keys
 from app.models import ApiKey, Complaint, Role
 from app.web.map import STATIC_DIR
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import launch_chromium
 from tests.conftest import REPO
 
 PAGE = Path(__file__).parent / "fixtures" / "cors_page"
@@ -133,22 +133,7 @@ def planner_key(engine: Engine) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("falta /usr/bin/chromium en CI: scripts/bootstrap.sh debe instalarlo")
-        pytest.skip("sin /usr/bin/chromium (lo instala scripts/bootstrap.sh con make test)")
-    if not (VENDOR / "maplibre-gl.js").exists():
-        pytest.skip("sin MapLibre GL en app/static/vendor (scripts/bootstrap.sh lo copia)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # WebGL without a GPU: SwiftShader, as headless machines have it
-        args = [a for a in CHROMIUM_ARGS if a != "--disable-gpu"]
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=[*args, "--enable-unsafe-swiftshader"]
-        )
-        yield browser
-        browser.close()
+    yield from launch_chromium()
 
 
 def draw(chromium: Any, page_origin: str, vigia: str, key: str | None) -> dict[str, Any]:

@@ -21,7 +21,15 @@ ALWAYS = {
     "referrer-policy": "strict-origin-when-cross-origin",
     "x-frame-options": "DENY",
 }
-KNOWN_PAGES = {"/", "/docs", "/estadisticas", "/static/index.html", "/static/docs.html"}
+KNOWN_PAGES = {
+    "/",
+    "/docs",
+    "/redoc",
+    "/reportar",
+    "/estadisticas",
+    "/static/index.html",
+    "/static/docs.html",
+}
 
 
 def get_paths(app: Any) -> list[str]:
@@ -70,10 +78,16 @@ class InlineCode(HTMLParser):
             self._in_script = False
 
 
-def check_strict_csp(header: str) -> None:
+def check_strict_csp(header: str, *, style_nonce: bool = False) -> None:
+    """`style_nonce`: /redoc, whose injected <style> tags carry the response's nonce."""
     csp = policy(header)
     assert csp["script-src"] == ["'self'"]
-    assert csp["style-src"] == ["'self'"]
+    if style_nonce:
+        assert csp["style-src"][0] == "'self'"
+        assert len(csp["style-src"]) == 2
+        assert re.fullmatch(r"'nonce-[A-Za-z0-9_-]{20,}'", csp["style-src"][1])
+    else:
+        assert csp["style-src"] == ["'self'"]
     assert csp["default-src"] == ["'self'"]
     assert csp["frame-ancestors"] == ["'none'"]
     assert csp["object-src"] == ["'none'"]
@@ -93,7 +107,7 @@ def test_every_html_page_has_a_strict_csp_and_no_inline_code(app: Any, client: T
         assert response.status_code in (200, 503), (path, response.status_code)
         for name, value in ALWAYS.items():
             assert response.headers.get(name) == value, (path, name)
-        check_strict_csp(response.headers["content-security-policy"])
+        check_strict_csp(response.headers["content-security-policy"], style_nonce=path == "/redoc")
         inline = InlineCode()
         inline.feed(response.text)
         assert inline.found == [], (path, inline.found)
@@ -124,9 +138,15 @@ def test_hsts_only_over_https(app: Any) -> None:
         assert "strict-transport-security" not in plain.get("/health").headers
 
 
-def test_redoc_is_not_offered(client: TestClient) -> None:
-    """ReDoc injects inline styles, which the CSP forbids; /docs is the documentation."""
-    assert client.get("/redoc").status_code == 404
+def test_redoc_styles_need_this_responses_nonce(client: TestClient) -> None:
+    """ReDoc injects its CSS at run time: only <style> tags with the nonce of this response
+    apply (a new one each time, handed to ReDoc in the page), never 'unsafe-inline'."""
+    first, second = client.get("/redoc"), client.get("/redoc")
+    nonces = [policy(r.headers["content-security-policy"])["style-src"][1] for r in (first, second)]
+
+    assert nonces[0] != nonces[1]
+    for response, nonce in zip((first, second), nonces, strict=True):
+        assert f'content="{nonce[7:-1]}"' in response.text
 
 
 def test_docs_page_loads_only_vendored_files(client: TestClient) -> None:

@@ -35,7 +35,7 @@ from app.models import (
     Role,
 )
 from app.web import work_pages
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, axe_violations
+from tests.browser import axe_violations, launch_chromium
 from tests.factories.images import make_png
 from tests.factories.risk import (
     FAR_IN_TOWN,
@@ -94,16 +94,7 @@ class WorkData:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("falta /usr/bin/chromium en CI: scripts/bootstrap.sh debe instalarlo")
-        pytest.skip("sin /usr/bin/chromium (lo instala scripts/bootstrap.sh con make test)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture(scope="module")

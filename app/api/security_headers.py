@@ -31,18 +31,18 @@ def basemap_origin(url_template: str | None) -> str | None:
     return f"{parts.scheme}://{host}"
 
 
-def content_security_policy(*, basemap: str | None = None, inline_styles: bool = False) -> str:
-    """The pages' policy. `inline_styles` only for ReDoc (/redoc), which injects its CSS at
-    run time (styled-components) and runs its search in a worker built from a blob: scripts
-    stay 'self' only, so no injected markup can run code."""
+def content_security_policy(*, basemap: str | None = None, style_nonce: str | None = None) -> str:
+    """The pages' policy. `style_nonce` only for ReDoc (/redoc), which injects its CSS at run
+    time (styled-components, each <style> tag carrying the response's nonce) and runs its
+    search in a worker built from a blob: no 'unsafe-inline' anywhere."""
     images = "'self' data: blob:" + (f" {basemap}" if basemap else "")
-    styles = "'self' 'unsafe-inline'" if inline_styles else "'self'"
+    styles = f"'self' 'nonce-{style_nonce}'" if style_nonce else "'self'"
     return "; ".join(
         (
             "default-src 'self'",
             "script-src 'self'",
             f"style-src {styles}",
-            *(("worker-src 'self' blob:",) if inline_styles else ()),
+            *(("worker-src 'self' blob:",) if style_nonce else ()),
             f"img-src {images}",
             "font-src 'self'",
             "connect-src 'self'",

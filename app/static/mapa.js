@@ -11,8 +11,10 @@
  *
  * The first view is one comuna: `?comuna=CUT` in the page's address, or the most populated of
  * the loaded comunas (map-config lists them with their extent; a selector appears when there
- * are several). The view is fitted to that extent before anything else arrives, so the
- * complaint tiles start at once and cover that comuna only.
+ * are several). The view is fitted to that comuna's most populated settlement (its
+ * `settled_bbox`, not the whole rural comuna) before anything else arrives, so the complaint
+ * tiles start at once and cover that comuna only. The comuna's outline is always drawn and,
+ * with no basemap configured, its micro-barrios make a light base under everything.
  *
  * Start-up runs without serial round trips: map-config, the key check (/me) and everything
  * public start together; with a key, the keyed requests (tiles, ranking, exact risk factors)

@@ -12,10 +12,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from pydantic import BaseModel, Field
 
 from app.settings import RiskFactorSettings, get_risk_settings
 from app.web.map import STATIC_DIR
+from app.web.schemas import FieldConfigRead
 
 FIELD_DIR = STATIC_DIR / "reportar"
 FORM_FILE = STATIC_DIR / "reportar.html"
@@ -25,15 +25,6 @@ FAVICON_FILE = FIELD_DIR / "icono-192.png"
 router = APIRouter()
 
 SettingsDep = Annotated[RiskFactorSettings, Depends(get_risk_settings)]
-
-
-class FieldConfigRead(BaseModel):
-    """What a field client needs to know before it takes a report (no secrets)."""
-
-    photo_max_bytes: int = Field(description="Tamaño máximo de una foto (bytes).")
-    photo_max_pixels: int = Field(description="Píxeles máximos (ancho × alto) de una foto.")
-    photos_per_report: int = Field(description="Fotos máximas por informe.")
-    max_vertices: int = Field(description="Vértices máximos de la geometría de un informe.")
 
 
 @router.get("/reportar", include_in_schema=False, response_class=HTMLResponse)

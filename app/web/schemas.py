@@ -44,3 +44,12 @@ class MapConfigRead(BaseModel):
         description="Comunas cargadas, la más poblada primero: la primera vista del mapa es una "
         "comuna (la de `?comuna=` en la dirección de la página, o la primera de esta lista)."
     )
+
+
+class FieldConfigRead(BaseModel):
+    """What a field client needs to know before it takes a report (no secrets)."""
+
+    photo_max_bytes: int = Field(description="Tamaño máximo de una foto (bytes).")
+    photo_max_pixels: int = Field(description="Píxeles máximos (ancho × alto) de una foto.")
+    photos_per_report: int = Field(description="Fotos máximas por informe.")
+    max_vertices: int = Field(description="Vértices máximos de la geometría de un informe.")

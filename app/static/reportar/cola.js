@@ -4,7 +4,8 @@
  * A report is stored with its Idempotency-Key (also its `id`, a UUID made on the device) and
  * its photos as Blobs. `flush()` sends what is pending: the report first (a retry with the
  * same key is answered with the original report, never a second one), then its photos one by
- * one, each removed from the device once the server has it. Without a connection (status 0)
+ * one, each removed from the device once the server has it (after an upload that got no
+ * answer, the report's photo count says whether it arrived, so it is not sent twice). Without a connection (status 0)
  * or with a busy server (5xx, 429) the record stays pending for the next try; a report the
  * server refuses (4xx) is kept with the server's message so the officer sees why. Sent
  * reports move to the "enviados" store (without photos), the officer's recent reports.
@@ -17,6 +18,7 @@ const DB_NAME = "vigia-campo";
 const PENDING = "pendientes";
 const SENT = "enviados";
 const RECENT = 20;
+const WAITING = "Guardado en el teléfono; se enviará solo al volver la conexión.";
 
 let opened = null;
 
@@ -70,7 +72,7 @@ export async function keep({ body, label, photos }) {
     created: new Date().toISOString(),
     reportId: null,
     state: "pendiente", // pendiente | rechazado
-    message: "Guardado en el dispositivo; se enviará al haber conexión.",
+    message: WAITING,
     attempts: 0,
   };
   await put(PENDING, record);
@@ -91,7 +93,7 @@ async function sendOne(record) {
       idempotencyKey: record.idempotencyKey,
     });
     if (!result.ok) {
-      record.message = problemMessage(result);
+      record.message = result.status === 0 ? WAITING : problemMessage(result);
       if (!retryLater(result.status)) record.state = "rechazado";
       await put(PENDING, record);
       return !retryLater(result.status); // a refused report does not hold back the next
@@ -103,17 +105,30 @@ async function sendOne(record) {
     await put(PENDING, record);
   }
   const failedPhotos = record.failedPhotos || [];
+  if (record.photos.length && record.photoUnanswered) {
+    // the last upload got no answer: if the server has it, it is not sent again
+    const report = await api("GET", `/api/v1/risk-factors/${record.reportId}`);
+    if (!report.ok) return false;
+    if (report.body.photos.length > (record.photosSent || 0)) {
+      record.photos.shift();
+      record.photosSent = report.body.photos.length;
+    }
+    record.photoUnanswered = false;
+    await put(PENDING, record);
+  }
   while (record.photos.length) {
     const [photo] = record.photos;
     const form = new FormData();
     form.append("file", photo.blob, photo.name);
     const result = await api("POST", `/api/v1/risk-factors/${record.reportId}/photos`, { form });
     if (!result.ok && retryLater(result.status)) {
+      record.photoUnanswered = result.status === 0;
       record.message = "Informe recibido; faltan fotos: " + problemMessage(result);
       await put(PENDING, record);
       return false;
     }
     if (!result.ok) failedPhotos.push(`${photo.name}: ${problemMessage(result)}`);
+    else record.photosSent = (record.photosSent || 0) + 1;
     record.photos.shift();
     record.failedPhotos = failedPhotos;
     await put(PENDING, record);

@@ -30,7 +30,7 @@ function loadLeaflet() {
   return leaflet;
 }
 
-const BASE = { color: "#9aa5b1", weight: 1, fillColor: "#eef1f4", fillOpacity: 0.6, interactive: false };
+const BASE = { color: "#ffffff", weight: 1.5, fillColor: "#d9dee3", fillOpacity: 1, interactive: false };
 const OUTLINE = { color: "#17324d", weight: 2, fill: false, dashArray: "6 4", interactive: false };
 const SHAPE = { color: "#c2410c", weight: 4, fillOpacity: 0.25 };
 

@@ -11,9 +11,10 @@
  * For tests and scripts: document.body data-estado="listo" once the form can take a report,
  * and #n-pendientes holds the number of reports waiting.
  */
-import { api, el, formatDate, getKey, newIdempotencyKey, problemMessage, setKey } from "/static/comun/api.js";
+import { api, el, getKey, newIdempotencyKey, problemMessage, setKey } from "/static/comun/api.js";
 import * as cola from "/static/reportar/cola.js";
 import { prepare } from "/static/reportar/fotos.js";
+import { refreshOutbox, refreshSent } from "/static/reportar/listas.js";
 
 const TYPES_CACHE = "vigia.campo.tipos";
 const CONFIG_CACHE = "vigia.campo.config";
@@ -22,15 +23,6 @@ const KINDS = {
   Point: { label: "Punto", help: "Un lugar: use el GPS o toque el mapa." },
   LineString: { label: "Tramo (línea)", help: "Un tramo, p. ej. una calle oscura: toque el mapa en cada punto del tramo (o use el GPS al caminarlo); al menos 2 puntos." },
   Polygon: { label: "Área", help: "Un área, p. ej. un sitio eriazo: toque sus esquinas en el mapa (o use el GPS en cada una); al menos 3 puntos." },
-};
-const STATUS_LABELS = {
-  reportado: "Reportado",
-  validado: "Validado",
-  derivado: "Derivado",
-  en_gestion: "En gestión",
-  resuelto: "Resuelto",
-  descartado: "Descartado",
-  duplicado: "Duplicado",
 };
 const DEFAULT_LIMITS = { photo_max_bytes: 8 * 1024 * 1024, photos_per_report: 10, max_vertices: 500 };
 
@@ -322,53 +314,6 @@ function resetForm() {
 }
 
 // --- outbox and recent reports -----------------------------------------------------------
-
-async function refreshOutbox() {
-  const waiting = await cola.pending();
-  $("n-pendientes").textContent = String(waiting.length);
-  $("reintentar").hidden = !waiting.length;
-  $("pendientes").replaceChildren(
-    ...waiting.map((r) => {
-      const item = el("li", { className: r.state },
-        el("strong", {}, r.label), " · ", formatDate(r.created),
-        el("br"), el("span", { className: "nota" + (r.state === "rechazado" ? " error" : "") },
-          r.state === "rechazado" ? "Rechazado: " + r.message : r.message),
-        r.photos.length ? el("span", { className: "nota" }, ` (${r.photos.length} foto(s) por enviar)`) : null);
-      if (r.state === "rechazado") {
-        const drop = el("button", { type: "button", className: "secundario" }, "Descartar");
-        drop.addEventListener("click", async () => {
-          await cola.discard(r.id);
-          await refreshOutbox();
-        });
-        item.append(drop);
-      }
-      return item;
-    })
-  );
-  return waiting;
-}
-
-async function refreshSent() {
-  const mine = await cola.sent();
-  const online = navigator.onLine && getKey();
-  const fresh = online
-    ? await Promise.all(mine.map((r) => api("GET", `/api/v1/risk-factors/${r.id}`)))
-    : [];
-  $("enviados").replaceChildren(
-    ...mine.map((r, i) => {
-      const now = fresh[i] && fresh[i].ok ? fresh[i].body : null;
-      if (now && now.status !== r.status) cola.rememberSent({ ...r, status: now.status });
-      const status = now ? now.status : r.status;
-      return el("li", {},
-        el("strong", {}, r.label), " · ", formatDate(r.created), " · ",
-        el("span", { className: "estado estado-" + status }, STATUS_LABELS[status] || status),
-        now && now.responsible_unit ? el("span", { className: "nota" }, " · " + now.responsible_unit) : null,
-        r.duplicates ? el("span", { className: "nota aviso" }, " · posible duplicado de otro informe cercano") : null,
-        (r.photoProblems || []).length ? el("span", { className: "nota error" }, " · fotos rechazadas: " + r.photoProblems.join("; ")) : null);
-    })
-  );
-  if (!mine.length) $("enviados").replaceChildren(el("li", { className: "nota" }, "Todavía no hay informes enviados desde este teléfono."));
-}
 
 let retryTimer = null;
 

@@ -10,6 +10,7 @@ const SHELL = [
   "/static/reportar/reportar.js",
   "/static/reportar/cola.js",
   "/static/reportar/fotos.js",
+  "/static/reportar/listas.js",
   "/static/reportar/mapa.js",
   "/static/comun/api.js",
   "/static/reportar/manifest.webmanifest",
