@@ -6,8 +6,8 @@
 #   3. the database named by the first argument (default "vigia"), with migrations at head;
 #   4. the web map's libraries (Leaflet), Swagger UI (/docs), ReDoc (/redoc) and axe-core (tests), from web/package-lock.json
 #      via the npm registry, copied into app/static/vendor/ so no page loads from a CDN;
-#   5. with VIGIA_BOOTSTRAP_BROWSER=1 (set by `make test`) or in CI: Debian's chromium, for
-#      the browser test of the map.
+#   5. with VIGIA_BOOTSTRAP_BROWSER=1 (set by `make test`) or in CI: Debian's chromium and GDAL, for
+#      the browser tests of the pages and the GDAL client tests.
 # Prints the database URL on the last line of stdout.
 # VIGIA_DATABASE_URL pointing at an existing PostGIS database skips steps 2-3's provisioning
 # (migrations still run).
@@ -165,10 +165,14 @@ if [ ! -f "$vendor/.lock-$lock_hash" ]; then
   touch "$vendor/.lock-$lock_hash"
 fi
 
-# --- 5. Headless browser for the map's browser test (make test, CI) -----------------------
+# --- 5. Real clients for the suite (make test, CI): Debian's chromium for the pages' browser
+# tests, and Debian's GDAL (ogrinfo/ogr2ogr) for the OGC API client tests (tests/test_gdal_clients.py)
 if [ "${VIGIA_BOOTSTRAP_BROWSER:-0}" = "1" ] || [ -n "${CI:-}" ]; then
   if [ ! -x /usr/bin/chromium ]; then
     apt_install chromium fonts-dejavu-core
+  fi
+  if ! command -v ogrinfo >/dev/null 2>&1; then
+    apt_install gdal-bin
   fi
 fi
 

@@ -27,6 +27,8 @@ from app.models import ApiKey, Complaint, Role
 REF = "GDAL10K-"
 FEATURES = 10_000
 OGRINFO = shutil.which("ogrinfo")
+# scripts/bootstrap.sh installs gdal-bin for the suite: in CI a missing one is a failure
+NO_GDAL = OGRINFO is None and not os.environ.get("CI")
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +103,7 @@ def test_pyogrio_reads_10000_keyed_features_over_basic_in_few_requests(
     assert len(requests) <= FEATURES // 1000 + 6, requests
 
 
-@pytest.mark.skipif(OGRINFO is None, reason="sin gdal-bin (ogrinfo)")
+@pytest.mark.skipif(NO_GDAL, reason="sin gdal-bin (ogrinfo)")
 def test_ogrinfo_counts_a_keyed_layer_from_number_matched_in_two_requests(
     live_server: str, keyed_layer: str, tmp_path: Path
 ) -> None:
@@ -120,7 +122,7 @@ def test_ogrinfo_counts_a_keyed_layer_from_number_matched_in_two_requests(
     assert len(fetched(log)) <= 3, fetched(log)
 
 
-@pytest.mark.skipif(OGRINFO is None, reason="sin gdal-bin (ogr2ogr)")
+@pytest.mark.skipif(NO_GDAL, reason="sin gdal-bin (ogr2ogr)")
 def test_ogr2ogr_copies_a_keyed_layer_in_one_page_and_fails_with_a_bad_key(
     live_server: str, keyed_layer: str, tmp_path: Path
 ) -> None:

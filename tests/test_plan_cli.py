@@ -18,9 +18,15 @@ from tests.factories.activities import activity_row, csv_bytes
 
 
 @pytest.fixture
-def runner(database_url: str, engine: Engine) -> Iterator[CliRunner]:
+def runner(
+    database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[CliRunner]:
+    from app.cli import common
     from app.settings import get_database_settings
 
+    # the commands' console is made once per process, maybe by an earlier test with the
+    # default 80 columns: wide enough here that table cells are not wrapped
+    monkeypatch.setattr(common.out, "_width", 200)
     get_database_settings.cache_clear()
     yield CliRunner(env={"VIGIA_DATABASE_URL": database_url, "COLUMNS": "200"})
     get_database_settings.cache_clear()
