@@ -21,9 +21,8 @@ from app.geo.territory import CUT_PATTERN
 # A comuna's CUT (Código Único Territorial), e.g. 14103: for query parameters and body fields.
 CutCode = Annotated[str, StringConstraints(pattern=CUT_PATTERN)]
 # A catalog code list in a query: one code (letters, digits, "_", ".", "-"; at most 10, the
-# width of the catalog's code columns) or several separated by commas. An empty value is
-# refused (422), not read as "no filter": leave the parameter out for that.
-CODE_LIST_PATTERN = r"^[A-Za-z0-9_.\-]{1,10}(,[A-Za-z0-9_.\-]{1,10})*$"
+# width of the catalog's code columns) or several separated by commas; empty means "none".
+CODE_LIST_PATTERN = r"^([A-Za-z0-9_.\-]{1,10}(,[A-Za-z0-9_.\-]{1,10})*)?$"
 CodeList = Annotated[str, StringConstraints(pattern=CODE_LIST_PATTERN, max_length=400)]
 
 ComunaFilter = Annotated[
