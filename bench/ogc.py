@@ -47,7 +47,7 @@ from app.db import CUSTOM_PLANS, SESSION_SETTINGS, make_engine, make_sessionmake
 from app.identity import api_keys
 from app.identity.caller import PUBLIC, Caller
 from app.models import Role
-from app.ogc import items, tiles
+from app.ogc import filters, items, tiles
 from app.ogc.collections import REGISTRY
 from app.settings import DatabaseSettings, TileSettings
 
@@ -259,9 +259,9 @@ def main() -> None:
             floor = "keyed" if headers else "conformance"
             for limit in (10, 10_000):
                 stmt, values = items.build_items_statement(
-                    REGISTRY[cid], items.ItemsQuery(limit=limit), who
+                    REGISTRY[cid], filters.ItemsQuery(limit=limit), who
                 )
-                page = items.ItemsQuery(limit=limit)
+                page = filters.ItemsQuery(limit=limit)
                 calls = {
                     "vigia": [get(f"{v_root}/collections/{cid}/items", headers, limit=limit)],
                     "sql": [sql_call(stmt, values, False)],

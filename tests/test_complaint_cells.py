@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.complaints.ingest import import_complaints
 from app.identity.caller import Caller
 from app.models import ComplaintCell, ComplaintCellState, CrimeCategory, Role
-from app.ogc import cells, items, tiles
+from app.ogc import cells, filters, tiles
 from app.ogc.registry import REGISTRY
 from app.settings import TileSettings
 from tests.factories.risk import LANCO_TOWN
@@ -76,8 +76,8 @@ def _sensitive(db: Session) -> str:
 def _draw(
     db: Session, caller: Caller, zxy: tuple[int, int, int], dt: str | None, props: dict[str, str]
 ) -> Any:
-    filters = items.tile_filters(COMPLAINTS, dt, props)
-    tile = tiles.render_tile(db, COMPLAINTS, caller, *zxy, SETTINGS, filters)
+    tile_filter = filters.tile_filters(COMPLAINTS, dt, props)
+    tile = tiles.render_tile(db, COMPLAINTS, caller, *zxy, SETTINGS, tile_filter)
     decoded = mapbox_vector_tile.decode(tile.data).get("complaints", {"features": []})
     drawn = sorted(
         (tuple(f["geometry"]["coordinates"]), f["properties"]["count"]) for f in decoded["features"]

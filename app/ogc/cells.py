@@ -51,7 +51,7 @@ from sqlalchemy.sql import visitors
 from app.identity.caller import Caller
 from app.models import Complaint, ComplaintCell, ComplaintCellState, Comuna, CrimeCategory
 from app.models.complaint import located as with_point
-from app.ogc import items
+from app.ogc import filters
 from app.ogc.collections import Collection
 from app.ogc.grid import EXTENT, cell_of, tile_bounds, tile_of
 from app.settings import get_tile_settings
@@ -81,7 +81,7 @@ def _on_cells(rule: Any) -> Any:
     return visitors.replacement_traverse(rule, {}, swap)
 
 
-def _usable(collection: Collection, shape: items.FilterShape) -> bool:
+def _usable(collection: Collection, shape: filters.FilterShape) -> bool:
     return (
         collection.id == COLLECTION
         and not (shape.bbox or shape.start or shape.end or shape.offset or shape.one)
@@ -89,7 +89,7 @@ def _usable(collection: Collection, shape: items.FilterShape) -> bool:
     )
 
 
-def _fresh_for(shape: items.FilterShape, cell_px: int) -> Any:
+def _fresh_for(shape: filters.FilterShape, cell_px: int) -> Any:
     """True when every comuna the tile may count has current cells for this size and zoom."""
     current = and_(
         _state.c.fresh,
@@ -107,7 +107,7 @@ def _fresh_for(shape: items.FilterShape, cell_px: int) -> Any:
 
 
 def with_cells(
-    collection: Collection, who: Caller | None, live: Any, cell_px: int, shape: items.FilterShape
+    collection: Collection, who: Caller | None, live: Any, cell_px: int, shape: filters.FilterShape
 ) -> Any:
     """The aggregated tile statement `live` (mvt, capped[, audited, ids]), answered from the
     precomputed cells when they are current and can answer it; `live` itself otherwise."""
@@ -141,7 +141,7 @@ def with_cells(
             cast(func.sum(rows.c.n), Integer).label("count"),
             func.sum(rows.c.n_sensitive).label("audited"),
         )
-        .where(*items.filter_conditions(collection, rows, shape))
+        .where(*filters.filter_conditions(collection, rows, shape))
         .group_by(rows.c.cx, rows.c.cy)
         .cte("pre_cells")
     )

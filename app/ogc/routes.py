@@ -14,7 +14,7 @@ from app.api.params import OgcBboxQuery
 from app.api.responses import GeoJSONResponse
 from app.api.schemas import problem_responses
 from app.geojson import GEOJSON_MEDIA_TYPE
-from app.ogc import api_doc, items
+from app.ogc import api_doc, filters, items
 from app.ogc.collections import REGISTRY, Collection, readable_collection, territory_bbox
 from app.ogc.params import CollectionId, ogc_base
 from app.ogc.schemas import (
@@ -235,12 +235,12 @@ async def list_items(
     # async: parsing is done here on the event loop, and the page's read plus the commit
     # take one worker hop between them (`in_worker`) instead of two
     c = readable_collection(collection_id, caller)
-    extra = items.property_filters(c, request.query_params, _RESERVED)
-    query = items.ItemsQuery(
+    extra = filters.property_filters(c, request.query_params, _RESERVED)
+    query = filters.ItemsQuery(
         limit=limit,
         offset=offset,
         bbox=bbox,
-        datetime=items.parse_datetime(datetime),
+        datetime=filters.parse_datetime(datetime),
         properties=extra,
         cql=cql,
         cql_lang=filter_lang,

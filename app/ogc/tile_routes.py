@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app.api.deps import CallerDep, EngineDep, SessionDep, in_worker
 from app.api.schemas import problem_responses
-from app.ogc import items, tiles
+from app.ogc import filters, tiles
 from app.ogc.collections import readable_collection, territory_bbox
 from app.ogc.params import CollectionId, ogc_base
 from app.ogc.schemas import (
@@ -215,10 +215,10 @@ async def tile(
     filtrado."""
     # async, as `list_items`: the tile's read and the commit in one worker hop
     c = readable_collection(collection_id, caller)
-    properties = items.property_filters(c, request.query_params, _TILE_RESERVED)
-    filters = items.tile_filters(c, datetime, properties)
+    properties = filters.property_filters(c, request.query_params, _TILE_RESERVED)
+    tile_filter = filters.tile_filters(c, datetime, properties)
     rendered = await in_worker(
-        request, session, tiles.render_tile, session, c, caller, z, x, y, settings, filters
+        request, session, tiles.render_tile, session, c, caller, z, x, y, settings, tile_filter
     )
     headers = {
         "ETag": rendered.etag,

@@ -10,7 +10,7 @@ tile is reproducible. Polygon and mixed collections are served as they are.
 Building the statement costs more than running it on a light tile (SQLAlchemy constructs
 and hashes a few hundred nodes), so the statement is built once per collection, tile kind
 and caller scope (role, institution, unit) and filter shape (which datetime bounds and
-properties are filtered, `items.FilterShape`), with the tile coordinates and the filter
+properties are filtered, `filters.FilterShape`), with the tile coordinates and the filter
 values as bind parameters, and reused. The rows are the collection's scoped source, filtered,
 so counts at low zoom count only what the caller may see and asked for. An audited
 collection's statement also returns how many audited rows the tile holds (and, above the
@@ -33,7 +33,7 @@ from app.errors import BadRequest, FieldProblem, NotFound
 from app.identity import access
 from app.identity.caller import Caller
 from app.models.base import SRID
-from app.ogc import cells, items
+from app.ogc import cells, filters
 from app.ogc.collections import Collection
 from app.ogc.grid import EXTENT, cell_of, tile_bounds
 from app.settings import TileSettings
@@ -95,7 +95,7 @@ def tile_statement(
     caller: Caller,
     z: int,
     settings: TileSettings,
-    shape: items.FilterShape = items.NO_FILTER,
+    shape: filters.FilterShape = filters.NO_FILTER,
 ) -> tuple[Any, bool]:
     """The statement returning (mvt bytea, capped bool[, audited count, audited ids]) for
     tiles of zoom `z`, run with `tile_params(z, x, y)` and the filter's values; and whether
@@ -114,7 +114,7 @@ def _statement(
     aggregated: bool,
     max_points: int,
     cell_px: int,
-    shape: items.FilterShape,
+    shape: filters.FilterShape,
 ) -> Any:
     z, x, y = (bindparam(f"tile_{axis}", type_=Integer) for axis in "zxy")
     envelope = func.ST_TileEnvelope(z, x, y)
@@ -126,20 +126,20 @@ def _statement(
 
 
 def _common(
-    collection: Collection, sub: Any, envelope: Any, shape: items.FilterShape
+    collection: Collection, sub: Any, envelope: Any, shape: filters.FilterShape
 ) -> tuple[Any, Any, Any]:
     """The tile filter (GiST-indexed `&&`, and the request's datetime and property filters),
     the layer name and the audited flag, if any."""
     in_tile = and_(
         sub.c.geom.op("&&")(func.ST_Transform(envelope, SRID)),
-        *items.filter_conditions(collection, sub, shape),
+        *filters.filter_conditions(collection, sub, shape),
     )
     flag = sub.c[collection.audited.flag] if collection.audited is not None else None
     return in_tile, literal(collection.id), flag
 
 
 def _cells(
-    collection: Collection, sub: Any, envelope: Any, cell_px: int, shape: items.FilterShape
+    collection: Collection, sub: Any, envelope: Any, cell_px: int, shape: filters.FilterShape
 ) -> Any:
     """Points counted per cell (and, if audited, how many audited rows were counted)."""
     in_tile, layer, flag = _common(collection, sub, envelope, shape)
@@ -180,7 +180,7 @@ def _cells(
 
 
 def _features(
-    collection: Collection, sub: Any, envelope: Any, max_points: int, shape: items.FilterShape
+    collection: Collection, sub: Any, envelope: Any, max_points: int, shape: filters.FilterShape
 ) -> Any:
     """Features clipped to the tile, points capped (and, if audited, the audited ones)."""
     in_tile, layer, flag = _common(collection, sub, envelope, shape)
@@ -234,10 +234,10 @@ def render_tile(
     x: int,
     y: int,
     settings: TileSettings,
-    filters: tuple[items.FilterShape, dict[str, Any]] = (items.NO_FILTER, {}),
+    filters: tuple[filters.FilterShape, dict[str, Any]] = (filters.NO_FILTER, {}),
 ) -> Tile:
     """The tile, with one audit event for the audited rows it draws or counts; `filters`
-    comes from `items.tile_filters`."""
+    comes from `filters.tile_filters`."""
     check_tile(z, x, y)
     shape, values = filters
     stmt, aggregated = tile_statement(collection, caller, z, settings, shape)
