@@ -27,12 +27,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=40)
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--trend-ratio", type=float, default=None)
+    parser.add_argument("--trend-min-population-ratio", type=float, default=None)
     parser.add_argument("--end", default="2025-12")
     args = parser.parse_args()
     end = date.fromisoformat(f"{args.end}-01")
     spec = PlantedSpec()
     if args.trend_ratio is not None:
         spec = replace(spec, trend_ratio=args.trend_ratio)
+    if args.trend_min_population_ratio is not None:
+        spec = replace(spec, trend_min_population_ratio=args.trend_min_population_ratio)
     sources = sources_from_files(REPO / "data" / "barrios.geojson", REPO / "data")
     print(f"carga antes: {os.getloadavg()}; semillas {args.seeds}; {spec}")
     started = time.perf_counter()

@@ -135,7 +135,7 @@ def test_the_trend_unit_grows_and_no_trend_in_the_null_world(
     for seed in SEEDS:
         trend = worlds[seed, True].truth.trend
         assert trend is not None
-        assert trend.ratio == 2.5
+        assert trend.ratio == 6.0
         assert (trend.trend[1] - trend.baseline[0]).days in (730, 731)
         for world, out in ((worlds[seed, True], signal_ratio), (worlds[seed, False], null_ratio)):
             before = _crude_rates(

@@ -39,19 +39,20 @@ def test_the_null_world_has_no_critical_place_with_high_probability(sources: Dem
     assert sum(r.weight_without_signal for r in null) / len(null) >= 80
 
 
-def test_a_strong_planted_trend_is_flagged_and_hardly_anything_else(sources: DemoSources) -> None:
-    spec = PlantedSpec(trend_ratio=5.0)
-    runs = [recover(sources, seed=seed, end=END, spec=spec) for seed in SEEDS]
+def test_the_planted_trend_is_flagged_and_nothing_else(sources: DemoSources) -> None:
+    # the demo's rise (x6, >= 95 % power at these counts): the goal is >= 90 % of seeds
+    runs = [recover(sources, seed=seed, end=END) for seed in SEEDS]
 
-    assert sum(r.trend_flagged for r in runs) >= 6
-    assert sum(bool(r.other_trend_flagged) for r in runs) <= 1
+    assert all(r.trend_power is not None and r.trend_power >= 0.8 for r in runs)
+    assert sum(r.trend_flagged and not r.other_trend_flagged for r in runs) >= 7
 
 
 def test_the_trend_is_found_as_often_as_its_counts_allow(sources: DemoSources) -> None:
-    # at the demo's ratio (x2.5) Lanco's micro-barrio counts give the test little power; the
-    # detection over seeds must follow the power computed from the planted truth, so a weak
-    # result is the data's limit, not a broken test (docs/metodologia.md, M2.10)
-    runs = [recover(sources, seed=seed, end=END) for seed in range(1, 21)]
+    # at x2.5 Lanco's micro-barrio counts give the test little power; the detection over
+    # seeds must follow the power computed from the planted truth, so a weak result is the
+    # data's limit, not a broken test (docs/metodologia.md, M2.10)
+    spec = PlantedSpec(trend_ratio=2.5)
+    runs = [recover(sources, seed=seed, end=END, spec=spec) for seed in range(1, 21)]
     powers = [r.trend_power for r in runs]
     assert all(p is not None and 0 < p < 1 for p in powers)
     expected = sum(p for p in powers if p is not None)

@@ -71,7 +71,10 @@ class PlantedSpec:
 
     elevated_units: int | None = None  # None: 15 % of the finest units, between 1 and 3
     elevated_rr: float = 3.0
-    trend_ratio: float = 2.5
+    # x6 in a year: at Lanco's micro-barrio counts (10-25 DMCS a year) the smallest whole rise
+    # the exact test flags with >= 95 % power after the correction over 19 units; x2.5 has
+    # about 20 % (docs/metodologia.md, M2.10; app/scoring/trend.py's rise_detection_power)
+    trend_ratio: float = 6.0
     trend_months: int = 12
     factor_rr: Mapping[str, float] = field(
         default_factory=lambda: {"luminaria_apagada": 2.0, "sitio_eriazo": 3.0}
