@@ -85,6 +85,7 @@ def demo_data_command(
         _import(session, world, prefix=f"DEMO-{code}")
         _submit_factors(session, world, code, seed)
         _context_layers(session, world, code, seed)
+        _council(session, code, last, seed)
         _rankings(session, code, last)
     path = truth_out or default_truth_path(code, seed, signal)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -156,6 +157,20 @@ def _context_layers(session: Session, world: DemoWorld, comuna: str, seed: int) 
                 f"[green]Capa de contexto {layer_type}:[/green] {report.total} elementos "
                 f"sintéticos ({report.inserted} nuevos, {report.updated} actualizados)."
             )
+
+
+def _council(session: Session, comuna: str, last: date, seed: int) -> None:
+    """A year of council sessions and prevention activities (app/demo/council.py)."""
+    from app.demo import council
+
+    if council.demo_council_exists(session, comuna):
+        return
+    made = council.create_demo_council(session, comuna, last, seed=seed)
+    console.print(
+        f"[green]Consejo:[/green] {made.sessions} sesiones, {made.agreements} compromisos, "
+        f"{made.follow_ups} seguimientos; {made.activities} actividades de prevención "
+        "(de demostración)."
+    )
 
 
 def _rankings(session: Session, comuna: str, last: date) -> None:
