@@ -162,6 +162,45 @@ def test_a_csv_and_an_xlsx_import_the_same_activities(
     assert _count(db) == 4
 
 
+SPANISH = {
+    "ref": "Código",
+    "held_on": "Fecha",
+    "kind": "Tipo",
+    "status": "Estado",
+    "place": "Lugar",
+    "barrio": "Barrio",
+    "target_group": "Grupo objetivo",
+    "institution": "INSTITUCIÓN",
+}
+
+
+def test_a_sheet_with_spanish_column_titles_imports_as_the_english_one(
+    client: TestClient, keys: Any, db: Session
+) -> None:
+    english = [activity_row(), activity_row(ref="ACT-2", place="Gimnasio Municipal")]
+    header = [SPANISH.get(c, c) for c in HEADER]
+    spanish = [{SPANISH.get(k, k): v for k, v in r.items()} for r in english]
+    made = _import(client, keys, csv_bytes(spanish, header), "actividades.csv")
+    assert made.status_code == 200, made.text
+    assert made.json()["inserted"] == 2
+    sheet = [dict(r, **{"Código": r["Código"] + "-X"}) for r in spanish]
+    from_xlsx = _import(client, keys, xlsx_bytes(sheet, header), "actividades.xlsx")
+    assert from_xlsx.status_code == 200, from_xlsx.text
+    listed = {a["ref"]: a for a in client.get(f"{A}?year=2025", headers=keys.h("planner")).json()}
+    assert listed["ACT-2"]["place"] == listed["ACT-2-X"]["place"] == "Gimnasio Municipal"
+    assert listed["ACT-1"]["attendance"] == listed["ACT-1-X"]["attendance"]
+    # a title that is neither the Spanish nor the API name is still refused, by its own name
+    bad = [h if h != "Lugar" else "Sitio" for h in header]
+    problem = assert_problem(
+        _import(client, keys, csv_bytes(spanish, bad), "a.csv"), 422, "importacion_rechazada"
+    )
+    assert {(e["field"], e["reason"]) for e in problem["errors"]} == {
+        ("Sitio", "columna no permitida"),
+        ("place", "falta la columna"),
+    }
+    assert _count(db) == 4
+
+
 def test_a_spreadsheet_with_a_bad_row_writes_nothing_or_only_the_good_rows(
     client: TestClient, keys: Any, db: Session
 ) -> None:

@@ -49,9 +49,7 @@ def test_a_year_of_monthly_sessions_with_every_seat_and_followed_up_agreements(
     assert any(a.completed_on > a.due_on for a in done if a.completed_on)  # some late
     assert any(a.completed_on <= a.due_on for a in done if a.completed_on)  # most on time
     # the real services wrote the audit trail
-    events = db.scalar(
-        select(func.count()).where(AuditEvent.action == "council.session.create")
-    )
+    events = db.scalar(select(func.count()).where(AuditEvent.action == "council.session.create"))
     assert events == 12
     assert demo_council_exists(db, "14103")
 

@@ -25,6 +25,21 @@ TARGET_GROUPS = {
     "instituciones": "Instituciones de la red",
 }
 
+# The spreadsheet's column titles in Spanish (as `header_key` reduces them), each the name of
+# a column of ActivityCreate; the English names are accepted too (they are the API's).
+SPANISH_COLUMNS = {
+    "fecha": "held_on",
+    "tipo": "kind",
+    "lugar": "place",
+    "grupo_objetivo": "target_group",
+    "institucion": "institution",
+    "institucion_responsable": "institution",
+    "codigo": "ref",
+    "meta": "goal",
+    "estado": "status",
+    "barrio": "barrio",
+}
+
 # One column per sex and age band, e.g. mujeres_0_13: the only way attendance is recorded.
 ATTENDANCE_COLUMNS = tuple(f"{sex.value}_{band.value}" for sex in Sex for band in AgeBand)
 MINOR_BANDS = (AgeBand.NINOS, AgeBand.ADOLESCENTES)

@@ -15,7 +15,7 @@ from typing import IO, Literal
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from app.activities.catalog import ATTENDANCE_COLUMNS
+from app.activities.catalog import ATTENDANCE_COLUMNS, SPANISH_COLUMNS
 from app.activities.schemas import ActivityCreate
 from app.activities.service import Checked, barrio_ids, check, existing_refs, insert_checked
 from app.audit import trail as audit
@@ -55,9 +55,9 @@ def import_activities(
     mode = ImportMode(mode)
     code = resolve_comuna(session, comuna).code
     records = (
-        xlsx_records(stream, REQUIRED, OPTIONAL)
+        xlsx_records(stream, REQUIRED, OPTIONAL, SPANISH_COLUMNS)
         if fmt == "xlsx"
-        else csv_records(stream, REQUIRED, OPTIONAL)
+        else csv_records(stream, REQUIRED, OPTIONAL, SPANISH_COLUMNS)
     )
     report = ImportReport()
     good, problems = _check_rows(session, code, records, report)

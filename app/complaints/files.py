@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
@@ -69,6 +70,21 @@ def check_header(
         )
 
 
+def header_key(name: str) -> str:
+    """A column title as typed in a sheet, reduced for matching: "Grupo objetivo" and
+    "grupo_objetivo", "Institución" and "institucion" give the same key."""
+    plain = unicodedata.normalize("NFKD", name.strip().lower())
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return "_".join(plain.replace("-", " ").split())
+
+
+def renamed(header: list[str], aliases: Mapping[str, str] | None) -> list[str]:
+    """The header with every title an import accepts in Spanish put as its column name."""
+    if not aliases:
+        return header
+    return [aliases.get(header_key(name), name) for name in header]
+
+
 def table_rows(header: list[str], rows: Iterable[tuple[int, list[str]]]) -> Iterator[Record]:
     """Records from (row number, cells) against a checked header; empty cells are absent."""
     for row, cells in rows:
@@ -85,11 +101,12 @@ def csv_records(
     stream: IO[bytes],
     columns: tuple[str, ...] = CSV_COLUMNS,
     optional: tuple[str, ...] = OPTIONAL_COLUMNS,
+    aliases: Mapping[str, str] | None = None,
 ) -> Iterator[Record]:
     text_stream = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     reader = csv.reader(text_stream)
     try:
-        header = [name.strip() for name in next(reader, [])]
+        header = renamed([name.strip() for name in next(reader, [])], aliases)
         required, allowed = columns, optional
         if "address" in header and "address" in optional:
             # an address-only file (imported with geocode) may leave out the point's columns
@@ -181,7 +198,10 @@ def mapping_records(rows: Iterable[Mapping[str, Any]]) -> Iterator[Record]:
 
 
 def xlsx_records(
-    stream: IO[bytes], columns: tuple[str, ...], optional: tuple[str, ...] = ()
+    stream: IO[bytes],
+    columns: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    aliases: Mapping[str, str] | None = None,
 ) -> Iterator[Record]:
     """The first sheet of an XLSX workbook, read as `csv_records` reads a CSV: values (not
     formulas) as text, dates as AAAA-MM-DD, whole numbers without ".0".
@@ -200,6 +220,7 @@ def xlsx_records(
         header = [_cell_text(v) for v in next(rows, ())]
         while header and header[-1] == "":
             header.pop()
+        header = renamed(header, aliases)
         check_header(header, columns, optional, kind="XLSX")
         width = len(header)
 
