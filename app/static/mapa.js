@@ -14,7 +14,8 @@
  * are several). The view is fitted to that comuna's most populated settlement (its
  * `settled_bbox`, not the whole rural comuna) before anything else arrives, so the complaint
  * tiles start at once and cover that comuna only. The comuna's outline is always drawn and,
- * with no basemap configured, its micro-barrios make a light base under everything.
+ * with no basemap configured, its census blocks (or, without blocks, its micro-barrios) make
+ * a light base under everything.
  *
  * Start-up runs without serial round trips: map-config, the key check (/me) and everything
  * public start together; with a key, the keyed requests (tiles, ranking, exact risk factors)
@@ -36,6 +37,10 @@
   const COMPLAINT_TILES = "/ogc/collections/complaints/tiles/WebMercatorQuad/{z}/{x}/{y}";
   const CHILE = "America/Santiago";
   const TERRAIN_TILES = "/ogc/collections/terreno-de-riesgo/tiles/WebMercatorQuad/{z}/{x}/{y}";
+  const BLOCK_TILES = "/ogc/collections/manzanas/tiles/WebMercatorQuad/{z}/{x}/{y}";
+  // below this zoom a block is a few pixels: the base is left out (a city's blocks would
+  // make heavy tiles for nothing); the comuna outline and the units still show the area
+  const BLOCKS_MIN_ZOOM = 12;
   // relative risk of a cell (exp of the retained factors' betas): upper bounds of the classes
   const TERRAIN_CLASSES = [
     { max: 1, label: "1 (ningún factor)", color: null },
@@ -159,7 +164,7 @@
   const complaintsPane = map.createPane("denuncias"); // single complaints, under the clusters
   complaintsPane.style.zIndex = 500;
   map.createPane("terreno").style.zIndex = 420; // over the units, under the factors
-  // with no basemap, the micro-barrios drawn light under everything show the towns' fabric;
+  // with no basemap, the census blocks drawn light under everything show the towns' fabric;
   // the comuna outline is drawn over the units, always, and never takes a click
   const basePane = map.createPane("fondo");
   basePane.style.zIndex = 250;
@@ -850,17 +855,39 @@
         style: { color: "#17324d", weight: 2.5, dashArray: "8 5", fill: false },
       }).addTo(map);
     }
-    if (!state.basemap) drawBase(comuna.code);
+    if (!state.basemap) drawBase(comuna);
   }
 
-  /** The light base drawn from the micro-barrios when no basemap is configured. */
-  async function drawBase(code) {
-    const result = await getJSON(`${API}/micro-barrios?comuna=${encodeURIComponent(code)}`);
+  /** The light base when no basemap is configured: the comuna's census blocks (public OGC
+   * vector tiles, thin grey outlines) so a town view shows its streets; a comuna without
+   * blocks gets its micro-barrios instead. #mapa's data-fondo says which was drawn. */
+  function drawBase(comuna) {
     if (baseLayer) baseLayer.remove();
-    if (!result.ok || code !== state.comuna) return;
+    baseLayer = null;
+    if (comuna.census_blocks > 0) {
+      baseLayer = L.vectorGrid.protobuf(BLOCK_TILES, {
+        pane: "fondo",
+        rendererFactory: L.svg.tile,
+        interactive: false,
+        minZoom: BLOCKS_MIN_ZOOM,
+        vectorTileLayerStyles: {
+          manzanas: { className: "fondo-manzanas", fill: true, fillColor: "#ffffff", fillOpacity: 1, color: "#8f99a3", weight: 0.7 },
+        },
+        fetchOptions: { credentials: "omit" }, // public tiles: the key never goes with them
+      }).addTo(map);
+      $("mapa").dataset.fondo = "manzanas";
+      return;
+    }
+    $("mapa").dataset.fondo = "micro-barrios";
+    drawMicroBarrioBase(comuna.code);
+  }
+
+  async function drawMicroBarrioBase(code) {
+    const result = await getJSON(`${API}/micro-barrios?comuna=${encodeURIComponent(code)}`);
+    if (!result.ok || code !== state.comuna || baseLayer) return;
     baseLayer = L.geoJSON(result.body, {
       pane: "fondo",
-      className: "fondo-manzanas",
+      className: "fondo-micro-barrios",
       interactive: false,
       style: { color: "#ffffff", weight: 1.5, fillColor: "#d9dee3", fillOpacity: 1 },
     }).addTo(map);
