@@ -620,23 +620,32 @@
   const canReadComplaints = () =>
     state.caller && ["planner", "police", "admin"].includes(state.caller.role);
 
+  /** VectorGrid.Protobuf drawing 512-pixel tiles: the server's tile of zoom z - 1 (its 4096
+   * units hold the detail of four 256-pixel tiles), so a view takes a quarter of the requests
+   * (the public's per-client request limit counts each one). */
+  const Tiles512 = L.VectorGrid.Protobuf.extend({
+    options: { tileSize: 512 },
+    _getVectorTilePromise(coords) {
+      const served = L.point(coords.x, coords.y);
+      served.z = coords.z - 1;
+      return L.VectorGrid.Protobuf.prototype._getVectorTilePromise.call(this, served);
+    },
+  });
+
   /**
-   * VectorGrid.Protobuf drawing 512-pixel tiles (the server's tile of zoom z - 1: a quarter
-   * of the requests, and cells of 8 pixels) that counts the complaints of each loaded tile
-   * (cells carry `count`, points count one) and gives each drawn point its position:
+   * 512-pixel complaint tiles (cells of 8 pixels) that count the complaints of each loaded
+   * tile (cells carry `count`, points count one) and give each drawn point its position:
    * Leaflet 1.9 reads the latlng of a small circle on click, which VectorGrid does not set.
    */
-  const ComplaintTiles = L.VectorGrid.Protobuf.extend({
+  const ComplaintTiles = Tiles512.extend({
     initialize(url, options) {
-      L.VectorGrid.Protobuf.prototype.initialize.call(this, url, options);
+      Tiles512.prototype.initialize.call(this, url, options);
       this.counts = new Map();
       this.on("tileunload", (event) => this.counts.delete(this._tileCoordsToKey(event.coords)));
     },
     _getVectorTilePromise(coords) {
-      const served = L.point(coords.x, coords.y);
-      served.z = coords.z - 1;
-      return L.VectorGrid.Protobuf.prototype._getVectorTilePromise
-        .call(this, served)
+      return Tiles512.prototype._getVectorTilePromise
+        .call(this, coords)
         .then((tile) => {
           const layer = tile.layers.complaints;
           const size = this.getTileSize();
@@ -865,7 +874,7 @@
     if (baseLayer) baseLayer.remove();
     baseLayer = null;
     if (comuna.census_blocks > 0) {
-      baseLayer = L.vectorGrid.protobuf(BLOCK_TILES, {
+      baseLayer = new Tiles512(BLOCK_TILES, {
         pane: "fondo",
         rendererFactory: L.svg.tile,
         interactive: false,
