@@ -6,6 +6,10 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 VENV := .venv/bin
 TERRITORY ?= data/barrios.geojson
+# census blocks (manzanas): the map's light base when no basemap is set (VIGIA_BASEMAP_URL).
+# Lanco's with Lanco's territory; another TERRITORY loads none unless BLOCKS names its file.
+LANCO_BLOCKS := data/lanco/manzanas_precenso_2016.geojson
+BLOCKS ?= $(if $(filter data/barrios.geojson,$(TERRITORY)),$(LANCO_BLOCKS),)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
@@ -19,6 +23,7 @@ run:
 	export VIGIA_DATABASE_URL="$$(scripts/bootstrap.sh vigia)"
 	$(VENV)/vigia db upgrade
 	$(VENV)/vigia territory load $(TERRITORY)
+	$(if $(BLOCKS),$(VENV)/vigia territory blocks $(BLOCKS),:)
 	$(VENV)/vigia demo-data --if-empty
 	echo
 	echo "Vigía en http://$(HOST):$(PORT)/  ·  API: http://$(HOST):$(PORT)/docs"

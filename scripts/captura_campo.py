@@ -3,10 +3,13 @@ desktop, for docs/img/ (Debian's chromium through Playwright).
 
     .venv/bin/python scripts/captura_campo.py --url http://127.0.0.1:8000 --key vga_... \
         [--out docs/img]
+    .venv/bin/python scripts/captura_campo.py --url http://127.0.0.1:8000 --solo-mapa
 
 The key is a police key (the form shows its catalogue and the officer's reports). Run it
 against `make run`'s demo data. Saves reportar-{390,escritorio}.png (a line being drawn on
-the map), mapa-inicio-{390,escritorio}.png (the public first view), docs-*.png, redoc-*.png.
+the map), mapa-inicio-{390,escritorio}.png (the public first view, its light base drawn from
+the census blocks when no basemap is set), docs-*.png, redoc-*.png; with --solo-mapa, only
+the map's first view (no key needed, nothing written to the database).
 """
 
 from __future__ import annotations
@@ -49,9 +52,14 @@ def form(page: Any, url: str, key: str, out: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000")
-    parser.add_argument("--key", required=True, help="clave con rol police")
+    parser.add_argument("--key", help="clave con rol police (no hace falta con --solo-mapa)")
+    parser.add_argument(
+        "--solo-mapa", action="store_true", help="solo la primera vista pública del mapa"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "img")
     args = parser.parse_args()
+    if not args.key and not args.solo_mapa:
+        parser.error("falta --key (o use --solo-mapa)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -65,11 +73,16 @@ def main() -> int:
             )
             page = context.new_page()
             page.set_default_timeout(60_000)
-            form(page, args.url, args.key, args.out / f"reportar-{size}.png")
+            if not args.solo_mapa:
+                form(page, args.url, args.key, args.out / f"reportar-{size}.png")
             page.goto(args.url + "/")
             page.wait_for_function("() => document.body.dataset.estado === 'listo'")
+            page.wait_for_load_state("networkidle")  # the base's tiles too
             page.wait_for_timeout(500)
             page.screenshot(path=str(args.out / f"mapa-inicio-{size}.png"))
+            if args.solo_mapa:
+                context.close()
+                continue
             page.goto(args.url + "/docs")
             page.wait_for_selector(".opblock-summary")
             page.screenshot(path=str(args.out / f"docs-{size}.png"))

@@ -33,7 +33,7 @@ from tests.browser import (
     report_here,
     tap_field_map,
 )
-from tests.factories.risk import FAR_IN_TOWN, LANCO_TOWN
+from tests.factories.risk import FAR_IN_TOWN, LANCO_TOWN, make_report_body
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1400, "height": 900}
@@ -504,3 +504,74 @@ def test_a_lost_photo_answer_does_not_store_the_photo_twice(
     assert len(lost) == 1
     context.close()
     assert problems == []
+
+
+def test_recent_reports_are_the_officers_own_from_any_phone_and_this_phones_offline(
+    chromium: Any, live_server: str, engine: Engine, officer: Officer, tmp_path: Path
+) -> None:
+    """Online, "Mis informes recientes" is the key's own list from the API (a report sent
+    from another phone with the same key shows; a colleague's never does); offline, it is
+    what this phone sent."""
+    import httpx
+
+    with Session(engine) as session:
+        colleague, colleague_secret = api_keys.create_key(
+            session, name="Cabo Rojas (prueba)", role=Role.POLICE, institution="carabineros"
+        )
+        session.commit()
+        colleague_id = colleague.id
+    try:
+        body = make_report_body(type="microbasural", attributes={"volumen": "grande"})
+        other_phone = httpx.post(
+            live_server + "/api/v1/risk-factors",
+            json=body,
+            headers={"Authorization": f"Bearer {officer.key}", "Idempotency-Key": "otro-fono-1"},
+        )
+        assert other_phone.status_code == 201, other_phone.text
+        not_mine = httpx.post(
+            live_server + "/api/v1/risk-factors",
+            json=make_report_body(),
+            headers={
+                "Authorization": f"Bearer {colleague_secret}",
+                "Idempotency-Key": "rojas-0001",
+            },
+        )
+        assert not_mine.status_code == 201, not_mine.text
+
+        context = _context(chromium, PHONE, LANCO_TOWN)
+        page = context.new_page()
+        problems = _watch(page)
+        _sign_in(page, live_server, officer.key)
+        page.wait_for_function(
+            "() => document.getElementById('enviados').dataset.origen === 'servidor'"
+            " && document.querySelectorAll('#enviados li strong').length === 1"
+        )
+        assert "Microbasural" in page.locator("#enviados").inner_text()
+        assert "otro teléfono" in page.locator("#origen-recientes").inner_text()
+
+        report_here(page, "inmueble_abandonado", {})
+        page.wait_for_function(
+            "() => document.querySelectorAll('#enviados li strong').length === 2"
+        )
+        listed = page.locator("#enviados").inner_text()
+        assert listed.index("Inmueble abandonado") < listed.index("Microbasural")  # newest first
+        _save_screenshot(page, tmp_path, "reportar-recientes-390.png", full=True)
+
+        context.set_offline(True)
+        page.evaluate("() => window.vigiaCampo.send()")
+        page.wait_for_function(
+            "() => document.getElementById('enviados').dataset.origen === 'telefono'"
+        )
+        assert page.locator("#enviados li strong").count() == 1  # sent from this phone
+        assert "Inmueble abandonado" in page.locator("#enviados").inner_text()
+        assert "Sin conexión" in page.locator("#origen-recientes").inner_text()
+        context.close()
+        assert problems == []
+        assert len(_reports(engine, officer)) == 2
+    finally:
+        with Session(engine) as session:
+            session.execute(
+                delete(RiskFactorReport).where(RiskFactorReport.reporter_key_id == colleague_id)
+            )
+            session.execute(delete(ApiKey).where(ApiKey.id == colleague_id))
+            session.commit()

@@ -1,5 +1,6 @@
 """The web map's first view and base: the settled area (not the whole rural comuna), the
-comuna outline, the light base drawn from the micro-barrios, no 401 for the public, a favicon.
+comuna outline, the light base drawn from the micro-barrios when the comuna has no census
+blocks (with blocks: tests/test_census_blocks.py), no 401 for the public, a favicon.
 
 Planted truth: in Lanco the micro-barrios cover two towns, Lanco (B01...) and Malalhue
 (B03...), 25 km apart; the town with more people is Lanco, so the first view is Lanco's
@@ -92,12 +93,13 @@ def test_the_public_map_shows_the_town_its_fabric_and_the_outline_without_401(
     )
     page.goto(live_server + "/")
     page.wait_for_function("() => document.body.dataset.estado === 'listo'")
-    page.wait_for_selector("path.fondo-manzanas", state="attached")
+    page.wait_for_selector("path.fondo-micro-barrios", state="attached")
     with Session(engine) as session:
         micro_barrios = session.scalar(select(func.count()).select_from(MicroBarrio))
         town = box(*_town_extent(session, "B01"))
 
-    assert page.locator("path.fondo-manzanas").count() == micro_barrios
+    assert page.locator("#mapa").get_attribute("data-fondo") == "micro-barrios"
+    assert page.locator("path.fondo-micro-barrios").count() == micro_barrios
     assert page.locator("path.contorno-comuna").count() == 1
     west, south, east, north = page.evaluate(
         "() => { const b = window.vigia.map.getBounds();"

@@ -21,7 +21,7 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from app.errors import FieldProblem
-from app.geo.geojson import GeometryError, parse_geometry
+from app.geo.geojson import GEOMETRY_TYPES, GeometryError, parse_geometry
 
 SUPPORTED_SUFFIXES = {
     ".geojson": "GeoJSON",
@@ -118,17 +118,24 @@ def _read(path: Path) -> tuple[dict[str, Any], Any, Any, Any]:
     return meta, fids, wkb, fields
 
 
-def _geometry(raw: bytes | None, reproject: Any) -> BaseGeometry:
+def _geometry(raw: bytes | None, reproject: Any, allowed: tuple[str, ...]) -> BaseGeometry:
     if raw is None:
         raise GeometryError("el feature no tiene geometría")
     geom = shapely.force_2d(shapely.from_wkb(raw))
     if reproject is not None:
         geom = reproject(geom)
-    return parse_geometry(mapping(geom), max_vertices=MAX_VERTICES_PER_FEATURE)
+    return parse_geometry(
+        mapping(geom), allowed_types=allowed, max_vertices=MAX_VERTICES_PER_FEATURE
+    )
 
 
-def read_context_file(path: Path, *, id_field: str | None = None) -> list[ContextItem]:
+def read_context_file(
+    path: Path, *, id_field: str | None = None, geometry_types: tuple[str, ...] = GEOMETRY_TYPES
+) -> list[ContextItem]:
     """Every feature of the file, checked; raise ContextFileError listing every problem.
+
+    Also the reader of the census-block files (`app.territory.blocks`), which accept
+    polygons only (`geometry_types`).
 
     The source id (what makes a reload update instead of duplicate) is the `id_field`
     property; without one, the `id` property when the file has it, else the feature's
@@ -161,7 +168,7 @@ def read_context_file(path: Path, *, id_field: str | None = None) -> list[Contex
         else:
             seen[source_id] = index
         try:
-            geom = _geometry(raw, reproject)
+            geom = _geometry(raw, reproject, geometry_types)
         except GeometryError as exc:
             problems.append(_problem(index, source_id, "geometry", exc.reason))
             continue

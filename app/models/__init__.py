@@ -76,7 +76,7 @@ if TYPE_CHECKING:
         project_barrio,
     )
     from app.models.risk_terrain import RiskTerrainCell, RiskTerrainSnapshot
-    from app.models.territory import Barrio, Comuna, MicroBarrio
+    from app.models.territory import Barrio, CensusBlock, Comuna, MicroBarrio
 
 __all__ = [
     "ActivityAttendance",
@@ -90,6 +90,7 @@ __all__ = [
     "AuditEvent",
     "Barrio",
     "Base",
+    "CensusBlock",
     "Complaint",
     "ComplaintCell",
     "ComplaintCellState",

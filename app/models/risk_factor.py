@@ -126,7 +126,7 @@ class RiskFactorReport(TimestampMixin, Base):
     reporting_unit: Mapped[str | None] = mapped_column(String(200))
     officer_id: Mapped[str | None] = mapped_column(String(60))
     reporter_key_id: Mapped[int | None] = mapped_column(
-        ForeignKey("api_key.id", ondelete="SET NULL")
+        ForeignKey("api_key.id", ondelete="SET NULL"), index=True
     )
     responsible_unit: Mapped[str | None] = mapped_column(String(200), index=True)
     barrio_id: Mapped[int | None] = mapped_column(

@@ -56,3 +56,20 @@ class MicroBarrio(TimestampMixin, Base):
     population_estimated: Mapped[bool] = mapped_column(default=False, server_default="false")
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     geom: Mapped[WKBElement] = mapped_column(MULTIPOLYGON)
+
+
+class CensusBlock(TimestampMixin, Base):
+    """A census block (manzana) of a comuna: public census geometry, drawn as the map's
+    light base when no basemap is set. Territory, not context: it is never a candidate
+    risk factor of the risk-terrain model (that reads `context_feature` only)."""
+
+    __tablename__ = "census_block"
+    __table_args__ = (UniqueConstraint("comuna_code", "source_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comuna_code: Mapped[str] = mapped_column(ForeignKey("comuna.code", ondelete="RESTRICT"))
+    source_id: Mapped[str] = mapped_column(
+        String(200), comment="Identificador de la manzana en su fuente (INE: manzana_id)"
+    )
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    geom: Mapped[WKBElement] = mapped_column(MULTIPOLYGON)

@@ -16,6 +16,7 @@ from app.identity import access
 from app.identity.api_keys import Caller
 from app.models import (
     Barrio,
+    CensusBlock,
     Complaint,
     CrimeCategory,
     MicroBarrio,
@@ -93,6 +94,36 @@ register(
         ),
         geometry_type="MultiPolygon",
         keywords=("territorio", "micro-barrio"),
+        force_ccw=True,
+    )
+)
+
+
+def _census_blocks() -> Select:
+    return select(
+        CensusBlock.id.label("id"),
+        CensusBlock.geom.label("geom"),
+        CensusBlock.source_id.label("code"),
+        CensusBlock.comuna_code.label("comuna"),
+    )
+
+
+register(
+    Collection(
+        id="manzanas",
+        title="Manzanas censales",
+        description=(
+            "Manzanas censales de cada comuna que las cargó (`vigia territory blocks`): "
+            "geometría pública del censo, sin cifras. El mapa web las dibuja como fondo claro "
+            "cuando no hay mapa base."
+        ),
+        source=_census_blocks,
+        properties=(
+            Queryable("code", "string", "Identificador de la manzana en su fuente (INE)"),
+            Queryable("comuna", "string", "Código CUT de la comuna"),
+        ),
+        geometry_type="MultiPolygon",
+        keywords=("territorio", "manzana", "censo"),
         force_ccw=True,
     )
 )

@@ -10,6 +10,7 @@ from sqlalchemy import Integer, Select, cast, extract, func, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.errors import InvalidInput
 from app.geojson import feature, feature_collection
 from app.identity.caller import Caller
 from app.models import Barrio, MicroBarrio, ReportStatus, RiskFactorReport, RiskFactorType
@@ -34,10 +35,33 @@ class ReportFilter:
     bbox: tuple[float, float, float, float] | None = None
     received_from: date | None = None
     received_to: date | None = None
+    mine: bool = False  # only the reports the calling key submitted
+
+
+MINE_NEEDS_KEY = "mis_informes_sin_clave"
+
+
+def submitted_by(caller: Caller) -> ColumnElement[bool]:
+    """The reports the caller's key submitted. A token has no key: the reports it could call
+    its own are not recorded as its own (a token cannot submit, app/risk_factors/submission.py),
+    so asking is bad input, not an empty list."""
+    if caller.key_id is None:
+        reason = "solo con una clave de Vigía: un token OIDC no envía informes de terreno"
+        raise InvalidInput(
+            "«Mis informes» (mine=true) necesita una clave de Vigía: los informes de un "
+            "funcionario se reconocen por la clave con que los envió.",
+            errors=[{"field": "mine", "location": "query", "reason": reason}],
+            code=MINE_NEEDS_KEY,
+        )
+    return R.reporter_key_id == caller.key_id
 
 
 def _conditions(flt: ReportFilter, caller: Caller, now: datetime) -> list[ColumnElement[bool]]:
+    # "mine" narrows what the caller may see, never widens it: a key moved to another
+    # institution does not keep seeing its old institution's reports
     where: list[ColumnElement[bool]] = [visible_to(caller)]
+    if flt.mine:
+        where.append(submitted_by(caller))
     if flt.comuna:
         where.append(R.comuna_code == flt.comuna)
     if flt.types:

@@ -65,6 +65,13 @@ TypeFilter = Annotated[list[str], Query(description="Códigos de tipo (repetible
 StatusFilter = Annotated[list[ReportStatus], Query(description="Estados (repetible).")]
 BarrioFilter = Annotated[str | None, Query(max_length=40, description="Código de barrio.")]
 Limit = Annotated[int, Query(ge=1, le=10_000, description="Máximo de features.")]
+MineFilter = Annotated[
+    bool,
+    Query(
+        description='true: solo los informes enviados con la clave que consulta ("mis '
+        'informes"), dentro de lo que esa clave puede ver; con un token OIDC, 422.'
+    ),
+]
 
 
 def report_filter(
@@ -77,6 +84,7 @@ def report_filter(
     barrio: BarrioFilter = None,
     received_from: Annotated[IsoDate | None, Query(description="Recibidos desde (incl.).")] = None,
     received_to: Annotated[IsoDate | None, Query(description="Recibidos hasta (incl.).")] = None,
+    mine: MineFilter = False,
 ) -> queries.ReportFilter:
     return queries.ReportFilter(
         comuna=comuna,
@@ -88,6 +96,7 @@ def report_filter(
         bbox=bbox,
         received_from=received_from,
         received_to=received_to,
+        mine=mine,
     )
 
 

@@ -14,7 +14,8 @@
  * are several). The view is fitted to that comuna's most populated settlement (its
  * `settled_bbox`, not the whole rural comuna) before anything else arrives, so the complaint
  * tiles start at once and cover that comuna only. The comuna's outline is always drawn and,
- * with no basemap configured, its micro-barrios make a light base under everything.
+ * with no basemap configured, its census blocks (or, without blocks, its micro-barrios) make
+ * a light base under everything.
  *
  * Start-up runs without serial round trips: map-config, the key check (/me) and everything
  * public start together; with a key, the keyed requests (tiles, ranking, exact risk factors)
@@ -36,6 +37,10 @@
   const COMPLAINT_TILES = "/ogc/collections/complaints/tiles/WebMercatorQuad/{z}/{x}/{y}";
   const CHILE = "America/Santiago";
   const TERRAIN_TILES = "/ogc/collections/terreno-de-riesgo/tiles/WebMercatorQuad/{z}/{x}/{y}";
+  const BLOCK_TILES = "/ogc/collections/manzanas/tiles/WebMercatorQuad/{z}/{x}/{y}";
+  // below this zoom a block is a few pixels: the base is left out (a city's blocks would
+  // make heavy tiles for nothing); the comuna outline and the units still show the area
+  const BLOCKS_MIN_ZOOM = 12;
   // relative risk of a cell (exp of the retained factors' betas): upper bounds of the classes
   const TERRAIN_CLASSES = [
     { max: 1, label: "1 (ningún factor)", color: null },
@@ -159,7 +164,7 @@
   const complaintsPane = map.createPane("denuncias"); // single complaints, under the clusters
   complaintsPane.style.zIndex = 500;
   map.createPane("terreno").style.zIndex = 420; // over the units, under the factors
-  // with no basemap, the micro-barrios drawn light under everything show the towns' fabric;
+  // with no basemap, the census blocks drawn light under everything show the towns' fabric;
   // the comuna outline is drawn over the units, always, and never takes a click
   const basePane = map.createPane("fondo");
   basePane.style.zIndex = 250;
@@ -615,23 +620,32 @@
   const canReadComplaints = () =>
     state.caller && ["planner", "police", "admin"].includes(state.caller.role);
 
+  /** VectorGrid.Protobuf drawing 512-pixel tiles: the server's tile of zoom z - 1 (its 4096
+   * units hold the detail of four 256-pixel tiles), so a view takes a quarter of the requests
+   * (the public's per-client request limit counts each one). */
+  const Tiles512 = L.VectorGrid.Protobuf.extend({
+    options: { tileSize: 512 },
+    _getVectorTilePromise(coords) {
+      const served = L.point(coords.x, coords.y);
+      served.z = coords.z - 1;
+      return L.VectorGrid.Protobuf.prototype._getVectorTilePromise.call(this, served);
+    },
+  });
+
   /**
-   * VectorGrid.Protobuf drawing 512-pixel tiles (the server's tile of zoom z - 1: a quarter
-   * of the requests, and cells of 8 pixels) that counts the complaints of each loaded tile
-   * (cells carry `count`, points count one) and gives each drawn point its position:
+   * 512-pixel complaint tiles (cells of 8 pixels) that count the complaints of each loaded
+   * tile (cells carry `count`, points count one) and give each drawn point its position:
    * Leaflet 1.9 reads the latlng of a small circle on click, which VectorGrid does not set.
    */
-  const ComplaintTiles = L.VectorGrid.Protobuf.extend({
+  const ComplaintTiles = Tiles512.extend({
     initialize(url, options) {
-      L.VectorGrid.Protobuf.prototype.initialize.call(this, url, options);
+      Tiles512.prototype.initialize.call(this, url, options);
       this.counts = new Map();
       this.on("tileunload", (event) => this.counts.delete(this._tileCoordsToKey(event.coords)));
     },
     _getVectorTilePromise(coords) {
-      const served = L.point(coords.x, coords.y);
-      served.z = coords.z - 1;
-      return L.VectorGrid.Protobuf.prototype._getVectorTilePromise
-        .call(this, served)
+      return Tiles512.prototype._getVectorTilePromise
+        .call(this, coords)
         .then((tile) => {
           const layer = tile.layers.complaints;
           const size = this.getTileSize();
@@ -850,17 +864,39 @@
         style: { color: "#17324d", weight: 2.5, dashArray: "8 5", fill: false },
       }).addTo(map);
     }
-    if (!state.basemap) drawBase(comuna.code);
+    if (!state.basemap) drawBase(comuna);
   }
 
-  /** The light base drawn from the micro-barrios when no basemap is configured. */
-  async function drawBase(code) {
-    const result = await getJSON(`${API}/micro-barrios?comuna=${encodeURIComponent(code)}`);
+  /** The light base when no basemap is configured: the comuna's census blocks (public OGC
+   * vector tiles, thin grey outlines) so a town view shows its streets; a comuna without
+   * blocks gets its micro-barrios instead. #mapa's data-fondo says which was drawn. */
+  function drawBase(comuna) {
     if (baseLayer) baseLayer.remove();
-    if (!result.ok || code !== state.comuna) return;
+    baseLayer = null;
+    if (comuna.census_blocks > 0) {
+      baseLayer = new Tiles512(BLOCK_TILES, {
+        pane: "fondo",
+        rendererFactory: L.svg.tile,
+        interactive: false,
+        minZoom: BLOCKS_MIN_ZOOM,
+        vectorTileLayerStyles: {
+          manzanas: { className: "fondo-manzanas", fill: true, fillColor: "#ffffff", fillOpacity: 1, color: "#8f99a3", weight: 0.7 },
+        },
+        fetchOptions: { credentials: "omit" }, // public tiles: the key never goes with them
+      }).addTo(map);
+      $("mapa").dataset.fondo = "manzanas";
+      return;
+    }
+    $("mapa").dataset.fondo = "micro-barrios";
+    drawMicroBarrioBase(comuna.code);
+  }
+
+  async function drawMicroBarrioBase(code) {
+    const result = await getJSON(`${API}/micro-barrios?comuna=${encodeURIComponent(code)}`);
+    if (!result.ok || code !== state.comuna || baseLayer) return;
     baseLayer = L.geoJSON(result.body, {
       pane: "fondo",
-      className: "fondo-manzanas",
+      className: "fondo-micro-barrios",
       interactive: false,
       style: { color: "#ffffff", weight: 1.5, fillColor: "#d9dee3", fillOpacity: 1 },
     }).addTo(map);

@@ -7,9 +7,12 @@ from rich.table import Table
 from app.cli.common import console, out, report_error, transaction
 from app.errors import InvalidInput
 from app.settings import get_territory_settings
+from app.territory import blocks as blocks_service
 from app.territory import service as territory
 
-app = typer.Typer(help="Territorio: comuna, barrios y micro-barrios.", no_args_is_help=True)
+app = typer.Typer(
+    help="Territorio: comuna, barrios, micro-barrios y manzanas censales.", no_args_is_help=True
+)
 
 _LEVEL_NAMES = {"comuna": "Comuna", "barrio": "Barrios", "micro_barrio": "Micro-barrios"}
 
@@ -59,3 +62,47 @@ def load(
     out.print(table)
     if not report.changed:
         console.print("Nada cambió: la base ya tenía este territorio.")
+
+
+@app.command()
+def blocks(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="Manzanas: GeoJSON, GeoPackage (.gpkg) o Shapefile."
+    ),
+    comuna: str | None = typer.Option(
+        None, "--comuna", help="Código CUT: exige que todas las manzanas caigan en esa comuna."
+    ),
+    id_field: str = typer.Option(
+        blocks_service.DEFAULT_ID_FIELD,
+        "--id-field",
+        help="Propiedad con el identificador estable de cada manzana (INE: manzana_id).",
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Solo valida; no escribe nada."),
+) -> None:
+    """Valida y carga (o actualiza) las manzanas censales: la base clara del mapa sin mapa base.
+
+    Se cargan después del territorio (cada manzana debe caer en una comuna cargada); si algo
+    falla, no escribe nada. Cargar el mismo archivo otra vez no cambia nada.
+    """
+
+    def progress(done: int, total: int) -> None:
+        console.print(f"  escritas {done} de {total} manzanas")
+
+    with transaction() as session:
+        console.print(f"Validando {file} …")
+        items = blocks_service.parse_blocks_file(file, id_field=id_field)
+        console.print(f"[green]Archivo válido:[/green] {len(items)} manzanas.")
+        if dry_run:
+            return
+        report = blocks_service.load_blocks(session, items, comuna=comuna, progress=progress)
+    comunas = ", ".join(f"{code}: {n}" for code, n in report.by_comuna.items())
+    out.print(
+        f"Manzanas: {report.total} ({comunas}); {report.inserted} nuevas, "
+        f"{report.updated} actualizadas, {report.unchanged} sin cambios.",
+        soft_wrap=True,
+    )
+    if report.not_in_file:
+        console.print(
+            f"[yellow]{report.not_in_file} manzana(s) de estas comunas ya cargadas no vienen "
+            "en el archivo; se conservan.[/yellow]"
+        )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.models import Barrio, Comuna, MicroBarrio
 from app.scoring import VARIABLES
 from app.settings import BasemapSettings
+from app.territory.blocks import block_counts
 from app.web.schemas import BasemapRead, ComunaViewRead, MapConfigRead, VariableRead
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
@@ -132,6 +133,7 @@ def comuna_views(session: Session) -> list[ComunaViewRead]:
         ).order_by(population.desc().nulls_last(), func.ST_Area(Comuna.geom).desc(), Comuna.code)
     )
     settled = settled_extents(session)
+    blocks = block_counts(session)
     return [
         ComunaViewRead(
             code=code,
@@ -140,6 +142,7 @@ def comuna_views(session: Session) -> list[ComunaViewRead]:
             bbox=[west, south, east, north],
             settled_bbox=settled.get(code, [west, south, east, north]),
             outline=orjson.loads(shape),
+            census_blocks=blocks.get(code, 0),
         )
         for code, name, pop, west, south, east, north, shape in rows
     ]

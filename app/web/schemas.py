@@ -31,6 +31,10 @@ class ComunaViewRead(BaseModel):
     outline: dict[str, Any] = Field(
         description="Contorno de la comuna (GeoJSON simplificado a ~20 m), siempre dibujado."
     )
+    census_blocks: int = Field(
+        description="Manzanas censales cargadas (colección OGC `manzanas`). Sin mapa base, el "
+        "mapa dibuja con ellas un fondo claro; con 0, lo dibuja con los micro-barrios."
+    )
 
 
 class MapConfigRead(BaseModel):

@@ -8,7 +8,7 @@
  * answer, the report's photo count says whether it arrived, so it is not sent twice). Without a connection (status 0)
  * or with a busy server (5xx, 429) the record stays pending for the next try; a report the
  * server refuses (4xx) is kept with the server's message so the officer sees why. Sent
- * reports move to the "enviados" store (without photos), the officer's recent reports.
+ * reports move to the "enviados" store (without photos): the recent reports shown offline.
  *
  * Only one flush runs at a time on the device (Web Locks across tabs, a promise in a tab).
  */
@@ -17,7 +17,7 @@ import { api, problemMessage } from "/static/comun/api.js";
 const DB_NAME = "vigia-campo";
 const PENDING = "pendientes";
 const SENT = "enviados";
-const RECENT = 20;
+export const RECENT = 20; // reports in "Mis informes recientes"
 const WAITING = "Guardado en el teléfono; se enviará solo al volver la conexión.";
 
 let opened = null;

@@ -1,10 +1,10 @@
 /**
  * The field form's two lists: "Pendientes de envío (n)", each report waiting on the device
  * with its last outcome (a refused one with the server's reason and "Descartar"), and "Mis
- * informes recientes", the reports sent from this phone with their status read again from
- * the API when there is signal.
+ * informes recientes", the officer's own reports from the API when there is signal (sent
+ * from any device with the same key), the ones sent from this phone when there is none.
  */
-import { api, el, formatDate, getKey } from "/static/comun/api.js";
+import { api, el, formatDate, getKey, problemMessage } from "/static/comun/api.js";
 import * as cola from "/static/reportar/cola.js";
 
 const $ = (id) => document.getElementById(id);
@@ -46,25 +46,62 @@ export async function refreshOutbox() {
   return waiting;
 }
 
-/** Draws the reports sent from this phone, with their current status. */
+/**
+ * Draws "Mis informes recientes". Online with a key: the reports this key sent from any
+ * device (`GET /api/v1/risk-factors?mine=true`), newest first, each with what this phone
+ * remembers of it (a possible duplicate, refused photos). Offline, or when the server cannot
+ * be reached: the reports sent from this phone, with their last known status.
+ */
 export async function refreshSent() {
-  const mine = await cola.sent();
+  const local = await cola.sent();
   const online = navigator.onLine && getKey();
-  const fresh = online
-    ? await Promise.all(mine.map((r) => api("GET", `/api/v1/risk-factors/${r.id}`)))
-    : [];
+  const server = online
+    ? await api("GET", `/api/v1/risk-factors?mine=true&limit=${cola.RECENT}`)
+    : null;
+  let items;
+  if (server && server.ok) {
+    const here = new Map(local.map((r) => [r.id, r]));
+    items = server.body.features
+      .map((f) => {
+        const p = f.properties;
+        const kept = here.get(f.id);
+        if (kept && kept.status !== p.status) cola.rememberSent({ ...kept, status: p.status });
+        return {
+          id: f.id,
+          label: p.type_label,
+          created: p.received_at,
+          status: p.status,
+          unit: p.responsible_unit,
+          duplicates: kept ? kept.duplicates : 0,
+          photoProblems: kept ? kept.photoProblems : [],
+        };
+      })
+      .sort((a, b) => b.created.localeCompare(a.created));
+  } else {
+    items = local.map((r) => ({ ...r, unit: null }));
+  }
+  const fromServer = Boolean(server && server.ok);
+  const here = "los enviados desde este teléfono, con su último estado conocido.";
+  $("origen-recientes").textContent = fromServer
+    ? "Enviados con su clave, desde este u otro teléfono."
+    : !navigator.onLine
+      ? "Sin conexión: " + here
+      : !getKey()
+        ? "Sin clave: " + here
+        : `No se pudo leer su lista (${problemMessage(server)}): ` + here;
+  $("enviados").dataset.origen = fromServer ? "servidor" : "telefono";
   $("enviados").replaceChildren(
-    ...mine.map((r, i) => {
-      const now = fresh[i] && fresh[i].ok ? fresh[i].body : null;
-      if (now && now.status !== r.status) cola.rememberSent({ ...r, status: now.status });
-      const status = now ? now.status : r.status;
-      return el("li", {},
+    ...items.map((r) =>
+      el("li", {},
         el("strong", {}, r.label), " · ", formatDate(r.created), " · ",
-        el("span", { className: "estado estado-" + status }, STATUS_LABELS[status] || status),
-        now && now.responsible_unit ? el("span", { className: "nota" }, " · " + now.responsible_unit) : null,
+        el("span", { className: "estado estado-" + r.status }, STATUS_LABELS[r.status] || r.status),
+        r.unit ? el("span", { className: "nota" }, " · " + r.unit) : null,
         r.duplicates ? el("span", { className: "nota aviso" }, " · posible duplicado de otro informe cercano") : null,
-        (r.photoProblems || []).length ? el("span", { className: "nota error" }, " · fotos rechazadas: " + r.photoProblems.join("; ")) : null);
-    })
+        (r.photoProblems || []).length ? el("span", { className: "nota error" }, " · fotos rechazadas: " + r.photoProblems.join("; ")) : null)
+    )
   );
-  if (!mine.length) $("enviados").replaceChildren(el("li", { className: "nota" }, "Todavía no hay informes enviados desde este teléfono."));
+  if (!items.length) {
+    const none = fromServer ? "Todavía no hay informes enviados con esta clave." : "Todavía no hay informes enviados desde este teléfono.";
+    $("enviados").replaceChildren(el("li", { className: "nota" }, none));
+  }
 }
