@@ -155,7 +155,7 @@
 
   // --- map -------------------------------------------------------------------------------
 
-  const map = L.map("mapa", { zoomControl: true, minZoom: 5, maxZoom: 19 }); // clusters need maxZoom
+  const map = L.map("mapa", { zoomControl: true, minZoom: 5, maxZoom: 19, zoomSnap: 0.25 }); // clusters need maxZoom
   map.setView([-39.45, -72.77], 12);
   const unitsPane = map.createPane("unidades");
   unitsPane.style.zIndex = 400;
