@@ -275,3 +275,19 @@ def test_with_residents_as_exposure_the_null_world_has_almost_no_hot_cell(source
     assert sum(plain) > 0
     assert max(relative) < 0.002
     assert sum(relative) < sum(plain) / 5
+
+
+def test_distance_band_weights_equal_libpysal_distance_band() -> None:
+    from libpysal.weights import DistanceBand  # noqa: PLC0415
+
+    grid = _grid()
+    for band in (60.0, 125.0, 200.0):
+        mine = distance_band_weights(grid, band)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            direct = DistanceBand(grid.centres, threshold=band, binary=True)
+        assert mine.id_order == direct.id_order
+        assert {k: sorted(v) for k, v in mine.neighbors.items()} == {
+            k: sorted(v) for k, v in direct.neighbors.items()
+        }
+        assert all(set(w) == {1.0} for w in mine.weights.values() if w)
