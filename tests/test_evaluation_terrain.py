@@ -25,13 +25,19 @@ from tests.test_project_evaluation import (
     RING_BINS,
     TREATED_BINS,
     _place,
-    lit,  # noqa: F401  (fixture)
+    planted_project,
 )
 
 URL = "/api/v1/projects/{}/evaluation"
 QUERY = "?window_days=90"
 FAR = (-72.7790, -39.4420)  # Lanco town, > 1 km from the project: ranked 2nd to 4th
 CELLS = 40  # top_5: 2 cells (ranks 1-2), top_10: 4, top_20: 8
+
+
+@pytest.fixture
+def lit(db: Session) -> int:
+    """The IL project of tests/test_project_evaluation.py with its planted series."""
+    return planted_project(db)
 
 
 def _snapshot(
@@ -86,7 +92,7 @@ def test_top_cells_are_the_treated_area_and_the_snapshot_is_cited(
     client: TestClient,
     db: Session,
     lit: int,
-    openapi: dict,  # noqa: F811
+    openapi: dict,
 ) -> None:
     far = [(FAR[0] + 0.008 * k, FAR[1]) for k in range(3)]  # ~690 m apart
     snapshot = _snapshot(db, at_rank={1: NEAR, 2: far[0], 3: far[1], 4: far[2]})
@@ -134,7 +140,7 @@ def test_top_cells_are_the_treated_area_and_the_snapshot_is_cited(
 def test_project_cells_and_a_stored_evaluation(
     client: TestClient,
     db: Session,
-    lit: int,  # noqa: F811
+    lit: int,
 ) -> None:
     # rank 40 (the lowest) on NEAR: "proyecto" takes it, top_20 (8 cells) does not
     snapshot = _snapshot(db, at_rank={40: NEAR})
@@ -159,7 +165,7 @@ def test_project_cells_and_a_stored_evaluation(
 def test_bad_terrain_input_is_a_422_naming_the_field_and_stores_nothing(
     client: TestClient,
     db: Session,
-    lit: int,  # noqa: F811
+    lit: int,
     store: bool,
 ) -> None:
     square = "MULTIPOLYGON(((-71 -33,-70.9 -33,-70.9 -32.9,-71 -32.9,-71 -33)))"
