@@ -195,3 +195,37 @@ def test_bad_terrain_input_is_a_422_naming_the_field_and_stores_nothing(
     empty = assert_problem(send(f"{path}{QUERY}&terrain_id={far}", headers=headers), 422)
     assert empty["code"] == "evaluacion_sin_datos_suficientes"
     assert db.scalar(select(func.count()).select_from(ProjectEvaluation)) == 0
+
+
+def test_cli_evaluates_on_the_terrain_cells_and_stores(
+    db: Session, lit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collections.abc import Iterator  # noqa: PLC0415
+    from contextlib import contextmanager  # noqa: PLC0415
+
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from app.cli import cli  # noqa: PLC0415
+    from app.reports import cli as report_cli  # noqa: PLC0415
+
+    @contextmanager
+    def same_session(**_: object) -> Iterator[Session]:
+        yield db
+
+    monkeypatch.setattr(report_cli, "transaction", same_session)
+    snapshot = _snapshot(db, at_rank={1: NEAR})
+    runner = CliRunner(env={"COLUMNS": "200"})
+    args = ["report", "evaluate", str(lit), "--window-days", "90", "--terrain-id", str(snapshot)]
+    shown = runner.invoke(cli, [*args, "--terrain-cells", "top_5"])
+    assert shown.exit_code == 0, shown.output
+    assert "Área: 2 celdas (top_5)" in shown.output
+    assert "En las 2 celdas de 50 m" in shown.output
+    assert db.scalar(select(func.count()).select_from(ProjectEvaluation)) == 0
+    stored = runner.invoke(cli, [*args, "--store"])
+    assert stored.exit_code == 0, stored.output
+    row = db.scalars(select(ProjectEvaluation)).one()
+    assert row.inputs["terrain"]["cells"] == "top_10"
+    assert f"id: {row.id}" in stored.output
+    bad = runner.invoke(cli, ["report", "evaluate", str(lit), "--terrain-id", str(uuid.uuid4())])
+    assert bad.exit_code == 1
+    assert db.scalar(select(func.count()).select_from(ProjectEvaluation)) == 1
