@@ -136,10 +136,10 @@ def floor_side(
         counted = cur.fetchall()
         for statement in sql_f._POINTS:
             cur.execute(_bare(statement), params)
-        cur.execute(_bare(sql_f._PROXIMITY.text), params)
-        near = cur.fetchall()
-        cur.execute(_bare(sql_f._DENSITY.text), params)
-        dense = cur.fetchall()
+        cur.execute(_bare(sql_f._FEATURES.text), params)
+        rows = cur.fetchall()
+        near = [(layer, band, cell) for layer, band, cell, _ in rows]
+        dense = [(layer, band, cell) for layer, band, cell, flag in rows if flag]
         cur.execute("SELECT i, j FROM rtm_cell ORDER BY cell")
         ij = np.array(cur.fetchall(), dtype=float)
         conn.rollback()
