@@ -17,8 +17,10 @@ the comuna's own data on a grid of cells (app/scoring/grid_hotspots.py):
 * step 1b, selection: a Poisson model with an L1 penalty over those candidates (glum's
   `GeneralizedLinearRegressorCV`, 20 penalties, k folds drawn with the seed, chosen on the
   held-out deviance); the candidates with a positive coefficient go on;
-* step 2, the model: a Poisson GLM on them plus the strata's fixed effects, reduced by
-  backward elimination on BIC (RTMDx's second step); if the Cameron-Trivedi test finds
+* step 2, the model: a Poisson GLM on them plus the strata's fixed effects (fitted with the
+  fixed effects profiled out: app/scoring/poisson_fe.py, the numbers of the GLM with one
+  dummy per stratum), reduced by backward elimination on BIC (RTMDx's second step); if the
+  Cameron-Trivedi test finds
   over-dispersion (one-sided p < `DISPERSION_ALPHA`) the same steps use a negative
   binomial (NB2, statsmodels `NegativeBinomial`). Each retained layer's relative risk
   value is exp(beta) with its 95 % Wald interval and p-value.
