@@ -29,6 +29,12 @@ def main() -> None:
     parser.add_argument("--trend-ratio", type=float, default=None)
     parser.add_argument("--trend-min-population-ratio", type=float, default=None)
     parser.add_argument("--end", default="2025-12")
+    parser.add_argument(
+        "--hotspot",
+        choices=["poligonos", "grilla", "grilla_residentes"],
+        default="poligonos",
+        help="variable de puntos calientes: Gi* de polígonos (método 2) o hot_share de grilla",
+    )
     args = parser.parse_args()
     end = date.fromisoformat(f"{args.end}-01")
     spec = PlantedSpec()
@@ -37,12 +43,14 @@ def main() -> None:
     if args.trend_min_population_ratio is not None:
         spec = replace(spec, trend_min_population_ratio=args.trend_min_population_ratio)
     sources = sources_from_files(REPO / "data" / "barrios.geojson", REPO / "data")
-    print(f"carga antes: {os.getloadavg()}; semillas {args.seeds}; {spec}")
+    print(f"carga antes: {os.getloadavg()}; semillas {args.seeds}; {args.hotspot}; {spec}")
     started = time.perf_counter()
     signal, null = [], []
     for seed in range(args.first_seed, args.first_seed + args.seeds):
-        signal.append(recover(sources, seed=seed, end=end, signal=True, spec=spec))
-        null.append(recover(sources, seed=seed, end=end, signal=False, spec=spec))
+        for world, out in ((True, signal), (False, null)):
+            out.append(
+                recover(sources, seed=seed, end=end, signal=world, spec=spec, hotspot=args.hotspot)
+            )
     n = len(signal)
     top = sum(r.elevated_in_top for r in signal)
     trend = sum(r.trend_flagged and not r.other_trend_flagged for r in signal)

@@ -52,8 +52,8 @@ REPO = Path(__file__).resolve().parents[1]
 REGION = Path(os.environ.get("VIGIA_BENCH_REGION", REPO / "bench" / "data" / "region"))
 REGION_COMUNA = "90000"
 REGION_CELL_M = 100.0  # 0.2 x 0.2 degrees of micro-barrios: 37k cells of 100 m (50 m: 150k)
-# strata: its 16 barrios (its 192 micro-barrios as fixed effects make each GLM 37k x 200:
-# 45 s a fit, 320 s a model; docs/benchmarks.md)
+# strata: the service's default (micro-barrios: 192 fixed effects; profiled out of the
+# Poisson fits since app/scoring/poisson_fe.py, before which each GLM took 45 s)
 DEFAULT_URL = os.environ.get(
     "VIGIA_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/vigia_rtm"
 )
@@ -105,7 +105,10 @@ def vigia_side(engine: Any, request: service.Request) -> Any:
 
 def floor_side(
     dsn: str, request: service.Request, comuna: str, kept: list[str], candidates: list[str]
-) -> None:
+) -> dict[str, float]:
+    """The floor; returns its parts' seconds (sql, glum, glm, gi)."""
+    parts: dict[str, float] = {}
+    started = time.perf_counter()
     period = period_for(request.period_end or default_period_end(), request.months)
     limits = boundaries(period)
     params = {
@@ -133,10 +136,10 @@ def floor_side(
         counted = cur.fetchall()
         for statement in sql_f._POINTS:
             cur.execute(_bare(statement), params)
-        cur.execute(_bare(sql_f._PROXIMITY.text), params)
-        near = cur.fetchall()
-        cur.execute(_bare(sql_f._DENSITY.text), params)
-        dense = cur.fetchall()
+        cur.execute(_bare(sql_f._FEATURES.text), params)
+        rows = cur.fetchall()
+        near = [(layer, band, cell) for layer, band, cell, _ in rows]
+        dense = [(layer, band, cell) for layer, band, cell, flag in rows if flag]
         cur.execute("SELECT i, j FROM rtm_cell ORDER BY cell")
         ij = np.array(cur.fetchall(), dtype=float)
         conn.rollback()
@@ -152,26 +155,34 @@ def floor_side(
         for name in flags:
             if name.startswith(f"{layer}:") and name.endswith(f":{band:g}m"):
                 flags[name][cell] = 1
+    parts["sql"] = time.perf_counter() - started
     lived = residents > 0
     offset = np.log(residents[lived])
     dummies = pd.get_dummies(pd.Series(strata[lived]), dtype=float).to_numpy()[:, 1:]
     with threadpool_limits(limits=1):
+        started = time.perf_counter()
         if candidates:
             x = np.column_stack([flags[c][lived] for c in candidates])
             GeneralizedLinearRegressorCV(
                 family="poisson", l1_ratio=1.0, n_alphas=20, min_alpha_ratio=1e-3, cv=5
             ).fit(x, y[lived], offset=offset)
+        parts["glum"] = time.perf_counter() - started
+        started = time.perf_counter()
         design = np.column_stack([*(flags[c][lived] for c in kept), dummies, np.ones(lived.sum())])
         sm.GLM(y[lived], design, family=sm.families.Poisson(), offset=offset).fit()
+        parts["glm"] = time.perf_counter() - started
+    started = time.perf_counter()
     from app.scoring.grid_hotspots import Grid
 
     grid = Grid(
         "EPSG:32718", request.cell_m, 0.0, 0.0, ij[:, 0].astype(int), ij[:, 1].astype(int), None
     )  # type: ignore[arg-type]
     esda_gi_star(y, distance_band_weights(grid, 125.0), HotSpotParams())
+    parts["gi"] = time.perf_counter() - started
+    return parts
 
 
-def run(url: str, rounds: int) -> None:
+def run(url: str, rounds: int, region_strata: str) -> None:
     engine = create_engine(url)
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with Session(engine) as session:
@@ -183,7 +194,7 @@ def run(url: str, rounds: int) -> None:
         end = session.scalar(text("SELECT max(occurred_at)::date FROM complaint"))
     for comuna, cell_m, strata in (
         ("14103", 50.0, "micro_barrio"),
-        (REGION_COMUNA, REGION_CELL_M, "barrio"),
+        (REGION_COMUNA, REGION_CELL_M, region_strata),
     ):
         if comuna not in comunas:
             continue
@@ -198,21 +209,31 @@ def run(url: str, rounds: int) -> None:
         )
         candidates, kept = vigia_side(engine, request)  # warm-up
         floor_side(dsn, request, comuna, kept, candidates)
-        mine, floor = [], []
-        print(f"comuna {comuna}, celdas de {cell_m:g} m; carga {os.getloadavg()}", flush=True)
+        mine, floor, no_glm = [], [], []
+        print(
+            f"comuna {comuna}, celdas de {cell_m:g} m, estratos {strata}; carga {os.getloadavg()}",
+            flush=True,
+        )
         for _ in range(rounds):
             started = time.perf_counter()
             vigia_side(engine, request)
             mine.append(time.perf_counter() - started)
             started = time.perf_counter()
-            floor_side(dsn, request, comuna, kept, candidates)
+            parts = floor_side(dsn, request, comuna, kept, candidates)
             floor.append(time.perf_counter() - started)
+            no_glm.append(floor[-1] - parts["glm"])
+            shown = ", ".join(f"{k} {v:.2f}" for k, v in parts.items())
             print(
-                f"  vigia {mine[-1]:.2f} s, piso {floor[-1]:.2f} s; carga {os.getloadavg()[0]:.2f}",
+                f"  vigia {mine[-1]:.2f} s, piso {floor[-1]:.2f} s ({shown}); "
+                f"carga {os.getloadavg()[0]:.2f}",
                 flush=True,
             )
-        a, b = statistics.median(mine), statistics.median(floor)
-        print(f"  mediana vigia {a:.2f} s, piso {b:.2f} s, razón {a / b:.2f}x", flush=True)
+        a, b, c = statistics.median(mine), statistics.median(floor), statistics.median(no_glm)
+        print(
+            f"  mediana vigia {a:.2f} s, piso {b:.2f} s, razón {a / b:.2f}x; "
+            f"piso sin el GLM con variables indicadoras {c:.2f} s, razón {a / c:.2f}x",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -220,11 +241,17 @@ def main() -> None:
     parser.add_argument("command", choices=["load-region", "run"])
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--region-strata",
+        default=service.Request.strata,
+        choices=["micro_barrio", "barrio", "ninguno"],
+        help="efectos fijos de la comuna regional (por omisión, los del servicio)",
+    )
     args = parser.parse_args()
     if args.command == "load-region":
         load_region(args.url)
     else:
-        run(args.url, args.rounds)
+        run(args.url, args.rounds, args.region_strata)
 
 
 if __name__ == "__main__":

@@ -100,6 +100,10 @@ def _project(db: Session, *, end: date = date(2025, 3, 31), at: tuple[float, flo
 
 @pytest.fixture
 def lit(db: Session) -> int:
+    return planted_project(db)
+
+
+def planted_project(db: Session) -> int:
     """An IL project with a planted series: rising before, lower after, ring up a little."""
     project_id = _project(db)
     _place(db, NEAR, TREATED_BINS)

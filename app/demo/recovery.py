@@ -16,15 +16,17 @@ sweeps many and prints the rates recorded in docs/metodologia.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
 
+from app.demo.grid_recovery import settled_grid
 from app.demo.inputs import ranking_inputs
 from app.demo.planted import PlantedSpec, PlantedTruth
+from app.demo.rtm_recovery import residents_per_cell
 from app.demo.sources import DemoSources
-from app.demo.world import simulate
+from app.demo.world import DemoWorld, simulate
 from app.scoring import (
     DEFAULT_PROFILES,
     Period,
@@ -33,10 +35,13 @@ from app.scoring import (
     compute_ranking,
     contiguity_weights,
 )
+from app.scoring.grid_hotspots import GridHotShare, count_in_cells, grid_gi_star, hot_share
 from app.scoring.method2 import HIGH_PROBABILITY
+from app.scoring.near_repeat import project
 from app.scoring.trend import rise_detection_power
 
 TOP_CLASSES = ("crítico", "alto")
+POLYGONS, GRID, GRID_RESIDENTS = "poligonos", "grilla", "grilla_residentes"
 LEVEL = "micro_barrio"
 
 
@@ -64,7 +69,11 @@ def recover(
     spec: PlantedSpec | None = None,
     profile: ScoringProfile | None = None,
     years: int = 3,
+    hotspot: str = "poligonos",
 ) -> Recovery:
+    """`hotspot`: the hot-spot variable, the polygon Gi* of method 2 ("poligonos"), or the
+    grid's hot_share ("grilla": Gi* on cell counts; "grilla_residentes": on the residuals
+    against the residents, see `grid_variable`)."""
     world = simulate(sources, seed=seed, end=end, years=years, signal=signal, spec=spec)
     window_end = world.truth.window[1]
     period = Period(start=window_end.replace(year=window_end.year - 1), end=window_end)
@@ -72,7 +81,10 @@ def recover(
     table = ranking_inputs(world, level=LEVEL, period=period, profile=profile)
     geometry = pd.Series({m.code: m.geom for m in sources.micro_barrios}, dtype=object)
     weights = contiguity_weights(geometry.reindex(table.index))
-    ranking = compute_ranking(UnitInputs.build(table, weights=weights), profile, period, LEVEL)
+    inputs = UnitInputs.build(table, weights=weights)
+    if hotspot != POLYGONS:
+        inputs = replace(inputs, grid_hotspot=grid_variable(world, period, hotspot))
+    ranking = compute_ranking(inputs, profile, period, LEVEL)
     ranked = ranking.table
     truth = world.truth
     elevated = tuple(sorted(truth.elevated))
@@ -91,6 +103,24 @@ def recover(
         weight_without_signal=float(ranking.method_meta["weight_without_signal"]),
         trend_power=None if truth.trend is None else planted_trend_power(table, truth),
     )
+
+
+def grid_variable(world: DemoWorld, period: Period, hotspot: str) -> GridHotShare:
+    """hot_share per micro-barrio from Gi* on the 50 m grid of the period's DMCS
+    (app/demo/grid_recovery.py), with the residents per cell as exposure for
+    "grilla_residentes"."""
+    sources = world.sources
+    grid = settled_grid(sources)
+    c = world.complaints
+    day = c["occurred_at"].dt.date
+    c = c[c["category"].isin(sorted(sources.dmcs_codes)) & (day >= period.start)]
+    c = c[c["occurred_at"].dt.date < period.end]
+    x, y = project(c["lon"].to_numpy(), c["lat"].to_numpy(), grid.crs)
+    counts = count_in_cells(grid, x, y).counts
+    exposure = residents_per_cell(sources, grid) if hotspot == GRID_RESIDENTS else None
+    spots = grid_gi_star(counts, grid, exposure=exposure)
+    share = hot_share(grid, spots.hot, {m.code: m.geom for m in sources.micro_barrios})
+    return GridHotShare.of(spots, share)
 
 
 def planted_trend_power(table: pd.DataFrame, truth: PlantedTruth, alpha: float = 0.05) -> float:

@@ -196,3 +196,64 @@ def set_indicator_command(
         console.print(
             f"[green]Guardado:[/green] {entry.indicator_code} {entry.period} = {entry.value}"
         )
+
+
+@app.command("evaluate")
+def evaluate_command(
+    project_id: int = typer.Argument(..., help="Proyecto terminado."),
+    radius_m: int = typer.Option(300, "--radius-m", help="Radio en torno a los factores."),
+    catchment_m: int = typer.Option(300, "--catchment-m", help="Ancho del anillo de entorno."),
+    window_days: int = typer.Option(365, "--window-days", help="Días de cada ventana."),
+    categories: str | None = typer.Option(
+        None, "--categories", help="Categorías separadas por comas; por defecto, la tipología."
+    ),
+    hours: str | None = typer.Option(None, "--hours", help="noche o todas."),
+    terrain_id: str | None = typer.Option(
+        None, "--terrain-id", help="Modelo de terreno de riesgo cuyas celdas son el área."
+    ),
+    terrain_cells: str | None = typer.Option(
+        None, "--terrain-cells", help="top_5, top_10 (por defecto), top_20 o proyecto."
+    ),
+    keep: bool = typer.Option(False, "--store", help="Guardar la evaluación para citarla."),
+) -> None:
+    """Evalúa un proyecto terminado (diferencias en diferencias, entorno, veredicto)."""
+    import getpass  # noqa: PLC0415
+    import uuid  # noqa: PLC0415
+    from datetime import UTC  # noqa: PLC0415
+
+    from app.reports.evaluation import EvaluationRequest, evaluate_project  # noqa: PLC0415
+    from app.reports.evaluation_store import store_evaluation  # noqa: PLC0415
+    from app.reports.schemas import EvaluationRead  # noqa: PLC0415
+
+    try:
+        terrain = uuid.UUID(terrain_id) if terrain_id else None
+    except ValueError as exc:
+        raise typer.BadParameter("--terrain-id debe ser un identificador (UUID)") from exc
+    request = EvaluationRequest(
+        radius_m=radius_m,
+        catchment_m=catchment_m,
+        window_days=window_days,
+        categories=tuple(c.strip() for c in categories.split(",")) if categories else None,
+        hours=hours,
+        terrain_id=terrain,
+        terrain_cells=terrain_cells,
+    )
+    now = datetime.now(UTC)
+    with transaction() as session:
+        read: EvaluationRead
+        if keep:
+            read = store_evaluation(
+                session, project_id, request, as_of=now, computed_by=f"cli:{getpass.getuser()}"
+            )
+        else:
+            read = evaluate_project(session, project_id, request, as_of=now)
+        out.print(read.summary)
+        out.print(read.verdict)
+        if read.terrain is not None:
+            out.print(
+                f"Área: {read.terrain.cell_count} celdas ({read.terrain.cells}) del modelo "
+                f"{read.terrain.snapshot_id}"
+            )
+        out.print(f"huella de entradas: {read.input_fingerprint}", soft_wrap=True)
+        if keep:
+            out.print(f"id: {getattr(read, 'id', '')}")

@@ -12,6 +12,7 @@ end after the cut-off and too few complaints are refused with a 4xx, never short
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from app.errors import Conflict, FieldProblem, InvalidInput
 from app.models import CrimeCategory, InterventionProject, ProjectStatus
 from app.reports import evaluation_counts as where
 from app.reports.evaluation_crimes import select_crimes
+from app.reports.evaluation_terrain import terrain_targets
 from app.timezone import CHILE_TZ
 
 if TYPE_CHECKING:
@@ -34,6 +36,10 @@ MAX_WINDOW_DAYS = 730
 DEFAULT_WINDOW_DAYS = 365  # a whole year a side: seasons balanced, and Lanco's small counts
 BIN_DAYS = 30
 MAX_BINS = 6
+# a snapshot's cells as the treated area: its top 5/10/20 % by risk score, or the cells the
+# project's own area (radius around its factors, or its barrios) touches
+TERRAIN_CELLS = {"top_5": 0.05, "top_10": 0.10, "top_20": 0.20, "proyecto": None}
+DEFAULT_TERRAIN_CELLS = "top_10"
 
 
 @dataclass(frozen=True)
@@ -43,9 +49,15 @@ class EvaluationRequest:
     window_days: int = DEFAULT_WINDOW_DAYS
     categories: tuple[str, ...] | None = None
     hours: str | None = None
+    terrain_id: uuid.UUID | None = None  # a risk-terrain snapshot: its cells are the targets
+    terrain_cells: str | None = None  # TERRAIN_CELLS; default top_10 with a snapshot
 
     def check(self) -> None:
         problems: list[FieldProblem] = []
+        if self.terrain_cells is not None and self.terrain_cells not in TERRAIN_CELLS:
+            problems.append(_query("terrain_cells", f"use {', '.join(TERRAIN_CELLS)}"))
+        elif self.terrain_cells is not None and self.terrain_id is None:
+            problems.append(_query("terrain_cells", "solo junto a terrain_id"))
         if not 25 <= self.radius_m <= 2000:
             problems.append(_query("radius_m", "entre 25 y 2000 m"))
         if not 50 <= self.catchment_m <= 2000:
@@ -138,7 +150,11 @@ def evaluate_project(
         request.hours,
         known,
     )
-    area = where.study_area(session, project.id, request.radius_m, request.catchment_m)
+    terrain: dict[str, Any] | None = None
+    if request.terrain_id is not None:
+        area, terrain = terrain_targets(session, project, request, event)
+    else:
+        area = where.study_area(session, project.id, request.radius_m, request.catchment_m)
     if area is None:
         raise Conflict(
             "El proyecto no tiene factores de riesgo ni barrios asociados: no hay lugar que "
@@ -183,6 +199,8 @@ def evaluate_project(
         },
         "same_settlement": settlements,
     }
+    if terrain is not None:
+        inputs["terrain"] = terrain
     result = evaluate_counts(table)
     document = evaluation_document(result, inputs, ring_label=_ring_label(area, request))
     return EvaluationRead.model_validate(

@@ -1,7 +1,9 @@
 """The database side of an intervention evaluation: where, and how many (#18).
 
 * The treated area: the union of `radius_m` buffers (metres, on the spheroid) around the
-  project's risk factors; a project without factors is located by the union of its barrios.
+  project's risk factors; a project without factors is located by the union of its barrios;
+  or, when the evaluation cites a risk-terrain snapshot, the union of its top-ranked cells
+  (or of its cells the project's own area touches): the model's top cells as targets.
 * The catchment ring: the `catchment_m` around the treated area, the area itself cut out.
 * Candidate comparison units: every micro-barrio of the comuna with the treated area and
   the ring cut out (complaints inside either never count for a unit), so units of the same
@@ -13,6 +15,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +24,14 @@ from geoalchemy2 import Geometry
 from sqlalchemy import ColumnElement, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Barrio, Complaint, MicroBarrio, RiskFactorReport, project_barrio
+from app.models import (
+    Barrio,
+    Complaint,
+    MicroBarrio,
+    RiskFactorReport,
+    RiskTerrainCell,
+    project_barrio,
+)
 from app.reports.evaluation_crimes import NIGHT_HOURS, CrimeSelection
 from app.risk_factors.placement import geography
 from app.scoring.intervention import RING, TREATED
@@ -34,7 +44,7 @@ SETTLEMENT_M = 3000
 class StudyArea:
     treated: bytes  # EWKB, SRID 4326
     outer: bytes  # treated area plus the ring
-    source: str  # "factores" | "barrios"
+    source: str  # "factores" | "barrios" | "terreno"
     ring_units: list[str]  # names of the micro-barrios the ring touches
 
 
@@ -46,6 +56,15 @@ def study_area(
     session: Session, project_id: int, radius_m: int, catchment_m: int
 ) -> StudyArea | None:
     """The treated area and its ring; None when the project has no factors and no barrios."""
+    located = project_area(session, project_id, radius_m)
+    if located is None:
+        return None
+    return with_ring(session, *located, catchment_m)
+
+
+def project_area(session: Session, project_id: int, radius_m: int) -> tuple[bytes, str] | None:
+    """The union of `radius_m` buffers around the project's factors ("factores"), else the
+    union of its barrios ("barrios"); None without either."""
     R = RiskFactorReport
     buffered = cast(func.ST_Buffer(geography(R.geom), radius_m), Geometry)
     treated = session.scalar(
@@ -59,9 +78,26 @@ def study_area(
             .join(project_barrio, project_barrio.c.barrio_id == Barrio.id)
             .where(project_barrio.c.project_id == project_id)
         )
-    if treated is None:
-        return None
-    treated = bytes(treated)
+    return None if treated is None else (bytes(treated), source)
+
+
+def terrain_area(
+    session: Session, snapshot_id: uuid.UUID, *, top: int | None, inside: bytes | None
+) -> tuple[bytes, int] | None:
+    """The union of a risk-terrain snapshot's cells: its `top` ranked ones, or those that
+    intersect `inside` (the project's own area); with how many. None when no cell is."""
+    C = RiskTerrainCell
+    chosen = C.rank <= top if top is not None else func.ST_Intersects(C.geom, _geom(inside or b""))
+    row = session.execute(
+        select(func.ST_AsEWKB(func.ST_Union(C.geom)), func.count()).where(
+            C.snapshot_id == snapshot_id, chosen
+        )
+    ).one()
+    return None if row[0] is None else (bytes(row[0]), int(row[1]))
+
+
+def with_ring(session: Session, treated: bytes, source: str, catchment_m: int) -> StudyArea:
+    """The treated area, the `catchment_m` ring around it and the micro-barrios it touches."""
     widened = cast(func.ST_Buffer(geography(_geom(treated)), catchment_m), Geometry)
     outer = bytes(session.scalar(select(func.ST_AsEWKB(widened))) or b"")
     ring = func.ST_Difference(_geom(outer), _geom(treated))

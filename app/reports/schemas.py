@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
@@ -88,6 +88,19 @@ class DisplacementRead(BaseModel):
     total_net_effect: float | None = Field(description="Denuncias evitadas netas (Guerette).")
 
 
+class TerrainTargetRead(BaseModel):
+    snapshot_id: uuid.UUID = Field(description="Modelo de terreno de riesgo citado.")
+    cells: str = Field(description="top_5, top_10, top_20 (por rango) o proyecto.")
+    cell_count: int = Field(description="Celdas que forman el área intervenida.")
+    cells_total: int
+    cell_m: float
+    period_start: date
+    period_end: date
+    method_version: int
+    input_fingerprint: str
+    result_fingerprint: str
+
+
 class EvaluationRead(BaseModel):
     subject: str = Field(description="proyecto")
     subject_id: str
@@ -99,7 +112,12 @@ class EvaluationRead(BaseModel):
     catchment_m: int = Field(description="Ancho del anillo de entorno, en metros.")
     window_days: int = Field(description="Largo de cada ventana (antes y después), en días.")
     bins_per_period: int = Field(description="Tramos iguales de cada ventana (modelo y pareo).")
-    area_source: str = Field(description="factores (radio en torno a ellos) o barrios.")
+    area_source: str = Field(
+        description="factores (radio en torno a ellos), barrios o terreno (celdas de un modelo)."
+    )
+    terrain: TerrainTargetRead | None = Field(
+        default=None, description="El modelo de terreno de riesgo cuyas celdas son las metas."
+    )
     categories: list[str] = Field(description="Categorías de delito contadas.")
     categories_source: str = Field(description="tabla (por tipología) o solicitud.")
     hours: str = Field(description="Horario contado.")

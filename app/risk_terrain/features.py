@@ -53,17 +53,10 @@ SELECT f.layer_type, ST_Transform(ST_PointOnSurface(f.geom), :srid)
     "ANALYZE rtm_point",
 )
 
-_PROXIMITY = text(
-    """
-SELECT DISTINCT p.layer, b.band, c.cell
-  FROM unnest(CAST(:bands AS float8[])) AS b(band)
-  JOIN rtm_cell AS c ON true
-  JOIN rtm_point AS p
-    ON ST_DWithin(p.g, c.centre, b.band)
-"""
-)
-
-_DENSITY = text(
+# One pass of the index-backed join gives both operationalisations: every (layer, band,
+# cell) with a point within the band is a proximidad 1, and its kernel sum decides densidad
+# (two passes, one per operationalisation, cost twice the join: 0.6 s of Lanco's 2 s of SQL)
+_FEATURES = text(
     """
 WITH dens AS (
   SELECT b.band, p.layer, c.cell,
@@ -78,9 +71,8 @@ WITH dens AS (
          sqrt(greatest(sum(v * v) / :cells - (sum(v) / :cells) ^ 2, 0)) AS sd
     FROM dens GROUP BY band, layer
 )
-SELECT d.layer, d.band, d.cell
+SELECT d.layer, d.band, d.cell, (m.sd > 0 AND d.v > m.mean + :k * m.sd) AS dense
   FROM dens AS d JOIN moments AS m USING (band, layer)
- WHERE m.sd > 0 AND d.v > m.mean + :k * m.sd
 """
 )
 
@@ -125,9 +117,9 @@ def sql_features(
             for band in bands_m:
                 flags[feature_name(layer, kind, band)] = np.zeros(grid.size, dtype=np.int8)
     bands = [float(b) for b in bands_m]
-    for layer, band, cell in session.execute(_PROXIMITY, {"bands": bands}).all():
+    params = {"bands": bands, "cells": grid.size, "k": DENSITY_SD}
+    for layer, band, cell, dense in session.execute(_FEATURES, params).all():
         flags[feature_name(layer, PROXIMITY, band)][cell] = 1
-    dense = session.execute(_DENSITY, {"bands": bands, "cells": grid.size, "k": DENSITY_SD}).all()
-    for layer, band, cell in dense:
-        flags[feature_name(layer, DENSITY, band)][cell] = 1
+        if dense:
+            flags[feature_name(layer, DENSITY, band)][cell] = 1
     return pd.DataFrame(flags, index=pd.RangeIndex(grid.size))

@@ -24,6 +24,7 @@ from shapely.geometry.base import BaseGeometry
 from app.categories import groups
 from app.errors import FieldProblem
 from app.scoring.errors import ScoringInputError, problem
+from app.scoring.grid_hotspots import GridHotShare
 from app.scoring.profiles import EXTERNAL_PREFIX
 
 # CEAD 2024 subgroups, defined once for the ranking and the plan's indicators (re-exported).
@@ -52,6 +53,10 @@ class UnitInputs:
 
     table: pd.DataFrame
     weights: W | None = None
+    # the grid's hot-spot variable (app/scoring/grid_hotspots.py), when it replaces the polygon
+    # Gi*: measured on the planted truth and not adopted (docs/metodologia.md, "Puntos
+    # calientes en grilla"); only the recovery experiments pass it
+    grid_hotspot: GridHotShare | None = None
 
     @classmethod
     def build(

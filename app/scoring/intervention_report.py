@@ -52,12 +52,29 @@ def _pct(before: int, after: int) -> str:
     return f"{'+' if change > 0 else ('−' if change < 0 else '')}{abs(change)}\u00a0%"
 
 
+def place(inputs: dict[str, Any]) -> str:
+    """Where the treated area is, in words: around the intervention, or a risk terrain's cells."""
+    terrain = inputs.get("terrain")
+    if not terrain:
+        return f"A {inputs['radius_m']} m de la intervención"
+    which = str(terrain["cells"])
+    chosen = (
+        f"el {which.removeprefix('top_')} % de mayor riesgo"
+        if which.startswith("top_")
+        else "que toca el proyecto"
+    )
+    return (
+        f"En las {terrain['cell_count']} celdas de {terrain['cell_m']:g} m del modelo de "
+        f"terreno de riesgo ({chosen})"
+    )
+
+
 def summary(result: InterventionResult, inputs: dict[str, Any]) -> str:
     t = result.treated
     units = ", ".join(m.unit for m in result.matches)
     window = inputs["window_days"]
     return (
-        f"A {inputs['radius_m']} m de la intervención hubo {t.before} denuncias relevantes en "
+        f"{place(inputs)} hubo {t.before} denuncias relevantes en "
         f"los {window} días antes y {t.after} en los {window} días después "
         f"({_pct(t.before, t.after)}). En las áreas de comparación ({units}: elegidas por la "
         f"forma de su serie previa) se pasó de {result.comparison_before} a "
@@ -80,6 +97,7 @@ def evaluation_document(
         "window_days": inputs["window_days"],
         "bins_per_period": k,
         "area_source": inputs["area_source"],
+        "terrain": inputs.get("terrain"),
         "categories": inputs["categories"],
         "categories_source": inputs["categories_source"],
         "hours": inputs["hours"],

@@ -263,6 +263,9 @@ def input_fingerprint(
         "adjacency": None if inputs.weights is None else adjacency(inputs.weights),
         "hotspot": [params.seed, params.permutations, canonical_number(params.alpha)],
     }
+    if inputs.grid_hotspot is not None:  # absent otherwise: stored fingerprints still verify
+        share = inputs.grid_hotspot.share.sort_index()
+        payload["grid_hotspot"] = {str(k): canonical_number(v) for k, v in share.items()}
     return _sha256(payload)
 
 

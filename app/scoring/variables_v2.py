@@ -177,7 +177,16 @@ def compute_variables_v2(
         bool(trend.rising.any()),
     )
     spots = None
-    if inputs.weights is not None:
+    if inputs.grid_hotspot is not None:
+        grid = inputs.grid_hotspot
+        raw["hotspot"] = grid.share.reindex(index).fillna(0.0).astype(float)
+        signal["hotspot"] = SignalTest(
+            "Gi* en grilla relativo a residentes + Benjamini-Hochberg",
+            None,
+            grid.q_min,
+            grid.any_hot,
+        )
+    elif inputs.weights is not None:
         # Gi* on the globally smoothed rate even under a spatial prior: a spatially smoothed
         # rate borrows from its neighbours, which is the clustering Gi* would then "find"
         if profile.smoothing is Smoothing.SPATIAL:

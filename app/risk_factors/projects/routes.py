@@ -106,6 +106,21 @@ class EvaluationParams:
             str | None,
             Query(description="noche o todas; por defecto, noche para iluminación (IL)."),
         ] = None,
+        terrain_id: Annotated[
+            uuid.UUID | None,
+            Query(
+                description="Modelo de terreno de riesgo (id) cuyas celdas son el área "
+                "intervenida, en vez del radio en torno a los factores; de la misma comuna y "
+                "ajustado con denuncias anteriores al término del proyecto."
+            ),
+        ] = None,
+        terrain_cells: Annotated[
+            str | None,
+            Query(
+                description="Con terrain_id: top_5, top_10 (por defecto) o top_20 (las celdas "
+                "de mayor riesgo) o proyecto (las que toca el área del proyecto)."
+            ),
+        ] = None,
     ) -> None:
         self.request = evaluation.EvaluationRequest(
             radius_m=radius_m,
@@ -113,6 +128,8 @@ class EvaluationParams:
             window_days=window_days,
             categories=tuple(category) if category else None,
             hours=hours,
+            terrain_id=terrain_id,
+            terrain_cells=terrain_cells,
         )
 
 
