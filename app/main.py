@@ -23,7 +23,8 @@ from app.api.security_headers import SecurityHeadersMiddleware
 from app.api.shared_limits import PostgresWindow
 from app.audit import trail as audit
 from app.db import make_engine, make_health_engine, make_sessionmaker
-from app.identity.key_cache import KeyCache, KeyCacheListener, listener_conninfo
+from app.identity.key_cache import Invalidated, KeyCache, KeyCacheListener, listener_conninfo
+from app.ogc.response_cache import ResponseCache
 from app.risk_factors.open311 import routes as open311
 from app.settings import (
     AdmissionSettings,
@@ -32,6 +33,7 @@ from app.settings import (
     KeyCacheSettings,
     LimitSettings,
     ProxySettings,
+    TerritoryCacheSettings,
     get_admission_settings,
     get_basemap_settings,
     get_cors_settings,
@@ -40,7 +42,9 @@ from app.settings import (
     get_limit_settings,
     get_proxy_settings,
     get_risk_settings,
+    get_territory_cache_settings,
 )
+from app.territory import service as territory
 from app.web import plan_pages
 from app.web import routes as web
 from app.web.map import STATIC_DIR
@@ -69,6 +73,7 @@ def create_app(
     proxies: ProxySettings | None = None,
     key_cache: KeyCacheSettings | None = None,
     cors: CorsSettings | None = None,
+    territory_cache: TerritoryCacheSettings | None = None,
 ) -> FastAPI:
     """The service; settings not given are read from the environment (README's table)."""
     settings = database or get_database_settings()
@@ -77,6 +82,7 @@ def create_app(
     proxies = proxies or get_proxy_settings()
     key_cache = key_cache or get_key_cache_settings()
     cors = cors or get_cors_settings()
+    territory_cache = territory_cache or get_territory_cache_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -106,10 +112,18 @@ def create_app(
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = max(limiter.total_tokens, gate.concurrency + 10)
         listener = None
-        if key_cache.enabled:  # empty and off until its listener has run LISTEN
-            app.state.key_cache = KeyCache(ttl_s=key_cache.ttl_s, max_entries=key_cache.max_entries)
+        # each cache is empty and off until the listener has run LISTEN
+        keys = KeyCache(ttl_s=key_cache.ttl_s, max_entries=key_cache.max_entries)
+        others: dict[str, Invalidated] = {}
+        if key_cache.enabled:
+            app.state.key_cache = keys
+        if territory_cache.enabled:
+            app.state.territory_cache = others[territory.CHANNEL] = ResponseCache(
+                max_bytes=int(territory_cache.max_mb * 1024 * 1024), ttl_s=territory_cache.ttl_s
+            )
+        if key_cache.enabled or others:
             listener = KeyCacheListener(
-                app.state.key_cache, listener_conninfo(settings.database_url)
+                keys, listener_conninfo(settings.database_url), others=others
             )
             listener.start()
         yield

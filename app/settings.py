@@ -418,6 +418,29 @@ def get_key_cache_settings() -> KeyCacheSettings:
     return KeyCacheSettings()
 
 
+class TerritoryCacheSettings(BaseSettings):
+    """The per-process memory of territorial OGC responses (app/ogc/response_cache.py)."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIA_TERRITORY_CACHE_", extra="ignore")
+
+    max_mb: float = Field(
+        default=64, ge=0, description="Megabytes of responses kept per process; 0 = off."
+    )
+    # a load is seen at once (NOTIFY); this bounds only changes made by hand in SQL
+    ttl_s: float = Field(
+        default=300, ge=0, description="Seconds a response is kept at most; 0 = off."
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_mb > 0 and self.ttl_s > 0
+
+
+@lru_cache
+def get_territory_cache_settings() -> TerritoryCacheSettings:
+    return TerritoryCacheSettings()
+
+
 @lru_cache
 def get_oidc_settings() -> OidcSettings:
     return OidcSettings()

@@ -13,13 +13,16 @@ are sequential (one client). The sides run interleaved round by round (Vigía, S
 Vigía, SQL, tipg, ...), so load drift on a shared machine lands on every side alike instead
 of showing up as a ratio. "SQL" is the statement Vigía issues (built by the same service
 code, with the same session settings), run with psycopg on a warm connection and fully
-fetched. The HTTP floor is measured in the same rounds: a constant document
+fetched; for a page that is not the last one, also the capped count of its matches that
+Vigía runs for `numberMatched`. The HTTP floor is measured in the same rounds: a constant document
 (`/ogc/conformance`: no database, no key) and a keyed request that reads no data
 (`/ogc/collections/complaints/tiles`: the key check and the session only). "servicio" is
 Vigía's own service call without HTTP (`items.read_page` / `tiles.render_tile` and the
 commit, on an engine made by `app.db.make_engine`): the SQL plus what the service must add
 to it (the audit event of sensitive rows and its commit, reading the rows in Python), so
-Vigía minus servicio is the HTTP shell's share. Each figure is
+Vigía minus servicio is the HTTP shell's share. `--before TREE` adds a side "antes": a
+second Vigía served from another checkout of the code (e.g. `git worktree add /tmp/x
+<commit>`), on `--before-port`, asked the same URLs in the same rounds. Each figure is
 the median of `--rounds` samples after one warm-up round, with p25-p75; a tile sample is the
 mean over `--tiles-per-zoom` tiles (around the busiest micro-barrios) of one round.
 """
@@ -34,7 +37,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,7 +56,7 @@ from app.settings import DatabaseSettings, TileSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOOMS = range(10, 17)
-SIDES = ("vigia", "sql", "servicio", "tipg")
+SIDES = ("vigia", "antes", "sql", "servicio", "tipg")
 
 
 def selected(name: str, only: str) -> bool:
@@ -73,8 +76,8 @@ class Case:
 
 
 @contextmanager
-def serve(argv: list[str], env: dict[str, str], health: str) -> Iterator[None]:
-    process = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT)
+def serve(argv: list[str], env: dict[str, str], health: str, cwd: Path = ROOT) -> Iterator[None]:
+    process = subprocess.Popen(argv, env={**os.environ, **env}, cwd=cwd)
     deadline = time.monotonic() + 60
     try:
         while True:
@@ -104,10 +107,30 @@ def spread(values: list[float]) -> tuple[float, float, float]:
     return q[0] * 1000, statistics.median(values) * 1000, q[2] * 1000
 
 
+@dataclass
+class Get:
+    """One GET of a side, kept as data so the "antes" side can ask the same of another port."""
+
+    http: httpx.Client
+    target: str
+    headers: dict[str, str] | None
+    params: dict[str, object]
+
+    def __call__(self) -> object:
+        response = self.http.get(self.target, params=self.params, headers=self.headers)
+        response.raise_for_status()
+        return response.content
+
+    def elsewhere(self, ours: str, theirs: str) -> Get:
+        return Get(self.http, self.target.replace(ours, theirs), self.headers, self.params)
+
+
 def run_rounds(cases: list[Case], rounds: int) -> None:
     for number in range(rounds + 1):  # round 0 warms up and is dropped
         for case in cases:
-            for side, calls in case.calls.items():
+            # every other round the sides go in reverse order: no side always follows another
+            order = list(case.calls.items())
+            for side, calls in order[::-1] if number % 2 else order:
                 elapsed = 0.0
                 for call in calls:
                     started = time.perf_counter()
@@ -119,8 +142,9 @@ def run_rounds(cases: list[Case], rounds: int) -> None:
 
 def report(cases: list[Case], floors: dict[str, float]) -> None:
     print(
-        f"{'caso':<30}{'Vigía ms (p25-p75)':>22}{'SQL ms':>20}{'servicio ms':>20}{'tipg ms':>22}"
-        f"{'V/SQL':>7}{'V/(SQL+piso)':>14}{'V/(serv+piso)':>15}{'V/tipg':>8}"
+        f"{'caso':<30}{'Vigía ms (p25-p75)':>22}{'antes ms':>22}{'SQL ms':>20}{'servicio ms':>20}"
+        f"{'tipg ms':>22}{'V/SQL':>7}{'V/(SQL+piso)':>14}{'V/(serv+piso)':>15}{'V/tipg':>8}"
+        f"{'V/antes':>9}{'antes/tipg':>11}"
     )
     for case in cases:
         if case.floor == "-":
@@ -140,9 +164,12 @@ def report(cases: list[Case], floors: dict[str, float]) -> None:
         service = med.get("servicio")
         with_service = f"{ours / (service + floor):>15.2f}" if service else f"{'-':>15}"
         vs_tipg = f"{ours / med['tipg']:>8.2f}" if "tipg" in med else f"{'-':>8}"
+        before = med.get("antes")
+        vs_before = f"{ours / before:>9.2f}" if before else f"{'-':>9}"
+        before_tipg = f"{before / med['tipg']:>11.2f}" if before and "tipg" in med else f"{'-':>11}"
         print(
-            f"{case.name:<30}{cells[0]:>22}{cells[1]:>20}{cells[2]:>20}{cells[3]:>22}"
-            f"{ratio}{with_floor}{with_service}{vs_tipg}"
+            f"{case.name:<30}{cells[0]:>22}{cells[1]:>22}{cells[2]:>20}{cells[3]:>20}"
+            f"{cells[4]:>22}{ratio}{with_floor}{with_service}{vs_tipg}{vs_before}{before_tipg}"
         )
     print("piso por HTTP (mismas rondas, mismo cliente):")
     for name, value in floors.items():
@@ -160,6 +187,10 @@ def main() -> None:
     parser.add_argument("--vigia-port", type=int, required=True)
     parser.add_argument("--tipg-port", type=int, required=True)
     parser.add_argument("--tipg-venv", type=Path, default=Path("/tmp/tipg-venv"))
+    parser.add_argument(
+        "--before", type=Path, default=None, help="otra copia del código: lado 'antes'"
+    )
+    parser.add_argument("--before-port", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--tiles-per-zoom", type=int, default=3)
     parser.add_argument(
@@ -171,6 +202,8 @@ def main() -> None:
     args = parser.parse_args()
     if not args.database_url:
         parser.error("falta --database-url (o VIGIA_BENCH_DATABASE_URL)")
+    if args.before is not None and args.before_port is None:
+        parser.error("--before necesita --before-port")
     url = args.database_url
     print(f"carga al inicio: {os.getloadavg()}", flush=True)
     engine = create_engine(url)
@@ -232,19 +265,19 @@ def main() -> None:
     t_root = f"http://127.0.0.1:{tipg_port}"
     keyed = {"Authorization": f"Bearer {secret}"}
     settings = TileSettings()
-    with (
-        serve(vigia, {"VIGIA_DATABASE_URL": url}, f"http://127.0.0.1:{vigia_port}/health"),
-        serve(tipg, tipg_env, f"{t_root}/healthz"),
-        httpx.Client(timeout=120) as http,
-    ):
+    env = {"VIGIA_DATABASE_URL": url}
+    with ExitStack() as stack:
+        stack.enter_context(serve(vigia, env, f"http://127.0.0.1:{vigia_port}/health"))
+        stack.enter_context(serve(tipg, tipg_env, f"{t_root}/healthz"))
+        if args.before is not None:
+            before = [*vigia[:5], str(args.before_port), *vigia[6:]]
+            health = f"http://127.0.0.1:{args.before_port}/health"
+            before_env = {**env, "PYTHONPATH": str(args.before)}
+            stack.enter_context(serve(before, before_env, health, cwd=args.before))
+        http = stack.enter_context(httpx.Client(timeout=120))
 
-        def get(target: str, headers: dict[str, str] | None = None, **params: object):  # type: ignore[no-untyped-def]
-            def call() -> object:
-                response = http.get(target, params=params, headers=headers)
-                response.raise_for_status()
-                return response.content
-
-            return call
+        def get(target: str, headers: dict[str, str] | None = None, **params: object) -> Get:
+            return Get(http, target, headers, params)
 
         cases = [
             Case("piso conformance", "-", {"vigia": [get(f"{v_root}/conformance")]}),
@@ -262,9 +295,18 @@ def main() -> None:
                     REGISTRY[cid], filters.ItemsQuery(limit=limit), who
                 )
                 page = filters.ItemsQuery(limit=limit)
+                sql = [sql_call(stmt, values, False)]
+                # Not the last page: Vigía also counts the matches (`numberMatched`, capped
+                # at items.NUMBER_MATCHED_CAP); that statement is part of its SQL too.
+                if service_call(
+                    lambda s, c=REGISTRY[cid], q=page, w=who: items.read_page(s, c, q, w)
+                )().more:  # type: ignore[attr-defined]
+                    sql.append(
+                        sql_call(*items.build_count_statement(REGISTRY[cid], page, who), False)
+                    )
                 calls = {
                     "vigia": [get(f"{v_root}/collections/{cid}/items", headers, limit=limit)],
-                    "sql": [sql_call(stmt, values, False)],
+                    "sql": [lambda sql=sql: [call() for call in sql]],
                     "servicio": [
                         service_call(
                             lambda s, c=REGISTRY[cid], q=page, w=who: items.read_page(s, c, q, w)
@@ -321,6 +363,11 @@ def main() -> None:
         }
         cases.append(Case(f"micro-barrios tesela z{z}", "conformance", calls))
         cases = [c for c in cases if c.floor == "-" or selected(c.name, args.only)]
+        if args.before is not None:  # the same URLs, asked of the other code
+            ours, theirs = f":{vigia_port}/", f":{args.before_port}/"
+            for case in cases:
+                calls = [call.elsewhere(ours, theirs) for call in case.calls["vigia"]]
+                case.calls = {"vigia": case.calls["vigia"], "antes": calls, **case.calls}
         run_rounds(cases, args.rounds)
 
     with Session(engine) as session:
@@ -330,6 +377,10 @@ def main() -> None:
         connection.close()
     service_engine.dispose()
     floors = {c.name.split()[1]: statistics.median(c.samples["vigia"]) * 1000 for c in cases[:2]}
+    if args.before is not None:
+        for case in cases[:2]:
+            floor = spread(case.samples["antes"])[1]
+            print(f"piso {case.name.split()[1]} del lado antes: {floor:.2f} ms")
     print(f"carga al final: {os.getloadavg()}; {args.rounds} rondas", flush=True)
     report(cases, floors)
 

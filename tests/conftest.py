@@ -29,6 +29,7 @@ from app.settings import (
     CorsSettings,
     DatabaseSettings,
     KeyCacheSettings,
+    TerritoryCacheSettings,
     TerritorySettings,
     get_limit_settings,
 )
@@ -127,6 +128,9 @@ def app(database_url: str, db: Session) -> Any:
         DatabaseSettings(database_url=database_url),
         key_cache=KeyCacheSettings(ttl_s=0),
         cors=CorsSettings(origins=[ALLOWED_ORIGIN]),
+        # nor the territory's: tests change barrios without committing (the notification
+        # that empties it); tests/test_territory_cache.py tests it
+        territory_cache=TerritoryCacheSettings(max_mb=0),
     )
     # a fresh in-memory budget per test (the shared PostgreSQL one: tests/test_load_*.py)
     limits = get_limit_settings()

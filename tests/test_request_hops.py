@@ -23,7 +23,12 @@ from sqlalchemy import Engine, text
 from app.api.limits import SlidingWindow
 from app.db import make_engine
 from app.main import create_app
-from app.settings import DatabaseSettings, KeyCacheSettings, LimitSettings
+from app.settings import (
+    DatabaseSettings,
+    KeyCacheSettings,
+    LimitSettings,
+    TerritoryCacheSettings,
+)
 from tests.helpers import assert_problem
 
 MICRO = "/ogc/collections/micro-barrios"
@@ -33,7 +38,10 @@ MICRO = "/ogc/collections/micro-barrios"
 def served(database_url: str, engine: Engine) -> Iterator[tuple[TestClient, list[str]]]:
     """The real session dependency (no test override), and the hops it takes."""
     app: FastAPI = create_app(
-        DatabaseSettings(database_url=database_url), key_cache=KeyCacheSettings(ttl_s=0)
+        DatabaseSettings(database_url=database_url),
+        key_cache=KeyCacheSettings(ttl_s=0),
+        # the uncached path (a cached page takes none: tests/test_territory_cache.py)
+        territory_cache=TerritoryCacheSettings(max_mb=0),
     )
     app.state.public_limiter = SlidingWindow(10**6, 60)  # answered in memory
     hops: list[str] = []
@@ -130,6 +138,7 @@ def test_a_public_request_admitted_from_a_leased_slot_takes_no_hop_for_the_limit
         DatabaseSettings(database_url=database_url),
         key_cache=KeyCacheSettings(ttl_s=0),
         limits=LimitSettings(public_requests=10_000, public_lease=10),
+        territory_cache=TerritoryCacheSettings(max_mb=0),  # the page itself takes its hop
     )
     hops: list[str] = []
     real = anyio.to_thread.run_sync

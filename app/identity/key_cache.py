@@ -17,6 +17,11 @@ Fail closed:
 Each listener answers `NOTIFY vigia_api_key_ack`, so `vigia apikey revoke` returns only once
 every process has forgotten the key (`acknowledged`). Expiry needs no notification: it is
 checked on every hit.
+
+The same listener thread serves other in-process caches invalidated the same way (`others`:
+channel -> cache, e.g. the OGC territory responses of `app.ogc.response_cache` on
+`vigia_territory`), with the same fail-closed rules and an acknowledgement on
+`<channel>_ack`: one LISTEN connection per process, not one per cache.
 """
 
 from __future__ import annotations
@@ -27,10 +32,11 @@ import os
 import select
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import psycopg
 from psycopg import sql
@@ -44,6 +50,23 @@ CHANNEL = "vigia_api_key"
 ACK_CHANNEL = "vigia_api_key_ack"  # a listener's "forgotten", payload the key's prefix
 LISTENER_APP = "vigia-key-cache"  # the listeners' application_name, then ":<os pid>"
 FLUSH_ALL = "*"  # payload of a TRUNCATE: forget every key
+
+
+class Invalidated(Protocol):
+    """A cache the listener keeps honest: off until LISTEN runs, flushed when it fails."""
+
+    pending: Callable[[], bool]
+
+    def enable(self) -> None: ...
+
+    def disable(self) -> None: ...
+
+    def invalidate(self, payload: str) -> None: ...
+
+
+def ack_channel(channel: str) -> str:
+    """Where a listener confirms it applied a notification of `channel`."""
+    return ACK_CHANNEL if channel == CHANNEL else f"{channel}_ack"
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +184,16 @@ class KeyCacheListener:
     POLL_S = 0.5  # how often the thread looks at the stop flag and pings an idle connection
     PING_EVERY_S = 5.0
 
-    def __init__(self, cache: KeyCache, conninfo: str, *, retry_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        cache: KeyCache,
+        conninfo: str,
+        *,
+        retry_s: float = 1.0,
+        others: Mapping[str, Invalidated] | None = None,
+    ) -> None:
         self.cache = cache
+        self.caches: dict[str, Invalidated] = {CHANNEL: cache, **(others or {})}
         self.conninfo = conninfo
         self.retry_s = retry_s
         self._stop = threading.Event()
@@ -170,7 +201,8 @@ class KeyCacheListener:
         self._draining = False  # the thread is reading and applying notifications
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._thread = threading.Thread(target=self._run, name="vigia-key-cache", daemon=True)
-        cache.pending = self._pending
+        for each in self.caches.values():
+            each.pending = self._pending
 
     def start(self) -> None:
         self._thread.start()
@@ -178,7 +210,11 @@ class KeyCacheListener:
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._thread.join(timeout)
-        self.cache.disable()
+        self._disable()
+
+    def _disable(self) -> None:
+        for each in self.caches.values():
+            each.disable()
 
     def _pending(self) -> bool:
         """Whether a notification (or the connection's end) may be arrived but not applied.
@@ -200,10 +236,12 @@ class KeyCacheListener:
             try:
                 self._listen()
             except Exception as exc:  # any failure: the invalidations may be lost
-                self.cache.disable()
+                self._disable()
                 self._fd = -1
                 if not self._stop.is_set():
-                    log.warning("caché de claves desactivada: %s; reconectando", exc)
+                    log.warning(
+                        "cachés en memoria desactivadas (claves, territorio): %s; reconectando", exc
+                    )
             finally:
                 self._close()
             self._stop.wait(self.retry_s)
@@ -222,9 +260,11 @@ class KeyCacheListener:
             tcp_user_timeout=5000,
         )
         self._conn = conn
-        conn.execute(_listen_to(CHANNEL))
+        for channel in reversed(self.caches):  # the keys' last: its LISTEN shows as the
+            conn.execute(_listen_to(channel))  # connection's query in pg_stat_activity
         self._fd = conn.fileno()
-        self.cache.enable()  # after LISTEN: every later commit will be heard
+        for each in self.caches.values():  # after LISTEN: every later commit will be heard
+            each.enable()
         idle_since = time.monotonic()
         while not self._stop.is_set():
             readable, _, _ = select.select([self._fd], [], [], self.POLL_S)
@@ -244,11 +284,11 @@ class KeyCacheListener:
 
         Until nothing more arrives: a notification received while acknowledging is kept by
         psycopg, not left on the socket."""
-        while payloads := {notify.payload for notify in conn.notifies(timeout=0)}:
-            for payload in payloads:
-                self.cache.invalidate(payload)
-            for payload in payloads:
-                conn.execute("SELECT pg_notify(%s, %s)", (ACK_CHANNEL, payload))
+        while received := {(n.channel, n.payload) for n in conn.notifies(timeout=0)}:
+            for channel, payload in received:
+                self.caches[channel].invalidate(payload)
+            for channel, payload in received:
+                conn.execute("SELECT pg_notify(%s, %s)", (ack_channel(channel), payload))
 
     def _close(self) -> None:
         conn, self._conn = self._conn, None
@@ -273,7 +313,7 @@ class Acknowledgements:
 
 @contextmanager
 def acknowledged(
-    conninfo: str, prefix: str, *, timeout_s: float = 5.0
+    conninfo: str, prefix: str, *, timeout_s: float = 5.0, channel: str = CHANNEL
 ) -> Iterator[Acknowledgements]:
     """Commit a change to key `prefix` inside; on leaving, wait until every process that
     was listening has evicted it (at most `timeout_s`).
@@ -282,10 +322,11 @@ def acknowledged(
     millisecond of the commit could still be answered from a cache. With it, the revoke
     command returns only once no cache can serve the key. A listener whose connection is
     lost meanwhile disables its own cache; `missing` counts those that did not answer.
+    `channel`: the notification's channel (another cache of `KeyCacheListener.others`).
     """
     acks = Acknowledgements()
     with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(_listen_to(ACK_CHANNEL))
+        conn.execute(_listen_to(ack_channel(channel)))
         rows = conn.execute(
             "SELECT pid FROM pg_stat_activity "
             "WHERE application_name LIKE %s AND datname = current_database()",

@@ -8,6 +8,10 @@ Row scope is not declared by hand: a collection whose SELECT reads a table liste
 `access.ROW_SCOPES` (complaints, risk factors) is narrowed by that table's rule on every
 surface (items, single items, tiles), and the statements built for it are cached per scope.
 Only a public collection may opt out, and it has to say why (`unscoped`).
+
+Whether a collection's responses may be kept in memory (`cacheable`) is derived the same
+way: public, unscoped, unaudited, and reading only tables whose one writer announces each
+change (`app.ogc.response_cache.NOTIFIED_TABLES`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from app.identity import access
 from app.identity.access import AuditedRead, RowScope
 from app.identity.caller import Caller
 from app.models import Role
+from app.ogc.response_cache import NOTIFIED_TABLES
 
 
 @dataclass(frozen=True)
@@ -58,9 +63,12 @@ class Collection:
     audited: AuditedRead | None = None
     # Derived from `source`: the row-scope rules of the tables it reads (access.ROW_SCOPES).
     row_scopes: tuple[RowScope, ...] = field(init=False, compare=False, repr=False)
+    # Derived: the same body for every caller, from tables whose changes are notified.
+    cacheable: bool = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        scopes = _row_scopes(self.id, self.source())
+        source = self.source()
+        scopes = _row_scopes(self.id, source)
         if self.unscoped is not None:
             if not scopes or self.roles is not None:
                 raise ValueError(f"{self.id}: `unscoped` is for public layers of scoped tables")
@@ -70,6 +78,10 @@ class Collection:
         if self.audited is not None and self.audited.flag not in self.source().selected_columns:
             raise ValueError(f"{self.id}: the audited flag {self.audited.flag!r} is not a column")
         object.__setattr__(self, "row_scopes", scopes)
+        tables = {getattr(t, "name", None) for t in find_tables(source, include_aliases=True)}
+        notified = tables <= NOTIFIED_TABLES
+        cacheable = notified and self.roles is None and not scopes and self.audited is None
+        object.__setattr__(self, "cacheable", cacheable)
 
     def readable_by(self, role: Role | None) -> bool:
         return self.roles is None or (

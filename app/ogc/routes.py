@@ -14,7 +14,7 @@ from app.api.params import OgcBboxQuery
 from app.api.responses import GeoJSONResponse
 from app.api.schemas import problem_responses
 from app.geojson import GEOJSON_MEDIA_TYPE
-from app.ogc import api_doc, filters, items
+from app.ogc import api_doc, filters, items, response_cache
 from app.ogc.collections import REGISTRY, Collection, readable_collection, territory_bbox
 from app.ogc.params import CollectionId, ogc_base
 from app.ogc.schemas import (
@@ -235,6 +235,10 @@ async def list_items(
     # async: parsing is done here on the event loop, and the page's read plus the commit
     # take one worker hop between them (`in_worker`) instead of two
     c = readable_collection(collection_id, caller)
+    # a territorial page already read: answered here, without a thread or a connection
+    cached = response_cache.lookup(request, c.cacheable)
+    if isinstance(cached, Response):
+        return cached
     extra = filters.property_filters(c, request.query_params, _RESERVED)
     query = filters.ItemsQuery(
         limit=limit,
@@ -279,7 +283,8 @@ async def list_items(
         return b"]," + orjson.dumps(tail)[1:]
 
     page = await in_worker(request, session, items.read_page, session, c, query, caller)
-    return GeoJSONResponse(b"".join((_HEAD, page.features, footer(page))))
+    body = b"".join((_HEAD, page.features, footer(page)))
+    return response_cache.keep(request, cached, body, GEOJSON_MEDIA_TYPE)
 
 
 @router.get(

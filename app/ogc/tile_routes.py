@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app.api.deps import CallerDep, EngineDep, SessionDep, in_worker
 from app.api.schemas import problem_responses
-from app.ogc import filters, tiles
+from app.ogc import filters, response_cache, tiles
 from app.ogc.collections import readable_collection, territory_bbox
 from app.ogc.params import CollectionId, ogc_base
 from app.ogc.schemas import (
@@ -215,6 +215,10 @@ async def tile(
     filtrado."""
     # async, as `list_items`: the tile's read and the commit in one worker hop
     c = readable_collection(collection_id, caller)
+    # a territorial tile already drawn: answered here, without a thread or a connection
+    cached = response_cache.lookup(request, c.cacheable)
+    if isinstance(cached, Response):
+        return cached
     properties = filters.property_filters(c, request.query_params, _TILE_RESERVED)
     tile_filter = filters.tile_filters(c, datetime, properties)
     rendered = await in_worker(
@@ -231,6 +235,10 @@ async def tile(
         headers["Vigia-Tile-Capped"] = str(settings.max_points)
     if rendered.aggregated:
         headers["Vigia-Tile-Aggregated"] = "true"
+    if cached is not None:
+        return response_cache.keep(
+            request, cached, rendered.data, tiles.MVT_MEDIA_TYPE, headers, rendered.etag
+        )
     if rendered.etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     return Response(rendered.data, media_type=tiles.MVT_MEDIA_TYPE, headers=headers)

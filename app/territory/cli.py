@@ -6,7 +6,9 @@ from rich.table import Table
 
 from app.cli.common import console, out, report_error, transaction
 from app.errors import InvalidInput
-from app.settings import get_territory_settings
+from app.identity import key_cache
+from app.identity.key_cache import listener_conninfo
+from app.settings import get_database_settings, get_territory_settings
 from app.territory import blocks as blocks_service
 from app.territory import service as territory
 
@@ -40,8 +42,18 @@ def load(
     )
     if dry_run:
         return
-    with transaction() as session:
+    conninfo = listener_conninfo(get_database_settings().database_url)
+    # returns once every running Vigía process has dropped the territory it served from memory
+    with (
+        key_cache.acknowledged(conninfo, parsed.comuna.code, channel=territory.CHANNEL) as acks,
+        transaction() as session,
+    ):
         report = territory.load_territory(session, parsed)
+    if acks.missing:
+        console.print(
+            f"[yellow]{acks.missing} proceso(s) de Vigía no confirmaron haber descartado el "
+            "territorio en memoria; si perdieron su conexión, su caché está desactivada.[/yellow]"
+        )
     table = Table(title=f"Carga de la comuna {report.comuna}")
     for column in (
         "Nivel",

@@ -31,6 +31,10 @@ from app.settings import TerritorySettings
 # ---------------------------------------------------------------------------------------
 # Loading
 
+# Every load announces itself here, in its own transaction (delivered on commit): the
+# processes serving the territory from memory drop what they hold (app.ogc.response_cache).
+CHANNEL = "vigia_territory"  # payload: the code of the comuna loaded
+
 
 @dataclass
 class LevelReport:
@@ -174,6 +178,8 @@ def load_territory(session: Session, territory: Territory) -> LoadReport:
         stored = session.scalars(select(model.code).where(model.comuna_code == comuna.code))
         levels[level].not_in_file = sorted(set(stored) - in_file)
     session.flush()
+    # even when nothing changed: a load is rare, and a reader may hold a hand-made change
+    session.execute(select(func.pg_notify(CHANNEL, comuna.code)))
     return LoadReport(comuna=comuna.code, levels=levels)
 
 
