@@ -7,12 +7,12 @@ Every path goes through the same pipeline, so the rules are identical:
    with psycopg's COPY (the ones that failed a check marked as rejected), and the staging
    table names the `external_ref` repeated within the file, so memory stays flat whatever
    the file's size;
-2. PostGIS resolves each staged point's comuna in one set-based UPDATE of the staging
-   table (inside the polygon, or within the tolerance) and names the rows outside every
-   comuna, recognising swapped lat/lon pairs;
-3. one INSERT ... SELECT assigns barrio and micro-barrio by point-in-polygon (lowest code
-   on shared boundaries, as `territory.locate` does) and upserts on (source, external_ref),
-   touching only rows whose data changed.
+2. PostGIS gives each staged point its comuna (inside the polygon, or within the
+   tolerance), barrio and micro-barrio by point-in-polygon (lowest code on shared
+   boundaries, as `territory.locate` does) in one set-based pass, and names the rows
+   outside every comuna, recognising swapped lat/lon pairs;
+3. one INSERT ... SELECT upserts on (source, external_ref), touching only rows whose data
+   changed.
 
 All-or-nothing (default) raises `InvalidInput` with every bad row before step 3, so nothing
 is written; skip-invalid writes the good rows and reports the bad ones.
@@ -86,6 +86,26 @@ def _connection(target: Session | Connection) -> Connection:
     return target.connection() if isinstance(target, Session) else target
 
 
+# Settings for the import's own statements (SET LOCAL, restored when it ends; a rollback
+# restores them too). A bulk load is bounded by its input (the API caps uploads at 100 MB),
+# not by the per-statement timeout that protects interactive queries: with it, the
+# set-based insert of a large file would be cut halfway. Its few statements are long and
+# their estimated costs (one subquery per row) huge, so PostgreSQL JIT-compiled each one,
+# ~1 s per 100,000 rows that the compiled code never won back. The geometry-ordered insert
+# sorts in memory instead of on disk. Not changed: synchronous_commit (a committed import
+# must survive a crash) and the staging table, which is TEMP already (no WAL).
+BULK_SETTINGS = {"statement_timeout": "0", "jit": "off", "work_mem": "64MB"}
+
+
+def _set_local(conn: Connection, settings: Mapping[str, str]) -> dict[str, str]:
+    """SET LOCAL each setting; returns the values they had."""
+    previous = {}
+    for name, value in settings.items():
+        previous[name] = conn.scalar(text("SELECT current_setting(:name)"), {"name": name})
+        conn.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
+    return previous
+
+
 # --- the pipeline ------------------------------------------------------------------------------
 
 
@@ -149,17 +169,16 @@ def import_complaints(
     savepoint = target.begin_nested()
     conn = _connection(target)
     try:
-        # A bulk load is bounded by its input (the API caps uploads at 100 MB), not by the
-        # per-statement timeout that protects interactive queries: with it, the set-based
-        # insert of a large file (~70 s for a million rows) would be cut halfway.
-        conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+        previous = _set_local(conn, BULK_SETTINGS)
         conn.execute(staging.DROP_STAGE)
+        conn.execute(staging.DROP_PLACE)
         conn.execute(staging.CREATE_STAGE)
         report = _run(
             conn, records, total, fmt, mode, loaded_by, progress, allowed_sources, geocode_in
         )
+        conn.execute(staging.DROP_PLACE)
         conn.execute(staging.DROP_STAGE)
-        conn.exec_driver_sql("SET LOCAL statement_timeout TO DEFAULT")
+        _set_local(conn, previous)
         if isinstance(target, Session):
             audit.record(
                 target,
@@ -203,14 +222,16 @@ def _run(
         geocoded = geocode_stage(conn, geocode_in)
         report.geocoded, report.unplaced = geocoded.placed, geocoded.unplaced
     tolerance_m = get_territory_settings().comuna_tolerance_m
-    problems += _outside_comuna(conn, geojson=fmt == "geojson", tolerance_m=tolerance_m)
+    outside = _outside_comuna(conn, geojson=fmt == "geojson", tolerance_m=tolerance_m)
+    problems += outside
     # A row's problems in the order they are checked: fields and category, then repetition,
     # then the caller's sources (a stable sort keeps each group's own order).
     ranked = [(0, p) for p in problems] + [(1, p) for p in repeated]
     ranked += [(2, p) for p in refused_sources]
     ranked.sort(key=lambda rp: (rp[1].get("row", 0), rp[0]))
     settle(report, [p for _, p in ranked], mode)
-    conn.execute(staging.DROP_OUTSIDE)
+    if outside:
+        conn.execute(staging.DROP_OUTSIDE)
     if progress:
         progress("guardando", 0, report.rows - report.rejected)
     params = {"tolerance": tolerance_m, "loaded_by": loaded_by}
@@ -381,7 +402,7 @@ def _repeated(conn: Connection, *, index: bool) -> list[FieldProblem]:
 
 
 def _outside_comuna(conn: Connection, *, geojson: bool, tolerance_m: float) -> list[FieldProblem]:
-    conn.execute(staging.RESOLVE_COMUNA, {"tolerance": tolerance_m})
+    conn.execute(staging.PLACE, {"tolerance": tolerance_m})
     problems: list[FieldProblem] = []
     for row, lon, lat, swapped_into in conn.execute(staging.OUTSIDE):
         if swapped_into:

@@ -1,9 +1,10 @@
 """The SQL of the complaint import's staging table (`ingest` runs it in this order).
 
-A TEMP table takes the validated rows by COPY; PostGIS finds repeated references, resolves
-each point's comuna (inside, or within the tolerance; swapped lat/lon recognised), and one
-INSERT ... SELECT / UPDATE assigns barrio and micro-barrio and upserts on (source,
-external_ref), touching only rows whose data changed.
+A TEMP table takes the validated rows by COPY; PostGIS finds repeated references; one pass
+(PLACE) gives each point its comuna (inside, or within the tolerance), barrio and
+micro-barrio into a narrow TEMP table, which names the rows outside every comuna (swapped
+lat/lon recognised); then one INSERT ... SELECT / UPDATE upserts on (source, external_ref),
+touching only rows whose data changed.
 """
 
 from __future__ import annotations
@@ -55,36 +56,26 @@ REPEATED = text("""
     SELECT row_no, source, first FROM repeated ORDER BY row_no
 """)
 
-# The comuna containing the point; failing that, the nearest within the tolerance.
-# COALESCE evaluates the metre-based fallback only for points outside every polygon. Rows
-# left without a point by the geocoder already carry the comuna they were geocoded in.
-RESOLVE_COMUNA = text("""
-    UPDATE complaint_stage s SET comuna_code = COALESCE(
-        (SELECT c.code FROM comuna c WHERE ST_Intersects(c.geom, s.geom)
-          ORDER BY c.code LIMIT 1),
-        (SELECT c.code FROM comuna c
-          WHERE ST_DWithin(c.geom::geography, s.geom::geography, :tolerance)
-          ORDER BY ST_Distance(c.geom::geography, s.geom::geography), c.code LIMIT 1))
-     WHERE s.geom IS NOT NULL
-""")
 
-OUTSIDE = text("""
-    SELECT s.row_no, s.lon, s.lat,
-           (SELECT c.name FROM comuna c
-             WHERE ST_Intersects(c.geom, ST_SetSRID(ST_MakePoint(s.lat, s.lon), 4326))
-             ORDER BY c.code LIMIT 1) AS swapped_into
-      FROM complaint_stage s
-     WHERE s.comuna_code IS NULL
-     ORDER BY s.row_no
-""")
-DROP_OUTSIDE = text("DELETE FROM complaint_stage WHERE comuna_code IS NULL")
-
+# The rule, as SQL fragments over a point `{point}` (and, below, its comuna `{comuna}`);
+# the staged import and the manual placement of a queued complaint
+# (app/geocoding/review.py) both use them.
+#
+# Comuna: the one containing the point, lowest code on a shared edge; failing that, the
+# nearest within the tolerance. COALESCE evaluates the metre-based fallback only for points
+# outside every polygon.
+COMUNA_CODE = """
+           COALESCE(
+               (SELECT c.code FROM comuna c WHERE ST_Intersects(c.geom, {point})
+                 ORDER BY c.code LIMIT 1),
+               (SELECT c.code FROM comuna c
+                 WHERE ST_DWithin(c.geom::geography, {point}::geography, :tolerance)
+                 ORDER BY ST_Distance(c.geom::geography, {point}::geography), c.code LIMIT 1))
+"""
 # Barrio: the one containing the point, lowest code on a shared edge (for a tiling this is
 # the rule of territory.locate); for points in the tolerance band just outside every
 # barrio, the nearest one. Micro-barrio: inside the chosen barrio only, lowest code on a
 # shared edge; none in barrios that are not subdivided (the rural remainder).
-# The rule, as SQL fragments over a point `{point}` of comuna `{comuna}` (also used by the
-# manual placement of a queued complaint, app/geocoding/review.py).
 BARRIO_ID = """
            COALESCE(b.id,
                (SELECT nb.id FROM barrio nb
@@ -94,27 +85,62 @@ BARRIO_ID = """
                  LIMIT 1)) AS barrio_id,
            m.id AS micro_barrio_id
 """
+# The micro-barrios are those of the chosen barrio (its foreign-key index), each tested
+# against the point: OFFSET 0 keeps the planner from turning ST_Intersects into a probe of
+# the GiST index over every micro-barrio of the territory, which it prefers and which cost
+# three times as much (a GiST leaf holds hundreds of boxes to compare; a barrio, a dozen
+# micro-barrios). Same predicate, same order: the same micro-barrio.
 UNIT_JOINS = """
       LEFT JOIN LATERAL (
             SELECT b.id FROM barrio b
              WHERE b.comuna_code = {comuna} AND ST_Intersects(b.geom, {point})
              ORDER BY b.code LIMIT 1) b ON true
       LEFT JOIN LATERAL (
-            SELECT m.id FROM micro_barrio m
-             WHERE m.barrio_id = b.id AND ST_Intersects(m.geom, {point})
+            SELECT m.id
+              FROM (SELECT id, code, geom FROM micro_barrio
+                     WHERE barrio_id = b.id OFFSET 0) m
+             WHERE ST_Intersects(m.geom, {point})
              ORDER BY m.code LIMIT 1) m ON true
 """
-_STAGED = {"point": "s.geom", "comuna": "s.comuna_code"}
-ASSIGNED = (
+# Every staged row's comuna, barrio and micro-barrio in one pass, kept beside the staging
+# table (narrow, by row_no) rather than written into it: rewriting the wide staged rows
+# cost more than the lookups. Rows the geocoder left without a point keep the comuna they
+# were geocoded in (and no barrio). A NULL comuna_code is a point outside every comuna.
+DROP_PLACE = text("DROP TABLE IF EXISTS pg_temp.complaint_place")
+PLACE = text(
     """
-    SELECT s.comuna_code, s.category_code, cat.taxonomy_version, s.occurred_at, s.geom,
-           s.location_precision, s.address, s.source, s.external_ref,"""
-    + BARRIO_ID.format(**_STAGED)
+    CREATE TEMP TABLE complaint_place ON COMMIT DROP AS
+    SELECT s.row_no, c.code AS comuna_code,"""
+    + BARRIO_ID.format(point="s.geom", comuna="c.code")
     + """
       FROM complaint_stage s
-      JOIN crime_category cat ON cat.code = s.category_code"""
-    + UNIT_JOINS.format(**_STAGED)
+     CROSS JOIN LATERAL (
+           SELECT CASE WHEN s.geom IS NULL THEN s.comuna_code ELSE"""
+    + COMUNA_CODE.format(point="s.geom")
+    + """           END AS code) c"""
+    + UNIT_JOINS.format(point="s.geom", comuna="c.code")
 )
+OUTSIDE = text("""
+    SELECT s.row_no, s.lon, s.lat,
+           (SELECT c.name FROM comuna c
+             WHERE ST_Intersects(c.geom, ST_SetSRID(ST_MakePoint(s.lat, s.lon), 4326))
+             ORDER BY c.code LIMIT 1) AS swapped_into
+      FROM complaint_place p
+      JOIN complaint_stage s ON s.row_no = p.row_no
+     WHERE p.comuna_code IS NULL
+     ORDER BY s.row_no
+""")
+DROP_OUTSIDE = text("""
+    DELETE FROM complaint_stage s USING complaint_place p
+     WHERE p.row_no = s.row_no AND p.comuna_code IS NULL
+""")
+ASSIGNED = """
+    SELECT p.comuna_code, s.category_code, cat.taxonomy_version, s.occurred_at, s.geom,
+           s.location_precision, s.address, s.source, s.external_ref, p.barrio_id,
+           p.micro_barrio_id
+      FROM complaint_stage s
+      JOIN complaint_place p ON p.row_no = s.row_no
+      JOIN crime_category cat ON cat.code = s.category_code"""
 # Which staged rows are already stored (same source + external_ref): they take the UPDATE
 # path, the rest a plain INSERT, so a first import pays no upsert machinery per row.
 MARK_EXISTING = text("""
@@ -122,7 +148,7 @@ MARK_EXISTING = text("""
       FROM complaint c
      WHERE c.source = s.source AND c.external_ref = s.external_ref
 """)
-# New rows, assigned to barrio and micro-barrio within the INSERT itself. DO NOTHING only
+# New rows, with the barrio and micro-barrio PLACE gave them. DO NOTHING only
 # covers a concurrent import of the same rows (they are then neither inserted nor counted).
 # Inserted in the geometry's (space-filling curve) order: neighbours go to neighbouring
 # pages of the GiST indexes and of the table, which made the insert cheaper than in file order.
