@@ -329,7 +329,7 @@ def _stage(
     if progress:
         progress("leyendo", report.rows, report.rows)
     # The statistics the joins need; those of the geometry cost more than the rest together.
-    conn.execute(text("ANALYZE complaint_stage (source, external_ref, category_code)"))
+    conn.execute(text("ANALYZE complaint_stage (row_no, source, external_ref, category_code)"))
     return problems, refused_sources
 
 
@@ -403,6 +403,7 @@ def _repeated(conn: Connection, *, index: bool) -> list[FieldProblem]:
 
 def _outside_comuna(conn: Connection, *, geojson: bool, tolerance_m: float) -> list[FieldProblem]:
     conn.execute(staging.PLACE, {"tolerance": tolerance_m})
+    conn.execute(staging.ANALYZE_PLACE)
     problems: list[FieldProblem] = []
     for row, lon, lat, swapped_into in conn.execute(staging.OUTSIDE):
         if swapped_into:

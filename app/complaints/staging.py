@@ -85,11 +85,13 @@ BARRIO_ID = """
                  LIMIT 1)) AS barrio_id,
            m.id AS micro_barrio_id
 """
-# The micro-barrios are those of the chosen barrio (its foreign-key index), each tested
-# against the point: OFFSET 0 keeps the planner from turning ST_Intersects into a probe of
-# the GiST index over every micro-barrio of the territory, which it prefers and which cost
-# three times as much (a GiST leaf holds hundreds of boxes to compare; a barrio, a dozen
-# micro-barrios). Same predicate, same order: the same micro-barrio.
+# The micro-barrios are those of the chosen barrio (its foreign-key index), tested against
+# the point in code order until one contains it. OFFSET 0 keeps the planner from turning
+# ST_Intersects into a probe of the GiST index over every micro-barrio of the territory,
+# which it prefers and which cost three times as much (a GiST leaf holds hundreds of boxes
+# to compare; a barrio, a dozen micro-barrios); the inner ORDER BY lets the outer one stop
+# at the first match without sorting again. Same predicate, same order: the same
+# micro-barrio.
 UNIT_JOINS = """
       LEFT JOIN LATERAL (
             SELECT b.id FROM barrio b
@@ -98,7 +100,7 @@ UNIT_JOINS = """
       LEFT JOIN LATERAL (
             SELECT m.id
               FROM (SELECT id, code, geom FROM micro_barrio
-                     WHERE barrio_id = b.id OFFSET 0) m
+                     WHERE barrio_id = b.id ORDER BY code OFFSET 0) m
              WHERE ST_Intersects(m.geom, {point})
              ORDER BY m.code LIMIT 1) m ON true
 """
@@ -106,6 +108,8 @@ UNIT_JOINS = """
 # table (narrow, by row_no) rather than written into it: rewriting the wide staged rows
 # cost more than the lookups. Rows the geocoder left without a point keep the comuna they
 # were geocoded in (and no barrio). A NULL comuna_code is a point outside every comuna.
+# (OFFSET 0: the comuna is looked up once per row, not once per place the planner would
+# otherwise copy its expression into.)
 DROP_PLACE = text("DROP TABLE IF EXISTS pg_temp.complaint_place")
 PLACE = text(
     """
@@ -117,9 +121,12 @@ PLACE = text(
      CROSS JOIN LATERAL (
            SELECT CASE WHEN s.geom IS NULL THEN s.comuna_code ELSE"""
     + COMUNA_CODE.format(point="s.geom")
-    + """           END AS code) c"""
+    + """           END AS code
+           OFFSET 0) c"""
     + UNIT_JOINS.format(point="s.geom", comuna="c.code")
 )
+# Row counts for the planner, so the INSERT joins the two tables by hashing.
+ANALYZE_PLACE = text("ANALYZE complaint_place (row_no)")
 OUTSIDE = text("""
     SELECT s.row_no, s.lon, s.lat,
            (SELECT c.name FROM comuna c
