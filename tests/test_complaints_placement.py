@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, FLOAT, TEXT
 from sqlalchemy.orm import Session
 
 from app.complaints.ingest import ImportMode, import_complaints
+from app.complaints.staging import StageWriter
 from app.settings import get_territory_settings
 from tests.factories.complaints import make_csv_body
 
@@ -105,7 +107,12 @@ _STORED = text(
 )
 
 
-def test_one_pass_placement_equals_the_lateral_rule(db: Session) -> None:
+@pytest.mark.parametrize("chunk", [StageWriter.ROWS_PER_CHUNK, 97])
+def test_one_pass_placement_equals_the_lateral_rule(
+    db: Session, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    # 97 rows a chunk: most chunks are placed on the worker thread while the next is read
+    monkeypatch.setattr(StageWriter, "ROWS_PER_CHUNK", chunk)
     points = db.execute(_POINTS).all()
     refs = [f"PLACE-{i:05d}" for i in range(len(points))]
     rows = [

@@ -20,7 +20,6 @@ is written; skip-invalid writes the good rows and reports the bad ones.
 
 from __future__ import annotations
 
-import csv
 import enum
 import io
 import os
@@ -29,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
-import psycopg
 from pydantic import ValidationError
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
@@ -173,6 +171,7 @@ def import_complaints(
         conn.execute(staging.DROP_STAGE)
         conn.execute(staging.DROP_PLACE)
         conn.execute(staging.CREATE_STAGE)
+        conn.execute(staging.CREATE_PLACE)
         report = _run(
             conn, records, total, fmt, mode, loaded_by, progress, allowed_sources, geocode_in
         )
@@ -218,10 +217,11 @@ def _run(
     if progress:
         progress("validando", report.rows, report.rows)
     repeated = _repeated(conn, index=fmt == "geojson")
+    tolerance_m = get_territory_settings().comuna_tolerance_m
     if geocode_in is not None:
         geocoded = geocode_stage(conn, geocode_in)
         report.geocoded, report.unplaced = geocoded.placed, geocoded.unplaced
-    tolerance_m = get_territory_settings().comuna_tolerance_m
+        conn.execute(staging.PLACE_GEOCODED, {"tolerance": tolerance_m})
     outside = _outside_comuna(conn, geojson=fmt == "geojson", tolerance_m=tolerance_m)
     problems += outside
     # A row's problems in the order they are checked: fields and category, then repetition,
@@ -289,10 +289,8 @@ def _stage(
     versions = category_versions(conn)
     problems: list[FieldProblem] = []
     refused_sources: list[FieldProblem] = []
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(staging.COPY_STAGE) as copy:
-        staged = _StageRows(copy)
+    tolerance_m = get_territory_settings().comuna_tolerance_m
+    with staging.StageWriter(conn, tolerance_m) as staged:
         for row, index, values, row_problems in records:
             report.rows += 1
             if progress and report.rows % 5_000 == 0:
@@ -325,57 +323,11 @@ def _stage(
                     staged.add(row, complaint, rejected)
                     continue
             problems.extend(row_problems)
-        staged.flush()
     if progress:
         progress("leyendo", report.rows, report.rows)
     # The statistics the joins need; those of the geometry cost more than the rest together.
     conn.execute(text("ANALYZE complaint_stage (row_no, source, external_ref, category_code)"))
     return problems, refused_sources
-
-
-class _StageRows:
-    """Staged rows as CSV text, handed to COPY in blocks.
-
-    psycopg's `write_row` formats each value in Python, which took a quarter of the
-    Python time of an import; the C `csv` writer does the same job for a block at once.
-    """
-
-    ROWS_PER_BLOCK = 2_000
-
-    def __init__(self, copy: psycopg.Copy) -> None:
-        self._copy = copy
-        self._buffer = io.StringIO()
-        self._writer = csv.writer(self._buffer, lineterminator="\n")
-        self._pending = 0
-
-    def add(self, row: int, complaint: ComplaintCreate, rejected: bool) -> None:
-        # StrEnum members are written as their values; None (no address) as NULL
-        self._writer.writerow(
-            (
-                row,
-                complaint.external_ref,
-                complaint.source,
-                complaint.category,
-                complaint.occurred_at.isoformat(),
-                complaint.lon,
-                complaint.lat,
-                complaint.precision,
-                complaint.address,
-                "t" if rejected else "f",
-            )
-        )
-        self._pending += 1
-        if self._pending == self.ROWS_PER_BLOCK:
-            self.flush()
-
-    def flush(self) -> None:
-        block = self._buffer.getvalue()
-        if "\x00" in block:  # the error psycopg raised when it formatted the rows itself
-            raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
-        self._copy.write(block)
-        self._buffer.seek(0)
-        self._buffer.truncate()
-        self._pending = 0
 
 
 def _not_located(row: int, index: int | None) -> FieldProblem:
@@ -402,7 +354,6 @@ def _repeated(conn: Connection, *, index: bool) -> list[FieldProblem]:
 
 
 def _outside_comuna(conn: Connection, *, geojson: bool, tolerance_m: float) -> list[FieldProblem]:
-    conn.execute(staging.PLACE, {"tolerance": tolerance_m})
     conn.execute(staging.ANALYZE_PLACE)
     problems: list[FieldProblem] = []
     for row, lon, lat, swapped_into in conn.execute(staging.OUTSIDE):
