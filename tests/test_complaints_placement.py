@@ -167,3 +167,70 @@ def test_one_pass_placement_equals_the_lateral_rule(
         )
     )
     assert in_band > 0
+
+
+def _mixed_file() -> bytes:
+    """Rows whose fate depends on other rows and on the database: repeats of earlier rows
+    (valid or not), a bad row, a point outside the comuna, a source the key may not load,
+    changed and unchanged rows."""
+    rows = [
+        "M-1,carabineros,556,2025-06-01T21:30:00,-72.775,-39.452,exact,",
+        "M-2,carabineros,999,2025-06-01T21:30:00,-72.775,-39.452,exact,",  # bad category
+        "M-1,carabineros,351,2025-06-02T21:30:00,-72.776,-39.451,exact,",  # repeats row 1
+        "M-2,carabineros,556,2025-06-01T21:30:00,-72.775,-39.452,exact,",  # repeats row 2
+        "M-3,carabineros,556,2025-06-01T21:30:00,-72.0,-39.452,exact,",  # outside
+        "M-4,pdi,556,2025-06-01T21:30:00,-72.7801,-39.4499,block,",
+        "M-1,pdi,556,2025-06-01T21:30:00,-72.7702,-39.4530,exact,",  # another source
+        "M-7,fiscalia,556,2025-06-01T21:30:00,-72.7702,-39.4530,exact,",  # source refused
+        "M-5,carabineros,353,2025-06-03T10:00:00,-72.7790,-39.4560,street,",
+        "M-6,carabineros,556,2025-06-04T10:00:00,-72.7740,-39.4480,exact,",
+    ]
+    return make_csv_body(*rows)
+
+
+def _import_state(db: Session, body: bytes) -> tuple[object, ...]:
+    report = import_complaints(
+        db,
+        io.BytesIO(body),
+        fmt="csv",
+        mode=ImportMode.SKIP_INVALID,
+        loaded_by="cli:prueba",
+        allowed_sources=frozenset({"carabineros", "pdi"}),
+    )
+    stored = db.execute(
+        text(
+            "SELECT source, external_ref, category_code, occurred_at, ST_AsText(geom),"
+            " comuna_code, barrio_id, micro_barrio_id FROM complaint"
+            " WHERE external_ref LIKE 'M-%' ORDER BY source, external_ref"
+        )
+    ).all()
+    counts = (report.inserted, report.updated, report.unchanged, report.rejected)
+    return counts, report.errors, stored
+
+
+def test_chunks_written_early_give_the_same_import(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of 2 rows (all but the last written while the next is read) against one chunk
+    (all written at the end): same report, same errors, same rows; then a re-import with
+    one row changed (the update path, early and at the end)."""
+    changed = _mixed_file().replace(b"M-5,carabineros,353", b"M-5,carabineros,351")
+    results = []
+    for chunk in (StageWriter.ROWS_PER_CHUNK, 2):
+        monkeypatch.setattr(StageWriter, "ROWS_PER_CHUNK", chunk)
+        savepoint = db.begin_nested()
+        first = _import_state(db, _mixed_file())
+        second = _import_state(db, changed)
+        results.append((first, second))
+        savepoint.rollback()
+    assert results[0] == results[1]
+    (counts, errors, stored), (again, _, _) = results[1]
+    assert counts == (5, 0, 0, 5)
+    assert [(e["row"], e["field"]) for e in errors] == [
+        (2, "category"),
+        (3, "external_ref"),
+        (4, "external_ref"),
+        (5, "lon,lat"),
+        (8, "source"),
+    ]
+    assert again == (0, 1, 4, 5)
