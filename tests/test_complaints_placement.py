@@ -208,12 +208,12 @@ def _import_state(db: Session, body: bytes) -> tuple[object, ...]:
     return counts, report.errors, stored
 
 
-def test_chunks_written_early_give_the_same_import(
+def test_chunked_staging_gives_the_same_import(
     db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Chunks of 2 rows (all but the last written while the next is read) against one chunk
-    (all written at the end): same report, same errors, same rows; then a re-import with
-    one row changed (the update path, early and at the end)."""
+    """Chunks of 2 rows (all but the last placed on the worker thread while the next is
+    read) against one chunk: same report, same errors, same rows; then a re-import with
+    one row changed (the update path)."""
     changed = _mixed_file().replace(b"M-5,carabineros,353", b"M-5,carabineros,351")
     results = []
     for chunk in (StageWriter.ROWS_PER_CHUNK, 2):

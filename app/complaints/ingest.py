@@ -9,17 +9,13 @@ Every path goes through the same pipeline, so the rules are identical:
    the file's size;
 2. PostGIS gives each staged point its comuna (inside the polygon, or within the
    tolerance), barrio and micro-barrio by point-in-polygon (lowest code on shared
-   boundaries, as `territory.locate` does), set-based, a COPY chunk at a time while Python
-   reads the next one, and names the rows outside every comuna, recognising swapped
-   lat/lon pairs;
-3. INSERT ... SELECT upserts on (source, external_ref), touching only rows whose data
-   changed: chunk by chunk for the rows whose fate is already settled, as long as no
-   problem has made the file fail (app/complaints/staging.py StageWriter), the rest at
-   the end.
+   boundaries, as `territory.locate` does) in one set-based pass, and names the rows
+   outside every comuna, recognising swapped lat/lon pairs;
+3. one INSERT ... SELECT upserts on (source, external_ref), touching only rows whose data
+   changed.
 
-All-or-nothing (default) raises `InvalidInput` with every bad row; the import runs in a
-savepoint, so whatever a chunk wrote before the problem was found is rolled back and
-nothing stays written. Skip-invalid writes the good rows and reports the bad ones.
+All-or-nothing (default) raises `InvalidInput` with every bad row before step 3, so nothing
+is written; skip-invalid writes the good rows and reports the bad ones.
 """
 
 from __future__ import annotations
@@ -175,7 +171,6 @@ def import_complaints(
         conn.execute(staging.DROP_STAGE)
         conn.execute(staging.DROP_PLACE)
         conn.execute(staging.CREATE_STAGE)
-        conn.execute(staging.INDEX_STAGE)
         conn.execute(staging.CREATE_PLACE)
         report = _run(
             conn, records, total, fmt, mode, loaded_by, progress, allowed_sources, geocode_in
@@ -216,16 +211,8 @@ def _run(
     geocode_in: str | None = None,
 ) -> ImportReport:
     report = ImportReport()
-    problems, refused_sources, early = _stage(
-        conn,
-        records,
-        report,
-        total,
-        progress,
-        allowed_sources,
-        geocode=geocode_in is not None,
-        mode=mode,
-        loaded_by=loaded_by,
+    problems, refused_sources = _stage(
+        conn, records, report, total, progress, allowed_sources, geocode=geocode_in is not None
     )
     if progress:
         progress("validando", report.rows, report.rows)
@@ -247,10 +234,10 @@ def _run(
         conn.execute(staging.DROP_OUTSIDE)
     if progress:
         progress("guardando", 0, report.rows - report.rejected)
-    params = {"loaded_by": loaded_by, "written_through": early.written_through}
-    conn.execute(staging.MARK_EXISTING, params)
-    report.inserted = early.inserted + conn.execute(staging.INSERT_NEW, params).rowcount
-    report.updated = early.updated + conn.execute(staging.UPDATE_EXISTING, params).rowcount
+    params = {"tolerance": tolerance_m, "loaded_by": loaded_by}
+    conn.execute(staging.MARK_EXISTING)
+    report.inserted = conn.execute(staging.INSERT_NEW, params).rowcount
+    report.updated = conn.execute(staging.UPDATE_EXISTING, params).rowcount
     if geocode_in is not None:
         conn.execute(geocoding_record, {"loaded_by": loaded_by})
     if conn.scalar(text("SELECT EXISTS (SELECT 1 FROM complaint_geocode)")):
@@ -293,19 +280,17 @@ def _stage(
     allowed_sources: frozenset[str] | None = None,
     *,
     geocode: bool = False,
-    mode: ImportMode,
-    loaded_by: str,
-) -> tuple[list[FieldProblem], list[FieldProblem], staging.StageWriter]:
+) -> tuple[list[FieldProblem], list[FieldProblem]]:
     """Parse and check every row, COPYing the ones that parse into the staging table.
 
     Returns the problems found and, apart, the refusals of `allowed_sources` (listed after
-    a repeated `external_ref` of the same row), and the writer (what it wrote early).
+    a repeated `external_ref` of the same row).
     """
     versions = category_versions(conn)
     problems: list[FieldProblem] = []
     refused_sources: list[FieldProblem] = []
     tolerance_m = get_territory_settings().comuna_tolerance_m
-    with staging.StageWriter(conn, tolerance_m=tolerance_m, loaded_by=loaded_by) as staged:
+    with staging.StageWriter(conn, tolerance_m) as staged:
         for row, index, values, row_problems in records:
             report.rows += 1
             if progress and report.rows % 5_000 == 0:
@@ -334,19 +319,15 @@ def _stage(
                         refused_sources.append(problem(row, index, "source", reason))
                         rejected = True
                     problems.extend(row_problems)
-                    if rejected and mode is ImportMode.ALL_OR_NOTHING:
-                        staged.stop_writing()
                     # staged even when rejected: a later row with its external_ref repeats it
                     staged.add(row, complaint, rejected)
                     continue
             problems.extend(row_problems)
-            if row_problems and mode is ImportMode.ALL_OR_NOTHING:
-                staged.stop_writing()
     if progress:
         progress("leyendo", report.rows, report.rows)
     # The statistics the joins need; those of the geometry cost more than the rest together.
     conn.execute(text("ANALYZE complaint_stage (row_no, source, external_ref, category_code)"))
-    return problems, refused_sources, staged
+    return problems, refused_sources
 
 
 def _not_located(row: int, index: int | None) -> FieldProblem:

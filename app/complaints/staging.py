@@ -46,8 +46,6 @@ CREATE_STAGE = text("""
         geocode_candidates jsonb
     ) ON COMMIT DROP
 """)
-# the earlier rows with the same reference, for each chunk written early (StageWriter)
-INDEX_STAGE = text("CREATE INDEX ON complaint_stage (source, external_ref, row_no)")
 DROP_STAGE = text("DROP TABLE IF EXISTS pg_temp.complaint_stage")
 COPY_STAGE = (
     "COPY complaint_stage (row_no, external_ref, source, category_code, occurred_at, lon, lat,"
@@ -125,7 +123,7 @@ UNIT_JOINS = """
 # otherwise copy its expression into.)
 CREATE_PLACE = text("""
     CREATE TEMP TABLE complaint_place (
-        row_no integer PRIMARY KEY,
+        row_no integer NOT NULL,
         comuna_code text,
         barrio_id integer,
         micro_barrio_id integer
@@ -180,41 +178,33 @@ ASSIGNED = """
       FROM complaint_stage s
       JOIN complaint_place p ON p.row_no = s.row_no
       JOIN crime_category cat ON cat.code = s.category_code"""
-
-
-def _write(rows: str) -> tuple[TextClause, TextClause, TextClause]:
-    """MARK_EXISTING, INSERT_NEW and UPDATE_EXISTING over the staged rows `rows` selects."""
-    # Which staged rows are already stored (same source + external_ref): they take the
-    # UPDATE path, the rest a plain INSERT, so a first import pays no upsert machinery.
-    mark_existing = text(
-        """
+# Which staged rows are already stored (same source + external_ref): they take the UPDATE
+# path, the rest a plain INSERT, so a first import pays no upsert machinery per row.
+MARK_EXISTING = text("""
     UPDATE complaint_stage s SET existing = true
       FROM complaint c
-     WHERE c.source = s.source AND c.external_ref = s.external_ref AND """
-        + rows
-    )
-    # New rows, with the barrio and micro-barrio PLACE gave them. DO NOTHING only covers a
-    # concurrent import of the same rows (they are then neither inserted nor counted).
-    # Inserted in the geometry's (space-filling curve) order: neighbours go to neighbouring
-    # pages of the GiST indexes and of the table, cheaper for the insert than file order.
-    insert_new = text(
-        """
+     WHERE c.source = s.source AND c.external_ref = s.external_ref
+""")
+# New rows, with the barrio and micro-barrio PLACE gave them. DO NOTHING only
+# covers a concurrent import of the same rows (they are then neither inserted nor counted).
+# Inserted in the geometry's (space-filling curve) order: neighbours go to neighbouring
+# pages of the GiST indexes and of the table, which made the insert cheaper than in file order.
+INSERT_NEW = text(
+    """
     INSERT INTO complaint (
         comuna_code, category_code, taxonomy_version, occurred_at, geom,
         location_precision, address, source, external_ref, barrio_id, micro_barrio_id,
         loaded_by)
     SELECT a.*, :loaded_by FROM ("""
-        + ASSIGNED
-        + " WHERE NOT s.existing AND "
-        + rows
-        + """) a
+    + ASSIGNED
+    + """ WHERE NOT s.existing) a
     ORDER BY a.geom
     ON CONFLICT (source, external_ref) DO NOTHING
 """
-    )
-    # Rows already stored: rewritten only where something changed.
-    update_existing = text(
-        """
+)
+# Rows already stored: rewritten only where something changed.
+UPDATE_EXISTING = text(
+    """
     UPDATE complaint t SET
         comuna_code = a.comuna_code,
         category_code = a.category_code,
@@ -227,10 +217,8 @@ def _write(rows: str) -> tuple[TextClause, TextClause, TextClause]:
         micro_barrio_id = a.micro_barrio_id,
         loaded_by = :loaded_by
       FROM ("""
-        + ASSIGNED
-        + " WHERE s.existing AND "
-        + rows
-        + """) a
+    + ASSIGNED
+    + """ WHERE s.existing) a
      WHERE t.source = a.source AND t.external_ref = a.external_ref
        AND (t.comuna_code, t.category_code, t.taxonomy_version, t.occurred_at, t.geom,
             t.location_precision, t.address, t.barrio_id, t.micro_barrio_id)
@@ -238,39 +226,16 @@ def _write(rows: str) -> tuple[TextClause, TextClause, TextClause]:
            (a.comuna_code, a.category_code, a.taxonomy_version, a.occurred_at, a.geom,
             a.location_precision, a.address, a.barrio_id, a.micro_barrio_id)
 """
-    )
-    return mark_existing, insert_new, update_existing
-
-
-# Early, chunk by chunk (StageWriter, while no problem makes the file fail): the rows of
-# the chunk that the end of the import would write anyway. A row's fate is settled once
-# its chunk is staged and placed: refused in Python, repeating an earlier row of the file
-# (all staged by then; a later repeat refuses the later row, not this one), outside every
-# comuna, or written. Address-only rows wait for the geocoder.
-_CHUNK_ROWS = """s.row_no BETWEEN :first AND :last
-       AND NOT s.rejected AND s.geom IS NOT NULL
-       AND EXISTS (SELECT FROM complaint_place q
-                    WHERE q.row_no = s.row_no AND q.comuna_code IS NOT NULL)
-       AND NOT EXISTS (SELECT FROM complaint_stage e
-                        WHERE e.source = s.source AND e.external_ref = s.external_ref
-                          AND e.row_no < s.row_no)"""
-MARK_EXISTING_CHUNK, INSERT_NEW_CHUNK, UPDATE_EXISTING_CHUNK = _write(_CHUNK_ROWS)
-# At the end, the rest: the rows after the last chunk written early, and the geocoded ones
-# (the refused and repeated rows have left the staging table by then).
-_REST_ROWS = "(s.row_no > :written_through OR s.geocode_status IS NOT NULL)"
-MARK_EXISTING, INSERT_NEW, UPDATE_EXISTING = _write(_REST_ROWS)
+)
 
 
 class StageWriter:
-    """Validated rows into the staging table as CSV text through COPY, a chunk at a time.
-
-    While Python parses and validates the next chunk, PostgreSQL (on a worker thread)
-    places the last one (PLACE_CHUNK) and, as long as nothing has made the file fail
-    (`stop_writing`), writes the rows of it that the end would write anyway (*_CHUNK): the
-    two halves of an import used to take turns on a two-core machine, and now overlap. The
-    connection is used by one thread at a time (the next COPY waits for the chunk in
-    flight); the final, partial chunk is handled inline, so a one-row import starts no
-    thread. `inserted`, `updated` and `written_through` say what was written early.
+    """Validated rows into the staging table as CSV text through COPY, a chunk at a time,
+    each chunk placed (PLACE_CHUNK) by PostgreSQL on a worker thread while Python parses
+    and validates the next one: the two halves of an import used to take turns on a
+    two-core machine, and now overlap. The connection is used by one thread at a time (the
+    next COPY waits for the last placement); the final, partial chunk is placed inline, so
+    a one-row import starts no thread.
 
     psycopg's `write_row` formats each value in Python, which took a quarter of the Python
     time of an import; the C `csv` writer does the same job for a chunk at once.
@@ -278,19 +243,16 @@ class StageWriter:
 
     ROWS_PER_CHUNK = 10_000
 
-    def __init__(self, conn: Connection, *, tolerance_m: float, loaded_by: str) -> None:
+    def __init__(self, conn: Connection, tolerance_m: float) -> None:
         driver = conn.connection.driver_connection
         assert driver is not None
-        self._conn, self._driver = conn, driver
-        self._params: dict[str, object] = {"tolerance": tolerance_m, "loaded_by": loaded_by}
+        self._conn, self._driver, self._tolerance = conn, driver, tolerance_m
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer, lineterminator="\n")
         self._rows: list[int] = []  # first and last row number of the chunk
         self._pending = 0
-        self._writing = True
         self._pool: ThreadPoolExecutor | None = None
-        self._in_flight: Future[None] | None = None
-        self.inserted = self.updated = self.written_through = 0
+        self._placing: Future[object] | None = None
 
     def __enter__(self) -> StageWriter:
         return self
@@ -299,16 +261,12 @@ class StageWriter:
         try:
             if exc_type is None:
                 self._flush(background=False)
-            else:  # the caller rolls back: first let the chunk in flight end
+            else:  # the caller rolls back: first let the placement in flight end
                 with contextlib.suppress(Exception):
                     self._wait()
         finally:
             if self._pool is not None:
                 self._pool.shutdown()
-
-    def stop_writing(self) -> None:
-        """The file will be refused (all-or-nothing): write nothing more early."""
-        self._writing = False
 
     def add(self, row: int, complaint: ComplaintCreate, rejected: bool) -> None:
         # StrEnum members are written as their values; None (no address) as NULL
@@ -345,25 +303,15 @@ class StageWriter:
         self._buffer.seek(0)
         self._buffer.truncate()
         self._pending = 0
-        # the last chunk is written with the rest, after the file-wide checks
-        write = background and self._writing
-        params = {**self._params, "first": self._rows[0], "last": self._rows[1]}
+        params = {"first": self._rows[0], "last": self._rows[1], "tolerance": self._tolerance}
         if not background:
-            self._place_and_write(params, write=False)
+            self._conn.execute(PLACE_CHUNK, params)
             return
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigia-import")
-        self._in_flight = self._pool.submit(self._place_and_write, params, write=write)
-
-    def _place_and_write(self, params: dict[str, object], *, write: bool) -> None:
-        self._conn.execute(PLACE_CHUNK, params)
-        if write:
-            self._conn.execute(MARK_EXISTING_CHUNK, params)
-            self.inserted += self._conn.execute(INSERT_NEW_CHUNK, params).rowcount
-            self.updated += self._conn.execute(UPDATE_EXISTING_CHUNK, params).rowcount
-            self.written_through = int(str(params["last"]))
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigia-place")
+        self._placing = self._pool.submit(self._conn.execute, PLACE_CHUNK, params)
 
     def _wait(self) -> None:
-        if self._in_flight is not None:
-            in_flight, self._in_flight = self._in_flight, None
-            in_flight.result()
+        if self._placing is not None:
+            placing, self._placing = self._placing, None
+            placing.result()
