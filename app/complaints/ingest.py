@@ -7,12 +7,12 @@ Every path goes through the same pipeline, so the rules are identical:
    with psycopg's COPY (the ones that failed a check marked as rejected), and the staging
    table names the `external_ref` repeated within the file, so memory stays flat whatever
    the file's size;
-2. PostGIS resolves each staged point's comuna in one set-based UPDATE of the staging
-   table (inside the polygon, or within the tolerance) and names the rows outside every
-   comuna, recognising swapped lat/lon pairs;
-3. one INSERT ... SELECT assigns barrio and micro-barrio by point-in-polygon (lowest code
-   on shared boundaries, as `territory.locate` does) and upserts on (source, external_ref),
-   touching only rows whose data changed.
+2. PostGIS gives each staged point its comuna (inside the polygon, or within the
+   tolerance), barrio and micro-barrio by point-in-polygon (lowest code on shared
+   boundaries, as `territory.locate` does) in one set-based pass, and names the rows
+   outside every comuna, recognising swapped lat/lon pairs;
+3. one INSERT ... SELECT upserts on (source, external_ref), touching only rows whose data
+   changed.
 
 All-or-nothing (default) raises `InvalidInput` with every bad row before step 3, so nothing
 is written; skip-invalid writes the good rows and reports the bad ones.
@@ -20,7 +20,6 @@ is written; skip-invalid writes the good rows and reports the bad ones.
 
 from __future__ import annotations
 
-import csv
 import enum
 import io
 import os
@@ -29,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
-import psycopg
 from pydantic import ValidationError
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
@@ -84,6 +82,26 @@ class ImportReport:
 
 def _connection(target: Session | Connection) -> Connection:
     return target.connection() if isinstance(target, Session) else target
+
+
+# Settings for the import's own statements (SET LOCAL, restored when it ends; a rollback
+# restores them too). A bulk load is bounded by its input (the API caps uploads at 100 MB),
+# not by the per-statement timeout that protects interactive queries: with it, the
+# set-based insert of a large file would be cut halfway. Its few statements are long and
+# their estimated costs (one subquery per row) huge, so PostgreSQL JIT-compiled each one,
+# ~1 s per 100,000 rows that the compiled code never won back. The geometry-ordered insert
+# sorts in memory instead of on disk. Not changed: synchronous_commit (a committed import
+# must survive a crash) and the staging table, which is TEMP already (no WAL).
+BULK_SETTINGS = {"statement_timeout": "0", "jit": "off", "work_mem": "64MB"}
+
+
+def _set_local(conn: Connection, settings: Mapping[str, str]) -> dict[str, str]:
+    """SET LOCAL each setting; returns the values they had."""
+    previous = {}
+    for name, value in settings.items():
+        previous[name] = conn.scalar(text("SELECT current_setting(:name)"), {"name": name})
+        conn.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
+    return previous
 
 
 # --- the pipeline ------------------------------------------------------------------------------
@@ -149,17 +167,17 @@ def import_complaints(
     savepoint = target.begin_nested()
     conn = _connection(target)
     try:
-        # A bulk load is bounded by its input (the API caps uploads at 100 MB), not by the
-        # per-statement timeout that protects interactive queries: with it, the set-based
-        # insert of a large file (~70 s for a million rows) would be cut halfway.
-        conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+        previous = _set_local(conn, BULK_SETTINGS)
         conn.execute(staging.DROP_STAGE)
+        conn.execute(staging.DROP_PLACE)
         conn.execute(staging.CREATE_STAGE)
+        conn.execute(staging.CREATE_PLACE)
         report = _run(
             conn, records, total, fmt, mode, loaded_by, progress, allowed_sources, geocode_in
         )
+        conn.execute(staging.DROP_PLACE)
         conn.execute(staging.DROP_STAGE)
-        conn.exec_driver_sql("SET LOCAL statement_timeout TO DEFAULT")
+        _set_local(conn, previous)
         if isinstance(target, Session):
             audit.record(
                 target,
@@ -199,18 +217,21 @@ def _run(
     if progress:
         progress("validando", report.rows, report.rows)
     repeated = _repeated(conn, index=fmt == "geojson")
+    tolerance_m = get_territory_settings().comuna_tolerance_m
     if geocode_in is not None:
         geocoded = geocode_stage(conn, geocode_in)
         report.geocoded, report.unplaced = geocoded.placed, geocoded.unplaced
-    tolerance_m = get_territory_settings().comuna_tolerance_m
-    problems += _outside_comuna(conn, geojson=fmt == "geojson", tolerance_m=tolerance_m)
+        conn.execute(staging.PLACE_GEOCODED, {"tolerance": tolerance_m})
+    outside = _outside_comuna(conn, geojson=fmt == "geojson", tolerance_m=tolerance_m)
+    problems += outside
     # A row's problems in the order they are checked: fields and category, then repetition,
     # then the caller's sources (a stable sort keeps each group's own order).
     ranked = [(0, p) for p in problems] + [(1, p) for p in repeated]
     ranked += [(2, p) for p in refused_sources]
     ranked.sort(key=lambda rp: (rp[1].get("row", 0), rp[0]))
     settle(report, [p for _, p in ranked], mode)
-    conn.execute(staging.DROP_OUTSIDE)
+    if outside:
+        conn.execute(staging.DROP_OUTSIDE)
     if progress:
         progress("guardando", 0, report.rows - report.rejected)
     params = {"tolerance": tolerance_m, "loaded_by": loaded_by}
@@ -268,10 +289,8 @@ def _stage(
     versions = category_versions(conn)
     problems: list[FieldProblem] = []
     refused_sources: list[FieldProblem] = []
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(staging.COPY_STAGE) as copy:
-        staged = _StageRows(copy)
+    tolerance_m = get_territory_settings().comuna_tolerance_m
+    with staging.StageWriter(conn, tolerance_m) as staged:
         for row, index, values, row_problems in records:
             report.rows += 1
             if progress and report.rows % 5_000 == 0:
@@ -304,57 +323,11 @@ def _stage(
                     staged.add(row, complaint, rejected)
                     continue
             problems.extend(row_problems)
-        staged.flush()
     if progress:
         progress("leyendo", report.rows, report.rows)
     # The statistics the joins need; those of the geometry cost more than the rest together.
-    conn.execute(text("ANALYZE complaint_stage (source, external_ref, category_code)"))
+    conn.execute(text("ANALYZE complaint_stage (row_no, source, external_ref, category_code)"))
     return problems, refused_sources
-
-
-class _StageRows:
-    """Staged rows as CSV text, handed to COPY in blocks.
-
-    psycopg's `write_row` formats each value in Python, which took a quarter of the
-    Python time of an import; the C `csv` writer does the same job for a block at once.
-    """
-
-    ROWS_PER_BLOCK = 2_000
-
-    def __init__(self, copy: psycopg.Copy) -> None:
-        self._copy = copy
-        self._buffer = io.StringIO()
-        self._writer = csv.writer(self._buffer, lineterminator="\n")
-        self._pending = 0
-
-    def add(self, row: int, complaint: ComplaintCreate, rejected: bool) -> None:
-        # StrEnum members are written as their values; None (no address) as NULL
-        self._writer.writerow(
-            (
-                row,
-                complaint.external_ref,
-                complaint.source,
-                complaint.category,
-                complaint.occurred_at.isoformat(),
-                complaint.lon,
-                complaint.lat,
-                complaint.precision,
-                complaint.address,
-                "t" if rejected else "f",
-            )
-        )
-        self._pending += 1
-        if self._pending == self.ROWS_PER_BLOCK:
-            self.flush()
-
-    def flush(self) -> None:
-        block = self._buffer.getvalue()
-        if "\x00" in block:  # the error psycopg raised when it formatted the rows itself
-            raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
-        self._copy.write(block)
-        self._buffer.seek(0)
-        self._buffer.truncate()
-        self._pending = 0
 
 
 def _not_located(row: int, index: int | None) -> FieldProblem:
@@ -381,7 +354,7 @@ def _repeated(conn: Connection, *, index: bool) -> list[FieldProblem]:
 
 
 def _outside_comuna(conn: Connection, *, geojson: bool, tolerance_m: float) -> list[FieldProblem]:
-    conn.execute(staging.RESOLVE_COMUNA, {"tolerance": tolerance_m})
+    conn.execute(staging.ANALYZE_PLACE)
     problems: list[FieldProblem] = []
     for row, lon, lat, swapped_into in conn.execute(staging.OUTSIDE):
         if swapped_into:
