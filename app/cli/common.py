@@ -56,7 +56,8 @@ def transaction(*, audited: bool = True) -> Iterator[Session]:
 
 
 def report_error(exc: VigiaError) -> None:
-    console.print(f"[bold red]Error:[/bold red] {escape(exc.detail)}")
+    # soft_wrap: an error is read, copied and searched whole, never cut at the terminal width
+    console.print(f"[bold red]Error:[/bold red] {escape(exc.detail)}", soft_wrap=True)
     for problem in exc.errors:
         where = []
         if "index" in problem:
@@ -67,4 +68,6 @@ def report_error(exc: VigiaError) -> None:
             where.append(problem["code"])
         prefix = escape(f"[{', '.join(where)}] ") if where else ""
         field = escape(problem.get("field", ""))
-        console.print(f"  • {prefix}[cyan]{field}[/cyan]: {escape(problem['reason'])}")
+        console.print(
+            f"  • {prefix}[cyan]{field}[/cyan]: {escape(problem['reason'])}", soft_wrap=True
+        )

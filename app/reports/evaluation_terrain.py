@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from app.errors import FieldProblem, InvalidInput
 from app.models import InterventionProject, RiskTerrainCell, RiskTerrainSnapshot
 from app.reports import evaluation_counts as where
-from app.scoring.pai import cells_in_share
 
 if TYPE_CHECKING:
     from app.reports.evaluation import EvaluationRequest
@@ -35,6 +34,13 @@ AREA_SOURCE = "terreno"
 class TerrainTargetError(InvalidInput):
     code = "terreno_no_aplicable"
     title = "Modelo de terreno de riesgo no aplicable"
+
+
+def _cells_in_share(share: float, total: int) -> int:
+    # app.scoring.pai imports pandas, which the bulletin command must not load
+    from app.scoring.pai import cells_in_share  # noqa: PLC0415
+
+    return cells_in_share(share, total)
 
 
 def _refuse(field: str, reason: str) -> TerrainTargetError:
@@ -79,7 +85,7 @@ def terrain_targets(
     share = TERRAIN_CELLS[which]
     if share is not None:
         cells = where.terrain_area(
-            session, snapshot.id, top=cells_in_share(share, total), inside=None
+            session, snapshot.id, top=_cells_in_share(share, total), inside=None
         )
     else:
         own = where.project_area(session, project.id, request.radius_m)
