@@ -222,9 +222,10 @@ def rank_interval(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     than numpy's default sort, and a percentile partitions every unit's draws.
 
     Each draw (a contiguous row of the transposed scores) is sorted by the default sort, which
-    may put tied units in any order; each unit then gets the key (run of equal scores, unit
-    position), unique in its draw, and sorting the keys puts tied units back in unit order:
-    the unit at place p of the sorted keys has rank p + 1. A count of (unit, rank) pairs gives
+    may put tied units in any order. A draw without ties has one sorted order, the stable one.
+    In a draw with ties each unit gets the key (run of equal scores, unit position), unique in
+    its draw, and sorting the keys puts tied units back in unit order: the unit at place p of
+    the sorted keys has rank p + 1. A count of (unit, rank) pairs gives
     every order statistic: the j-th smallest rank of unit i is the first rank whose
     cumulative count exceeds j.
     """
@@ -237,10 +238,13 @@ def rank_interval(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if np.isnan(ordered[:, -1]).any():  # NaNs sort last and tie among themselves
         same |= np.isnan(ordered[:, 1:]) & np.isnan(ordered[:, :-1])
     small = np.int32 if k * k < 2**31 else np.int64
-    new_run = np.ones((draws, k), dtype=small)
-    np.logical_not(same, out=new_run[:, 1:], casting="unsafe")
-    run = np.cumsum(new_run, axis=1, dtype=small) - 1
-    unit = np.sort(run * k + order.astype(small), axis=1) % k  # unit at each place
+    unit = order.astype(small)  # unit at each place: the sorted order where a draw has no ties
+    tied = same.any(axis=1)
+    if tied.any():  # only draws with ties need their tied units put back in unit order
+        new_run = np.ones((int(tied.sum()), k), dtype=small)
+        np.logical_not(same[tied], out=new_run[:, 1:], casting="unsafe")
+        run = np.cumsum(new_run, axis=1, dtype=small) - 1
+        unit[tied] = np.sort(run * k + unit[tied], axis=1) % k
     place = np.arange(k, dtype=small)
     counts = np.bincount((unit * k + place).ravel(), minlength=k * k).reshape(k, k)
     cumulative = counts.cumsum(axis=1)
@@ -260,7 +264,14 @@ def _class_probability(
         top_of_lower = float(observed[classes == lower].max())
         bottom_of_upper = float(observed[classes == upper].min())
         bounds.append((top_of_lower + bottom_of_upper) / 2.0)
-    position = np.searchsorted(np.asarray(bounds), score, side="right")  # 0 = lowest present
+    # the class slot of every draw, 0 = lowest present: np.searchsorted(bounds, score,
+    # side="right") (ascending bounds; NaN after all of them), one comparison per bound
+    position = np.zeros(score.shape, dtype=np.intp)
+    for bound in bounds:
+        position += score >= bound
+    missing = np.isnan(score)
+    if missing.any():
+        position[missing] = len(bounds)
     k, draws = score.shape
     slots = len(present)
     units = np.arange(k)[:, None]
