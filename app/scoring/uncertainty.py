@@ -19,7 +19,7 @@ Both are seeded: the same inputs give the same intervals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -125,8 +125,16 @@ def _draw_variables(
             rising = variables.trend.rising.to_numpy()[:, None]
             out["dmcs_trend"] = np.where(rising, log_ratio, 0.0)
         if "hotspot" in needed and variables.spots is not None and variables.star is not None:
-            independent = smoothed_rates(drawn_rates, Smoothing.GLOBAL, None)["dmcs_rate"][0]
-            z = gi_star_z(independent, variables.star)  # as variables_v2: the global rate
+            # as variables_v2, on the globally smoothed rate: the one just computed under the
+            # global prior, else the global smoothing of the same drawn DMCS counts
+            if profile.smoothing is Smoothing.GLOBAL:
+                independent = out["dmcs_rate"]
+            else:
+                dmcs_only = replace(
+                    drawn_rates, rates={"dmcs_rate": drawn_rates.rates["dmcs_rate"]}
+                )
+                independent = smoothed_rates(dmcs_only, Smoothing.GLOBAL, None)["dmcs_rate"][0]
+            z = gi_star_z(independent, variables.star)
             out["hotspot"] = np.where(variables.spots.hot.to_numpy()[:, None], z, 0.0)
     if "violent_share" in needed:
         violent = redraw(counts.violent)
