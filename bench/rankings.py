@@ -152,14 +152,14 @@ from app.settings import DatabaseSettings
 engine = make_engine(DatabaseSettings(database_url=sys.argv[1]))
 for line in sys.stdin:
     comuna, level, months, end, version = line.split()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with Session(engine) as session:
         compute_snapshot(session, level=level, comuna=comuna, period_end=date.fromisoformat(end),
                          months=int(months), profile_name=None,
                          profile_version=None if version == "-" else int(version),
                          computed_by="bench")
         session.commit()
-    print(time.perf_counter() - started, flush=True)
+    print(time.perf_counter() - started, time.process_time() - cpu, flush=True)
 """
 
 
@@ -178,7 +178,8 @@ class Side:
             cwd=tree,
         )
 
-    def time(self, comuna: str, level: str, profile_version: int | None) -> float:
+    def time(self, comuna: str, level: str, profile_version: int | None) -> tuple[float, float]:
+        """(wall, CPU of the worker process) seconds of one ranking."""
         assert self.process.stdin is not None
         assert self.process.stdout is not None
         version = "-" if profile_version is None else str(profile_version)
@@ -187,7 +188,8 @@ class Side:
         answer = self.process.stdout.readline()
         if not answer:
             sys.exit(f"el lado {self.name} terminó sin responder")
-        return float(answer)
+        wall, cpu = answer.split()
+        return float(wall), float(cpu)
 
     def close(self) -> None:
         assert self.process.stdin is not None
@@ -225,8 +227,8 @@ def run(
     if workers:
         print("lados: " + ", ".join(f"{name}={tree}" for name, tree in sides or []))
 
-    def in_process(comuna: str) -> float:
-        started = time.perf_counter()
+    def in_process(comuna: str) -> tuple[float, float]:
+        started, cpu = time.perf_counter(), time.process_time()
         with Session(engine) as session:
             compute_snapshot(
                 session,
@@ -239,9 +241,9 @@ def run(
                 computed_by="bench",
             )
             session.commit()
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu
 
-    def rank(side: int, comuna: str) -> float:
+    def rank(side: int, comuna: str) -> tuple[float, float]:
         if workers:
             return workers[side].time(comuna, level, profile_version)
         return in_process(comuna)
@@ -251,7 +253,9 @@ def run(
     # round: SQL, every side (their order rotating), esda; medians per comuna, summed
     sql_total = esda_total = 0.0
     rank_total = dict.fromkeys(names, 0.0)
+    cpu_total = dict.fromkeys(names, 0.0)  # Python CPU of the ranking process (wall: the rest)
     per_round: list[float] = []  # the second side over the first, per comuna and round
+    per_round_cpu: list[float] = []
     units_total = 0
     with psycopg.connect(_psycopg_dsn(url)) as conn, Session(engine) as geo_session:
         for name, value in SESSION_SETTINGS.items():  # the same session settings as Vigía's
@@ -273,6 +277,7 @@ def run(
                 rank(side, comuna)
             _direct_z(y, local_w, HotSpotParams())
             samples: dict[str, list[float]] = {name: [] for name in names}
+            cpu_samples: dict[str, list[float]] = {name: [] for name in names}
             sql_samples, esda_samples = [], []
             for round_ in range(repeat):
                 started = time.perf_counter()
@@ -281,12 +286,15 @@ def run(
                 order = list(range(len(names)))
                 order = order[round_ % len(order) :] + order[: round_ % len(order)]
                 for side in order:
-                    samples[names[side]].append(rank(side, comuna))
+                    wall, cpu = rank(side, comuna)
+                    samples[names[side]].append(wall)
+                    cpu_samples[names[side]].append(cpu)
                 started = time.perf_counter()
                 _direct_z(y, local_w, HotSpotParams())
                 esda_samples.append(time.perf_counter() - started)
                 if len(names) == 2:
                     per_round.append(samples[names[1]][-1] / samples[names[0]][-1])
+                    per_round_cpu.append(cpu_samples[names[1]][-1] / cpu_samples[names[0]][-1])
             sql_time = statistics.median(sql_samples)
             esda_time = statistics.median(esda_samples)
             sql_total += sql_time
@@ -294,6 +302,7 @@ def run(
             units_total += len(rows)
             for name in names:
                 rank_total[name] += statistics.median(samples[name])
+                cpu_total[name] += statistics.median(cpu_samples[name])
             if len(comunas) <= 3:
                 times = ", ".join(
                     f"{name} {statistics.median(samples[name]) * 1000:.1f} ms" for name in names
@@ -318,14 +327,17 @@ def run(
             f"{name}: ranking de extremo a extremo {total * 1000:.0f} ms en total "
             f"({total * 1000 / count:.1f} ms por comuna; {units_total} unidades, {count} "
             f"ranking(s)); RAZÓN / SQL = {total / sql_total:.2f} (meta <= 1,5); "
-            f"RAZÓN / piso = {total / floor:.2f} (meta <= 2)"
+            f"RAZÓN / piso = {total / floor:.2f} (meta <= 2); CPU de Python "
+            f"{cpu_total[name] * 1000 / count:.1f} ms por comuna"
         )
-    if per_round:
-        quartiles = statistics.quantiles(per_round, n=4)
+    for label, ratios in (("tiempo", per_round), ("CPU", per_round_cpu)):
+        if len(ratios) < 2:
+            continue
+        quartiles = statistics.quantiles(ratios, n=4)
         print(
-            f"{names[1]} / {names[0]} por comuna y ronda: mediana "
-            f"{statistics.median(per_round):.2f} [p25-p75 {quartiles[0]:.2f}-{quartiles[2]:.2f}]"
-            f", {len(per_round)} pares"
+            f"{label} {names[1]} / {names[0]} por comuna y ronda: mediana "
+            f"{statistics.median(ratios):.2f} [p25-p75 {quartiles[0]:.2f}-{quartiles[2]:.2f}]"
+            f", {len(ratios)} pares"
         )
     print(f"carga al terminar la parte 1: {_load()}")
     if skip_gi:
