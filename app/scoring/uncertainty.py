@@ -99,17 +99,23 @@ def _draw_variables(
     counts = variables.counts
     k = len(counts.population)
     shape = (k, draws)
-
-    def redraw(values: np.ndarray) -> np.ndarray:
-        return rng.poisson(np.broadcast_to(values[:, None], shape)).astype(float)
-
-    out: dict[str, np.ndarray] = {}
     dmcs_based = bool(needed & {"dmcs_trend", "hotspot"})
     rate_names = [n for n in counts.rates if n in needed or (n == "dmcs_rate" and dmcs_based)]
+    means = {f"rate:{name}": counts.rates[name] for name in rate_names}
+    if rate_names and "dmcs_trend" in needed:
+        means["dmcs_prev"] = counts.dmcs_prev
+    if "violent_share" in needed:
+        means["violent"] = counts.violent
+        means["rest"] = counts.total - counts.violent
+    if "risk_factor_load" in needed:
+        means["factors"] = counts.factors
+    drawn = _poisson_blocks(rng, means, draws)
+
+    out: dict[str, np.ndarray] = {}
     if rate_names:
         drawn_rates = Counts(
             population=counts.population,
-            rates={name: redraw(counts.rates[name]) for name in rate_names},
+            rates={name: drawn[f"rate:{name}"] for name in rate_names},
             dmcs_prev=counts.dmcs_prev,
             violent=counts.violent,
             total=counts.total,
@@ -119,7 +125,7 @@ def _draw_variables(
         smoothed = smoothed_rates(drawn_rates, profile.smoothing, variables.star)
         out.update({name: values[0] for name, values in smoothed.items()})
         if "dmcs_trend" in needed:
-            now, before = drawn_rates.rates["dmcs_rate"], redraw(counts.dmcs_prev)
+            now, before = drawn_rates.rates["dmcs_rate"], drawn["dmcs_prev"]
             comuna = (now.sum(axis=0) + 0.5) / (before.sum(axis=0) + 0.5)
             log_ratio = np.log((now + 0.5) / (before + 0.5) / comuna)
             rising = variables.trend.rising.to_numpy()[:, None]
@@ -137,11 +143,11 @@ def _draw_variables(
             z = gi_star_z(independent, variables.star)
             out["hotspot"] = np.where(variables.spots.hot.to_numpy()[:, None], z, 0.0)
     if "violent_share" in needed:
-        violent = redraw(counts.violent)
-        total = violent + redraw(counts.total - counts.violent)
+        violent = drawn["violent"]
+        total = violent + drawn["rest"]
         out["violent_share"] = binomial_eb(violent, total)[0]
     if "risk_factor_load" in needed:
-        factors = redraw(counts.factors)
+        factors = drawn["factors"]
         per_factor = np.divide(
             counts.load, counts.factors, out=np.zeros_like(counts.load), where=counts.factors > 0
         )
@@ -157,6 +163,24 @@ def _draw_variables(
         out["risk_factor_load"] = load_per_thousand(drawn_load)
     for column in needed - set(out):  # external variables: no sampling model, held fixed
         out[column] = np.broadcast_to(variables.raw[column].to_numpy()[:, None], shape)
+    return out
+
+
+def _poisson_blocks(
+    rng: np.random.Generator, means: dict[str, np.ndarray], draws: int
+) -> dict[str, np.ndarray]:
+    """`rng.poisson(mean[:, None] broadcast to (k, draws)).astype(float)` for each mean in
+    turn, in ONE call: numpy draws an array of means element by element in C order, so the
+    rows of the stacked means get the very variates (and leave the generator in the very
+    state) of one call per mean (tests/scoring/test_uncertainty.py checks it)."""
+    if not means:
+        return {}
+    stacked = np.concatenate(list(means.values()))
+    values = rng.poisson(np.broadcast_to(stacked[:, None], (len(stacked), draws))).astype(float)
+    out, start = {}, 0
+    for name, mean in means.items():
+        out[name] = values[start : start + len(mean)]
+        start += len(mean)
     return out
 
 

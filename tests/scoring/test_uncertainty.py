@@ -8,7 +8,7 @@ import pytest
 
 from app.scoring.composite import CLASSES
 from app.scoring.smoothing import poisson_eb
-from app.scoring.uncertainty import INTERVAL, _class_probability, rank_interval
+from app.scoring.uncertainty import INTERVAL, _class_probability, _poisson_blocks, rank_interval
 
 
 def _reference(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -104,3 +104,21 @@ def test_class_probability_is_searchsorted_over_the_observed_breaks(seed: int) -
         np.testing.assert_array_equal(probability[:, labels.index(label)], expected)
     absent = [labels.index(label) for label in labels if label not in present]
     assert not probability[:, absent].any()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_one_poisson_call_gives_the_variates_of_one_call_per_variable(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    k, draws = int(rng.integers(1, 200)), int(rng.integers(1, 1100))
+    means = {name: rng.gamma(0.5, 30.0, k).round() for name in ("a", "b", "c")}
+    means["b"][: k // 2] = 0.0  # a mean of 0 draws no uniform at all
+    means["c"] = means["c"] + 0.37  # non-integer means, both of numpy's algorithms
+
+    together = np.random.default_rng(20965)
+    blocks = _poisson_blocks(together, means, draws)
+
+    apart = np.random.default_rng(20965)
+    for name, mean in means.items():
+        expected = apart.poisson(np.broadcast_to(mean[:, None], (k, draws))).astype(float)
+        assert blocks[name].tobytes() == expected.tobytes()
+    assert together.random() == apart.random()  # the same state for what follows
