@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 import warnings
@@ -138,7 +139,76 @@ def _plain_sql(level: str) -> str:
     return str(compiled)
 
 
-def run(tier: str, repeat: int, level: str, profile_version: int | None = None) -> None:
+# A side that runs the ranking from another code tree (e.g. `git archive <commit> app`), in its
+# own process so both versions of `app` can be timed round by round against the same database.
+# It only imports what every version of the ranking has; it times compute + commit, as `ranking`.
+_WORKER = """
+import sys, time
+from datetime import date
+from sqlalchemy.orm import Session
+from app.db import make_engine
+from app.rankings import compute_snapshot
+from app.settings import DatabaseSettings
+engine = make_engine(DatabaseSettings(database_url=sys.argv[1]))
+for line in sys.stdin:
+    comuna, level, months, end, version = line.split()
+    started, cpu = time.perf_counter(), time.process_time()
+    with Session(engine) as session:
+        compute_snapshot(session, level=level, comuna=comuna, period_end=date.fromisoformat(end),
+                         months=int(months), profile_name=None,
+                         profile_version=None if version == "-" else int(version),
+                         computed_by="bench")
+        session.commit()
+    print(time.perf_counter() - started, time.process_time() - cpu, flush=True)
+"""
+
+
+class Side:
+    """The ranking of one code tree, timed in a worker process (`--side name=path`)."""
+
+    def __init__(self, name: str, tree: Path, url: str) -> None:
+        self.name = name
+        env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _WORKER, url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=tree,
+        )
+
+    def time(self, comuna: str, level: str, profile_version: int | None) -> tuple[float, float]:
+        """(wall, CPU of the worker process) seconds of one ranking."""
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        version = "-" if profile_version is None else str(profile_version)
+        self.process.stdin.write(f"{comuna} {level} {MONTHS} {PERIOD_END} {version}\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        if not answer:
+            sys.exit(f"el lado {self.name} terminó sin responder")
+        wall, cpu = answer.split()
+        return float(wall), float(cpu)
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def _load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def run(
+    tier: str,
+    repeat: int,
+    level: str,
+    profile_version: int | None = None,
+    sides: list[tuple[str, Path]] | None = None,
+    skip_gi: bool = False,
+) -> None:
     url = bench_url()
     engine = make_engine(DatabaseSettings(database_url=url))  # as the service connects
     period = period_for(PERIOD_END, MONTHS)
@@ -151,10 +221,41 @@ def run(tier: str, repeat: int, level: str, profile_version: int | None = None) 
     print(f"tier {tier}: {len(comunas)} comuna(s), nivel {level}, período {period.label()}")
     print(f"denuncias en la base: {complaints:,}; repeticiones: {repeat} (mediana)")
     which = "la última" if profile_version is None else f"v{profile_version}"
-    print(f"perfil por defecto del nivel, versión {which}; carga {os.getloadavg()}")
+    print(f"perfil por defecto del nivel, versión {which}; carga al empezar {_load()}")
+    workers = [Side(name, tree, url) for name, tree in sides or []]
+    names = [w.name for w in workers] or ["ranking"]
+    if workers:
+        print("lados: " + ", ".join(f"{name}={tree}" for name, tree in sides or []))
 
-    # 1. ranking end to end (aggregation + scoring + store + commit) vs the bare SQL
-    sql_total = rank_total = esda_total = 0.0
+    def in_process(comuna: str) -> tuple[float, float]:
+        started, cpu = time.perf_counter(), time.process_time()
+        with Session(engine) as session:
+            compute_snapshot(
+                session,
+                level=level,
+                comuna=comuna,
+                period_end=PERIOD_END,
+                months=MONTHS,
+                profile_name=None,
+                profile_version=profile_version,
+                computed_by="bench",
+            )
+            session.commit()
+        return time.perf_counter() - started, time.process_time() - cpu
+
+    def rank(side: int, comuna: str) -> tuple[float, float]:
+        if workers:
+            return workers[side].time(comuna, level, profile_version)
+        return in_process(comuna)
+
+    # 1. ranking end to end (aggregation + scoring + store + commit) vs the bare SQL and the
+    # floor (the SQL plus esda's Gi* on this comuna's units, nothing else), interleaved round by
+    # round: SQL, every side (their order rotating), esda; medians per comuna, summed
+    sql_total = esda_total = 0.0
+    rank_total = dict.fromkeys(names, 0.0)
+    cpu_total = dict.fromkeys(names, 0.0)  # Python CPU of the ranking process (wall: the rest)
+    per_round: list[float] = []  # the second side over the first, per comuna and round
+    per_round_cpu: list[float] = []
     units_total = 0
     with psycopg.connect(_psycopg_dsn(url)) as conn, Session(engine) as geo_session:
         for name, value in SESSION_SETTINGS.items():  # the same session settings as Vigía's
@@ -163,28 +264,6 @@ def run(tier: str, repeat: int, level: str, profile_version: int | None = None) 
         conn.commit()
         for comuna in comunas:
             params = aggregation_params(comuna, period)
-            rows: list[Any] = []
-
-            def bare(params: dict[str, Any] = params, rows: list[Any] = rows) -> None:
-                rows[:] = conn.execute(sql, params).fetchall()
-
-            def ranking(comuna: str = comuna) -> None:
-                with Session(engine) as session:
-                    compute_snapshot(
-                        session,
-                        level=level,
-                        comuna=comuna,
-                        period_end=PERIOD_END,
-                        months=MONTHS,
-                        profile_name=None,
-                        profile_version=profile_version,
-                        computed_by="bench",
-                    )
-                    session.commit()
-
-            sql_time = _median_time(bare, repeat)
-            rank_time = _median_time(ranking, repeat)
-            # The floor: the SQL plus esda's Gi* on this comuna's units, nothing else
             geometry = unit_geometry(geo_session, level=level, comuna=comuna)
             local_w = W(
                 adjacency(contiguity_weights(geometry)),
@@ -193,28 +272,77 @@ def run(tier: str, repeat: int, level: str, profile_version: int | None = None) 
             )
             dmcs = dict(conn.execute(_DMCS_BY_CODE.format(level=level), params).fetchall())
             y = np.array([float(dmcs.get(code, 0)) for code in geometry.index])
-            esda_time = _median_time(
-                lambda y=y, w=local_w: _direct_z(y, w, HotSpotParams()), repeat
-            )
+            rows = conn.execute(sql, params).fetchall()  # warm-up of every part
+            for side in range(len(names)):
+                rank(side, comuna)
+            _direct_z(y, local_w, HotSpotParams())
+            samples: dict[str, list[float]] = {name: [] for name in names}
+            cpu_samples: dict[str, list[float]] = {name: [] for name in names}
+            sql_samples, esda_samples = [], []
+            for round_ in range(repeat):
+                started = time.perf_counter()
+                rows = conn.execute(sql, params).fetchall()
+                sql_samples.append(time.perf_counter() - started)
+                order = list(range(len(names)))
+                order = order[round_ % len(order) :] + order[: round_ % len(order)]
+                for side in order:
+                    wall, cpu = rank(side, comuna)
+                    samples[names[side]].append(wall)
+                    cpu_samples[names[side]].append(cpu)
+                started = time.perf_counter()
+                _direct_z(y, local_w, HotSpotParams())
+                esda_samples.append(time.perf_counter() - started)
+                if len(names) == 2:
+                    per_round.append(samples[names[1]][-1] / samples[names[0]][-1])
+                    per_round_cpu.append(cpu_samples[names[1]][-1] / cpu_samples[names[0]][-1])
+            sql_time = statistics.median(sql_samples)
+            esda_time = statistics.median(esda_samples)
             sql_total += sql_time
-            rank_total += rank_time
             esda_total += esda_time
             units_total += len(rows)
+            for name in names:
+                rank_total[name] += statistics.median(samples[name])
+                cpu_total[name] += statistics.median(cpu_samples[name])
             if len(comunas) <= 3:
+                times = ", ".join(
+                    f"{name} {statistics.median(samples[name]) * 1000:.1f} ms" for name in names
+                )
                 print(
                     f"  comuna {comuna}: {len(rows)} unidades, SQL {sql_time * 1000:.1f} ms, "
-                    f"ranking {rank_time * 1000:.1f} ms, razón {rank_time / sql_time:.2f}"
+                    f"esda Gi* {esda_time * 1000:.1f} ms, {times}"
                 )
-    print(
-        f"ranking de extremo a extremo: {rank_total * 1000:.0f} ms en total "
-        f"({units_total} unidades, {len(comunas)} ranking(s))"
-    )
+    for worker in workers:
+        worker.close()
+    floor = sql_total + esda_total
+    count = len(comunas)
     print(f"agregación SQL sola (psycopg): {sql_total * 1000:.0f} ms en total")
-    print(f"RAZÓN ranking / SQL = {rank_total / sql_total:.2f}  (meta <= 1,5)")
     print(
-        f"piso: SQL + Gi* de esda por comuna (sin nada más) = {(sql_total + esda_total) * 1000:.0f}"
-        f" ms; mejor razón posible = {(sql_total + esda_total) / sql_total:.2f}"
+        f"piso: SQL + Gi* de esda por comuna (sin nada más) = {floor * 1000:.0f} ms "
+        f"({floor * 1000 / count:.1f} ms por comuna); mejor razón posible contra la SQL = "
+        f"{floor / sql_total:.2f}"
     )
+    for name in names:
+        total = rank_total[name]
+        print(
+            f"{name}: ranking de extremo a extremo {total * 1000:.0f} ms en total "
+            f"({total * 1000 / count:.1f} ms por comuna; {units_total} unidades, {count} "
+            f"ranking(s)); RAZÓN / SQL = {total / sql_total:.2f} (meta <= 1,5); "
+            f"RAZÓN / piso = {total / floor:.2f} (meta <= 2); CPU de Python "
+            f"{cpu_total[name] * 1000 / count:.1f} ms por comuna"
+        )
+    for label, ratios in (("tiempo", per_round), ("CPU", per_round_cpu)):
+        if len(ratios) < 2:
+            continue
+        quartiles = statistics.quantiles(ratios, n=4)
+        print(
+            f"{label} {names[1]} / {names[0]} por comuna y ronda: mediana "
+            f"{statistics.median(ratios):.2f} [p25-p75 {quartiles[0]:.2f}-{quartiles[2]:.2f}]"
+            f", {len(ratios)} pares"
+        )
+    print(f"carga al terminar la parte 1: {_load()}")
+    if skip_gi:
+        engine.dispose()
+        return
 
     # 2. Gi* through app.scoring vs esda.G_Local called directly, same weights and seed
     with Session(engine) as session:
@@ -322,11 +450,22 @@ def main() -> None:
     parser.add_argument(
         "--profile-version", type=int, default=None, help="1 = método 1; por defecto la última"
     )
+    parser.add_argument(
+        "--side",
+        action="append",
+        default=[],
+        metavar="NOMBRE=RUTA",
+        help="un árbol de código (con app/) cuyo ranking se mide en su propio proceso, "
+        "intercalado ronda a ronda con los demás lados; p. ej. --side antes=/tmp/viejo --side "
+        "ahora=.",
+    )
+    parser.add_argument("--skip-gi", action="store_true", help="omite la parte 2 (Gi* global)")
     args = parser.parse_args()
     if args.action == "load":
         load(args.tier)
     else:
-        run(args.tier, args.repeat, args.level, args.profile_version)
+        sides = [(n, Path(t)) for n, _, t in (item.partition("=") for item in args.side)]
+        run(args.tier, args.repeat, args.level, args.profile_version, sides, args.skip_gi)
 
 
 if __name__ == "__main__":

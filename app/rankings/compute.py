@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import FieldProblem, InvalidInput
 from app.models import RankingSnapshot
-from app.rankings.inputs import aggregate, unit_geometry
+from app.rankings.inputs import aggregate, unit_weights
 from app.rankings.profiles import get_profile
 from app.rankings.store import store_snapshot
 from app.scoring import (
@@ -20,7 +20,6 @@ from app.scoring import (
     Smoothing,
     UnitInputs,
     compute_ranking,
-    contiguity_weights,
 )
 from app.scoring.snapshot import LEVELS
 from app.territory.service import resolve_comuna
@@ -96,7 +95,7 @@ def compute_snapshot(
     aggregated = aggregate(session, level=level, comuna=code, period=period, profile=profile)
     weights = None
     if needs_weights(profile):
-        weights = contiguity_weights(unit_geometry(session, level=level, comuna=code))
+        weights = unit_weights(session, level=level, comuna=code)
     inputs = UnitInputs.build(aggregated.table, weights=weights)
     say("calculando")
     ranking = compute_ranking(inputs, profile, period, level, computed_at=now)

@@ -9,12 +9,16 @@ parameter.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
 import pandas as pd
 import shapely
+from libpysal.weights import W
 from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -24,7 +28,13 @@ from app.db import use_custom_plans
 from app.models import ExternalVariable
 from app.scoring import DRUG_CONSUMPTION_CODES, DRUG_TRAFFICKING_CODES, Period, ScoringProfile
 from app.scoring.errors import ScoringInputError, problem
-from app.scoring.inputs import COUNT_COLUMNS, overdue_count, risk_factor_load
+from app.scoring.inputs import (
+    COUNT_COLUMNS,
+    adjacency,
+    contiguity_weights,
+    overdue_count,
+    risk_factor_load,
+)
 from app.scoring.profiles import EXTERNAL_PREFIX
 from app.timezone import CHILE_TZ
 
@@ -233,3 +243,40 @@ def unit_geometry(session: Session, *, level: str, comuna: str) -> pd.Series:
     return pd.Series(
         {str(code): shapely.from_wkb(bytes(wkb)) for code, wkb in rows}, dtype=object
     ).sort_index()
+
+
+# Queen contiguity from polygons costs more than the rest of the weights' uses together, and a
+# comuna's units rarely change: the neighbour lists are kept per (level, digest of every unit's
+# code and geometry), so an edited or reloaded boundary gets new weights. Bounded: a national
+# deployment ranks ~350 comunas at two levels.
+_WEIGHTS_CACHE: OrderedDict[tuple[str, str], dict[str, list[str]]] = OrderedDict()
+_WEIGHTS_CACHE_SIZE = 1024
+_WEIGHTS_LOCK = threading.Lock()
+
+
+def unit_weights(session: Session, *, level: str, comuna: str) -> W:
+    """Queen contiguity of the comuna's units (`contiguity_weights` of `unit_geometry`)."""
+    rows = sorted(
+        (str(code), bytes(wkb))
+        for code, wkb in session.execute(_statement(_GEOMETRY, level), {"comuna": comuna})
+    )
+    digest = hashlib.sha256()
+    for code, wkb in rows:
+        digest.update(f"{code}\0{len(wkb)}\0".encode())
+        digest.update(wkb)
+    key = (level, digest.hexdigest())
+    with _WEIGHTS_LOCK:
+        graph = _WEIGHTS_CACHE.get(key)
+        if graph is not None:
+            _WEIGHTS_CACHE.move_to_end(key)
+    if graph is None:
+        geometry = pd.Series({code: shapely.from_wkb(wkb) for code, wkb in rows}, dtype=object)
+        graph = adjacency(contiguity_weights(geometry))
+        with _WEIGHTS_LOCK:
+            _WEIGHTS_CACHE[key] = graph
+            while len(_WEIGHTS_CACHE) > _WEIGHTS_CACHE_SIZE:
+                _WEIGHTS_CACHE.popitem(last=False)
+    # a new W every time: esda sets the transform of the W it gets
+    return W(
+        {code: list(n) for code, n in graph.items()}, id_order=list(graph), silence_warnings=True
+    )

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.models import RankingSnapshot
-from app.rankings.inputs import aggregate, unit_geometry
+from app.rankings.inputs import aggregate, unit_weights
 from app.rankings.profiles import get_profile
 from app.rankings.store import inputs_from_document, unit_results
 from app.scoring import (
@@ -22,7 +22,6 @@ from app.scoring import (
     Period,
     UnitInputs,
     compute_ranking,
-    contiguity_weights,
 )
 from app.scoring.snapshot import input_fingerprint
 
@@ -122,9 +121,7 @@ def verify_snapshot(session: Session, snapshot: RankingSnapshot) -> Verification
     )
     weights = None
     if snapshot.inputs.get("adjacency") is not None:
-        weights = contiguity_weights(
-            unit_geometry(session, level=snapshot.level, comuna=snapshot.comuna_code)
-        )
+        weights = unit_weights(session, level=snapshot.level, comuna=snapshot.comuna_code)
     current = input_fingerprint(
         UnitInputs.build(aggregated.table, weights=weights),
         profile,

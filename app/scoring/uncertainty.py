@@ -19,7 +19,7 @@ Both are seeded: the same inputs give the same intervals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -99,17 +99,23 @@ def _draw_variables(
     counts = variables.counts
     k = len(counts.population)
     shape = (k, draws)
-
-    def redraw(values: np.ndarray) -> np.ndarray:
-        return rng.poisson(np.broadcast_to(values[:, None], shape)).astype(float)
-
-    out: dict[str, np.ndarray] = {}
     dmcs_based = bool(needed & {"dmcs_trend", "hotspot"})
     rate_names = [n for n in counts.rates if n in needed or (n == "dmcs_rate" and dmcs_based)]
+    means = {f"rate:{name}": counts.rates[name] for name in rate_names}
+    if rate_names and "dmcs_trend" in needed:
+        means["dmcs_prev"] = counts.dmcs_prev
+    if "violent_share" in needed:
+        means["violent"] = counts.violent
+        means["rest"] = counts.total - counts.violent
+    if "risk_factor_load" in needed:
+        means["factors"] = counts.factors
+    drawn = _poisson_blocks(rng, means, draws)
+
+    out: dict[str, np.ndarray] = {}
     if rate_names:
         drawn_rates = Counts(
             population=counts.population,
-            rates={name: redraw(counts.rates[name]) for name in rate_names},
+            rates={name: drawn[f"rate:{name}"] for name in rate_names},
             dmcs_prev=counts.dmcs_prev,
             violent=counts.violent,
             total=counts.total,
@@ -119,21 +125,29 @@ def _draw_variables(
         smoothed = smoothed_rates(drawn_rates, profile.smoothing, variables.star)
         out.update({name: values[0] for name, values in smoothed.items()})
         if "dmcs_trend" in needed:
-            now, before = drawn_rates.rates["dmcs_rate"], redraw(counts.dmcs_prev)
+            now, before = drawn_rates.rates["dmcs_rate"], drawn["dmcs_prev"]
             comuna = (now.sum(axis=0) + 0.5) / (before.sum(axis=0) + 0.5)
             log_ratio = np.log((now + 0.5) / (before + 0.5) / comuna)
             rising = variables.trend.rising.to_numpy()[:, None]
             out["dmcs_trend"] = np.where(rising, log_ratio, 0.0)
         if "hotspot" in needed and variables.spots is not None and variables.star is not None:
-            independent = smoothed_rates(drawn_rates, Smoothing.GLOBAL, None)["dmcs_rate"][0]
-            z = gi_star_z(independent, variables.star)  # as variables_v2: the global rate
+            # as variables_v2, on the globally smoothed rate: the one just computed under the
+            # global prior, else the global smoothing of the same drawn DMCS counts
+            if profile.smoothing is Smoothing.GLOBAL:
+                independent = out["dmcs_rate"]
+            else:
+                dmcs_only = replace(
+                    drawn_rates, rates={"dmcs_rate": drawn_rates.rates["dmcs_rate"]}
+                )
+                independent = smoothed_rates(dmcs_only, Smoothing.GLOBAL, None)["dmcs_rate"][0]
+            z = gi_star_z(independent, variables.star)
             out["hotspot"] = np.where(variables.spots.hot.to_numpy()[:, None], z, 0.0)
     if "violent_share" in needed:
-        violent = redraw(counts.violent)
-        total = violent + redraw(counts.total - counts.violent)
+        violent = drawn["violent"]
+        total = violent + drawn["rest"]
         out["violent_share"] = binomial_eb(violent, total)[0]
     if "risk_factor_load" in needed:
-        factors = redraw(counts.factors)
+        factors = drawn["factors"]
         per_factor = np.divide(
             counts.load, counts.factors, out=np.zeros_like(counts.load), where=counts.factors > 0
         )
@@ -149,6 +163,24 @@ def _draw_variables(
         out["risk_factor_load"] = load_per_thousand(drawn_load)
     for column in needed - set(out):  # external variables: no sampling model, held fixed
         out[column] = np.broadcast_to(variables.raw[column].to_numpy()[:, None], shape)
+    return out
+
+
+def _poisson_blocks(
+    rng: np.random.Generator, means: dict[str, np.ndarray], draws: int
+) -> dict[str, np.ndarray]:
+    """`rng.poisson(mean[:, None] broadcast to (k, draws)).astype(float)` for each mean in
+    turn, in ONE call: numpy draws an array of means element by element in C order, so the
+    rows of the stacked means get the very variates (and leave the generator in the very
+    state) of one call per mean (tests/scoring/test_uncertainty.py checks it)."""
+    if not means:
+        return {}
+    stacked = np.concatenate(list(means.values()))
+    values = rng.poisson(np.broadcast_to(stacked[:, None], (len(stacked), draws))).astype(float)
+    out, start = {}, 0
+    for name, mean in means.items():
+        out[name] = values[start : start + len(mean)]
+        start += len(mean)
     return out
 
 
@@ -222,9 +254,10 @@ def rank_interval(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     than numpy's default sort, and a percentile partitions every unit's draws.
 
     Each draw (a contiguous row of the transposed scores) is sorted by the default sort, which
-    may put tied units in any order; each unit then gets the key (run of equal scores, unit
-    position), unique in its draw, and sorting the keys puts tied units back in unit order:
-    the unit at place p of the sorted keys has rank p + 1. A count of (unit, rank) pairs gives
+    may put tied units in any order. A draw without ties has one sorted order, the stable one.
+    In a draw with ties each unit gets the key (run of equal scores, unit position), unique in
+    its draw, and sorting the keys puts tied units back in unit order: the unit at place p of
+    the sorted keys has rank p + 1. A count of (unit, rank) pairs gives
     every order statistic: the j-th smallest rank of unit i is the first rank whose
     cumulative count exceeds j.
     """
@@ -237,10 +270,13 @@ def rank_interval(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if np.isnan(ordered[:, -1]).any():  # NaNs sort last and tie among themselves
         same |= np.isnan(ordered[:, 1:]) & np.isnan(ordered[:, :-1])
     small = np.int32 if k * k < 2**31 else np.int64
-    new_run = np.ones((draws, k), dtype=small)
-    np.logical_not(same, out=new_run[:, 1:], casting="unsafe")
-    run = np.cumsum(new_run, axis=1, dtype=small) - 1
-    unit = np.sort(run * k + order.astype(small), axis=1) % k  # unit at each place
+    unit = order.astype(small)  # unit at each place: the sorted order where a draw has no ties
+    tied = same.any(axis=1)
+    if tied.any():  # only draws with ties need their tied units put back in unit order
+        new_run = np.ones((int(tied.sum()), k), dtype=small)
+        np.logical_not(same[tied], out=new_run[:, 1:], casting="unsafe")
+        run = np.cumsum(new_run, axis=1, dtype=small) - 1
+        unit[tied] = np.sort(run * k + unit[tied], axis=1) % k
     place = np.arange(k, dtype=small)
     counts = np.bincount((unit * k + place).ravel(), minlength=k * k).reshape(k, k)
     cumulative = counts.cumsum(axis=1)
@@ -260,7 +296,14 @@ def _class_probability(
         top_of_lower = float(observed[classes == lower].max())
         bottom_of_upper = float(observed[classes == upper].min())
         bounds.append((top_of_lower + bottom_of_upper) / 2.0)
-    position = np.searchsorted(np.asarray(bounds), score, side="right")  # 0 = lowest present
+    # the class slot of every draw, 0 = lowest present: np.searchsorted(bounds, score,
+    # side="right") (ascending bounds; NaN after all of them), one comparison per bound
+    position = np.zeros(score.shape, dtype=np.intp)
+    for bound in bounds:
+        position += score >= bound
+    missing = np.isnan(score)
+    if missing.any():
+        position[missing] = len(bounds)
     k, draws = score.shape
     slots = len(present)
     units = np.arange(k)[:, None]
