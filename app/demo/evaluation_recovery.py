@@ -18,6 +18,7 @@ bench.evaluation_recovery` sweeps many and prints the rates recorded in docs/ben
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
@@ -153,8 +154,14 @@ def evaluate_world(
         "planted_irr": iv.expected_irr,
         "moved": iv.moved,
     }
+    return recovery_from_counts(base, world_counts(world, request, night_only=night_only))
+
+
+def recovery_from_counts(base: Mapping[str, object], counts: AreaCounts) -> EvaluationRecovery:
+    """The evaluation of `counts` read against what was planted (`base`: seed, signal,
+    planted_irr, moved); refused evaluations keep the reason."""
     try:
-        result = evaluate_counts(world_counts(world, request, night_only=night_only))
+        result = evaluate_counts(counts)
     except EvaluationDataError as exc:
         return EvaluationRecovery(**base, refused=exc.detail)  # type: ignore[arg-type]
     said = verdict(result, ring_label="el entorno")

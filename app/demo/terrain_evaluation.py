@@ -28,7 +28,7 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 import shapely
 
-from app.demo.evaluation_recovery import EvaluationRecovery
+from app.demo.evaluation_recovery import EvaluationRecovery, recovery_from_counts
 from app.demo.grid_recovery import settled_grid
 from app.demo.rtm_recovery import RECOVERY_SPEC, factor_layers, residents_and_units
 from app.demo.sources import DemoSources
@@ -36,8 +36,7 @@ from app.demo.world import DemoWorld, simulate
 from app.reports.evaluation import EvaluationRequest
 from app.reports.evaluation_counts import SETTLEMENT_M
 from app.scoring.grid_hotspots import Grid, count_in_cells, to_metres
-from app.scoring.intervention_design import AreaCounts, EvaluationDataError, evaluate_counts
-from app.scoring.intervention_verdict import verdict
+from app.scoring.intervention_design import AreaCounts
 from app.scoring.near_repeat import project
 from app.scoring.risk_terrain import fit_rtm, rtm_features
 from app.timezone import CHILE_TZ
@@ -137,24 +136,4 @@ def recover(
     cells = top_cells(world, grid, event, share, seed)
     world, removed = plant_drop(world, grid, cells, event, drop, seed)
     base = {"seed": seed, "signal": drop > 0, "planted_irr": 1.0 - drop, "moved": 0}
-    try:
-        result = evaluate_counts(terrain_counts(world, grid, cells, event, request))
-    except EvaluationDataError as exc:
-        return EvaluationRecovery(**base, refused=exc.detail)  # type: ignore[arg-type]
-    said = verdict(result, ring_label="el entorno")
-    low, high = result.treated.interval
-    return EvaluationRecovery(
-        **base,  # type: ignore[arg-type]
-        refused=None,
-        treated_before=result.treated.before,
-        irr=result.treated.irr,
-        low=low,
-        high=high,
-        p_value=result.treated.p_value,
-        test=result.treated.headline,
-        mde=result.mde,
-        verdict_code=said.code,
-        displacement_code=said.displacement_code,
-        wdq=result.displacement.wdq,
-        ring_irr=None if result.catchment is None else result.catchment.irr,
-    )
+    return recovery_from_counts(base, terrain_counts(world, grid, cells, event, request))
