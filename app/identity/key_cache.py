@@ -36,7 +36,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
 import psycopg
 from psycopg import sql
@@ -52,41 +51,18 @@ LISTENER_APP = "vigia-key-cache"  # the listeners' application_name, then ":<os 
 FLUSH_ALL = "*"  # payload of a TRUNCATE: forget every key
 
 
-class Invalidated(Protocol):
-    """A cache the listener keeps honest: off until LISTEN runs, flushed when it fails."""
+class Invalidated:
+    """A cache the listener keeps honest: off until LISTEN runs, flushed when it fails.
 
-    pending: Callable[[], bool]
+    The shared half of the key cache and the territory response cache
+    (`app.ogc.response_cache`): the switch, the lock, the generation a `store` must match
+    (a read that began before an invalidation is not kept), and `pending`, set by the
+    listener. Subclasses keep the entries: `_clear` forgets them all, under the lock.
+    """
 
-    def enable(self) -> None: ...
-
-    def disable(self) -> None: ...
-
-    def invalidate(self, payload: str) -> None: ...
-
-
-def ack_channel(channel: str) -> str:
-    """Where a listener confirms it applied a notification of `channel`."""
-    return ACK_CHANNEL if channel == CHANNEL else f"{channel}_ack"
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    digest: str
-    caller: Caller
-    expires_at: datetime | None
-    cached_until: float  # monotonic
-
-
-class KeyCache:
-    """Verified keys by prefix; bounded in entries and in time; off until `enable()`."""
-
-    def __init__(
-        self, *, ttl_s: float, max_entries: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, *, ttl_s: float, clock: Callable[[], float]) -> None:
         self.ttl_s = ttl_s
-        self.max_entries = max_entries
         self.clock = clock
-        self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
         self._generation = 0
         self._enabled = False
@@ -107,7 +83,45 @@ class KeyCache:
         with self._lock:
             self._enabled = False
             self._generation += 1
-            self._entries.clear()
+            self._clear()
+
+    def generation(self) -> int:
+        """Taken before the database read; `store` refuses the result if anything was
+        invalidated meanwhile (the read may predate the change)."""
+        return self._generation
+
+    def invalidate(self, payload: str) -> None:
+        raise NotImplementedError
+
+    def _clear(self) -> None:
+        raise NotImplementedError
+
+
+def ack_channel(channel: str) -> str:
+    """Where a listener confirms it applied a notification of `channel`."""
+    return ACK_CHANNEL if channel == CHANNEL else f"{channel}_ack"
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    digest: str
+    caller: Caller
+    expires_at: datetime | None
+    cached_until: float  # monotonic
+
+
+class KeyCache(Invalidated):
+    """Verified keys by prefix; bounded in entries and in time; off until `enable()`."""
+
+    def __init__(
+        self, *, ttl_s: float, max_entries: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__(ttl_s=ttl_s, clock=clock)
+        self.max_entries = max_entries
+        self._entries: dict[str, _Entry] = {}
+
+    def _clear(self) -> None:
+        self._entries.clear()
 
     def invalidate(self, prefix: str) -> None:
         with self._lock:
@@ -116,11 +130,6 @@ class KeyCache:
                 self._entries.clear()
             else:
                 self._entries.pop(prefix, None)
-
-    def generation(self) -> int:
-        """Taken before a database lookup; `store` refuses the result if anything was
-        invalidated meanwhile (the lookup may have read the key before a revocation)."""
-        return self._generation
 
     def store(
         self,

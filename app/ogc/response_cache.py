@@ -25,7 +25,6 @@ links are absolute. Bounded in bytes; the oldest entries go first.
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app.identity.key_cache import Invalidated
 from app.models import Barrio, Comuna, MicroBarrio
 
 # Tables written only by `load_territory`, which notifies `territory.CHANNEL` in the same
@@ -61,37 +61,16 @@ def not_modified(etag: str, if_none_match: str | None) -> bool:
     return etag in tags or "*" in tags
 
 
-class ResponseCache:
+class ResponseCache(Invalidated):
     """Response bodies by URL; bounded in bytes and in time; off until `enable()`."""
 
     def __init__(
         self, *, max_bytes: int, ttl_s: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
+        super().__init__(ttl_s=ttl_s, clock=clock)
         self.max_bytes = max_bytes
-        self.ttl_s = ttl_s
-        self.clock = clock
         self._entries: dict[str, Cached] = {}
         self._bytes = 0
-        self._lock = threading.Lock()
-        self._generation = 0
-        self._enabled = False
-        # set by the listener: whether a notification may be waiting unread
-        self.pending: Callable[[], bool] = lambda: False
-
-    @property
-    def enabled(self) -> bool:
-        return self._enabled
-
-    def enable(self) -> None:
-        with self._lock:
-            self._generation += 1
-            self._enabled = True
-
-    def disable(self) -> None:
-        """Forget everything and serve nothing (the invalidations can no longer be heard)."""
-        with self._lock:
-            self._enabled = False
-            self._clear()
 
     def invalidate(self, payload: str = "") -> None:
         """A territory was loaded: every cached response may be stale (a page of barrios can
@@ -103,11 +82,6 @@ class ResponseCache:
         self._generation += 1
         self._entries.clear()
         self._bytes = 0
-
-    def generation(self) -> int:
-        """Taken before the database read; `store` refuses the result if anything was
-        invalidated meanwhile (the read may predate the reload)."""
-        return self._generation
 
     def lookup(self, key: str) -> Cached | None:
         if not self._enabled or self.pending():  # first: then the entry read is current
