@@ -40,10 +40,11 @@ AGREEMENTS = (
     ("Coordinar con el SENDA una jornada de prevención en el liceo", "SENDA"),
     ("Presentar el boletín mensual de denuncias georreferenciadas", "Municipalidad"),
 )
+# Generic places: the demo runs for any comuna, so no place of one comuna is named here.
 PLACES = (
-    "Liceo Bicentenario de Lanco",
-    "Escuela Rural de Purulén",
-    "Sede Junta de Vecinos Villa Los Ríos",
+    "Liceo municipal",
+    "Escuela rural",
+    "Sede de la junta de vecinos",
     "Gimnasio Municipal",
     "Biblioteca Municipal",
     "Plaza de Armas",
