@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from app.audit import cli as audit_cli
 from app.audit import trail as audit
 from app.cli import cli
+from app.identity import access
 from app.identity.caller import Caller
 from app.models import AuditEvent, Role
 from tests.factories.images import make_png
@@ -182,3 +183,38 @@ def test_rolled_back_write_leaves_no_event(client: TestClient, db: Session) -> N
     )
     assert_problem(bad, 422)
     assert db.scalar(select(func.count()).select_from(AuditEvent)) == before
+
+
+def _synchronous_commit(session: Session) -> str:
+    return str(session.execute(text("SHOW synchronous_commit")).scalar_one())
+
+
+def test_an_audited_read_commits_without_waiting_for_the_flush_and_a_write_still_waits(
+    engine: Engine,
+) -> None:
+    """A read's event is its transaction's only write: that commit skips the WAL-flush wait.
+    A transaction that wrote before (or any plain write's event) keeps it; the event is
+    committed, chained and visible either way."""
+    caller = Caller(key_prefix="vga_lectura")
+    with Session(engine) as session:
+        audit.bind(session, caller)
+        access.audit_read(session, access.SENSITIVE_COMPLAINTS, ["c-1", "c-2"], surface="prueba")
+        assert _synchronous_commit(session) == "off"
+        session.commit()
+        assert _synchronous_commit(session) == "on"  # SET LOCAL: this transaction only
+    with Session(engine) as session:
+        audit.bind(session, caller)
+        audit.record(session, "prueba.escritura", "prueba", "w-1")
+        assert _synchronous_commit(session) == "on"
+        access.audit_read(session, access.SENSITIVE_COMPLAINTS, ["c-3"], surface="prueba")
+        assert _synchronous_commit(session) == "on"  # it wrote first: its write stays durable
+        session.commit()
+    with Session(engine) as session:
+        reads = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.actor == caller.actor)
+            .where(AuditEvent.action == "complaint.read_sensitive")
+            .order_by(AuditEvent.id)
+        ).all()
+        assert [e.detail["count"] for e in reads] == [2, 1]
+        assert audit.verify(session).ok

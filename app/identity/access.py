@@ -132,7 +132,8 @@ def audit_read(
 ) -> None:
     """Record that this request read `count` audited rows (default: len(ids)); none, no event.
 
-    `ids` may be a prefix of what was read (aggregated tiles carry no ids at all).
+    `ids` may be a prefix of what was read (aggregated tiles carry no ids at all). For
+    reading requests: the event is written as a read's (`audit.record(read_only=True)`).
     """
     total = len(ids) if count is None else count
     if not total:
@@ -142,5 +143,6 @@ def audit_read(
         read.action,
         read.object_type,
         object_id,
+        read_only=True,
         detail={"count": total, "ids": [str(i) for i in ids[:MAX_AUDITED_IDS]], **detail},
     )
