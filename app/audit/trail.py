@@ -109,7 +109,7 @@ _APPEND_ARGS = (
     "audit_append(:request_id, :actor, :role, :institution, :action, :object_type,"
     " :object_id, :outcome, CAST(:detail AS jsonb), CAST(:nonce AS uuid), :seal)"
 )
-_APPEND = text(f"SELECT {_APPEND_ARGS}")
+_APPEND = text("SELECT " + _APPEND_ARGS)
 # An audited read's event is its transaction's only write. Its commit does not wait for the
 # WAL flush (`synchronous_commit = off` for this transaction only; 2.5-3 ms of a 5-15 ms
 # tile): the event is committed, chained and visible at once, and survives any crash of the
@@ -120,7 +120,7 @@ _APPEND = text(f"SELECT {_APPEND_ARGS}")
 # no extra round trip.
 _APPEND_READ = text(
     "SELECT set_config('synchronous_commit', CASE WHEN pg_current_xact_id_if_assigned() IS NULL"
-    f" THEN 'off' ELSE current_setting('synchronous_commit') END, true), {_APPEND_ARGS}"
+    " THEN 'off' ELSE current_setting('synchronous_commit') END, true), " + _APPEND_ARGS
 )
 
 
