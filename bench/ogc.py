@@ -22,7 +22,11 @@ commit, on an engine made by `app.db.make_engine`): the SQL plus what the servic
 to it (the audit event of sensitive rows and its commit, reading the rows in Python), so
 Vigía minus servicio is the HTTP shell's share. `--before TREE` adds a side "antes": a
 second Vigía served from another checkout of the code (e.g. `git worktree add /tmp/x
-<commit>`), on `--before-port`, asked the same URLs in the same rounds. Each figure is
+<commit>`), on `--before-port`, asked the same URLs in the same rounds.
+"SQL+aud" (audited collections only) is the SQL Vigía must run for an audited read, run
+directly: BEGIN, the same statements, the audit event through `audit_append` with the
+response's detail (ids, count, surface) as issue 12 requires, COMMIT; so Vigía minus
+SQL+aud minus the floor is what Python and HTTP add. Each figure is
 the median of `--rounds` samples after one warm-up round, with p25-p75; a tile sample is the
 mean over `--tiles-per-zoom` tiles (around the busiest micro-barrios) of one round.
 """
@@ -30,12 +34,14 @@ mean over `--tiles-per-zoom` tiles (around the busiest micro-barrios) of one rou
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -46,8 +52,9 @@ import psycopg
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
+from app.audit import trail
 from app.db import CUSTOM_PLANS, SESSION_SETTINGS, make_engine, make_sessionmaker
-from app.identity import api_keys
+from app.identity import access, api_keys
 from app.identity.caller import PUBLIC, Caller
 from app.models import Role
 from app.ogc import filters, items, tiles
@@ -56,7 +63,7 @@ from app.settings import DatabaseSettings, TileSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOOMS = range(10, 17)
-SIDES = ("vigia", "antes", "sql", "servicio", "tipg")
+SIDES = ("vigia", "antes", "sql", "servicio", "tipg", "sql+aud")
 
 
 def selected(name: str, only: str) -> bool:
@@ -144,7 +151,7 @@ def report(cases: list[Case], floors: dict[str, float]) -> None:
     print(
         f"{'caso':<30}{'Vigía ms (p25-p75)':>22}{'antes ms':>22}{'SQL ms':>20}{'servicio ms':>20}"
         f"{'tipg ms':>22}{'V/SQL':>7}{'V/(SQL+piso)':>14}{'V/(serv+piso)':>15}{'V/tipg':>8}"
-        f"{'V/antes':>9}{'antes/tipg':>11}"
+        f"{'V/antes':>9}{'antes/tipg':>11}{'SQL+aud ms':>20}{'V/(SQL+aud+piso)':>18}"
     )
     for case in cases:
         if case.floor == "-":
@@ -167,14 +174,21 @@ def report(cases: list[Case], floors: dict[str, float]) -> None:
         before = med.get("antes")
         vs_before = f"{ours / before:>9.2f}" if before else f"{'-':>9}"
         before_tipg = f"{before / med['tipg']:>11.2f}" if before and "tipg" in med else f"{'-':>11}"
+        audited = med.get("sql+aud")
+        with_audit = f"{ours / (audited + floor):>18.2f}" if audited else f"{'-':>18}"
         print(
             f"{case.name:<30}{cells[0]:>22}{cells[1]:>22}{cells[2]:>20}{cells[3]:>20}"
             f"{cells[4]:>22}{ratio}{with_floor}{with_service}{vs_tipg}{vs_before}{before_tipg}"
+            f"{cells[5]:>20}{with_audit}"
         )
     print("piso por HTTP (mismas rondas, mismo cliente):")
     for name, value in floors.items():
         print(f"  {name:<12}{value:>8.2f} ms")
     print("V/(SQL+piso): piso 'keyed' para pedidos con clave, 'conformance' para los públicos.")
+    print(
+        "SQL+aud: las mismas sentencias más las que Vigía debe agregar en una lectura auditada"
+        " (issue 12): BEGIN, el evento por audit_append con el detalle de la respuesta, COMMIT."
+    )
 
 
 def main() -> None:
@@ -250,6 +264,83 @@ def main() -> None:
         connection = direct[custom]
         return lambda: connection.execute(sql, params).fetchall()
 
+    audited_direct = psycopg.connect(pg_url, autocommit=True)
+    for name, value in SESSION_SETTINGS.items():
+        audited_direct.execute(f"SET {name} = {value}")
+    append = trail._APPEND_READ.compile(engine)  # type: ignore[attr-defined]
+    append_sql = str(append)
+
+    def audit_params(ids: list[object], count: int, detail: dict[str, object]) -> object:
+        event = {"count": count, "ids": [str(i) for i in ids[: access.MAX_AUDITED_IDS]]}
+        values = dict(
+            zip(
+                trail._FIELD_NAMES,
+                (
+                    None,
+                    "bench",
+                    "planner",
+                    None,
+                    access.SENSITIVE_COMPLAINTS.action,
+                    "complaint",
+                    None,
+                    "ok",
+                ),
+                strict=True,
+            )
+        )
+        values |= {"detail": json.dumps(event | detail), "nonce": str(uuid.uuid4()), "seal": None}
+        return append.construct_params(values)
+
+    def sql_audited_tile(
+        stmt: object, values: dict[str, object], detail: dict[str, object], custom: bool
+    ) -> Callable[[], object]:
+        """The tile's statement, then its audit event if it drew sensitive rows, in one
+        transaction: what Vigía's SQL is for an audited tile."""
+        compiled = stmt.compile(engine)  # type: ignore[attr-defined]
+        sql, params = str(compiled), compiled.construct_params(values)
+
+        def call() -> object:
+            with audited_direct.transaction():
+                if custom:
+                    audited_direct.execute(f"SET LOCAL {CUSTOM_PLANS}")
+                row = audited_direct.execute(sql, params).fetchone()
+                if row and row[2]:
+                    audited_direct.execute(
+                        append_sql, audit_params(list(row[3] or []), row[2], detail)
+                    )
+            return row
+
+        return call
+
+    def sql_audited_page(
+        stmt: object, values: dict[str, object], count: object | None
+    ) -> Callable[[], object]:
+        """The page, the audit event of its sensitive rows, the count: in one transaction."""
+        compiled = stmt.compile(engine)  # type: ignore[attr-defined]
+        sql, params = str(compiled), compiled.construct_params(values)
+        counting = None
+        if count is not None:
+            c_stmt, c_values = count  # type: ignore[misc]
+            c_compiled = c_stmt.compile(engine)
+            counting = (str(c_compiled), c_compiled.construct_params(c_values))
+
+        def call() -> object:
+            with audited_direct.transaction():
+                rows = audited_direct.execute(sql, params).fetchall()
+                ids = [r[1] for r in rows if r[2]]
+                if ids:
+                    audited_direct.execute(
+                        append_sql,
+                        audit_params(
+                            ids, len(ids), {"surface": "ogc.items", "collection": "complaints"}
+                        ),
+                    )
+                if counting:
+                    audited_direct.execute(*counting).fetchall()
+            return rows
+
+        return call
+
     vigia_port, tipg_port = args.vigia_port, args.tipg_port
     vigia = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(vigia_port)]
     vigia += ["--workers", "1", "--log-level", "warning"]
@@ -296,14 +387,14 @@ def main() -> None:
                 )
                 page = filters.ItemsQuery(limit=limit)
                 sql = [sql_call(stmt, values, False)]
+                count = None
                 # Not the last page: Vigía also counts the matches (`numberMatched`, capped
                 # at items.NUMBER_MATCHED_CAP); that statement is part of its SQL too.
                 if service_call(
                     lambda s, c=REGISTRY[cid], q=page, w=who: items.read_page(s, c, q, w)
                 )().more:  # type: ignore[attr-defined]
-                    sql.append(
-                        sql_call(*items.build_count_statement(REGISTRY[cid], page, who), False)
-                    )
+                    count = items.build_count_statement(REGISTRY[cid], page, who)
+                    sql.append(sql_call(*count, False))
                 calls = {
                     "vigia": [get(f"{v_root}/collections/{cid}/items", headers, limit=limit)],
                     "sql": [lambda sql=sql: [call() for call in sql]],
@@ -314,6 +405,8 @@ def main() -> None:
                     ],
                     "tipg": [get(f"{t_root}/collections/{table}/items", limit=limit)],
                 }
+                if REGISTRY[cid].audited is not None:
+                    calls["sql+aud"] = [sql_audited_page(stmt, values, count)]
                 cases.append(Case(f"{cid} ítems limit={limit}", floor, calls))
         complaints = REGISTRY["complaints"]
         for z in ZOOMS:
@@ -335,6 +428,20 @@ def main() -> None:
                 ],
                 "tipg": [
                     get(f"{t_root}/collections/public.complaint/tiles/WebMercatorQuad/{z}/{x}/{y}")
+                    for x, y in coords
+                ],
+                "sql+aud": [
+                    sql_audited_tile(
+                        stmt,
+                        tiles.tile_params(z, x, y),
+                        {
+                            "surface": "ogc.tile",
+                            "collection": "complaints",
+                            "tile": f"{z}/{x}/{y}",
+                            "aggregated": aggregated,
+                        },
+                        aggregated,
+                    )
                     for x, y in coords
                 ],
             }
