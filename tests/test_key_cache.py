@@ -313,6 +313,7 @@ def test_a_key_revoked_is_refused_at_once_by_every_worker(
             wait_for(
                 lambda: conn.execute(listening, names).scalar() == 2,
                 "las dos cachés escuchan",
+                180,  # as the start-up above: a loaded machine (load 8) took over 60 s
             )
         for url in urls:  # warm each worker's cache
             assert get_me(url, secret)[0] == 200
