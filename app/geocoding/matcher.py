@@ -194,7 +194,10 @@ candidates AS (
       FROM inp i JOIN best_place bp ON bp.key = i.place)
 SELECT i, score, precision, matched, segment, version_id, ST_X(p) AS lon, ST_Y(p) AS lat
   FROM candidates WHERE p IS NOT NULL
- ORDER BY i, score DESC
+ -- equal scores in a fixed order (the more precise first), whatever else is in the batch
+ ORDER BY i, score DESC,
+          array_position(ARRAY['exact', 'block', 'street', 'approximate'], precision),
+          matched, lon, lat
 """
 ).bindparams(
     bindparam("i", type_=ARRAY(INTEGER)),
