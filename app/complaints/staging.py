@@ -3,9 +3,10 @@
 A TEMP table takes the validated rows by COPY, a chunk at a time (StageWriter); as each
 chunk lands, its address-only rows are geocoded (when the import geocodes) and PostGIS
 gives its points their comuna (inside, or within the tolerance), barrio and micro-barrio
-into a narrow TEMP table beside it, while Python reads the next chunk. Then PostGIS finds repeated references, names the rows outside every comuna
-(swapped lat/lon recognised), and one INSERT ... SELECT / UPDATE upserts on (source,
-external_ref), touching only rows whose data changed.
+into a narrow TEMP table beside it, while Python reads the next chunk. Then PostGIS finds
+repeated references, names the rows outside every comuna (swapped lat/lon recognised), and
+one INSERT ... SELECT / UPDATE upserts on (source, external_ref), touching only rows whose
+data changed.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 The import's StageWriter (app/complaints/staging.py) hands each COPY chunk to a
 `StageGeocoder` on its worker thread while Python reads the next chunk: the chunk's rows
 without coordinates are geocoded in bulk (app/geocoding/matcher.py, one statement per
-chunk) and written back with one UPDATE from arrays, then placed like the rows with a
-point. Rows the geocoder cannot place keep no point, carry the geocoding comuna and go to
+chunk) and written back with one UPDATE from a JSON array, then placed like the rows with
+a point. Rows the geocoder cannot place keep no point, carry the geocoding comuna and go to
 the review queue. A row an analyst already placed by hand, imported again with the same
 address, keeps that placement. An address is matched alone (its candidates do not depend
 on the other addresses of its batch), so chunking changes nothing but the time; one seen
@@ -14,11 +14,9 @@ in an earlier chunk is not matched again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import orjson
-from sqlalchemy import Connection, bindparam, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, FLOAT, INTEGER, TEXT
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
@@ -47,23 +45,21 @@ _PENDING = text(
     "SELECT row_no, address FROM complaint_stage"
     " WHERE row_no BETWEEN :first AND :last AND lon IS NULL AND NOT rejected ORDER BY row_no"
 )
+# The outcomes arrive as one JSON array of objects (an object per row; see StageGeocoder):
+# nine arrays of a chunk's rows cost more to send than to write.
 _WRITE_BACK = text(
     """
     UPDATE complaint_stage s
        SET lon = u.lon, lat = u.lat, location_precision = u.precision::location_precision,
            geocode_status = u.status::geocode_status, gazetteer_version_id = u.version,
            geocode_score = u.score, geocode_matched = u.matched,
-           geocode_candidates = u.candidates::jsonb, comuna_code = :comuna
-      FROM unnest(:row_no, :lon, :lat, :precision, :status, :version, :score, :matched,
-                  :candidates)
-           AS u(row_no, lon, lat, precision, status, version, score, matched, candidates)
+           geocode_candidates = u.candidates, comuna_code = :comuna
+      FROM json_to_recordset(CAST(:outcomes AS json))
+           AS u(row_no integer, lon double precision, lat double precision, precision text,
+                status text, version integer, score double precision, matched text,
+                candidates jsonb)
      WHERE s.row_no = u.row_no AND s.row_no BETWEEN :first AND :last
     """
-).bindparams(
-    bindparam("row_no", type_=ARRAY(INTEGER)),
-    bindparam("version", type_=ARRAY(INTEGER)),
-    *(bindparam(n, type_=ARRAY(FLOAT)) for n in ("lon", "lat", "score")),
-    *(bindparam(n, type_=ARRAY(TEXT)) for n in ("precision", "status", "matched", "candidates")),
 )
 # A geocoded point must lie in the comuna like any imported point (a place polygon may
 # stick out of it): one that does not is queued instead of failing the whole import.
@@ -158,7 +154,7 @@ class StageGeocoder:
         self._conn, self.comuna = conn, comuna
         self._localities = locality_keys(conn, comuna)
         self._tolerance = get_territory_settings().comuna_tolerance_m
-        self._seen: dict[str, _Outcome] = {}
+        self._seen: dict[str, bytes] = {}  # address -> its outcome, a JSON object
 
     def __call__(self, first: int, last: int) -> None:
         rows = {"first": first, "last": last}
@@ -167,21 +163,20 @@ class StageGeocoder:
         if not pending:
             return
         outcomes = self._outcomes([address or "" for _, address in pending])
-        columns = list(zip(*outcomes, strict=True))
+        # each row's object is its address's with the row number put first
+        written = b",".join(
+            b'{"row_no":%d,%s' % (row, outcome[1:])
+            for (row, _), outcome in zip(pending, outcomes, strict=True)
+        )
         self._conn.execute(
             _WRITE_BACK,
-            {
-                "row_no": [row for row, _ in pending],
-                **dict(zip(_Outcome._fields, columns, strict=True)),
-                "comuna": self.comuna,
-                **rows,
-            },
+            {"outcomes": (b"[%s]" % written).decode(), "comuna": self.comuna, **rows},
         )
         self._conn.execute(
             _OUTSIDE_TO_QUEUE, {"comuna": self.comuna, "tolerance": self._tolerance, **rows}
         )
 
-    def _outcomes(self, addresses: list[str]) -> list[_Outcome]:
+    def _outcomes(self, addresses: list[str]) -> list[bytes]:
         distinct = dict.fromkeys(addresses)
         if len(self._seen) + len(distinct) > self.REMEMBERED:
             self._seen.clear()
@@ -189,32 +184,21 @@ class StageGeocoder:
         parsed = [parse_address(address, localities=self._localities) for address in new]
         results = geocode_parsed(self._conn, parsed, comuna=self.comuna)
         for address, result in zip(new, results, strict=True):
-            self._seen[address] = _Outcome(
-                result.lon,
-                result.lat,
-                result.precision,
-                "placed" if result.placed else "unplaced",
-                result.version_id,
-                result.score,
-                result.matched,
-                # the review queue needs the candidates of what it could not place only
-                "[]" if result.placed else orjson.dumps(result.candidates).decode(),
+            self._seen[address] = orjson.dumps(
+                {
+                    "lon": result.lon,
+                    "lat": result.lat,
+                    "precision": result.precision,
+                    "status": "placed" if result.placed else "unplaced",
+                    "version": result.version_id,
+                    "score": result.score,
+                    "matched": result.matched,
+                    # the review queue needs the candidates of what it could not place only
+                    "candidates": [] if result.placed else result.candidates,
+                }
             )
         seen = self._seen
         return [seen[address] for address in addresses]
-
-
-class _Outcome(NamedTuple):
-    """What the geocoder made of one address, as the write-back's columns."""
-
-    lon: float | None
-    lat: float | None
-    precision: str | None
-    status: str
-    version: int | None
-    score: float
-    matched: str | None
-    candidates: str
 
 
 def staged_counts(conn: Connection) -> StagedGeocoding:
