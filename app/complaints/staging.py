@@ -14,9 +14,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import psycopg
 from sqlalchemy import Connection, TextClause, text
@@ -232,9 +231,15 @@ UPDATE_EXISTING = text(
 )
 
 
-Geocoder = Callable[[int, int], None]
-"""geocoder(first, last): geocodes the staged address-only rows in that range of row numbers
-(app/geocoding/staged.py StageGeocoder), on the connection the StageWriter was given."""
+class Geocoder(Protocol):
+    """app/geocoding/staged.py StageGeocoder, as the StageWriter uses it."""
+
+    def read(self, address: str | None) -> None:
+        """An address-only row is being staged (called on the importer's thread)."""
+
+    def __call__(self, first: int, last: int) -> None:
+        """Geocode the staged address-only rows in that range of row numbers, on the
+        connection the StageWriter was given."""
 
 
 class StageWriter:
@@ -295,6 +300,8 @@ class StageWriter:
                 "t" if rejected else "f",
             )
         )
+        if self._geocoder is not None and complaint.lon is None and not rejected:
+            self._geocoder.read(complaint.address)
         if not self._pending:
             self._rows = [row, row]
         self._rows[1] = row

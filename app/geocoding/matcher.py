@@ -287,8 +287,9 @@ def geocode_parsed(
     by_input: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if parsed:
         rows = session.execute(_CANDIDATES, _params(parsed, comuna, settings.side_offset_m))
-        for row in rows.mappings():
-            by_input[row["i"]].append(dict(row))
+        columns = tuple(rows.keys())
+        for row in rows:  # plain tuples: a batch has tens of thousands of candidates
+            by_input[row[0]].append(dict(zip(columns, row, strict=True)))
     return [
         _rank(GeocodeResult(query=p.raw, parsed=p), by_input.get(i, []), threshold)
         for i, p in enumerate(parsed)

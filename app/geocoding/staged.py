@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
 from app.geocoding.matcher import geocode_parsed, locality_keys
-from app.geocoding.parse import parse_address
+from app.geocoding.parse import ParsedAddress, parse_address
 from app.models.gazetteer import GazetteerVersion
 from app.settings import get_territory_settings
 
@@ -143,9 +143,11 @@ def geocoding_comuna(session: Session | Connection, comuna: str | None) -> str:
 class StageGeocoder:
     """Geocodes the staged rows of one import, a chunk (a range of row numbers) at a time.
 
-    Used by one thread at a time (the StageWriter's worker, or the importer for the last
-    chunk). Remembers what each address gave, so a list that repeats an address matches
-    it once; the memory is bounded (forgotten whole past `REMEMBERED` addresses).
+    The importer's thread `read`s each address-only row as it is validated (parsing its
+    address there, which takes the worker's Python time off the critical path); the
+    worker (or the importer, for the last chunk) geocodes a chunk once it is staged.
+    Remembers what each address gave, so a list that repeats an address matches it once;
+    the memory is bounded (forgotten whole past `REMEMBERED` addresses).
     """
 
     REMEMBERED = 100_000
@@ -155,6 +157,15 @@ class StageGeocoder:
         self._localities = locality_keys(conn, comuna)
         self._tolerance = get_territory_settings().comuna_tolerance_m
         self._seen: dict[str, bytes] = {}  # address -> its outcome, a JSON object
+        self._parsed: dict[str, ParsedAddress] = {}  # read, not yet geocoded
+
+    def read(self, address: str | None) -> None:
+        """Parse a staged row's address ahead of its chunk (the importer's thread)."""
+        key = address or ""
+        if key not in self._parsed and key not in self._seen:
+            if len(self._parsed) >= self.REMEMBERED:
+                self._parsed.clear()
+            self._parsed[key] = parse_address(key, localities=self._localities)
 
     def __call__(self, first: int, last: int) -> None:
         rows = {"first": first, "last": last}
@@ -181,7 +192,7 @@ class StageGeocoder:
         if len(self._seen) + len(distinct) > self.REMEMBERED:
             self._seen.clear()
         new = [address for address in distinct if address not in self._seen]
-        parsed = [parse_address(address, localities=self._localities) for address in new]
+        parsed = [self._parse(address) for address in new]
         results = geocode_parsed(self._conn, parsed, comuna=self.comuna)
         for address, result in zip(new, results, strict=True):
             self._seen[address] = orjson.dumps(
@@ -199,6 +210,10 @@ class StageGeocoder:
             )
         seen = self._seen
         return [seen[address] for address in addresses]
+
+    def _parse(self, address: str) -> ParsedAddress:
+        ahead: ParsedAddress | None = self._parsed.pop(address, None)
+        return ahead or parse_address(address, localities=self._localities)
 
 
 def staged_counts(conn: Connection) -> StagedGeocoding:
