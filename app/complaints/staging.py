@@ -300,7 +300,7 @@ class StageWriter:
                 "t" if rejected else "f",
             )
         )
-        if self._geocoder is not None and complaint.lon is None and not rejected:
+        if self._geocoder is not None and not complaint.located and not rejected:
             self._geocoder.read(complaint.address)
         if not self._pending:
             self._rows = [row, row]
