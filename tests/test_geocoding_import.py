@@ -4,6 +4,8 @@ georeferencing indicator's denominator, never in anything spatial."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from app.complaints.ingest import ImportMode, import_complaints
+from app.complaints.staging import StageWriter
+from app.demo.town import address_corpus, build_town
+from app.geocoding.staged import StageGeocoder
 from app.models import Complaint
 from app.models.gazetteer import ComplaintGeocode, GazetteerVersion
 from app.near_repeat.service import category_events
@@ -281,3 +287,73 @@ def test_open311_address_string_goes_through_the_geocoder(
     )
     assert unknown.status_code == 400  # GeoReport v2's status for bad input
     assert "address_string" in unknown.json()[0]["description"]
+
+
+def _corpus_file(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER.split(","))
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+_GEOCODED_STATE = text(
+    """
+    SELECT c.external_ref, ST_AsText(c.geom), c.location_precision, c.comuna_code,
+           c.barrio_id, c.micro_barrio_id, g.status, g.gazetteer_version_id, g.score,
+           g.matched, g.candidates
+      FROM complaint c LEFT JOIN complaint_geocode g ON g.complaint_id = c.id
+     WHERE c.external_ref LIKE 'K-%' ORDER BY c.external_ref
+    """
+)
+
+
+def test_chunks_geocode_as_one(db: Session, town: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The address-only rows are geocoded a COPY chunk at a time on the worker thread; with
+    7-row chunks (and a geocoder that forgets what it saw every few addresses) the import
+    gives the same report, errors, points, precision tags, scores, candidates and queue as
+    with one chunk, on the first import and on a re-import with changes."""
+    corpus = address_corpus(build_town(), 90, seed=22)
+    rows = [
+        [f"K-{i:03d}", "carabineros", "556", "2025-05-03T10:00:00", "", "", "", a.text]
+        for i, a in enumerate(corpus)
+    ]
+    rows += [  # addresses repeated in other chunks, a bad row, a repeated reference
+        [f"K-{100 + i:03d}", "carabineros", "556", "2025-05-04T10:00:00", "", "", "", r[7]]
+        for i, r in enumerate(rows[:20])
+    ]
+    rows.append(["K-200", "carabineros", "nope", "2025-05-05T10:00:00", "", "", "", "Yungay 101"])
+    rows.append(["K-005", "carabineros", "556", "2025-05-06T10:00:00", "", "", "", "Yungay 101"])
+    rows.append(["K-201", "carabineros", "556", "2025-05-06T10:00:00", "-72.775", "-39.452",
+                 "exact", ""])  # fmt: skip
+    changed = [list(r) for r in rows]
+    changed[3][7], changed[40][4:7] = "Baquedano 345", ["-72.776", "-39.451", "block"]
+    results = []
+    for chunk, remembered in ((StageWriter.ROWS_PER_CHUNK, StageGeocoder.REMEMBERED), (7, 10)):
+        monkeypatch.setattr(StageWriter, "ROWS_PER_CHUNK", chunk)
+        monkeypatch.setattr(StageGeocoder, "REMEMBERED", remembered)
+        savepoint = db.begin_nested()
+        states = []
+        for body in (_corpus_file(rows), _corpus_file(changed)):
+            report = import_complaints(
+                db,
+                io.BytesIO(body),
+                fmt="csv",
+                mode=ImportMode.SKIP_INVALID,
+                loaded_by="cli:prueba",
+                geocode=True,
+            )
+            states.append((report, db.execute(_GEOCODED_STATE).all()))
+        results.append(states)
+        savepoint.rollback()
+    assert results[0] == results[1]
+    (first, stored_rows), (second, _) = results[1]
+    assert (first.rows, first.inserted, first.rejected) == (113, 111, 2)
+    assert [(e["row"], e["field"]) for e in first.errors] == [
+        (111, "category"),
+        (112, "external_ref"),
+    ]
+    assert first.geocoded + first.unplaced == 110
+    assert 0 < first.unplaced < first.geocoded
+    assert len({r.status for r in stored_rows}) == 3  # placed, unplaced, and a row with a point
+    assert (second.updated, second.geocoded + second.unplaced) == (2, 109)

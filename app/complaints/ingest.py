@@ -48,7 +48,7 @@ from app.complaints.schemas import ComplaintCreate
 from app.errors import FieldProblem, InvalidInput
 from app.geocoding.staged import FORGET as geocoding_forget
 from app.geocoding.staged import RECORD as geocoding_record
-from app.geocoding.staged import geocode_stage, geocoding_comuna
+from app.geocoding.staged import StageGeocoder, geocoding_comuna, staged_counts
 from app.settings import get_territory_settings
 
 MAX_LISTED_ERRORS = 1_000
@@ -211,17 +211,17 @@ def _run(
     geocode_in: str | None = None,
 ) -> ImportReport:
     report = ImportReport()
+    geocoder = StageGeocoder(conn, geocode_in) if geocode_in is not None else None
     problems, refused_sources = _stage(
-        conn, records, report, total, progress, allowed_sources, geocode=geocode_in is not None
+        conn, records, report, total, progress, allowed_sources, geocoder
     )
     if progress:
         progress("validando", report.rows, report.rows)
     repeated = _repeated(conn, index=fmt == "geojson")
     tolerance_m = get_territory_settings().comuna_tolerance_m
     if geocode_in is not None:
-        geocoded = geocode_stage(conn, geocode_in)
+        geocoded = staged_counts(conn)
         report.geocoded, report.unplaced = geocoded.placed, geocoded.unplaced
-        conn.execute(staging.PLACE_GEOCODED, {"tolerance": tolerance_m})
     outside = _outside_comuna(conn, geojson=fmt == "geojson", tolerance_m=tolerance_m)
     problems += outside
     # A row's problems in the order they are checked: fields and category, then repetition,
@@ -278,10 +278,10 @@ def _stage(
     total: int | None,
     progress: Progress | None,
     allowed_sources: frozenset[str] | None = None,
-    *,
-    geocode: bool = False,
+    geocoder: StageGeocoder | None = None,
 ) -> tuple[list[FieldProblem], list[FieldProblem]]:
-    """Parse and check every row, COPYing the ones that parse into the staging table.
+    """Parse and check every row, COPYing the ones that parse into the staging table (and,
+    with a `geocoder`, geocoding the address-only ones a chunk at a time).
 
     Returns the problems found and, apart, the refusals of `allowed_sources` (listed after
     a repeated `external_ref` of the same row).
@@ -290,7 +290,7 @@ def _stage(
     problems: list[FieldProblem] = []
     refused_sources: list[FieldProblem] = []
     tolerance_m = get_territory_settings().comuna_tolerance_m
-    with staging.StageWriter(conn, tolerance_m) as staged:
+    with staging.StageWriter(conn, tolerance_m, geocoder) as staged:
         for row, index, values, row_problems in records:
             report.rows += 1
             if progress and report.rows % 5_000 == 0:
@@ -304,7 +304,7 @@ def _stage(
                     if isinstance(category, str) and category.strip() not in versions:
                         row_problems.append(_unknown_category(category, row, index))
                 else:
-                    if not geocode and not complaint.located:
+                    if geocoder is None and not complaint.located:
                         row_problems = [*row_problems, _not_located(row, index)]
                     if complaint.category not in versions:
                         row_problems = [

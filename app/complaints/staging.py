@@ -1,11 +1,12 @@
 """The SQL of the complaint import's staging table (`ingest` runs it in this order).
 
 A TEMP table takes the validated rows by COPY, a chunk at a time (StageWriter); as each
-chunk lands, PostGIS gives its points their comuna (inside, or within the tolerance),
-barrio and micro-barrio into a narrow TEMP table beside it, while Python reads the next
-chunk. Then PostGIS finds repeated references, names the rows outside every comuna
-(swapped lat/lon recognised), and one INSERT ... SELECT / UPDATE upserts on (source,
-external_ref), touching only rows whose data changed.
+chunk lands, its address-only rows are geocoded (when the import geocodes) and PostGIS
+gives its points their comuna (inside, or within the tolerance), barrio and micro-barrio
+into a narrow TEMP table beside it, while Python reads the next chunk. Then PostGIS finds
+repeated references, names the rows outside every comuna (swapped lat/lon recognised), and
+one INSERT ... SELECT / UPDATE upserts on (source, external_ref), touching only rows whose
+data changed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextlib
 import csv
 import io
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import psycopg
 from sqlalchemy import Connection, TextClause, text
@@ -151,10 +152,11 @@ def _place(rows: str) -> TextClause:
     )
 
 
-# The rows with a point of one COPY chunk (StageWriter), placed while the next is parsed.
-PLACE_CHUNK = _place("s.row_no BETWEEN :first AND :last AND s.geom IS NOT NULL")
-# The address-only rows, once the geocoder placed them (or left them without a point).
-PLACE_GEOCODED = _place("s.geocode_status IS NOT NULL")
+# The rows of one COPY chunk (StageWriter), placed while the next is parsed: those with a
+# point, and the address-only ones once the geocoder placed them or left them without one.
+PLACE_CHUNK = _place(
+    "s.row_no BETWEEN :first AND :last AND (s.geom IS NOT NULL OR s.geocode_status IS NOT NULL)"
+)
 # Row counts for the planner, so the INSERT joins the two tables by hashing.
 ANALYZE_PLACE = text("ANALYZE complaint_place (row_no)")
 OUTSIDE = text("""
@@ -229,13 +231,24 @@ UPDATE_EXISTING = text(
 )
 
 
+class Geocoder(Protocol):
+    """app/geocoding/staged.py StageGeocoder, as the StageWriter uses it."""
+
+    def read(self, address: str | None) -> None:
+        """An address-only row is being staged (called on the importer's thread)."""
+
+    def __call__(self, first: int, last: int) -> None:
+        """Geocode the staged address-only rows in that range of row numbers, on the
+        connection the StageWriter was given."""
+
+
 class StageWriter:
     """Validated rows into the staging table as CSV text through COPY, a chunk at a time,
-    each chunk placed (PLACE_CHUNK) by PostgreSQL on a worker thread while Python parses
-    and validates the next one: the two halves of an import used to take turns on a
-    two-core machine, and now overlap. The connection is used by one thread at a time (the
-    next COPY waits for the last placement); the final, partial chunk is placed inline, so
-    a one-row import starts no thread.
+    each chunk geocoded (with a `geocoder`) and placed (PLACE_CHUNK) by PostgreSQL on a
+    worker thread while Python parses and validates the next one: the two halves of an
+    import used to take turns on a two-core machine, and now overlap. The connection is
+    used by one thread at a time (the next COPY waits for the last chunk's work); the
+    final, partial chunk is handled inline, so a one-row import starts no thread.
 
     psycopg's `write_row` formats each value in Python, which took a quarter of the Python
     time of an import; the C `csv` writer does the same job for a chunk at once.
@@ -243,10 +256,13 @@ class StageWriter:
 
     ROWS_PER_CHUNK = 10_000
 
-    def __init__(self, conn: Connection, tolerance_m: float) -> None:
+    def __init__(
+        self, conn: Connection, tolerance_m: float, geocoder: Geocoder | None = None
+    ) -> None:
         driver = conn.connection.driver_connection
         assert driver is not None
         self._conn, self._driver, self._tolerance = conn, driver, tolerance_m
+        self._geocoder = geocoder
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer, lineterminator="\n")
         self._rows: list[int] = []  # first and last row number of the chunk
@@ -284,6 +300,8 @@ class StageWriter:
                 "t" if rejected else "f",
             )
         )
+        if self._geocoder is not None and not complaint.located and not rejected:
+            self._geocoder.read(complaint.address)
         if not self._pending:
             self._rows = [row, row]
         self._rows[1] = row
@@ -303,13 +321,20 @@ class StageWriter:
         self._buffer.seek(0)
         self._buffer.truncate()
         self._pending = 0
-        params = {"first": self._rows[0], "last": self._rows[1], "tolerance": self._tolerance}
+        first, last = self._rows
         if not background:
-            self._conn.execute(PLACE_CHUNK, params)
+            self._settle(first, last)
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigia-place")
-        self._placing = self._pool.submit(self._conn.execute, PLACE_CHUNK, params)
+        self._placing = self._pool.submit(self._settle, first, last)
+
+    def _settle(self, first: int, last: int) -> None:
+        """Geocode and place one staged chunk."""
+        if self._geocoder is not None:
+            self._geocoder(first, last)
+        params = {"first": first, "last": last, "tolerance": self._tolerance}
+        self._conn.execute(PLACE_CHUNK, params)
 
     def _wait(self) -> None:
         if self._placing is not None:

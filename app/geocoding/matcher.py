@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY, FLOAT, INTEGER, TEXT
+import orjson
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from app.geocoding.parse import ParsedAddress, parse_address
@@ -61,11 +61,22 @@ class GeocodeResult:
     parsed: ParsedAddress | None = None
 
 
+# A name's score with letters swapped counted as one edit (optimal string alignment, in
+# plpgsql and slow): it can only beat the Levenshtein ratio where Levenshtein counts two
+# edits or more (one edit is one edit either way; both truncate nothing under 250 letters),
+# so it is computed for those names only.
+_OSA_SCORE = """CASE WHEN lev <= 1 AND length(key) <= 250 AND length({other}) <= 250 THEN ns
+                ELSE greatest(ns, 1 - geocode_osa_distance(key, {other})::float
+                                  / greatest(length(key), length({other}), 1)) END"""
+
 _CANDIDATES = text(
     """
 WITH inp AS (
-    SELECT * FROM unnest(:i, :kind, :street, :number, :cross, :place, :km)
-                  AS t(i, kind, street, number, cross_street, place, km)),
+    SELECT (t.ord - 1)::integer AS i, t.kind, t.street, t.number, t.cross_street, t.place, t.km
+      FROM ROWS FROM (json_to_recordset(CAST(:parsed AS json))
+                      AS (kind text, street text, number integer, cross_street text,
+                          place text, km double precision))
+           WITH ORDINALITY AS t(kind, street, number, cross_street, place, km, ord)),
 versions AS (SELECT id FROM gazetteer_version WHERE comuna_code = :comuna AND current),
 streets AS MATERIALIZED (
     SELECT s.id, s.key, s.name, s.version_id FROM gazetteer_street s
@@ -74,9 +85,9 @@ keys AS (SELECT street AS key FROM inp WHERE street IS NOT NULL
          UNION SELECT cross_street FROM inp WHERE cross_street IS NOT NULL),
 key_cand AS MATERIALIZED (
     SELECT key, street_id, name, version_id,
-           greatest(ns, 1 - geocode_osa_distance(key, skey)::float
-                        / greatest(length(key), length(skey), 1)) AS ns FROM (
+           {osa_skey} AS ns FROM (
         SELECT k.key, s.key AS skey, s.id AS street_id, s.name, s.version_id, x.ns,
+               levenshtein(left(s.key, 250), left(k.key, 250)) AS lev,
                row_number() OVER (PARTITION BY k.key ORDER BY x.ns DESC, s.id) AS rn
           FROM keys k CROSS JOIN streets s
          CROSS JOIN LATERAL (SELECT greatest(similarity(s.key, k.key),
@@ -86,9 +97,9 @@ key_cand AS MATERIALIZED (
      WHERE rn <= :per_key),
 place_cand AS MATERIALIZED (
     SELECT key, place_id, name, version_id, geom,
-           greatest(ns, 1 - geocode_osa_distance(key, pkey)::float
-                        / greatest(length(key), length(pkey), 1)) AS ns FROM (
+           {osa_pkey} AS ns FROM (
         SELECT k.key, p.key AS pkey, p.id AS place_id, p.name, p.version_id, p.geom, x.ns,
+               levenshtein(left(p.key, 250), left(k.key, 250)) AS lev,
                row_number() OVER (PARTITION BY k.key ORDER BY x.ns DESC, p.id) AS rn
           FROM (SELECT DISTINCT place AS key FROM inp WHERE place IS NOT NULL) k
           JOIN gazetteer_place p ON p.version_id IN (SELECT id FROM versions)
@@ -194,25 +205,21 @@ candidates AS (
       FROM inp i JOIN best_place bp ON bp.key = i.place)
 SELECT i, score, precision, matched, segment, version_id, ST_X(p) AS lon, ST_Y(p) AS lat
   FROM candidates WHERE p IS NOT NULL
- ORDER BY i, score DESC
-"""
-).bindparams(
-    bindparam("i", type_=ARRAY(INTEGER)),
-    bindparam("number", type_=ARRAY(INTEGER)),
-    bindparam("km", type_=ARRAY(FLOAT)),
-    *(bindparam(n, type_=ARRAY(TEXT)) for n in ("kind", "street", "cross", "place")),
+ -- equal scores in a fixed order (the more precise first), whatever else is in the batch
+ ORDER BY i, score DESC,
+          array_position(ARRAY['exact', 'block', 'street', 'approximate'], precision),
+          matched, lon, lat
+""".replace("{osa_skey}", _OSA_SCORE.format(other="skey")).replace(
+        "{osa_pkey}", _OSA_SCORE.format(other="pkey")
+    )
 )
 
 
 def _params(parsed: Sequence[ParsedAddress], comuna: str, offset_m: float) -> dict[str, Any]:
     return {
-        "i": list(range(len(parsed))),
-        "kind": [p.kind for p in parsed],
-        "street": [p.street for p in parsed],
-        "number": [p.number for p in parsed],
-        "cross": [p.cross_street for p in parsed],
-        "place": [p.place for p in parsed],
-        "km": [p.km for p in parsed],
+        # the parsed addresses as one JSON array (orjson writes dataclasses in C): a batch
+        # of seven arrays cost more to send than to match
+        "parsed": orjson.dumps(parsed).decode(),
         "comuna": comuna,
         "offset": offset_m,
         "min_name": MIN_NAME_SCORE,
@@ -280,8 +287,9 @@ def geocode_parsed(
     by_input: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if parsed:
         rows = session.execute(_CANDIDATES, _params(parsed, comuna, settings.side_offset_m))
-        for row in rows.mappings():
-            by_input[row["i"]].append(dict(row))
+        columns = tuple(rows.keys())
+        for row in rows:  # plain tuples: a batch has tens of thousands of candidates
+            by_input[row[0]].append(dict(zip(columns, row, strict=True)))
     return [
         _rank(GeocodeResult(query=p.raw, parsed=p), by_input.get(i, []), threshold)
         for i, p in enumerate(parsed)
