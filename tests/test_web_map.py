@@ -395,11 +395,10 @@ def test_the_first_view_is_requested_before_the_maps_code_runs(
     (complaint tiles included) before Leaflet is evaluated: the page then uses each of those
     answers, and asks nothing twice."""
     page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
-    page.goto(live_server + "/")
-    page.evaluate("key => sessionStorage.setItem('vigia.clave', key)", map_data.planner_key)
+    page.context.add_init_script(f"sessionStorage.setItem('vigia.clave', '{map_data.planner_key}')")
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
-    page.reload()
+    page.goto(live_server + "/")
     _wait_until_loaded(page)
     assert _drawn(page) == COMPLAINTS
 

@@ -15,7 +15,9 @@
  * `settled_bbox`, not the whole rural comuna) before anything else arrives, so the complaint
  * tiles start at once and cover that comuna only. The comuna's outline is always drawn and,
  * with no basemap configured, its census blocks (or, without blocks, its micro-barrios) make
- * a light base under everything.
+ * a light base under everything, drawn once the view's layers are (its tiles do not compete
+ * with the first view's requests). Complaints are drawn on one canvas per tile
+ * (ComplaintTiles), not one SVG element per point.
  *
  * Start-up runs without serial round trips: the server writes map-config into the page
  * (<script id="mapa-config">), and mapa-inicio.js, evaluated before Leaflet, sends the first
@@ -100,6 +102,7 @@
     fitted: false,
     comunas: [],
     comuna: null, // the comuna of the view (its code), null when none is loaded
+    pendingBase: null, // the comuna whose light base is drawn once its view is ready
     keyChecked: Promise.resolve(),
   };
 
@@ -123,14 +126,19 @@
     return node;
   }
 
-  const number = new Intl.NumberFormat("es-CL", { maximumFractionDigits: 1 });
-  const precise = new Intl.NumberFormat("es-CL", { maximumFractionDigits: 3 });
-  const dateTime = new Intl.DateTimeFormat("es-CL", {
-    dateStyle: "medium",
-    timeStyle: "short",
-    timeZone: "America/Santiago",
-  });
-  const formatDate = (iso) => (iso ? dateTime.format(new Date(iso)) : "—");
+  // built on first use (a panel): each Intl formatter costs milliseconds on a fresh page
+  let formats = null;
+  const format = () =>
+    (formats ||= {
+      number: new Intl.NumberFormat("es-CL", { maximumFractionDigits: 1 }),
+      precise: new Intl.NumberFormat("es-CL", { maximumFractionDigits: 3 }),
+      dateTime: new Intl.DateTimeFormat("es-CL", {
+        dateStyle: "medium",
+        timeStyle: "short",
+        timeZone: "America/Santiago",
+      }),
+    });
+  const formatDate = (iso) => (iso ? format().dateTime.format(new Date(iso)) : "—");
   const statusOf = (key) =>
     STATUSES.find((s) => s.key === key) || { key, label: key, color: "#444" };
   const classOf = (key) => CLASSES.find((c) => c.key === key) || NO_CLASS;
@@ -434,12 +442,12 @@
         "p",
         { className: "nota" },
         `${level.one} ${props.code}`,
-        props.population != null ? ` · ${number.format(props.population)} habitantes` : ""
+        props.population != null ? ` · ${format().number.format(props.population)} habitantes` : ""
       ),
     ];
     if (state.counts) {
       parts.push(
-        el("p", {}, "Denuncias con los filtros actuales: ", el("strong", {}, number.format(state.counts.get(props.code) || 0)))
+        el("p", {}, "Denuncias con los filtros actuales: ", el("strong", {}, format().number.format(state.counts.get(props.code) || 0)))
       );
     }
     if (unit) parts.push(...rankingBreakdown(unit, level));
@@ -471,7 +479,7 @@
         el("dt", {}, "Clase"),
         el("dd", { className: "clase-texto" }, badge, spread ? el("div", { className: "nota" }, spread.class_summary) : null),
         el("dt", {}, "Puntaje"),
-        el("dd", {}, `${number.format(unit.score)} de 100`)
+        el("dd", {}, `${format().number.format(unit.score)} de 100`)
       ),
       spread
         ? el("p", { className: "nota" }, "El intervalo y el porcentaje salen de volver a sortear muchas veces las denuncias según lo observado: muestran cuánto puede moverse el lugar solo por azar.")
@@ -494,7 +502,7 @@
         const raw = unit.raw && unit.raw[name];
         const silent = signal[name] && !signal[name].signal;
         // the technical value (a log ratio, a z score) is for planners: on hover only
-        const technical = [variable.description, raw != null ? `valor ${precise.format(raw)} ${variable.unit}` : ""]
+        const technical = [variable.description, raw != null ? `valor ${format().precise.format(raw)} ${variable.unit}` : ""]
           .filter(Boolean)
           .join(" · ");
         return el(
@@ -504,7 +512,7 @@
             "div",
             { className: "nombre" },
             el("span", {}, variable.label),
-            el("span", {}, silent ? "sin señal · 0" : number.format(value ?? 0))
+            el("span", {}, silent ? "sin señal · 0" : format().number.format(value ?? 0))
           ),
           el("div", { className: "pista" }, el("div", { className: "barra-valor", style: { width: `${(100 * Math.abs(value ?? 0)) / largest}%` } })),
           variable.plain ? el("div", { className: "explicacion" }, variable.plain) : null
@@ -895,6 +903,8 @@
     else {
       if (window.vigiaInicio) window.vigiaInicio.done(); // unused early answers: never later
       document.body.dataset.estado = "listo";
+      if (state.pendingBase && state.pendingBase.code === state.comuna) drawBase(state.pendingBase);
+      state.pendingBase = null;
       refreshCounts();
     }
   }
@@ -935,7 +945,8 @@
         style: { color: "#17324d", weight: 2.5, dashArray: "8 5", fill: false },
       }).addTo(map);
     }
-    if (!state.basemap) drawBase(comuna);
+    // the light base is drawn once the layers of the view are (reloadAll): off its path
+    if (!state.basemap) state.pendingBase = comuna;
   }
 
   /** The light base when no basemap is configured: the comuna's census blocks (public OGC
