@@ -31,7 +31,9 @@
  * configuration (/static/index.html) reads /api/v1/map-config instead.
  *
  * For tests and scripts, #mapa carries data-unidades, data-factores and data-denuncias
- * (features drawn; for complaints, the complaints counted in the loaded tiles) and
+ * (features drawn; for complaints, the complaints counted in the loaded tiles, with
+ * data-puntos and data-celdas: the points and cells drawn; window.vigia.drawnComplaints()
+ * gives where they are on screen) and
  * document.body data-estado="listo" once every layer has drawn its first view.
  */
 (function () {
