@@ -12,6 +12,11 @@ sessionStorage (complaint tiles + exact risk factors), "unkeyed" sees the public
 its first view), timed in the page from navigation start (performance.now()); bytes are
 the transfer sizes of the navigation and every resource (Resource Timing) at that moment.
 Prints medians with p25-p75 and the keyed/unkeyed ratio, and the load averages.
+
+`--before TREE --before-port PORT` adds the sides "antes": a second Vigía served from another
+checkout (e.g. `git worktree add /tmp/map-before <commit>`, with its app/static/vendor), on
+the same database, opened in the same rounds: each round runs keyed and unkeyed on both
+codes, in an order that alternates round by round, so load drift lands on all four alike.
 """
 
 from __future__ import annotations
@@ -57,12 +62,13 @@ MEASURE = """() => {
 }"""
 
 
-def serve(url: str, port: int) -> subprocess.Popen[bytes]:
+def serve(url: str, port: int, tree: Path = ROOT) -> subprocess.Popen[bytes]:
     argv = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
     argv += ["--workers", "1", "--log-level", "warning"]
     # one client opens the page 2 x rounds times: lift the per-client limit of unkeyed requests
     env = {**os.environ, "VIGIA_DATABASE_URL": url, "VIGIA_LIMIT_PUBLIC_REQUESTS": "1000000"}
-    process = subprocess.Popen(argv, env=env, cwd=ROOT)
+    env["PYTHONPATH"] = str(tree)
+    process = subprocess.Popen(argv, env=env, cwd=tree)
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -105,7 +111,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--comuna", help="código CUT de la primera vista (?comuna=)")
+    parser.add_argument("--before", type=Path, help="otro checkout del código: lados 'antes'")
+    parser.add_argument("--before-port", type=int, help="puerto del Vigía de --before")
     args = parser.parse_args()
+    if args.before and not args.before_port:
+        parser.error("--before necesita --before-port")
     path = f"/?comuna={args.comuna}" if args.comuna else "/"
     print(f"carga al inicio: {os.getloadavg()}", flush=True)
     engine = create_engine(args.database_url)
@@ -117,20 +127,30 @@ def main() -> None:
         session.commit()
         key_id = row.id
     print(f"denuncias en la base: {complaints}", flush=True)
-    server = serve(args.database_url, args.port)
+    servers = [serve(args.database_url, args.port)]
     base = f"http://127.0.0.1:{args.port}"
+    # side -> (server base URL, key)
+    sides: dict[str, tuple[str, str | None]] = {
+        "con clave": (base, secret),
+        "sin clave": (base, None),
+    }
+    if args.before:
+        servers.append(serve(args.database_url, args.before_port, args.before.resolve()))
+        before = f"http://127.0.0.1:{args.before_port}"
+        sides |= {"antes con clave": (before, secret), "antes sin clave": (before, None)}
     from playwright.sync_api import sync_playwright
 
-    sides = {"con clave": secret, "sin clave": None}
     samples: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            for key in sides.values():  # warm-up: server caches, statement caches
-                first_view(browser, base, key, path)
-            for _ in range(args.rounds):
-                for side, key in sides.items():
-                    samples[side].append(first_view(browser, base, key, path))
+            for server_base, key in sides.values():  # warm-up: server and statement caches
+                first_view(browser, server_base, key, path)
+            order = list(sides.items())
+            for round_ in range(args.rounds):
+                # alternate the order, so no side always follows the same one
+                for side, (server_base, key) in order if round_ % 2 == 0 else order[::-1]:
+                    samples[side].append(first_view(browser, server_base, key, path))
             browser.close()
         old = httpx.get(
             base + "/api/v1/complaints",
@@ -139,25 +159,31 @@ def main() -> None:
             timeout=120,
         )
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
         with Session(engine) as session:
             session.execute(delete(ApiKey).where(ApiKey.id == key_id))
             session.commit()
-    print(f"\n{'lado':10} {'listo ms p50 (p25-p75)':>24} {'bytes p50 (p25-p75)':>26}", end="")
+    print(f"\n{'lado':16} {'listo ms p50 (p25-p75)':>24} {'bytes p50 (p25-p75)':>26}", end="")
     print(f" {'teselas':>8} {'bytes teselas':>14} {'denuncias':>10}")
     for side, rows in samples.items():
         ready = [r["ready"] for r in rows]
         size = [r["bytes"] for r in rows]
         print(
-            f"{side:10} {spread(ready):>24} {spread(size):>26} "
+            f"{side:16} {spread(ready):>24} {spread(size):>26} "
             f"{statistics.median(r['tiles'] for r in rows):>8.0f} "
             f"{statistics.median(r['tileBytes'] for r in rows):>14.0f} {rows[0]['drawn']:>10}"
         )
-    keyed = [r["ready"] for r in samples["con clave"]]
-    unkeyed = [r["ready"] for r in samples["sin clave"]]
-    ratios = [k / u for k, u in zip(keyed, unkeyed, strict=True)]
-    print(f"con clave / sin clave, ronda a ronda: p50 {statistics.median(ratios):.2f}")
+
+    def ratio(top: str, bottom: str) -> float:
+        pairs = zip(samples[top], samples[bottom], strict=True)
+        return statistics.median(a["ready"] / b["ready"] for a, b in pairs)
+
+    print(f"con clave / sin clave, ronda a ronda: p50 {ratio('con clave', 'sin clave'):.2f}")
+    if args.before:
+        for side in ("con clave", "sin clave"):
+            print(f"{side}: después / antes, ronda a ronda: p50 {ratio(side, 'antes ' + side):.2f}")
     print(
         f"referencia: la lista GeoJSON que bajaba el mapa anterior "
         f"(/api/v1/complaints?limit=10000) pesa hoy {len(old.content):,} bytes"

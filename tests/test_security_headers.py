@@ -54,7 +54,10 @@ def policy(header: str) -> dict[str, list[str]]:
 
 
 class InlineCode(HTMLParser):
-    """What a strict CSP would block: inline <script>, <style>, style="", on*= handlers."""
+    """What a strict CSP would block: inline <script>, <style>, style="", on*= handlers.
+
+    A <script> of a type that is not JavaScript (the map's `application/json` config) is a
+    data block: never run, so not code."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -64,7 +67,9 @@ class InlineCode(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         names = {name for name, _ in attrs}
         if tag == "script":
-            self._in_script = "src" not in names
+            kind = (dict(attrs).get("type") or "text/javascript").lower()
+            code = kind in ("text/javascript", "application/javascript", "module")
+            self._in_script = code and "src" not in names
         if tag == "style":
             self.found.append("<style>")
         self.found += [f"{tag} {n}=" for n in names if n == "style" or n.startswith("on")]

@@ -303,7 +303,8 @@ def test_browser_draws_layers_legend_and_opens_panels(
     )
     assert "Prueba mapa (planificación)" in page.locator("#estado-acceso").inner_text()
     # the first view is the town, at or past the aggregation zoom: cells or single points
-    assert page.locator("path.grupo-denuncias, path.denuncia").count() >= 1
+    assert _drawn(page, "puntos") + _drawn(page, "celdas") >= 1
+    assert page.locator("#mapa .teselas-denuncias canvas").count() >= 1
     assert page.locator("path.factor").count() == 1
 
     # clicking a barrio opens its panel
@@ -339,8 +340,10 @@ def _complaint_requests(requested: list[str]) -> tuple[list[str], list[str]]:
     return tiles, listed
 
 
-def _drawn(page: Any) -> int:
-    return int(page.locator("#mapa").get_attribute("data-denuncias"))
+def _drawn(page: Any, what: str = "denuncias") -> int:
+    """Complaints counted in the loaded tiles of the current zoom, or (`puntos`, `celdas`)
+    the points and cells drawn on their canvases."""
+    return int(page.locator("#mapa").get_attribute(f"data-{what}"))
 
 
 @pytest.mark.parametrize("role", ["planner", "police"])
@@ -357,10 +360,12 @@ def test_browser_draws_complaints_from_the_vector_tiles(
 
     # "listo" means the first view is drawn: the complaints of every tile are already there
     assert _drawn(page) == COMPLAINTS
-    assert page.locator("path.grupo-denuncias, path.denuncia").count() >= 1
+    assert _drawn(page, "puntos") + _drawn(page, "celdas") >= 1
     # zoomed out, below the aggregation zoom, the tiles carry counts per cell
     page.evaluate("() => window.vigia.map.setZoom(11, {animate: false})")
-    page.wait_for_function("() => document.querySelectorAll('path.grupo-denuncias').length > 0")
+    page.wait_for_function("() => Number(document.getElementById('mapa').dataset.celdas) > 0")
+    assert _drawn(page, "puntos") == 0
+    assert all(c["cell"] for c in page.evaluate("() => window.vigia.drawnComplaints()"))
     tiles, listed = _complaint_requests(requested)
     assert tiles
     assert listed == []
@@ -368,12 +373,79 @@ def test_browser_draws_complaints_from_the_vector_tiles(
     # zoomed in past the aggregation zoom the tiles carry the points themselves
     requested.clear()
     page.evaluate("() => window.vigia.map.setView([-39.4515, -72.777], 17, {animate: false})")
-    points = f"() => document.querySelectorAll('path.denuncia').length === {COMPLAINTS}"
+    points = f"() => document.getElementById('mapa').dataset.puntos === '{COMPLAINTS}'"
     page.wait_for_function(points)
+    assert _drawn(page, "celdas") == 0
     assert _complaint_requests(requested)[0]
-    page.locator("path.denuncia").first.click()
+    # a click on a drawn point opens that complaint (the canvas takes no pointer events:
+    # the map finds the point under the click)
+    point = page.evaluate("() => window.vigia.drawnComplaints()")[0]
+    assert not point["cell"]
+    box = page.locator("#mapa").bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
     page.wait_for_selector("#panel-contenido[data-tipo='denuncia']")
     assert "Ocurrió" in page.locator("#panel").inner_text()
+
+
+@pytest.mark.parametrize("viewport", [(1400, 900), (390, 844)])
+def test_the_first_view_is_requested_before_the_maps_code_runs(
+    page: Any, live_server: str, map_data: MapData, viewport: tuple[int, int]
+) -> None:
+    """map-config comes inside the page, and mapa-inicio.js sends the first view's requests
+    (complaint tiles included) before Leaflet is evaluated: the page then uses each of those
+    answers, and asks nothing twice."""
+    page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+    page.context.add_init_script(f"sessionStorage.setItem('vigia.clave', '{map_data.planner_key}')")
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(live_server + "/")
+    _wait_until_loaded(page)
+    assert _drawn(page) == COMPLAINTS
+
+    early = page.evaluate("() => window.vigiaInicio.early")
+    taken = page.evaluate("() => window.vigiaInicio.taken")
+    assert not any("/map-config" in u for u in requested)
+    assert sorted(early) == sorted(taken)  # every early answer was the one the page used
+    for wanted in ("/api/v1/me", "/api/v1/barrios?", "/api/v1/rankings/latest?", COMPLAINT_TILES):
+        assert any(wanted in u for u in early), wanted
+    first_tiles = [u for u in requested if COMPLAINT_TILES in u]
+    assert first_tiles
+    assert len(first_tiles) == len(set(first_tiles))
+    api = [u for u in requested if "/api/v1/" in u]
+    assert len(api) == len(set(api))
+
+
+def test_with_complaints_drawn_a_click_beside_them_reaches_the_unit(
+    page: Any, live_server: str, map_data: MapData
+) -> None:
+    """The complaint canvases cover the map but take no clicks: a barrio under them opens."""
+    page.goto(live_server + "/")
+    page.evaluate("key => sessionStorage.setItem('vigia.clave', key)", map_data.planner_key)
+    page.reload()
+    _wait_until_loaded(page)
+    assert page.locator("#mapa .teselas-denuncias canvas").count() >= 1
+    _click_on_map(page, *map_data.barrio_point)
+    page.locator("#panel").wait_for(state="visible")
+    assert page.locator("#panel-contenido").get_attribute("data-tipo") == "unidad"
+    assert page.locator("#panel-contenido h2").inner_text() == map_data.barrio_name
+
+
+def test_the_page_carries_the_map_config(client: TestClient) -> None:
+    page = client.get("/").text
+    written = re.search(r'<script type="application/json" id="mapa-config">(.*?)</script>', page)
+    assert written
+    assert orjson.loads(written.group(1)) == client.get("/api/v1/map-config").json()
+    assert client.get("/").headers["cache-control"] == "no-cache"
+
+
+def test_the_written_config_cannot_end_its_script_element() -> None:
+    name = "</script><script>alert(1)</script><!--"
+    config = web_map.MapConfigRead(basemap=None, variables={}, comunas=[])
+    config.variables["x"] = web_map.VariableRead(label=name, unit="", description="", plain="")
+    page = web_map.map_page_html(config)
+    body = page.split('id="mapa-config">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in body
+    assert orjson.loads(body)["variables"]["x"]["label"] == name
 
 
 def test_the_filters_go_to_the_complaint_tiles(

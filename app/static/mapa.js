@@ -15,18 +15,25 @@
  * `settled_bbox`, not the whole rural comuna) before anything else arrives, so the complaint
  * tiles start at once and cover that comuna only. The comuna's outline is always drawn and,
  * with no basemap configured, its census blocks (or, without blocks, its micro-barrios) make
- * a light base under everything.
+ * a light base under everything, drawn once the view's layers are (its tiles do not compete
+ * with the first view's requests). Complaints are drawn on one canvas per tile
+ * (ComplaintTiles), not one SVG element per point.
  *
- * Start-up runs without serial round trips: map-config, the key check (/me) and everything
- * public start together; with a key, the keyed requests (tiles, ranking, exact risk factors)
- * go out in parallel with /me and the server checks the key on each of them. When /me
- * rejects the key, the page drops it and redraws the public layers; when the key's role may
- * not read complaints, the complaint layer is removed. map-config and the categories are
- * preloaded by index.html while the scripts are parsed; the complaint counts per unit (shown
- * only in a unit's panel) are read after the first view, off its critical path.
+ * Start-up runs without serial round trips: the server writes map-config into the page
+ * (<script id="mapa-config">), and mapa-inicio.js, evaluated before Leaflet, sends the first
+ * view's requests (/me, units, ranking, risk factors, complaint tiles) while Leaflet and this
+ * file are still being evaluated; fetch() hands their answers to the code below. With a key,
+ * the keyed requests go out in parallel with /me and the server checks the key on each of
+ * them. When /me rejects the key, the page drops it and redraws the public layers; when the
+ * key's role may not read complaints, the complaint layer is removed. The categories are
+ * preloaded by index.html; the complaint counts per unit (shown only in a unit's panel) are
+ * read after the first view, off its critical path. A copy of the page without the
+ * configuration (/static/index.html) reads /api/v1/map-config instead.
  *
  * For tests and scripts, #mapa carries data-unidades, data-factores and data-denuncias
- * (features drawn; for complaints, the complaints counted in the loaded tiles) and
+ * (features drawn; for complaints, the complaints counted in the loaded tiles, with
+ * data-puntos and data-celdas: the points and cells drawn; window.vigia.drawnComplaints()
+ * gives where they are on screen) and
  * document.body data-estado="listo" once every layer has drawn its first view.
  */
 (function () {
@@ -97,6 +104,7 @@
     fitted: false,
     comunas: [],
     comuna: null, // the comuna of the view (its code), null when none is loaded
+    pendingBase: null, // the comuna whose light base is drawn once its view is ready
     keyChecked: Promise.resolve(),
   };
 
@@ -120,14 +128,19 @@
     return node;
   }
 
-  const number = new Intl.NumberFormat("es-CL", { maximumFractionDigits: 1 });
-  const precise = new Intl.NumberFormat("es-CL", { maximumFractionDigits: 3 });
-  const dateTime = new Intl.DateTimeFormat("es-CL", {
-    dateStyle: "medium",
-    timeStyle: "short",
-    timeZone: "America/Santiago",
-  });
-  const formatDate = (iso) => (iso ? dateTime.format(new Date(iso)) : "—");
+  // built on first use (a panel): each Intl formatter costs milliseconds on a fresh page
+  let formats = null;
+  const format = () =>
+    (formats ||= {
+      number: new Intl.NumberFormat("es-CL", { maximumFractionDigits: 1 }),
+      precise: new Intl.NumberFormat("es-CL", { maximumFractionDigits: 3 }),
+      dateTime: new Intl.DateTimeFormat("es-CL", {
+        dateStyle: "medium",
+        timeStyle: "short",
+        timeZone: "America/Santiago",
+      }),
+    });
+  const formatDate = (iso) => (iso ? format().dateTime.format(new Date(iso)) : "—");
   const statusOf = (key) =>
     STATUSES.find((s) => s.key === key) || { key, label: key, color: "#444" };
   const classOf = (key) => CLASSES.find((c) => c.key === key) || NO_CLASS;
@@ -397,7 +410,8 @@
         const unit = state.ranking.byCode && state.ranking.byCode.get(feature.properties.code);
         const tip = feature.properties.name + (unstable(unit) ? " · clase inestable" : "");
         layer.bindTooltip(tip, { sticky: true });
-        layer.on("click", () => {
+        layer.on("click", (event) => {
+          if (clickComplaint(event.latlng)) return L.DomEvent.stopPropagation(event);
           if (selectedUnit) unitsLayer.resetStyle(selectedUnit);
           selectedUnit = layer;
           layer.setStyle({ weight: 4, color: "#0b1f33" });
@@ -430,12 +444,12 @@
         "p",
         { className: "nota" },
         `${level.one} ${props.code}`,
-        props.population != null ? ` · ${number.format(props.population)} habitantes` : ""
+        props.population != null ? ` · ${format().number.format(props.population)} habitantes` : ""
       ),
     ];
     if (state.counts) {
       parts.push(
-        el("p", {}, "Denuncias con los filtros actuales: ", el("strong", {}, number.format(state.counts.get(props.code) || 0)))
+        el("p", {}, "Denuncias con los filtros actuales: ", el("strong", {}, format().number.format(state.counts.get(props.code) || 0)))
       );
     }
     if (unit) parts.push(...rankingBreakdown(unit, level));
@@ -467,7 +481,7 @@
         el("dt", {}, "Clase"),
         el("dd", { className: "clase-texto" }, badge, spread ? el("div", { className: "nota" }, spread.class_summary) : null),
         el("dt", {}, "Puntaje"),
-        el("dd", {}, `${number.format(unit.score)} de 100`)
+        el("dd", {}, `${format().number.format(unit.score)} de 100`)
       ),
       spread
         ? el("p", { className: "nota" }, "El intervalo y el porcentaje salen de volver a sortear muchas veces las denuncias según lo observado: muestran cuánto puede moverse el lugar solo por azar.")
@@ -490,7 +504,7 @@
         const raw = unit.raw && unit.raw[name];
         const silent = signal[name] && !signal[name].signal;
         // the technical value (a log ratio, a z score) is for planners: on hover only
-        const technical = [variable.description, raw != null ? `valor ${precise.format(raw)} ${variable.unit}` : ""]
+        const technical = [variable.description, raw != null ? `valor ${format().precise.format(raw)} ${variable.unit}` : ""]
           .filter(Boolean)
           .join(" · ");
         return el(
@@ -500,7 +514,7 @@
             "div",
             { className: "nombre" },
             el("span", {}, variable.label),
-            el("span", {}, silent ? "sin señal · 0" : number.format(value ?? 0))
+            el("span", {}, silent ? "sin señal · 0" : format().number.format(value ?? 0))
           ),
           el("div", { className: "pista" }, el("div", { className: "barra-valor", style: { width: `${(100 * Math.abs(value ?? 0)) / largest}%` } })),
           variable.plain ? el("div", { className: "explicacion" }, variable.plain) : null
@@ -553,7 +567,7 @@
         layer.bindTooltip(feature.properties.type_label);
         layer.on("click", (event) => {
           L.DomEvent.stopPropagation(event);
-          showRiskFactor(feature);
+          if (!clickComplaint(event.latlng)) showRiskFactor(feature);
         });
       },
     }).addTo(map);
@@ -633,81 +647,151 @@
   });
 
   /**
-   * 512-pixel complaint tiles (cells of 8 pixels) that count the complaints of each loaded
-   * tile (cells carry `count`, points count one) and give each drawn point its position:
-   * Leaflet 1.9 reads the latlng of a small circle on click, which VectorGrid does not set.
+   * 512-pixel complaint tiles (cells of 8 pixels) drawn straight onto one canvas per tile:
+   * a tile holds up to a few thousand points, and one Leaflet path (an SVG element with its
+   * style and events) per point cost more than everything else in a keyed first view
+   * (2,519 points: ~400 ms of script and style). The canvas takes no pointer events, so the
+   * units and risk factors under it keep their tooltips and clicks; a click is matched to the
+   * nearest drawn complaint by `hit` (complaints come first, as they are drawn on top). Each
+   * tile counts its complaints (cells carry `count`, points count one) and its points and
+   * cells, which #mapa shows as data-denuncias, data-puntos and data-celdas.
    */
+  const MARGIN = 8; // pixels drawn past the tile's edge (a point near it is not cut)
   const ComplaintTiles = Tiles512.extend({
     initialize(url, options) {
       Tiles512.prototype.initialize.call(this, url, options);
-      this.counts = new Map();
-      this.on("tileunload", (event) => this.counts.delete(this._tileCoordsToKey(event.coords)));
+      this.drawnTiles = new Map(); // tile key -> {z, items, count, points, cells}
+      this.on("tileunload", (event) => this.drawnTiles.delete(this._tileCoordsToKey(event.coords)));
     },
-    _getVectorTilePromise(coords) {
-      return Tiles512.prototype._getVectorTilePromise
-        .call(this, coords)
-        .then((tile) => {
-          const layer = tile.layers.complaints;
-          const size = this.getTileSize();
+    createTile(coords, done) {
+      const size = this.getTileSize();
+      const tile = L.DomUtil.create("div", "teselas-denuncias");
+      const canvas = L.DomUtil.create("canvas", "", tile);
+      const ratio = window.devicePixelRatio || 1;
+      canvas.width = (size.x + 2 * MARGIN) * ratio;
+      canvas.height = (size.y + 2 * MARGIN) * ratio;
+      Object.assign(canvas.style, {
+        position: "absolute",
+        left: -MARGIN + "px",
+        top: -MARGIN + "px",
+        width: size.x + 2 * MARGIN + "px",
+        height: size.y + 2 * MARGIN + "px",
+      });
+      this._getVectorTilePromise(coords).then(
+        (vectorTile) => {
+          const layer = vectorTile.layers.complaints;
+          const scale = layer ? size.x / layer.extent : 1;
+          const items = [];
           let count = 0;
           for (const feature of (layer && layer.features) || []) {
-            count += feature.properties.count ?? 1;
-            feature.tileOrigin = { coords, scale: size.x / layer.extent };
+            const point = feature.geometry[0][0];
+            const properties = feature.properties;
+            count += properties.count ?? 1;
+            items.push({ x: point.x * scale, y: point.y * scale, properties, style: complaintStyle(properties) });
           }
-          this.counts.set(this._tileCoordsToKey(coords), count);
-          return tile;
-        });
+          const context = canvas.getContext("2d");
+          context.setTransform(ratio, 0, 0, ratio, MARGIN * ratio, MARGIN * ratio);
+          for (const item of items) drawCircle(context, item);
+          const cells = items.filter((item) => item.properties.count !== undefined).length;
+          this.drawnTiles.set(this._tileCoordsToKey(coords), {
+            z: coords.z,
+            items,
+            count,
+            cells,
+            points: items.length - cells,
+          });
+          done(null, tile);
+        },
+        (error) => done(error, tile)
+      );
+      return tile;
     },
-    _createLayer(feature, pxPerExtent) {
-      const layer = L.VectorGrid.Protobuf.prototype._createLayer.call(this, feature, pxPerExtent);
-      const origin = feature.tileOrigin;
-      if (origin && this._map && layer._point) {
-        const corner = L.point(origin.coords.x, origin.coords.y).scaleBy(this.getTileSize());
-        layer._latlng = this._map.unproject(corner.add(layer._point), origin.coords.z);
-      }
-      return layer;
-    },
-    /** Complaints in the tiles of the current zoom (a tile may reach past the view). */
+    /** Totals over the tiles of the current zoom (a tile may reach past the view). */
     drawn() {
       const z = Math.round(this._map.getZoom());
-      let total = 0;
-      for (const [key, count] of this.counts) {
-        if (Number(key.split(":")[2]) === z) total += count;
+      const total = { count: 0, points: 0, cells: 0 };
+      for (const tile of this.drawnTiles.values()) {
+        if (tile.z !== z) continue;
+        total.count += tile.count;
+        total.points += tile.points;
+        total.cells += tile.cells;
       }
       return total;
     },
+    /** The drawn complaint or cell under a point of the map (the nearest, drawn last on
+     * ties), or null. */
+    hit(latlng) {
+      const z = this._tileZoom;
+      if (z === undefined || !this._map) return null;
+      const size = this.getTileSize();
+      const pixel = this._map.project(latlng, z);
+      const scale = this._map.getZoomScale(this._map.getZoom(), z); // screen px per tile px
+      let best = null;
+      let bestDistance = Infinity;
+      const tx = Math.floor(pixel.x / size.x);
+      const ty = Math.floor(pixel.y / size.y);
+      for (let dx = -1; dx <= 1; dx++) {
+        for (let dy = -1; dy <= 1; dy++) {
+          const tile = this.drawnTiles.get(`${tx + dx}:${ty + dy}:${z}`);
+          if (!tile) continue;
+          const x = pixel.x - (tx + dx) * size.x;
+          const y = pixel.y - (ty + dy) * size.y;
+          for (const item of tile.items) {
+            const distance = Math.hypot(item.x - x, item.y - y) * scale;
+            const reach = item.style.radius + item.style.weight / 2 + 1;
+            if (distance <= reach && distance <= bestDistance) {
+              best = item;
+              bestDistance = distance;
+            }
+          }
+        }
+      }
+      return best;
+    },
   });
 
+  function drawCircle(context, { x, y, style }) {
+    context.beginPath();
+    context.arc(x, y, style.radius, 0, 2 * Math.PI);
+    context.globalAlpha = style.fillOpacity;
+    context.fillStyle = style.fillColor;
+    context.fill();
+    context.globalAlpha = style.opacity;
+    context.lineWidth = style.weight;
+    context.strokeStyle = style.color;
+    context.stroke();
+  }
+
+  const POINT_STYLE = { radius: 4, color: "#fff", opacity: 1, weight: 1, fillColor: "#08519c", fillOpacity: 0.9 };
+  const CELL_STYLES = CLUSTER_SIZES.map((size) => ({
+    max: size.max,
+    radius: size.radius,
+    color: size.color,
+    opacity: 0.35,
+    weight: 3,
+    fillColor: size.color,
+    fillOpacity: 0.85,
+  }));
+
   function complaintStyle(properties) {
-    if (properties.count === undefined) {
-      return {
-        radius: 4,
-        className: "denuncia",
-        color: "#fff",
-        weight: 1,
-        fill: true,
-        fillColor: "#08519c",
-        fillOpacity: 0.9,
-      };
-    }
-    const size = CLUSTER_SIZES.find((s) => properties.count <= s.max);
-    return {
-      radius: size.radius,
-      className: "grupo-denuncias " + size.cls,
-      color: size.color,
-      opacity: 0.35,
-      weight: 3,
-      fill: true,
-      fillColor: size.color,
-      fillOpacity: 0.85,
-    };
+    if (properties.count === undefined) return POINT_STYLE;
+    return CELL_STYLES.find((s) => properties.count <= s.max);
+  }
+
+  /** A click on a drawn complaint opens it (a cell zooms in); true when it was one. */
+  function clickComplaint(latlng) {
+    const item = complaintsLayer && complaintsLayer.hit(latlng);
+    if (!item) return false;
+    if (item.properties.count === undefined) showComplaint(item.properties);
+    else map.setView(latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));
+    return true;
   }
 
   /** Draws the complaint tiles; resolves once the first view's tiles are drawn. */
   async function loadComplaints(unitsLoaded) {
     if (complaintsLayer) complaintsLayer.remove();
     complaintsLayer = null;
-    $("mapa").dataset.denuncias = "0";
+    Object.assign($("mapa").dataset, { denuncias: "0", puntos: "0", celdas: "0" });
     if (!$("ver-denuncias").checked || !state.key) return;
     if (state.caller && !canReadComplaints()) {
       noRoleForComplaints();
@@ -719,21 +803,17 @@
     const query = params.tiles.toString();
     const layer = new ComplaintTiles(COMPLAINT_TILES + (query ? "?" + query : ""), {
       pane: "denuncias",
-      rendererFactory: L.svg.tile,
-      interactive: true,
       tileSize: 512,
       minZoom: 1,
-      vectorTileLayerStyles: { complaints: complaintStyle },
       fetchOptions: { headers: { Authorization: "Bearer " + state.key }, credentials: "omit" },
     });
     layer.on("load", () => {
-      $("mapa").dataset.denuncias = String(layer.drawn());
-    });
-    layer.on("click", (event) => {
-      L.DomEvent.stopPropagation(event);
-      const properties = event.layer.properties;
-      if (properties.count === undefined) showComplaint(properties);
-      else map.setView(event.latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));
+      const drawn = layer.drawn();
+      Object.assign($("mapa").dataset, {
+        denuncias: String(drawn.count),
+        puntos: String(drawn.points),
+        celdas: String(drawn.cells),
+      });
     });
     // removed before its first view (key rejected, role without complaints): done as well
     const firstView = new Promise((resolve) => layer.once("load remove", resolve));
@@ -742,7 +822,7 @@
       if (complaintsLayer !== layer || canReadComplaints()) return;
       layer.remove();
       complaintsLayer = null;
-      $("mapa").dataset.denuncias = "0";
+      Object.assign($("mapa").dataset, { denuncias: "0", puntos: "0", celdas: "0" });
       if (state.caller) noRoleForComplaints();
     });
     await firstView;
@@ -823,7 +903,10 @@
     ]);
     if (hadKey && !state.key) await reloadAll();
     else {
+      if (window.vigiaInicio) window.vigiaInicio.done(); // unused early answers: never later
       document.body.dataset.estado = "listo";
+      if (state.pendingBase && state.pendingBase.code === state.comuna) drawBase(state.pendingBase);
+      state.pendingBase = null;
       refreshCounts();
     }
   }
@@ -864,7 +947,8 @@
         style: { color: "#17324d", weight: 2.5, dashArray: "8 5", fill: false },
       }).addTo(map);
     }
-    if (!state.basemap) drawBase(comuna);
+    // the light base is drawn once the layers of the view are (reloadAll): off its path
+    if (!state.basemap) state.pendingBase = comuna;
   }
 
   /** The light base when no basemap is configured: the comuna's census blocks (public OGC
@@ -909,7 +993,8 @@
     // all at once: the key check does not hold back anything (see the header)
     state.keyChecked = checkKey();
     loadCategories();
-    const config = await getJSON(API + "/map-config");
+    const written = window.vigiaInicio && window.vigiaInicio.config;
+    const config = written ? { ok: true, body: written } : await getJSON(API + "/map-config");
     if (config.ok) {
       state.variables = config.body.variables || {};
       const basemap = config.body.basemap;
@@ -968,6 +1053,33 @@
     await reloadAll();
   });
 
-  window.vigia = { map }; // for scripts (screenshots) and debugging in the console
+  // complaints are drawn on canvases that take no pointer events (ComplaintTiles)
+  map.on("click", (event) => clickComplaint(event.latlng));
+  map.on("mousemove", (event) => {
+    const over = Boolean(complaintsLayer && complaintsLayer.hit(event.latlng));
+    map.getContainer().classList.toggle("sobre-denuncia", over);
+  });
+
+  /** For scripts and tests: the drawn complaints (points or cells) inside the view, with
+   * their position in the map's container. */
+  function drawnComplaints() {
+    if (!complaintsLayer) return [];
+    const size = complaintsLayer.getTileSize();
+    const view = map.getSize();
+    const found = [];
+    for (const [key, tile] of complaintsLayer.drawnTiles) {
+      const [x, y, z] = key.split(":").map(Number);
+      if (z !== complaintsLayer._tileZoom) continue;
+      for (const item of tile.items) {
+        const latlng = map.unproject([x * size.x + item.x, y * size.y + item.y], z);
+        const at = map.latLngToContainerPoint(latlng);
+        if (at.x < 0 || at.y < 0 || at.x > view.x || at.y > view.y) continue;
+        found.push({ x: at.x, y: at.y, cell: item.properties.count !== undefined });
+      }
+    }
+    return found;
+  }
+
+  window.vigia = { map, drawnComplaints }; // for scripts (screenshots) and debugging
   start();
 })();

@@ -148,6 +148,19 @@ def comuna_views(session: Session) -> list[ComunaViewRead]:
     ]
 
 
+CONFIG_HOLDER = '<script type="application/json" id="mapa-config"></script>'
+# JSON inside <script>: no "</script>" nor "<!--" can end or change the element
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def map_page_html(config: MapConfigRead) -> str:
+    """index.html with map-config's body written into it: the page's first requests can
+    leave before any script has run (mapa-inicio.js), with no round trip for the config."""
+    page = INDEX_FILE.read_text(encoding="utf-8")
+    data = config.model_dump_json().translate(_SCRIPT_SAFE)
+    return page.replace(CONFIG_HOLDER, CONFIG_HOLDER.replace("></", f">{data}</"), 1)
+
+
 def map_config(session: Session, basemap: BasemapSettings) -> MapConfigRead:
     return MapConfigRead(
         basemap=(

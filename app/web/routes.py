@@ -26,12 +26,14 @@ BasemapDep = Annotated[BasemapSettings, Depends(get_basemap_settings)]
 
 
 @router.get("/", include_in_schema=False, response_class=HTMLResponse)
-def map_page() -> Response:
+def map_page(session: SessionDep, basemap: BasemapDep) -> Response:
     """Mapa web para planificadores (o cómo instalarlo, si faltan sus bibliotecas)."""
     missing = web_map.missing_vendor_files()
     if missing:
         return HTMLResponse(web_map.setup_needed_page(missing), status_code=503)
-    return FileResponse(web_map.INDEX_FILE, media_type="text/html; charset=utf-8")
+    config = web_map.map_config(session, basemap)
+    # the page carries the territory of this moment: never reused from a cache
+    return HTMLResponse(web_map.map_page_html(config), headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/geocodificacion", include_in_schema=False, response_class=HTMLResponse)
