@@ -7,6 +7,7 @@ network with no internet.
 
 from __future__ import annotations
 
+import functools
 from html import escape
 from pathlib import Path
 
@@ -153,12 +154,17 @@ CONFIG_HOLDER = '<script type="application/json" id="mapa-config"></script>'
 _SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
+@functools.cache
+def _index_page() -> str:
+    """index.html, read once per process (it ships with the code), not once per request."""
+    return INDEX_FILE.read_text(encoding="utf-8")
+
+
 def map_page_html(config: MapConfigRead) -> str:
     """index.html with map-config's body written into it: the page's first requests can
     leave before any script has run (mapa-inicio.js), with no round trip for the config."""
-    page = INDEX_FILE.read_text(encoding="utf-8")
     data = config.model_dump_json().translate(_SCRIPT_SAFE)
-    return page.replace(CONFIG_HOLDER, CONFIG_HOLDER.replace("></", f">{data}</"), 1)
+    return _index_page().replace(CONFIG_HOLDER, CONFIG_HOLDER.replace("></", f">{data}</"), 1)
 
 
 def map_config(session: Session, basemap: BasemapSettings) -> MapConfigRead:
