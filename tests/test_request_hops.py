@@ -17,6 +17,7 @@ from typing import Any
 import anyio.to_thread
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -167,3 +168,35 @@ def test_a_public_request_admitted_from_a_leased_slot_takes_no_hop_for_the_limit
             conn.execute(
                 text("DELETE FROM rate_limit_window WHERE client = :c"), {"c": client_address[0]}
             )
+
+
+def test_a_request_is_not_matched_against_the_routes_of_another_prefix(
+    served: tuple[TestClient, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OGC tile is not tried against the 80 routes of /api/v1 first (nor an API request
+    against /ogc and /open311/v2): `app.api.routing.PrefixedRouter`."""
+    client, _ = served
+    tried: list[str] = []
+    real = APIRoute.matches
+
+    def spy(route: APIRoute, scope: Any) -> Any:
+        tried.append(route.endpoint.__module__)
+        return real(route, scope)
+
+    monkeypatch.setattr(APIRoute, "matches", spy)
+    assert client.get(f"{MICRO}/tiles/WebMercatorQuad/10/305/628").status_code == 200
+    assert tried, "the spy saw no route: it no longer watches how routes are matched"
+    # /health (one route, no prefix) comes first; then only the OGC routers
+    assert set(tried) <= {"app.api.health", "app.ogc.routes", "app.ogc.tile_routes"}, tried
+
+    tried.clear()
+    assert client.get("/api/v1/categories").status_code == 200
+    outside = {m for m in tried if m.startswith(("app.ogc", "app.risk_factors.open311"))}
+    assert not outside, outside
+
+    # what the prefix does not decide is matched as before: an unknown path under the
+    # prefix, a known path with the wrong method, a path that only shares the first letters
+    assert_problem(client.get("/ogc/collections/complaints/nada"), 404)
+    assert client.post("/ogc/conformance").status_code == 405
+    assert_problem(client.get("/ogcx"), 404)
+    assert client.get("/ogc").status_code == 200

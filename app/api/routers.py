@@ -1,8 +1,7 @@
 """Every capability's routes, assembled under `/api/v1` and `/ogc`."""
 
-from fastapi import APIRouter
-
 from app.activities import routes as activities
+from app.api.routing import PrefixedRouter
 from app.audit import routes as audit
 from app.categories import routes as categories
 from app.complaints import routes as complaints
@@ -23,7 +22,7 @@ from app.risk_factors.webhooks import routes as webhooks
 from app.risk_terrain import routes as risk_terrain
 from app.territory import routes as territory
 
-api_router = APIRouter(prefix="/api/v1")
+api_router = PrefixedRouter(prefix="/api/v1")
 api_router.include_router(access.router)
 api_router.include_router(territory.router)
 api_router.include_router(categories.router)

@@ -6,12 +6,13 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.api.deps import CallerDep, EngineDep, SessionDep, in_worker
 from app.api.params import OgcBboxQuery
 from app.api.responses import GeoJSONResponse
+from app.api.routing import PrefixedRouter
 from app.api.schemas import problem_responses
 from app.geojson import GEOJSON_MEDIA_TYPE
 from app.ogc import api_doc, filters, items, response_cache
@@ -31,7 +32,7 @@ from app.ogc.schemas import (
     TemporalExtent,
 )
 
-router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
+router = PrefixedRouter(prefix="/ogc", tags=["OGC API - Features"])
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [

@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -22,6 +22,7 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from app.api.deps import CallerDep, SessionDep, identify, presented_key
+from app.api.routing import PrefixedRouter
 from app.api.schemas import problem_responses
 from app.api.strict import IsoDatetime
 from app.api.validation_messages import spanish_reason
@@ -78,7 +79,9 @@ class Open311Route(APIRoute):
         return route
 
 
-router = APIRouter(prefix="/open311/v2", tags=["Open311 GeoReport v2"], route_class=Open311Route)
+router = PrefixedRouter(
+    prefix="/open311/v2", tags=["Open311 GeoReport v2"], route_class=Open311Route
+)
 
 Format = Annotated[str, Path(pattern="^(json|xml)$", description="Formato: xml o json.")]
 
