@@ -4,7 +4,8 @@
         flock /tmp/vigia-bench.lock python -m bench.map --port 8817 [--rounds 15] [--comuna CUT]
 
 The database holds a tier (`vigia demo-data` on Lanco, or `bench.tiers` + `bench.load`).
-Vigía is served by uvicorn (1 worker) in a subprocess; Debian's chromium is driven by
+Vigía is served by uvicorn in a subprocess (`--workers`, 2 by default as in
+docs/deploy/vigia.service); Debian's chromium is driven by
 Playwright. Each round opens a FRESH browser context (empty cache and storage) for each side,
 interleaved round by round (keyed, unkeyed, keyed, ...): "keyed" carries a planner key in
 sessionStorage (complaint tiles + exact risk factors), "unkeyed" sees the public layers.
@@ -62,9 +63,9 @@ MEASURE = """() => {
 }"""
 
 
-def serve(url: str, port: int, tree: Path = ROOT) -> subprocess.Popen[bytes]:
+def serve(url: str, port: int, tree: Path = ROOT, workers: int = 2) -> subprocess.Popen[bytes]:
     argv = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
-    argv += ["--workers", "1", "--log-level", "warning"]
+    argv += ["--workers", str(workers), "--log-level", "warning"]
     # one client opens the page 2 x rounds times: lift the per-client limit of unkeyed requests
     env = {**os.environ, "VIGIA_DATABASE_URL": url, "VIGIA_LIMIT_PUBLIC_REQUESTS": "1000000"}
     env["PYTHONPATH"] = str(tree)
@@ -113,11 +114,17 @@ def main() -> None:
     parser.add_argument("--comuna", help="código CUT de la primera vista (?comuna=)")
     parser.add_argument("--before", type=Path, help="otro checkout del código: lados 'antes'")
     parser.add_argument("--before-port", type=int, help="puerto del Vigía de --before")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="procesos de uvicorn por lado (2: el despliegue, docs/deploy/vigia.service)",
+    )
     args = parser.parse_args()
     if args.before and not args.before_port:
         parser.error("--before necesita --before-port")
     path = f"/?comuna={args.comuna}" if args.comuna else "/"
-    print(f"carga al inicio: {os.getloadavg()}", flush=True)
+    print(f"carga al inicio: {os.getloadavg()}; workers de uvicorn: {args.workers}", flush=True)
     engine = create_engine(args.database_url)
     with Session(engine) as session:
         complaints = session.scalar(select(func.count()).select_from(Complaint))
@@ -127,7 +134,7 @@ def main() -> None:
         session.commit()
         key_id = row.id
     print(f"denuncias en la base: {complaints}", flush=True)
-    servers = [serve(args.database_url, args.port)]
+    servers = [serve(args.database_url, args.port, workers=args.workers)]
     base = f"http://127.0.0.1:{args.port}"
     # side -> (server base URL, key)
     sides: dict[str, tuple[str, str | None]] = {
@@ -135,7 +142,9 @@ def main() -> None:
         "sin clave": (base, None),
     }
     if args.before:
-        servers.append(serve(args.database_url, args.before_port, args.before.resolve()))
+        servers.append(
+            serve(args.database_url, args.before_port, args.before.resolve(), args.workers)
+        )
         before = f"http://127.0.0.1:{args.before_port}"
         sides |= {"antes con clave": (before, secret), "antes sin clave": (before, None)}
     from playwright.sync_api import sync_playwright
@@ -144,8 +153,10 @@ def main() -> None:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            for server_base, key in sides.values():  # warm-up: server and statement caches
-                first_view(browser, server_base, key, path)
+            # warm-up: server and statement caches, in every worker (the kernel picks one)
+            for _ in range(2 * args.workers):
+                for server_base, key in sides.values():
+                    first_view(browser, server_base, key, path)
             order = list(sides.items())
             for round_ in range(args.rounds):
                 # alternate the order, so no side always follows the same one
