@@ -7,7 +7,7 @@ For each size: generate that many region-tier complaints (bench/tiers.py) and ex
 once, as stored rows, to a native CSV. Then, round by round (A, B, ..., copy, A, B, ...):
 each side imports the generated CSV through `import_complaints` (validation, COPY into
 staging, duplicate check, one set-based INSERT with the barrio/micro-barrio spatial join)
-into an empty `complaint` table, in a subprocess of its own so that its peak memory
+into an empty `complaint` table (after a CHECKPOINT, see `_truncate`), in a subprocess of its own so that its peak memory
 (`ru_maxrss`) is its own; the last side loads the native CSV with `psql \\copy` into the same
 empty table (same indexes, same foreign keys). The ratio is \\copy's time over the side's:
 \\copy is the ceiling (no parsing of ours, no validation, no spatial join).
@@ -61,7 +61,12 @@ def _import(code: Path, url: str, csv_path: Path, rows: int) -> tuple[float, int
 
 
 def _truncate(url: str) -> None:
+    """An empty table, and no dirty pages left by the previous side: each import writes a
+    few hundred MB of WAL (ten indexes, two of them GiST), so without the CHECKPOINT the
+    checkpoint it triggers lands on whichever side runs next (seen: 4.7 to 7.5 s for the
+    same import in one run)."""
     psql("TRUNCATE complaint, complaint_geocode", url)
+    psql("CHECKPOINT", url)
 
 
 def _spread(values: list[float]) -> str:
