@@ -61,6 +61,12 @@ def _test_database_url() -> str:
     return url.render_as_string(hide_password=False)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Code that opens its own connection from the settings (a CLI command's last step, say)
+    reaches this worker's test database, never the one the developer works on."""
+    os.environ["VIGIA_DATABASE_URL"] = _test_database_url()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under `pytest -n N --dist loadgroup` (make test) a test file runs on one worker, as

@@ -258,10 +258,13 @@ def test_cli_no_signal_imports_the_null_world_and_writes_its_truth(
     db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sources: DemoSources
 ) -> None:
     from app.cli import cli
+    from app.complaints import cli as complaints_cli
     from app.demo import cli as demo_cli
     from app.models import Complaint
 
     monkeypatch.setattr(demo_cli, "transaction", lambda: _same_session(db))
+    # the map cells it refreshes at the end, too: never the configured database
+    monkeypatch.setattr(complaints_cli, "transaction", lambda: _same_session(db))
     out = tmp_path / "verdad.json"
     arguments = ["demo-data", "--years", "1", "--end", "2024-06", "--seed", "9"]
     run = CliRunner(env={"COLUMNS": "200"}).invoke(
