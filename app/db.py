@@ -1,14 +1,17 @@
 """Engine and session factories. Nothing here connects at import time."""
 
 import select
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
+import psycopg
 from psycopg import pq, sql
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from app.settings import DatabaseSettings
 
@@ -33,7 +36,62 @@ CUSTOM_PLANS = "plan_cache_mode = force_custom_plan"
 
 def use_custom_plans(connection: Connection) -> None:
     """Plan this transaction's statements for their own values (see CUSTOM_PLANS)."""
-    connection.exec_driver_sql(f"SET LOCAL {CUSTOM_PLANS}")
+    driver_execute(connection, _CUSTOM_PLANS_STATEMENT, {})
+
+
+# --- statements run on the driver's cursor ------------------------------------------------
+# SQLAlchemy's execution of a statement (cache lookup, execution context, parameter and
+# result processing, Row objects) cost 100-400 µs over psycopg's own on the statements of a
+# small OGC page or tile, a tenth of the request (docs/benchmarks.md, «Quinta vuelta»).
+# The statements read on every page and tile are built once and cached by their callers,
+# so they are compiled once here and run on the driver; errors are still SQLAlchemy's.
+
+_compiled: dict[int, tuple[Any, str, SQLCompiler]] = {}
+_compiled_lock = threading.Lock()
+_CUSTOM_PLANS_STATEMENT = text("SET LOCAL " + CUSTOM_PLANS)
+
+
+def driver_execute(
+    connection: Connection, statement: Any, values: Mapping[str, Any]
+) -> psycopg.Cursor[Any]:
+    """Run `statement` (an object the caller keeps and reuses: it is compiled once, keyed by
+    identity) with `values` on the driver connection behind `connection`, inside its
+    transaction; return the driver's cursor (plain tuples).
+
+    A driver error is raised as SQLAlchemy's (`DBAPIError` and subclasses, with `.orig`),
+    as `Connection.execute` would, so the problem handlers and the CQL2 filter's 400 read it
+    the same way; a connection the error left broken is dropped at its next checkout
+    (`looks_alive`). Statements whose SQL is only known at execution (expanding IN lists)
+    take SQLAlchemy's own path.
+    """
+    entry = _compiled.get(id(statement))
+    if entry is None or entry[0] is not statement:
+        compiled = cast(SQLCompiler, statement.compile(dialect=connection.dialect))
+        entry = (statement, str(compiled), compiled)
+        with _compiled_lock:
+            if len(_compiled) > 4096:  # statements are cached by shape: never this many
+                _compiled.clear()
+            _compiled[id(statement)] = entry
+    _, text_sql, compiled = entry
+    if not connection.in_transaction():  # so that its commit() commits what runs here
+        connection.begin()
+    if "POSTCOMPILE" in text_sql:
+        result = connection.execute(statement, dict(values))
+        return cast(psycopg.Cursor[Any], result.cursor)
+    params = dict(compiled.construct_params(dict(values)) or {})
+    # the literal types' own conversions (bytea, bool), as SQLAlchemy applies them
+    processors = getattr(compiled, "_bind_processors", {})
+    for name, process in processors.items():
+        if name in params and params[name] is not None:
+            params[name] = process(params[name])
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    try:
+        return driver.execute(text_sql, params)
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(
+            text_sql, params, exc, psycopg.Error, dialect=connection.dialect
+        ) from exc
 
 
 def looks_alive(dbapi_connection: Any) -> bool:

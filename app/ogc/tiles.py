@@ -28,7 +28,7 @@ from sqlalchemy import Integer, Text, and_, bindparam, cast, func, literal, null
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.db import use_custom_plans
+from app.db import driver_execute, use_custom_plans
 from app.errors import BadRequest, FieldProblem, NotFound
 from app.identity import access
 from app.identity.caller import Caller
@@ -244,7 +244,9 @@ def render_tile(
     connection = session.connection()
     if aggregated:  # planned for this tile's envelope
         use_custom_plans(connection)
-    row = connection.execute(stmt, {**tile_params(z, x, y), **values}).one()
+    # built once per shape (`_statement`): compiled once and run on the driver
+    row = driver_execute(connection, stmt, {**tile_params(z, x, y), **values}).fetchone()
+    assert row is not None  # an aggregate: always one row
     tile = Tile(data=bytes(row[0]), capped=bool(row[1]), aggregated=aggregated)
     if collection.audited is not None:
         tile.audited, tile.audited_ids = row[2] or 0, list(row[3] or [])
