@@ -7,10 +7,11 @@ For each size: generate that many region-tier complaints (bench/tiers.py) and ex
 once, as stored rows, to a native CSV. Then, round by round (A, B, ..., copy, A, B, ...):
 each side imports the generated CSV through `import_complaints` (validation, COPY into
 staging, duplicate check, one set-based INSERT with the barrio/micro-barrio spatial join)
-into an empty `complaint` table (after a CHECKPOINT, see `_truncate`), in a subprocess of its own so that its peak memory
-(`ru_maxrss`) is its own; the last side loads the native CSV with `psql \\copy` into the same
-empty table (same indexes, same foreign keys). The ratio is \\copy's time over the side's:
-\\copy is the ceiling (no parsing of ours, no validation, no spatial join).
+into an empty `complaint` table (after a CHECKPOINT, see `_truncate`), in a subprocess of
+its own so that its peak memory (`ru_maxrss`) is its own; the last side loads the native
+CSV with `psql \\copy` into the same empty table (same indexes, same foreign keys). The
+ratio is \\copy's time over the side's: \\copy is the ceiling (no parsing of ours, no
+validation, no spatial join).
 
 A side is a checkout whose `app` package is imported (`--code`, repeatable; default: this
 one), so the code of another commit can be measured in the same run, e.g. with
