@@ -19,6 +19,7 @@ from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.api.request_id import RequestIdMiddleware
 from app.api.routers import api_router, ogc_router
+from app.api.routing import serve_directly
 from app.api.security_headers import SecurityHeadersMiddleware
 from app.api.shared_limits import PostgresWindow
 from app.audit import trail as audit
@@ -175,6 +176,8 @@ def create_app(
     app.include_router(plan_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_openapi(app)
+    # the reads map clients make by the hundred: without FastAPI's per-request resolution
+    serve_directly(app, "ogcCollectionTile", "ogcItems")
     return app
 
 

@@ -13,13 +13,18 @@ which server goes first:
   keyed        GET /ogc/collections/complaints/tiles with a key (the key check, the session)
   complaints   GET /ogc/collections/complaints/items?limit=10 with a key
   micro        GET /ogc/collections/micro-barrios/items?limit=10 without a key
-It prints p50 with p25-p75 per request and server, the ratio of the p50s, the median of the
-per-round differences, and the load averages. It asserts nothing.
+  tile-z11     GET a complaints tile at zoom 11 (aggregated) with a key
+  tile-z16     GET a complaints tile at zoom 16 (points) with a key
+The tiles are the ones over the busiest micro-barrio. It prints p50 with p25-p75 per request
+and server, the ratio of the p50s, the median of the per-round differences, the CPU each
+server spent per request (all its threads, from /proc/<pid>/task/*/schedstat: steadier than
+the wall clock on a shared machine), and the load averages. It asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import subprocess
@@ -28,6 +33,7 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.identity import api_keys
@@ -37,7 +43,25 @@ from bench.keys import free_port, spread, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVERS = ("antes", "después")
-REQUESTS = ("conformance", "keyed", "complaints", "micro")
+REQUESTS = ("conformance", "keyed", "complaints", "micro", "tile-z11", "tile-z16")
+
+
+def cpu_ns(pid: int) -> int:
+    """CPU time run so far by every thread of the process, in nanoseconds."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):  # a thread that just ended
+            continue
+    return total
+
+
+def tile_of(lon: float, lat: float, z: int) -> str:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return f"{z}/{x}/{y}"
 
 
 def serve(url: str, port: int, code: Path) -> subprocess.Popen[bytes]:
@@ -71,6 +95,13 @@ def main() -> None:
             session, name="bench reqpath", role=Role.PLANNER, institution="municipalidad"
         )
         session.commit()
+        lon, lat = session.execute(
+            text(
+                "SELECT ST_X(ST_PointOnSurface(m.geom)), ST_Y(ST_PointOnSurface(m.geom)) "
+                "FROM micro_barrio m JOIN complaint c ON c.micro_barrio_id = m.id "
+                "GROUP BY m.id ORDER BY count(*) DESC, m.id LIMIT 1"
+            )
+        ).one()
     engine.dispose()
 
     ports = (args.port_before or free_port(), args.port_after or free_port())
@@ -85,7 +116,12 @@ def main() -> None:
         "complaints": ("/ogc/collections/complaints/items?limit=10", keyed),
         "micro": ("/ogc/collections/micro-barrios/items?limit=10", None),
     }
+    for z in (11, 16):
+        tile = f"/ogc/collections/complaints/tiles/WebMercatorQuad/{tile_of(lon, lat, z)}"
+        paths[f"tile-z{z}"] = (tile, keyed)
     times: dict[tuple[str, str], list[float]] = {(s, r): [] for s in SERVERS for r in REQUESTS}
+    cpu: dict[tuple[str, str], int] = {(s, r): 0 for s in SERVERS for r in REQUESTS}
+    pids = dict(zip(SERVERS, (p.pid for p in processes), strict=True))
     try:
         clients = {
             s: httpx.Client(base_url=f"http://127.0.0.1:{p}")
@@ -98,13 +134,16 @@ def main() -> None:
             for request in REQUESTS:
                 path, headers = paths[request]
                 for s in order:
+                    cpu_before = cpu_ns(pids[s])
                     started = time.perf_counter()
                     response = clients[s].get(path, headers=headers)
                     elapsed = (time.perf_counter() - started) * 1000
+                    spent = cpu_ns(pids[s]) - cpu_before
                     if response.status_code != 200:
                         raise SystemExit(f"{s} {request}: {response.status_code} {response.text}")
                     if n >= args.warmup:
                         times[(s, request)].append(elapsed)
+                        cpu[(s, request)] += spent
     finally:
         for process in processes:
             process.terminate()
@@ -118,6 +157,11 @@ def main() -> None:
         print(f"  {request:11} antes   {spread(before)}")
         print(f"  {'':11} después {spread(after)}")
         print(f"  {'':11} después/antes {ratio:.2f}; después - antes {paired:+.3f} ms por ronda")
+        cpu_before, cpu_after = (cpu[(s, request)] / args.rounds / 1e6 for s in SERVERS)
+        print(
+            f"  {'':11} CPU del servidor por pedido: antes {cpu_before:.3f} ms, "
+            f"después {cpu_after:.3f} ms ({cpu_after / cpu_before:.2f})"
+        )
     print(f"carga al final: {os.getloadavg()}")
 
 
