@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import subprocess
@@ -75,3 +76,23 @@ def p50(run: Callable[[], object], repeat: int) -> float:
         run()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The WebMercatorQuad tile (x, y) at zoom z holding (lon, lat)."""
+    n = 2**z
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return int((lon + 180) / 360 * n), int(y)
+
+
+def busiest_micro_barrios(session: Session, n: int) -> list[tuple[float, float]]:
+    """A point inside each of the n micro-barrios with most complaints (tiles with data)."""
+    rows = session.execute(
+        text(
+            "SELECT ST_X(ST_PointOnSurface(m.geom)), ST_Y(ST_PointOnSurface(m.geom)) "
+            "FROM micro_barrio m JOIN complaint c ON c.micro_barrio_id = m.id "
+            "GROUP BY m.id ORDER BY count(*) DESC, m.id LIMIT :n"
+        ),
+        {"n": n},
+    ).all()
+    return [(float(lon), float(lat)) for lon, lat in rows]

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -60,6 +59,7 @@ from app.models import Role
 from app.ogc import filters, items, tiles
 from app.ogc.collections import REGISTRY
 from app.settings import DatabaseSettings, TileSettings
+from bench.common import busiest_micro_barrios, tile_of
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOOMS = range(10, 17)
@@ -100,12 +100,6 @@ def serve(argv: list[str], env: dict[str, str], health: str, cwd: Path = ROOT) -
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
-    return int((lon + 180) / 360 * n), int(y)
 
 
 def spread(values: list[float]) -> tuple[float, float, float]:
@@ -227,14 +221,7 @@ def main() -> None:
         )
         session.commit()
         # tiles around the busiest micro-barrios, so every zoom draws real data
-        centres = session.execute(
-            text(
-                "SELECT ST_X(ST_PointOnSurface(m.geom)), ST_Y(ST_PointOnSurface(m.geom)) "
-                "FROM micro_barrio m JOIN complaint c ON c.micro_barrio_id = m.id "
-                "GROUP BY m.id ORDER BY count(*) DESC, m.id LIMIT :n"
-            ),
-            {"n": args.tiles_per_zoom},
-        ).all()
+        centres = busiest_micro_barrios(session, args.tiles_per_zoom)
     planner = Caller(role=Role.PLANNER)
     pg_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     # two warm connections with Vigía's session settings: one plans every run for its

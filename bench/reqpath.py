@@ -24,7 +24,6 @@ the wall clock on a shared machine), and the load averages. It asserts nothing.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import statistics
 import subprocess
@@ -33,12 +32,11 @@ import time
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.identity import api_keys
 from app.models import Role
-from bench.common import BENCH_URL, bench_engine
+from bench.common import BENCH_URL, bench_engine, busiest_micro_barrios, tile_of
 from bench.keys import free_port, spread, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,13 +53,6 @@ def cpu_ns(pid: int) -> int:
         except (FileNotFoundError, ProcessLookupError):  # a thread that just ended
             continue
     return total
-
-
-def tile_of(lon: float, lat: float, z: int) -> str:
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return f"{z}/{x}/{y}"
 
 
 def serve(url: str, port: int, code: Path) -> subprocess.Popen[bytes]:
@@ -95,13 +86,7 @@ def main() -> None:
             session, name="bench reqpath", role=Role.PLANNER, institution="municipalidad"
         )
         session.commit()
-        lon, lat = session.execute(
-            text(
-                "SELECT ST_X(ST_PointOnSurface(m.geom)), ST_Y(ST_PointOnSurface(m.geom)) "
-                "FROM micro_barrio m JOIN complaint c ON c.micro_barrio_id = m.id "
-                "GROUP BY m.id ORDER BY count(*) DESC, m.id LIMIT 1"
-            )
-        ).one()
+        [(lon, lat)] = busiest_micro_barrios(session, 1)
     engine.dispose()
 
     ports = (args.port_before or free_port(), args.port_after or free_port())
@@ -117,7 +102,8 @@ def main() -> None:
         "micro": ("/ogc/collections/micro-barrios/items?limit=10", None),
     }
     for z in (11, 16):
-        tile = f"/ogc/collections/complaints/tiles/WebMercatorQuad/{tile_of(lon, lat, z)}"
+        x, y = tile_of(lon, lat, z)
+        tile = f"/ogc/collections/complaints/tiles/WebMercatorQuad/{z}/{x}/{y}"
         paths[f"tile-z{z}"] = (tile, keyed)
     times: dict[tuple[str, str], list[float]] = {(s, r): [] for s in SERVERS for r in REQUESTS}
     cpu: dict[tuple[str, str], int] = {(s, r): 0 for s in SERVERS for r in REQUESTS}

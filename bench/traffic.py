@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import contextlib
 import itertools
-import math
 import os
 import random
 import signal
@@ -45,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from app.identity import api_keys
 from app.models import RiskFactorReport, Role
+from bench.common import tile_of
 
 ROOT = Path(__file__).resolve().parents[1]
 PORT = 8821
@@ -83,12 +83,6 @@ class Tally:
         self.outcomes[outcome] += 1
         self.by_type[kind][outcome] += 1
         return outcome
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
-    return int((lon + 180) / 360 * n), int(y)
 
 
 def report_body(i: int) -> dict[str, Any]:

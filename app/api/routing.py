@@ -127,6 +127,9 @@ def compile_dependencies(
     return steps
 
 
+_FAILED = object()  # a step not run: its inputs failed validation
+
+
 async def _solve(request: Request, steps: list[_Step]) -> Any:
     """Run the steps as FastAPI would (a step whose inputs failed validation is not called;
     every validation error is reported at once) and return the endpoint's result."""
@@ -174,9 +177,6 @@ async def _solve(request: Request, steps: list[_Step]) -> Any:
     if errors:
         raise RequestValidationError(errors)
     return results[-1]
-
-
-_FAILED = object()
 
 
 class DirectRoute(Route):
