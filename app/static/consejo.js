@@ -9,9 +9,10 @@
   let canWrite = false;
   let counter = 0;
 
+  // today in Chile's civil time, as the service counts it (app/timezone.py): a browser in
+  // another zone (UTC after 21:00 in Chile) would otherwise propose tomorrow, a future date
   function today() {
-    const d = new Date();
-    return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+    return new Intl.DateTimeFormat("en-CA", { timeZone: "America/Santiago" }).format(new Date());
   }
 
   function updateQuorum() {
